@@ -1,0 +1,169 @@
+//! `message-server`: the IM message service of the shared-memory demo.
+//!
+//! The C# original (`IMServer_Message`), step by step, with each call's Rust
+//! counterpart:
+//!
+//! 1. prompt for the region name (`Console.ReadLine`) → [`Console::ask_region_name`]
+//! 2. `MemoryMappedFile.CreateOrOpen(name, 1024000)` → [`RegionOptions::create_or_open`];
+//!    `new Mutex(true, "<name>mutex", out created)` → [`NamedMutex::create`]
+//! 3. `CreateViewStream(0, 0)` + `BinaryWriter.Write(i)` for i = 0..4 → [`write_message_ints`]
+//! 4. `ReleaseMutex()`, wait for Enter
+//! 5. `WaitOne()`, waiting (visibly) until the state service has written → [`wait_for_state_service`]
+//! 6. read ten `int32` from offset 0 → [`read_ints`]; every `ServiceMsg` → [`read_records`]
+//! 7. `ReleaseMutex()`, print the closing line, wait for Enter to exit
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use byteorder::{LittleEndian, ReadBytesExt, WriteBytesExt};
+use clap::Parser;
+use shared::cli::{Deadline, DemoError, RegionArgs};
+use shared::console::Console;
+use shared::control::Flags;
+use shared::layout::{
+    record_view_offset, INTS_PER_SERVER, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, TOTAL_INTS,
+};
+use shared::transcript::Transcript;
+use shared::{MutexGuard, NamedMutex, Region, RegionOptions};
+
+/// How long one look for the state service sleeps at most before looking again.
+const STATE_POLL_SLICE: Duration = Duration::from_millis(250);
+
+/// The IM message service: creates the shared-memory region and its mutex,
+/// writes 0..4, then shows what the state service wrote.
+///
+/// Start it first, then `state-server` with the same name, and press Enter here.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, after_help = "Example: message-server --name testmap   (then, in another terminal: state-server --name testmap)")]
+struct Cli {
+    #[command(flatten)]
+    region: RegionArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => error.report(),
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), DemoError> {
+    let out = cli.region.transcript();
+    let console = Console::detect();
+    let options = cli.region.region_options(&console, &out)?;
+
+    let (region, mutex, owned) = create_region_and_mutex(&options)?;
+    write_message_ints(&region, &out)?;
+    drop(owned); // ReleaseMutex()
+
+    console.wait_for_enter(out.start_state_then_enter())?;
+    let guard = wait_for_state_service(&region, &mutex, cli.region.deadline())?;
+    read_ints(&region, &out)?;
+    read_records(&region, &out)?;
+    drop(guard); // ReleaseMutex()
+
+    println!("{}", out.message_started());
+    console.wait_for_enter(out.press_enter_to_exit())?;
+    Ok(())
+}
+
+/// `CreateOrOpen` the region and `new Mutex(true, "<name>mutex", out created)`.
+/// Refuses to run when another message server already created the mutex.
+fn create_region_and_mutex(options: &RegionOptions) -> Result<(Region, NamedMutex, MutexGuard), DemoError> {
+    let region = options.create_or_open()?;
+    let created = NamedMutex::create(&region, true)?;
+    match created.guard {
+        Some(owned) => Ok((region, created.mutex, owned)),
+        None => Err(DemoError::AlreadyServed {
+            name: region.name().to_owned(),
+            pid: region.control().creator_pid(),
+        }),
+    }
+}
+
+/// Writes 0..4 as `int32` at offset 0 through a stream view (`BinaryWriter`).
+fn write_message_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> {
+    let mut stream = region.create_view_stream(MESSAGE_INTS_OFFSET, 0)?;
+    for i in 0..INTS_PER_SERVER {
+        let value = i as i32;
+        stream.write_i32::<LittleEndian>(value)?;
+        println!("{}", out.wrote(i, value));
+    }
+    region.control().set_flags(Flags::MESSAGE_WRITTEN);
+    Ok(())
+}
+
+/// `WaitOne()`, and keep waiting (saying so) until the state service has
+/// written everything, stopped early, or died holding the mutex.
+fn wait_for_state_service(region: &Region, mutex: &NamedMutex, deadline: Deadline) -> Result<MutexGuard, DemoError> {
+    let control = region.control();
+    let mut announced = false;
+    loop {
+        let acquired = match mutex.try_wait()? {
+            Some(acquired) => acquired,
+            None => {
+                println!(
+                    "Waiting for the state service to finish writing (it holds the mutex, pid {})...",
+                    mutex.holder_pid()
+                );
+                announced = true;
+                deadline.acquire(mutex)?
+            }
+        };
+        if let Some(pid) = acquired.abandoned_by() {
+            println!(
+                "warning: the state service (pid {pid}) died holding the mutex (abandoned mutex); showing what it wrote before it died"
+            );
+            return Ok(acquired.into_guard());
+        }
+        let flags = control.flags();
+        if flags.contains(Flags::STATE_WRITTEN) {
+            if announced {
+                println!("The state service has finished writing.");
+            }
+            return Ok(acquired.into_guard());
+        }
+        if flags.contains(Flags::STATE_STARTED) {
+            println!("warning: the state service stopped before it finished; showing what it wrote");
+            return Ok(acquired.into_guard());
+        }
+        drop(acquired);
+        if !announced {
+            println!(
+                "Waiting for the state service to write (start state-server --name {})...",
+                region.name()
+            );
+            announced = true;
+        }
+        let slice = deadline.remaining().map_or(STATE_POLL_SLICE, |left| left.min(STATE_POLL_SLICE));
+        if control.wait_for_flags(Flags::STATE_STARTED, slice).contains(Flags::STATE_STARTED) {
+            continue;
+        }
+        if deadline.remaining() == Some(Duration::ZERO) {
+            return Err(deadline.expired("the state service to write"));
+        }
+    }
+}
+
+/// Reads the ten `int32` at offset 0 through a stream view (`BinaryReader`).
+fn read_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> {
+    let mut stream = region.create_view_stream(MESSAGE_INTS_OFFSET, 0)?.take((TOTAL_INTS * 4) as u64);
+    for i in 0..TOTAL_INTS {
+        let value = stream.read_i32::<LittleEndian>()?;
+        println!("{}", out.read(i, value));
+    }
+    Ok(())
+}
+
+/// Reads every record the state service wrote, through an accessor view.
+fn read_records(region: &Region, out: &Transcript) -> Result<(), DemoError> {
+    let accessor = region.create_view_accessor(RECORDS_OFFSET, RECORDS_VIEW_LEN)?;
+    let written = (region.control().record_count() as usize).min(RECORD_COUNT);
+    for k in 0..written {
+        let msg = accessor.read_service_msg(record_view_offset(k))?;
+        println!("{}", out.record(&msg));
+    }
+    Ok(())
+}

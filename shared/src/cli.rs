@@ -1,0 +1,257 @@
+//! What the two demo programs share on their command lines: where the region
+//! is, how long to wait, which language to speak, and how failures end.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::console::{Console, ConsoleError};
+use crate::error::{MutexError, RegionError, ViewError};
+use crate::layout::DEFAULT_REGION_NAME;
+use crate::mutex::{Acquired, NamedMutex};
+use crate::name::{NameError, RegionName};
+use crate::region::RegionOptions;
+use crate::transcript::{Lang, Transcript};
+
+/// The language flag's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LangArg {
+    /// English.
+    En,
+    /// The original article's Chinese lines.
+    Zh,
+}
+
+/// Flags both programs take.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegionArgs {
+    /// Region name; without it a prompt asks (Enter = `testmap`).
+    /// Example: --name testmap
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
+    pub name: Option<RegionName>,
+
+    /// Directory of the region files [default: /dev/shm, or the temp dir].
+    /// Example: --dir /tmp
+    #[arg(long, value_name = "DIR", conflicts_with = "file")]
+    pub dir: Option<PathBuf>,
+
+    /// Use a persistent region over this file (kept, with its data, after both
+    /// programs exit) instead of a named one. Example: --file ./im.dat
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Give up any wait (for the mutex or the other program) after SECS seconds,
+    /// with exit code 1. Example: --timeout 30
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<Duration>,
+
+    /// Language of the transcript [default: zh when LC_ALL/LANG starts with zh,
+    /// else en]. Example: --lang zh
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<LangArg>,
+}
+
+fn parse_name(text: &str) -> Result<RegionName, NameError> {
+    RegionName::new(text)
+}
+
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is not a usable number of seconds (use 0 or more)"))
+}
+
+impl RegionArgs {
+    /// The transcript in the chosen (or the environment's) language.
+    pub fn transcript(&self) -> Transcript {
+        Transcript::new(match self.lang {
+            Some(LangArg::En) => Lang::En,
+            Some(LangArg::Zh) => Lang::Zh,
+            None => Lang::from_env(),
+        })
+    }
+
+    /// Where the region is: asks for the name at the console unless `--name`
+    /// or `--file` says.
+    ///
+    /// # Errors
+    /// [`DemoError::Console`] when the answer cannot be read or is not a valid name.
+    pub fn region_options(&self, console: &Console, transcript: &Transcript) -> Result<RegionOptions, DemoError> {
+        if let Some(file) = &self.file {
+            return Ok(RegionOptions::file(file));
+        }
+        let name = match &self.name {
+            Some(name) => name.clone(),
+            None => console.ask_region_name(&transcript.name_prompt(DEFAULT_REGION_NAME), DEFAULT_REGION_NAME)?,
+        };
+        let options = RegionOptions::named(&name);
+        Ok(match &self.dir {
+            Some(dir) => options.dir(dir),
+            None => options,
+        })
+    }
+
+    /// When waits must end, if `--timeout` was given.
+    pub fn deadline(&self) -> Deadline {
+        Deadline {
+            at: self.timeout.map(|t| Instant::now() + t),
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// The end of the waiting budget set by `--timeout`.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Option<Instant>,
+    timeout: Option<Duration>,
+}
+
+impl Deadline {
+    /// No deadline: wait as long as it takes.
+    pub fn never() -> Self {
+        Deadline { at: None, timeout: None }
+    }
+
+    /// Time left, `None` when there is no deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.at.map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// .NET `WaitOne()` within the deadline: waits for the mutex.
+    ///
+    /// # Errors
+    /// [`DemoError::TimedOut`] when the deadline passes first;
+    /// [`DemoError::Mutex`] when the lock call fails.
+    pub fn acquire(&self, mutex: &NamedMutex) -> Result<Acquired, DemoError> {
+        match self.remaining() {
+            None => Ok(mutex.wait()?),
+            Some(left) => mutex
+                .wait_timeout(left)?
+                .ok_or_else(|| self.expired("the mutex")),
+        }
+    }
+
+    /// The error for a wait for `what` that ran out of time.
+    pub fn expired(&self, what: &'static str) -> DemoError {
+        DemoError::TimedOut {
+            what,
+            secs: self.timeout.map_or(0.0, |t| t.as_secs_f64()),
+        }
+    }
+}
+
+/// Everything that can end a demo program early.
+#[derive(Debug)]
+pub enum DemoError {
+    /// Reading the person's answer failed.
+    Console(ConsoleError),
+    /// The region could not be created or opened.
+    Region(RegionError),
+    /// The mutex could not be created, opened or taken.
+    Mutex(MutexError),
+    /// A view access failed.
+    View(ViewError),
+    /// Other I/O (the stream view).
+    Io(std::io::Error),
+    /// The state server was started before any message server.
+    StartMessageServerFirst {
+        /// The region name.
+        name: String,
+    },
+    /// A message server already serves this region.
+    AlreadyServed {
+        /// The region name.
+        name: String,
+        /// Pid of the message server that created the mutex.
+        pid: u32,
+    },
+    /// `--timeout` ran out.
+    TimedOut {
+        /// What was being waited for.
+        what: &'static str,
+        /// The timeout in seconds.
+        secs: f64,
+    },
+}
+
+impl DemoError {
+    /// The exit code: 2 for bad input (usage), 1 for everything else.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            DemoError::Console(ConsoleError::InvalidName(_)) => ExitCode::from(2),
+            _ => ExitCode::from(1),
+        }
+    }
+
+    /// Prints `error: ...` on stderr and returns the exit code.
+    pub fn report(&self) -> ExitCode {
+        eprintln!("error: {self}");
+        self.exit_code()
+    }
+}
+
+impl fmt::Display for DemoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DemoError::Console(e) => e.fmt(f),
+            DemoError::Region(e) => e.fmt(f),
+            DemoError::Mutex(e) => e.fmt(f),
+            DemoError::View(e) => e.fmt(f),
+            DemoError::Io(e) => write!(f, "shared-memory stream failed: {e}"),
+            DemoError::StartMessageServerFirst { name } => write!(
+                f,
+                "no message service is running on region `{name}`: start message-server first, then state-server with the same name"
+            ),
+            DemoError::AlreadyServed { name, pid } => write!(
+                f,
+                "region `{name}` is already served by message-server (pid {pid}); use another name, or stop that one first"
+            ),
+            DemoError::TimedOut { what, secs } => write!(
+                f,
+                "gave up after {secs} s waiting for {what} (--timeout); is the other program still running?"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DemoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DemoError::Console(e) => Some(e),
+            DemoError::Region(e) => Some(e),
+            DemoError::Mutex(e) => Some(e),
+            DemoError::View(e) => Some(e),
+            DemoError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConsoleError> for DemoError {
+    fn from(e: ConsoleError) -> Self {
+        DemoError::Console(e)
+    }
+}
+impl From<RegionError> for DemoError {
+    fn from(e: RegionError) -> Self {
+        DemoError::Region(e)
+    }
+}
+impl From<MutexError> for DemoError {
+    fn from(e: MutexError) -> Self {
+        DemoError::Mutex(e)
+    }
+}
+impl From<ViewError> for DemoError {
+    fn from(e: ViewError) -> Self {
+        DemoError::View(e)
+    }
+}
+impl From<std::io::Error> for DemoError {
+    fn from(e: std::io::Error) -> Self {
+        DemoError::Io(e)
+    }
+}

@@ -1,0 +1,111 @@
+//! Talking to the person at the keyboard: the name prompt and "press Enter".
+//!
+//! On a terminal the name prompt is a `dialoguer` input with a default that
+//! re-asks, with the reason, until the name is valid. When stdin is not a
+//! terminal (pipes, scripts, tests), each question reads one line instead: an
+//! empty line takes the default, and end of input counts as Enter.
+
+use std::fmt;
+use std::io::{self, BufRead, IsTerminal, Write};
+
+use crate::name::{NameError, RegionName};
+
+/// Reading the person's answer failed.
+#[derive(Debug)]
+pub enum ConsoleError {
+    /// The name read from a pipe is not a valid region name.
+    InvalidName(NameError),
+    /// The terminal or stdin could not be read.
+    Io(io::Error),
+}
+
+impl fmt::Display for ConsoleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConsoleError::InvalidName(error) => error.fmt(f),
+            ConsoleError::Io(error) => write!(f, "could not read the keyboard: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ConsoleError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConsoleError::InvalidName(error) => Some(error),
+            ConsoleError::Io(error) => Some(error),
+        }
+    }
+}
+
+/// The person's side of the exchange.
+#[derive(Debug, Clone, Copy)]
+pub struct Console {
+    terminal: bool,
+}
+
+impl Console {
+    /// Detects whether stdin is a terminal.
+    pub fn detect() -> Self {
+        Console {
+            terminal: io::stdin().is_terminal(),
+        }
+    }
+
+    /// Whether questions go through an interactive terminal prompt.
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// Asks for a region name (`Console.ReadLine()` with a default).
+    ///
+    /// # Errors
+    /// [`ConsoleError::InvalidName`] for an invalid name read from a pipe (a
+    /// terminal re-asks instead); [`ConsoleError::Io`] when input fails.
+    pub fn ask_region_name(&self, prompt: &str, default: &str) -> Result<RegionName, ConsoleError> {
+        if self.terminal {
+            let answer: String = dialoguer::Input::new()
+                .with_prompt(prompt)
+                .default(default.to_owned())
+                .show_default(false)
+                .validate_with(|input: &String| RegionName::new(input).map(|_| ()).map_err(|e| e.to_string()))
+                .interact_text()
+                .map_err(|dialoguer::Error::IO(error)| ConsoleError::Io(error))?;
+            return RegionName::new(&answer).map_err(ConsoleError::InvalidName);
+        }
+        print_flush(&format!("{prompt}: "));
+        let line = read_line()?.unwrap_or_default();
+        let answer = if line.is_empty() { default } else { line.as_str() };
+        println!("{answer}");
+        RegionName::new(answer).map_err(ConsoleError::InvalidName)
+    }
+
+    /// Shows `message` and waits for Enter (`Console.ReadLine()`); end of input
+    /// counts as Enter.
+    ///
+    /// # Errors
+    /// [`ConsoleError::Io`] when stdin cannot be read.
+    pub fn wait_for_enter(&self, message: &str) -> Result<(), ConsoleError> {
+        println!("{message}");
+        read_line().map(|_| ())
+    }
+}
+
+fn print_flush(text: &str) {
+    let mut out = io::stdout().lock();
+    // A closed stdout is not worth failing the exchange for.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// One line of stdin without its line ending; `None` at end of input.
+fn read_line() -> Result<Option<String>, ConsoleError> {
+    let _ = io::stdout().flush();
+    let mut line = String::new();
+    let read = io::stdin().lock().read_line(&mut line).map_err(ConsoleError::Io)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    let trimmed = line.trim_end_matches(['\r', '\n']).len();
+    line.truncate(trimmed);
+    Ok(Some(line))
+}

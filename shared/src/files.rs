@@ -1,0 +1,76 @@
+//! Opening the files behind a region safely: never through a symbolic link,
+//! never blocking on a FIFO, created with the caller's mode (owner-only by
+//! default), and telling "this is not ours" apart from real I/O errors.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+/// Whether [`open`] may create the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Create {
+    /// Open an existing file only.
+    No,
+    /// Create the file; fail if anything is at the path.
+    New,
+    /// Open the file, creating it when missing.
+    IfMissing,
+}
+
+/// Opens `path` for reading and writing without following a final symbolic link.
+pub(crate) fn open(path: &Path, create: Create, mode: u32) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options
+        .read(true)
+        .write(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    match create {
+        Create::No => {}
+        Create::New => {
+            options.create_new(true);
+        }
+        Create::IfMissing => {
+            options.create(true);
+        }
+    }
+    options.open(path)
+}
+
+/// Describes why an open failed when the cause is "what is at the path", not
+/// the system: `Some(reason)` for a symbolic link or a directory.
+pub(crate) fn foreign_reason(error: &io::Error) -> Option<&'static str> {
+    match error.raw_os_error() {
+        Some(libc::ELOOP) => Some("it is a symbolic link, which is never followed"),
+        Some(libc::EISDIR) => Some("it is a directory"),
+        Some(libc::ENXIO) => Some("it is a socket or device"),
+        _ => None,
+    }
+}
+
+/// `Some(reason)` when the open file is not a regular file.
+pub(crate) fn irregular_reason(file: &File) -> io::Result<Option<&'static str>> {
+    let kind = file.metadata()?.file_type();
+    Ok(if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("it is a directory")
+    } else {
+        Some("it is not a regular file (a FIFO, socket or device)")
+    })
+}
+
+/// Whether `file` is still the file named by `path` (and not one that
+/// replaced it, or nothing, after it was unlinked).
+pub(crate) fn is_same_file(file: &File, path: &Path) -> bool {
+    match (file.metadata(), fs::symlink_metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+/// Removes `path` if it exists; other failures are ignored (best-effort cleanup).
+pub(crate) fn remove_if_exists(path: &Path) {
+    let _ = fs::remove_file(path);
+}

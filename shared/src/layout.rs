@@ -1,0 +1,87 @@
+//! Where everything lives in the region: the byte layout of `DEMO.md`, as named
+//! constants, plus this project's control block in the bytes the original leaves
+//! unused.
+//!
+//! | offset | size | content | written by |
+//! |---|---|---|---|
+//! | 0 | 20 | five `i32`: 0,1,2,3,4 | message server |
+//! | 20 | 20 | five `i32`: 5,6,7,8,9 | state server |
+//! | 40 | 64 | control block (see [`crate::control`]) | region creator, both servers |
+//! | 1024 + 16·k | 16 | [`ServiceMsg`](crate::ServiceMsg) k = 0..4 | state server |
+//!
+//! All integers are little-endian.
+
+/// Size of the demo's region in bytes, as in the original (`1024000`).
+pub const DEFAULT_REGION_SIZE: u64 = 1_024_000;
+
+/// Default region name offered by the prompt.
+pub const DEFAULT_REGION_NAME: &str = "testmap";
+
+/// Suffix that turns a region name into its mutex name (`testmap` → `testmapmutex`).
+pub const MUTEX_NAME_SUFFIX: &str = "mutex";
+
+/// Size of one `i32` in the region.
+pub const INT_SIZE: usize = 4;
+
+/// How many `i32` each server writes.
+pub const INTS_PER_SERVER: usize = 5;
+
+/// Offset of the message server's five `i32` (values 0..=4).
+pub const MESSAGE_INTS_OFFSET: u64 = 0;
+
+/// Offset of the state server's five `i32` (values 5..=9).
+pub const STATE_INTS_OFFSET: u64 = 20;
+
+/// Number of `i32` the message server reads back from offset 0 (both servers' values).
+pub const TOTAL_INTS: usize = 2 * INTS_PER_SERVER;
+
+/// Offset of the control block inside the region (first byte the original leaves unused).
+pub const CONTROL_OFFSET: u64 = 40;
+
+/// Offset of the accessor view that holds the [`ServiceMsg`](crate::ServiceMsg) records.
+pub const RECORDS_OFFSET: u64 = 1024;
+
+/// Length of the records accessor view, as in the original (`10240`).
+pub const RECORDS_VIEW_LEN: u64 = 10_240;
+
+/// Size of one [`ServiceMsg`](crate::ServiceMsg) record (`Marshal.SizeOf` = 16).
+pub const SERVICE_MSG_SIZE: usize = 16;
+
+/// How many records the state server writes.
+pub const RECORD_COUNT: usize = 5;
+
+/// The smallest region that holds the whole layout (ints, control block, records view).
+pub const MIN_REGION_SIZE: u64 = RECORDS_OFFSET + RECORDS_VIEW_LEN;
+
+/// The largest region size accepted (1 GiB): larger is almost certainly a typo.
+pub const MAX_REGION_SIZE: u64 = 1 << 30;
+
+/// View offset of record `k` inside the records view (`0, 16, 32, 48, 64`).
+pub const fn record_view_offset(k: usize) -> u64 {
+    (k * SERVICE_MSG_SIZE) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_do_not_overlap_the_control_block() {
+        let ints_end = MESSAGE_INTS_OFFSET + (TOTAL_INTS * INT_SIZE) as u64;
+        assert_eq!(ints_end, CONTROL_OFFSET);
+        assert_eq!(STATE_INTS_OFFSET, (INTS_PER_SERVER * INT_SIZE) as u64);
+    }
+
+    #[test]
+    fn records_sit_at_the_original_view_offsets() {
+        let offsets: Vec<u64> = (0..RECORD_COUNT).map(record_view_offset).collect();
+        assert_eq!(offsets, [0, 16, 32, 48, 64]);
+        assert!(record_view_offset(RECORD_COUNT) <= RECORDS_VIEW_LEN);
+    }
+
+    #[test]
+    fn default_region_holds_the_whole_layout() {
+        assert!(DEFAULT_REGION_SIZE >= MIN_REGION_SIZE);
+        assert_eq!(MIN_REGION_SIZE, 11_264);
+    }
+}

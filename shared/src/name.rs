@@ -1,0 +1,150 @@
+//! Region names: what a user may type at the prompt or pass as `--name`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::layout::MUTEX_NAME_SUFFIX;
+
+/// Longest name accepted, in bytes of UTF-8. File systems allow 255 bytes per
+/// file name; the rest is kept for the files derived from the name
+/// (`<name>mutex`, `.<name>.guard`, `.<name>.init-<pid>`).
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// A validated region name: usable as a file name in the region directory.
+///
+/// Any Unicode is welcome (the article's own example is `公用名`); refused are
+/// the empty name, `.` and `..`, names starting with `.` (reserved for this
+/// project's helper files), path separators, NUL and control characters, and
+/// names longer than [`MAX_NAME_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RegionName(String);
+
+/// Why a region name was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameError {
+    /// Nothing was typed.
+    Empty,
+    /// `.` or `..`, or a name starting with `.`.
+    StartsWithDot,
+    /// `/` or `\`: a name is one file name, not a path.
+    Separator(char),
+    /// NUL or another control character.
+    ControlCharacter(char),
+    /// Longer than [`MAX_NAME_BYTES`].
+    TooLong {
+        /// Length of the refused name in bytes.
+        bytes: usize,
+    },
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameError::Empty => write!(f, "the region name is empty; type a name such as `testmap`"),
+            NameError::StartsWithDot => write!(
+                f,
+                "a region name may not start with `.` (those names are reserved); try `testmap`"
+            ),
+            NameError::Separator(c) => write!(
+                f,
+                "a region name may not contain `{c}`: it is one file name, not a path (use --dir or --file for a location)"
+            ),
+            NameError::ControlCharacter(c) => write!(
+                f,
+                "a region name may not contain control characters (found U+{:04X})",
+                u32::from(*c)
+            ),
+            NameError::TooLong { bytes } => write!(
+                f,
+                "the region name is {bytes} bytes long; the limit is {MAX_NAME_BYTES} bytes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NameError {}
+
+impl RegionName {
+    /// Validates `name`.
+    ///
+    /// # Errors
+    /// A [`NameError`] saying which rule the name breaks.
+    pub fn new(name: &str) -> Result<Self, NameError> {
+        if name.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if name.starts_with('.') {
+            return Err(NameError::StartsWithDot);
+        }
+        if let Some(c) = name.chars().find(|c| matches!(c, '/' | '\\')) {
+            return Err(NameError::Separator(c));
+        }
+        if let Some(c) = name.chars().find(|c| c.is_control()) {
+            return Err(NameError::ControlCharacter(c));
+        }
+        if name.len() > MAX_NAME_BYTES {
+            return Err(NameError::TooLong { bytes: name.len() });
+        }
+        Ok(RegionName(name.to_owned()))
+    }
+
+    /// The name as typed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The mutex name derived from the region name: `<name>mutex`
+    /// (so the default `testmap` keeps the original's `testmapmutex`).
+    pub fn mutex_name(&self) -> String {
+        format!("{}{MUTEX_NAME_SUFFIX}", self.0)
+    }
+}
+
+impl FromStr for RegionName {
+    type Err = NameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RegionName::new(s)
+    }
+}
+
+impl fmt::Display for RegionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_default_and_unicode_names() {
+        assert_eq!(RegionName::new("testmap").map(|n| n.mutex_name()), Ok("testmapmutex".into()));
+        assert!(RegionName::new("公用名").is_ok());
+        assert!(RegionName::new("a.b-c_d 1").is_ok());
+    }
+
+    #[test]
+    fn refuses_names_that_are_not_one_plain_file_name() {
+        assert_eq!(RegionName::new(""), Err(NameError::Empty));
+        assert_eq!(RegionName::new("."), Err(NameError::StartsWithDot));
+        assert_eq!(RegionName::new(".."), Err(NameError::StartsWithDot));
+        assert_eq!(RegionName::new(".hidden"), Err(NameError::StartsWithDot));
+        assert_eq!(RegionName::new("a/b"), Err(NameError::Separator('/')));
+        assert_eq!(RegionName::new("a\\b"), Err(NameError::Separator('\\')));
+        assert_eq!(RegionName::new("a\0b"), Err(NameError::ControlCharacter('\0')));
+        assert_eq!(RegionName::new("a\nb"), Err(NameError::ControlCharacter('\n')));
+        let long = "x".repeat(MAX_NAME_BYTES + 1);
+        assert_eq!(RegionName::new(&long), Err(NameError::TooLong { bytes: MAX_NAME_BYTES + 1 }));
+        assert!(RegionName::new(&"x".repeat(MAX_NAME_BYTES)).is_ok());
+    }
+
+    #[test]
+    fn every_refusal_says_what_to_do() {
+        for bad in ["", ".", "a/b", "a\u{7}", &"y".repeat(300)] {
+            let message = RegionName::new(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.starts_with("a region name") || message.starts_with("the region name"), "{message}");
+        }
+    }
+}

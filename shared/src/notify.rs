@@ -1,0 +1,86 @@
+//! Wake-ups between processes through a word of shared memory.
+//!
+//! A waiter reads the word, checks its condition, and if it must wait sleeps
+//! until the word changes; a writer changes the word and wakes the sleepers. On
+//! Linux the sleep is a futex: spin briefly (a peer on another core often
+//! answers within a microsecond), then sleep in the kernel. Every sleep is
+//! bounded by the caller's slice, so a waiter whose peer died without waking it
+//! still looks again (and notices, for example, that a lock was freed by the
+//! kernel). Elsewhere a short bounded sleep stands in for the futex.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// How many times to look at the word before sleeping.
+const SPINS: u32 = 200;
+
+/// Waits until `word` is no longer `seen`, or `timeout` passes.
+///
+/// May return early (spurious wake-up): callers re-check their condition.
+pub(crate) fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
+    for _ in 0..SPINS {
+        if word.load(Ordering::Acquire) != seen {
+            return;
+        }
+        std::hint::spin_loop();
+    }
+    sleep_while_equal(word, seen, timeout);
+}
+
+#[cfg(target_os = "linux")]
+fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
+    crate::sys::futex_wait(word, seen, timeout);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
+    if word.load(Ordering::Acquire) == seen {
+        std::thread::sleep(timeout.min(Duration::from_millis(1)));
+    }
+}
+
+/// Wakes every process waiting on `word` (call after changing it).
+pub(crate) fn wake_all(word: &AtomicU32) {
+    #[cfg(target_os = "linux")]
+    crate::sys::futex_wake_all(word);
+    #[cfg(not(target_os = "linux"))]
+    let _ = word;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    #[test]
+    fn a_waiter_returns_when_the_word_changes() {
+        let word = Arc::new(AtomicU32::new(0));
+        let writer = {
+            let word = Arc::clone(&word);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                word.store(1, Ordering::Release);
+                wake_all(&word);
+            })
+        };
+        while word.load(Ordering::Acquire) == 0 {
+            wait_while_equal(&word, 0, Duration::from_secs(5));
+        }
+        writer.join().expect("writer thread");
+    }
+
+    #[test]
+    fn a_waiter_gives_up_after_its_timeout() {
+        let word = AtomicU32::new(7);
+        let start = Instant::now();
+        wait_while_equal(&word, 7, Duration::from_millis(10));
+        assert!(start.elapsed() >= Duration::from_millis(1));
+    }
+
+    #[test]
+    fn a_changed_word_returns_at_once() {
+        let word = AtomicU32::new(3);
+        wait_while_equal(&word, 2, Duration::from_secs(60));
+    }
+}

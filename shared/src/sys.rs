@@ -1,0 +1,67 @@
+//! The system calls this crate needs beyond std: futex wait/wake on a word of
+//! shared memory (Linux) and reserving a file's blocks up front.
+
+use std::fs::File;
+use std::io;
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+
+/// Sleeps until another process calls [`futex_wake_all`] on `word`, `word` no
+/// longer holds `expected`, or `timeout` passes (spurious wake-ups are possible).
+#[cfg(target_os = "linux")]
+pub(crate) fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) {
+    let timeout = libc::timespec {
+        tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+    };
+    // SAFETY: `word` is a valid, aligned 4-byte atomic for the duration of the
+    // call; FUTEX_WAIT (not the private variant, because the word is in shared
+    // memory) only reads it and sleeps. `timeout` is a valid relative timespec
+    // living on the stack for the call. Errors (EAGAIN when the value already
+    // changed, EINTR, ETIMEDOUT) all mean "go and look again", which every
+    // caller does.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT,
+            expected,
+            &timeout as *const libc::timespec,
+        );
+    }
+}
+
+/// Wakes every process sleeping in [`futex_wait`] on `word`.
+#[cfg(target_os = "linux")]
+pub(crate) fn futex_wake_all(word: &AtomicU32) {
+    // SAFETY: `word` is a valid, aligned 4-byte atomic; FUTEX_WAKE does not
+    // touch memory, it only wakes waiters queued on this address.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, i32::MAX);
+    }
+}
+
+/// Reserves `len` bytes of blocks for `file` and sets its length, so that later
+/// writes through a mapping can never fail for lack of space (which would be a
+/// `SIGBUS`, not an error). Fails with `StorageFull` (`ENOSPC`) when the file
+/// system cannot hold the file.
+#[cfg(target_os = "linux")]
+pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let len = libc::off_t::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: plain system call on a file descriptor we own for the duration of
+    // the call; no memory is passed.
+    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
+    match rc {
+        0 => Ok(()),
+        // File systems without fallocate support: fall back to a plain length.
+        libc::EOPNOTSUPP | libc::EINVAL => file.set_len(len as u64),
+        errno => Err(io::Error::from_raw_os_error(errno)),
+    }
+}
+
+/// Portable fallback: set the length (blocks are allocated on first touch).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
+    file.set_len(len)
+}

@@ -1,0 +1,75 @@
+//! The window shared by both kinds of view: an offset and a length inside the region.
+
+use crate::error::ViewError;
+
+/// A checked window `[start, start + len)` of a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window {
+    start: u64,
+    len: u64,
+}
+
+impl Window {
+    /// The window at `offset` of length `len` (0 = to the end) in a region of
+    /// `region_size` bytes.
+    pub(crate) fn new(region_size: u64, offset: u64, len: u64) -> Result<Self, ViewError> {
+        let outside = ViewError::OutsideRegion {
+            offset,
+            len,
+            region_size,
+        };
+        if offset > region_size {
+            return Err(outside);
+        }
+        let len = if len == 0 { region_size - offset } else { len };
+        match offset.checked_add(len) {
+            Some(end) if end <= region_size => Ok(Window { start: offset, len }),
+            _ => Err(outside),
+        }
+    }
+
+    /// The window's length.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// The region offset of an access of `size` bytes at view offset `offset`.
+    pub(crate) fn locate(&self, offset: u64, size: u64) -> Result<u64, ViewError> {
+        match offset.checked_add(size) {
+            Some(end) if end <= self.len => Ok(self.start + offset),
+            _ => Err(ViewError::OutsideView {
+                offset,
+                size,
+                view_len: self.len,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_length_means_to_the_end() {
+        let window = Window::new(100, 40, 0).expect("fits");
+        assert_eq!(window.len(), 60);
+        assert_eq!(window.locate(56, 4), Ok(96));
+    }
+
+    #[test]
+    fn windows_outside_the_region_are_refused() {
+        assert!(Window::new(100, 101, 0).is_err());
+        assert!(Window::new(100, 90, 11).is_err());
+        assert!(Window::new(100, u64::MAX, 2).is_err());
+        assert!(Window::new(100, 100, 0).is_ok());
+    }
+
+    #[test]
+    fn accesses_outside_the_view_are_refused() {
+        let window = Window::new(100, 10, 20).expect("fits");
+        assert_eq!(window.locate(16, 4), Ok(26));
+        assert!(window.locate(17, 4).is_err());
+        assert!(window.locate(u64::MAX, 1).is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! `state-server`: the IM state service of the shared-memory demo.
+//!
+//! The C# original (`IMServer_State`), step by step, with each call's Rust
+//! counterpart:
+//!
+//! 1. prompt for the region name → [`Console::ask_region_name`]
+//! 2. `MemoryMappedFile.OpenExisting(name)` → [`RegionOptions::open_existing`];
+//!    `Mutex.OpenExisting("<name>mutex")` → [`NamedMutex::open_existing`]
+//!    (both fail plainly when no message server is running)
+//! 3. `WaitOne()` → [`NamedMutex::wait`]
+//! 4. `CreateViewStream(20, 0)` + `BinaryWriter.Write(i)` for i = 5..9 → [`write_state_ints`]
+//! 5. `CreateViewAccessor(1024, 10240)` + `Write(offset, ref msg)` five times,
+//!    sleeping after each → [`write_records`]
+//! 6. sleep still holding the mutex, `ReleaseMutex()`, print the closing line
+
+use std::process::ExitCode;
+use std::thread::sleep;
+use std::time::Duration;
+
+use byteorder::{LittleEndian, WriteBytesExt};
+use clap::Parser;
+use shared::cli::{DemoError, RegionArgs};
+use shared::console::Console;
+use shared::control::Flags;
+use shared::layout::{record_view_offset, INTS_PER_SERVER, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, STATE_INTS_OFFSET};
+use shared::transcript::Transcript;
+use shared::{MutexError, NamedMutex, Region, RegionError, RegionOptions, ServiceMsg};
+
+/// The IM state service: opens the region the message service created, and
+/// under its mutex writes 5..9 and five timestamped records.
+///
+/// Start `message-server` first, then this with the same name.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, after_help = "Example: state-server --name testmap --interval-ms 200 --hold-ms 1000")]
+struct Cli {
+    #[command(flatten)]
+    region: RegionArgs,
+
+    /// Pause after each record, in milliseconds. Example: --interval-ms 200
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    interval_ms: u64,
+
+    /// How long to keep holding the mutex after the last record, in
+    /// milliseconds. Example: --hold-ms 1000
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    hold_ms: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => error.report(),
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), DemoError> {
+    let out = cli.region.transcript();
+    let console = Console::detect();
+    let options = cli.region.region_options(&console, &out)?;
+
+    let (region, mutex) = open_region_and_mutex(&options)?;
+    let acquired = cli.region.deadline().acquire(&mutex)?; // WaitOne()
+    if let Some(pid) = acquired.abandoned_by() {
+        println!("warning: the previous holder (pid {pid}) died holding the mutex (abandoned mutex)");
+    }
+    region.control().set_flags(Flags::STATE_STARTED);
+    write_state_ints(&region, &out)?;
+    write_records(&region, &out, Duration::from_millis(cli.interval_ms))?;
+    sleep(Duration::from_millis(cli.hold_ms));
+    region.control().set_flags(Flags::STATE_WRITTEN);
+    drop(acquired); // ReleaseMutex()
+
+    println!("{}", out.state_started());
+    console.wait_for_enter(out.press_enter_to_exit())?;
+    Ok(())
+}
+
+/// `OpenExisting` the region and its mutex; says to start message-server
+/// first when there is none.
+fn open_region_and_mutex(options: &RegionOptions) -> Result<(Region, NamedMutex), DemoError> {
+    let region = options.open_existing().map_err(|error| match error {
+        RegionError::NotFound { path } => DemoError::StartMessageServerFirst {
+            name: path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        },
+        other => other.into(),
+    })?;
+    let mutex = NamedMutex::open_existing(&region).map_err(|error| match error {
+        MutexError::NotFound { .. } => DemoError::StartMessageServerFirst {
+            name: region.name().to_owned(),
+        },
+        other => other.into(),
+    })?;
+    Ok((region, mutex))
+}
+
+/// Writes 5..9 as `int32` at offset 20 through a stream view (`BinaryWriter`).
+fn write_state_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> {
+    let mut stream = region.create_view_stream(STATE_INTS_OFFSET, 0)?;
+    for i in INTS_PER_SERVER..2 * INTS_PER_SERVER {
+        let value = i as i32;
+        stream.write_i32::<LittleEndian>(value)?;
+        println!("{}", out.wrote(i, value));
+    }
+    Ok(())
+}
+
+/// Writes five `ServiceMsg` at view offsets 0, 16, ..., 64 of the records
+/// accessor, `Id` = the offset, `NowTime` = now, pausing after each.
+fn write_records(region: &Region, out: &Transcript, interval: Duration) -> Result<(), DemoError> {
+    let accessor = region.create_view_accessor(RECORDS_OFFSET, RECORDS_VIEW_LEN)?;
+    for k in 0..RECORD_COUNT {
+        let offset = record_view_offset(k);
+        let msg = ServiceMsg::now(offset as i32);
+        accessor.write_service_msg(offset, &msg)?;
+        region.control().set_record_count(k as u32 + 1);
+        println!("{}", out.record(&msg));
+        sleep(interval);
+    }
+    Ok(())
+}
