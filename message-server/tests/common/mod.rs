@@ -1,0 +1,218 @@
+//! Helpers for the cross-process tests: unique names, the two built programs,
+//! and a watchdog on every wait so that a hang fails the test instead of CI.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// How long any single wait in a test may take before the test fails.
+pub const WATCHDOG: Duration = Duration::from_secs(30);
+
+/// A region name no other test (or test run) uses.
+pub fn unique_name(label: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!("t{}-{}-{label}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The built `message-server`.
+pub fn message_server() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_message-server"))
+}
+
+/// The built `state-server`: it sits beside `message-server` in the target
+/// directory; build it if this test run has not.
+pub fn state_server() -> PathBuf {
+    let path = message_server().with_file_name(format!("state-server{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--bin", "state-server"])
+            .status()
+            .expect("run cargo build for state-server");
+        assert!(status.success(), "cargo build --bin state-server failed");
+    }
+    path
+}
+
+/// A running program with piped stdin and its stdout/stderr collected line by line.
+pub struct Program {
+    pub label: &'static str,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    pub stdout: Vec<String>,
+    stderr_reader: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Program {
+    pub fn spawn(label: &'static str, exe: &Path, args: &[&str]) -> Program {
+        Self::spawn_with(label, Command::new(exe).args(args))
+    }
+
+    pub fn spawn_with(label: &'static str, command: &mut Command) -> Program {
+        let mut child = command
+            .env("LANG", "C")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {label}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr_reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        Program {
+            label,
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            stdout: Vec::new(),
+            stderr_reader: Some(stderr_reader),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends one line (an Enter press).
+    pub fn enter(&mut self) {
+        self.send("\n");
+    }
+
+    pub fn send(&mut self, text: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin.write_all(text.as_bytes()).expect("write to program");
+        stdin.flush().expect("flush program stdin");
+    }
+
+    /// Closes stdin (end of input).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits for a stdout line containing `needle`; fails the test after the watchdog.
+    pub fn expect_line(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + WATCHDOG;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.stdout.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("{}: no line containing {needle:?} within {WATCHDOG:?}; got:\n{}", self.label, self.stdout.join("\n"))
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let stderr = self.stderr_now();
+                    panic!(
+                        "{}: exited without a line containing {needle:?}; got:\n{}\nstderr: {stderr}",
+                        self.label,
+                        self.stdout.join("\n"),
+                    )
+                }
+            }
+        }
+    }
+
+    fn stderr_now(&mut self) -> String {
+        let _ = self.child.kill();
+        self.stderr_reader.take().and_then(|r| r.join().ok()).unwrap_or_default()
+    }
+
+    /// Waits for the program to exit (watchdog: killed and failed after
+    /// [`WATCHDOG`]); returns its status, the rest of stdout, and stderr.
+    pub fn finish(mut self) -> Finished {
+        self.close_stdin();
+        let deadline = Instant::now() + WATCHDOG;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("poll child") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("{}: still running after {WATCHDOG:?}; stdout so far:\n{}", self.label, self.stdout.join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.stdout.push(line);
+        }
+        let stderr = self.stderr_reader.take().and_then(|r| r.join().ok()).unwrap_or_default();
+        Finished {
+            status,
+            stdout: std::mem::take(&mut self.stdout),
+            stderr,
+        }
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A program that exited.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: Vec<String>,
+    pub stderr: String,
+}
+
+impl Finished {
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+}
+
+/// Runs a program to completion with `input` on stdin.
+pub fn run(label: &'static str, exe: &Path, args: &[&str], input: &str) -> Finished {
+    let mut program = Program::spawn(label, exe, args);
+    if !input.is_empty() {
+        program.send(input);
+    }
+    program.finish()
+}
+
+/// The names in `dir`, sorted.
+pub fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The data lines of a transcript (what the contract fixes), in order.
+pub fn data_lines(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l.starts_with("position ") || l.contains("\tNowTime: ") || l.starts_with("Test: "))
+        .cloned()
+        .collect()
+}
