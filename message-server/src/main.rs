@@ -22,7 +22,8 @@ use shared::cli::{Deadline, DemoError, RegionArgs};
 use shared::console::Console;
 use shared::control::Flags;
 use shared::layout::{
-    record_view_offset, INTS_PER_SERVER, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, TOTAL_INTS,
+    record_view_offset, INTS_PER_SERVER, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT,
+    TOTAL_INTS,
 };
 use shared::transcript::Transcript;
 use shared::{MutexGuard, NamedMutex, Region, RegionOptions};
@@ -97,7 +98,11 @@ fn write_message_ints(region: &Region, out: &Transcript) -> Result<(), DemoError
 
 /// `WaitOne()`, and keep waiting (saying so) until the state service has
 /// written everything, stopped early, or died holding the mutex.
-fn wait_for_state_service(region: &Region, mutex: &NamedMutex, deadline: Deadline) -> Result<MutexGuard, DemoError> {
+fn wait_for_state_service(
+    region: &Region,
+    mutex: &NamedMutex,
+    deadline: Deadline,
+) -> Result<MutexGuard, DemoError> {
     let control = region.control();
     let mut announced = false;
     loop {
@@ -137,8 +142,13 @@ fn wait_for_state_service(region: &Region, mutex: &NamedMutex, deadline: Deadlin
             );
             announced = true;
         }
-        let slice = deadline.remaining().map_or(STATE_POLL_SLICE, |left| left.min(STATE_POLL_SLICE));
-        if control.wait_for_flags(Flags::STATE_STARTED, slice).contains(Flags::STATE_STARTED) {
+        let slice = deadline
+            .remaining()
+            .map_or(STATE_POLL_SLICE, |left| left.min(STATE_POLL_SLICE));
+        if control
+            .wait_for_flags(Flags::STATE_STARTED, slice)
+            .contains(Flags::STATE_STARTED)
+        {
             continue;
         }
         if deadline.remaining() == Some(Duration::ZERO) {
@@ -149,7 +159,9 @@ fn wait_for_state_service(region: &Region, mutex: &NamedMutex, deadline: Deadlin
 
 /// Reads the ten `int32` at offset 0 through a stream view (`BinaryReader`).
 fn read_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> {
-    let mut stream = region.create_view_stream(MESSAGE_INTS_OFFSET, 0)?.take((TOTAL_INTS * 4) as u64);
+    let mut stream = region
+        .create_view_stream(MESSAGE_INTS_OFFSET, 0)?
+        .take((TOTAL_INTS * 4) as u64);
     for i in 0..TOTAL_INTS {
         let value = stream.read_i32::<LittleEndian>()?;
         println!("{}", out.read(i, value));

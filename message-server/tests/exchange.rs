@@ -64,13 +64,27 @@ fn the_whole_exchange_runs_in_order_and_leaves_nothing_behind() {
     assert_eq!(ints_in(&bytes), (0..10).collect::<Vec<i32>>());
     assert_eq!(&bytes[40..44], b"IMSH");
     let records = records_in(&bytes);
-    assert_eq!(records.iter().map(|r| r.id).collect::<Vec<_>>(), [0, 16, 32, 48, 64]);
-    assert!(records.iter().all(|r| r.now_time > 638_664_392_280_000_000), "{records:?}");
+    assert_eq!(
+        records.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [0, 16, 32, 48, 64]
+    );
+    assert!(
+        records.iter().all(|r| r.now_time > 638_664_392_280_000_000),
+        "{records:?}"
+    );
     assert!(records.windows(2).all(|w| w[0].now_time <= w[1].now_time));
-    assert!(bytes[RECORDS_OFFSET as usize + 4..RECORDS_OFFSET as usize + 8].iter().all(|&b| b == 0), "padding is zero");
+    assert!(
+        bytes[RECORDS_OFFSET as usize + 4..RECORDS_OFFSET as usize + 8]
+            .iter()
+            .all(|&b| b == 0),
+        "padding is zero"
+    );
     assert!(dir_entries(dir.path()).contains(&format!("{name}mutex")));
 
-    let record_lines: Vec<String> = records.iter().map(|r| format!("{}\tNowTime: {}", r.id, r.time_text())).collect();
+    let record_lines: Vec<String> = records
+        .iter()
+        .map(|r| format!("{}\tNowTime: {}", r.id, r.time_text()))
+        .collect();
     let state = state.finish();
     let message = message.finish();
     assert_eq!(state.code(), Some(0), "state stderr: {}", state.stderr);
@@ -82,7 +96,11 @@ fn the_whole_exchange_runs_in_order_and_leaves_nothing_behind() {
     assert_eq!(data_lines(&state.stdout), expected_state);
     assert_eq!(data_lines(&message.stdout), expected_message_lines(&record_lines));
 
-    assert_eq!(dir_entries(dir.path()), Vec::<String>::new(), "region, mutex and setup files are removed");
+    assert_eq!(
+        dir_entries(dir.path()),
+        Vec::<String>::new(),
+        "region, mutex and setup files are removed"
+    );
 }
 
 #[test]
@@ -102,10 +120,17 @@ fn enter_before_the_state_server_waits_visibly_then_shows_all_five_records() {
     message.expect_line("Test: I am the IM message service");
     let message = message.finish();
     assert_eq!(message.code(), Some(0));
-    let records: Vec<&String> = message.stdout.iter().filter(|l| l.contains("\tNowTime: ")).collect();
+    let records: Vec<&String> = message
+        .stdout
+        .iter()
+        .filter(|l| l.contains("\tNowTime: "))
+        .collect();
     assert_eq!(records.len(), 5, "{:?}", message.stdout);
     assert!(records[4].starts_with("64\t"));
-    assert!(!message.stdout.iter().any(|l| l.contains("0001-01-01")), "never shows unwritten records");
+    assert!(
+        !message.stdout.iter().any(|l| l.contains("0001-01-01")),
+        "never shows unwritten records"
+    );
     assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
 }
 
@@ -120,7 +145,12 @@ fn the_whole_exchange_reads_its_answers_from_piped_stdin() {
     message.expect_line("Start the state service");
     let mut state_args = vec!["--dir", dir_arg];
     state_args.extend(FAST);
-    let state = run("state-server", &state_server(), &state_args, &format!("{name}\n\n"));
+    let state = run(
+        "state-server",
+        &state_server(),
+        &state_args,
+        &format!("{name}\n\n"),
+    );
     assert_eq!(state.code(), Some(0), "{}", state.stderr);
     message.enter();
     message.expect_line("Test: I am the IM message service");
@@ -148,10 +178,17 @@ fn a_persistent_file_region_keeps_its_data_after_both_exit() {
     assert_eq!(dir_entries(dir.path()), ["im.dat"], "only the data file stays");
     let bytes = std::fs::read(&file).expect("persistent file");
     assert_eq!(ints_in(&bytes), (0..10).collect::<Vec<i32>>());
-    assert_eq!(records_in(&bytes).iter().map(|r| r.id).collect::<Vec<_>>(), [0, 16, 32, 48, 64]);
+    assert_eq!(
+        records_in(&bytes).iter().map(|r| r.id).collect::<Vec<_>>(),
+        [0, 16, 32, 48, 64]
+    );
 
     // Opening it again keeps what is there.
-    let mut again = Program::spawn("message-server", &message_server(), &["--file", file_arg, "--timeout", "0.2"]);
+    let mut again = Program::spawn(
+        "message-server",
+        &message_server(),
+        &["--file", file_arg, "--timeout", "0.2"],
+    );
     again.expect_line("Start the state service");
     let kept = std::fs::read(&file).expect("persistent file");
     assert_eq!(records_in(&kept), records_in(&bytes));
@@ -169,8 +206,17 @@ fn starting_the_state_server_first_says_so_and_leaves_nothing() {
         "",
     );
     assert_eq!(state.code(), Some(1));
-    assert!(state.stderr.contains("start message-server first"), "{}", state.stderr);
-    assert_eq!(state.stderr.lines().count(), 1, "one clear line: {}", state.stderr);
+    assert!(
+        state.stderr.contains("start message-server first"),
+        "{}",
+        state.stderr
+    );
+    assert_eq!(
+        state.stderr.lines().count(),
+        1,
+        "one clear line: {}",
+        state.stderr
+    );
     assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
 }
 
@@ -180,15 +226,27 @@ fn a_second_message_server_on_the_same_name_is_refused_with_the_first_ones_pid()
     let name = unique_name("second");
     let dir_arg = dir.path().to_str().expect("utf-8 dir");
     let mut first = start_message_server(dir.path(), &name);
-    let second = run("second message-server", &message_server(), &["--name", &name, "--dir", dir_arg], "");
+    let second = run(
+        "second message-server",
+        &message_server(),
+        &["--name", &name, "--dir", dir_arg],
+        "",
+    );
     assert_eq!(second.code(), Some(1));
-    assert!(second.stderr.contains(&format!("pid {}", first.pid())), "{}", second.stderr);
+    assert!(
+        second.stderr.contains(&format!("pid {}", first.pid())),
+        "{}",
+        second.stderr
+    );
     assert!(second.stderr.contains("already served"), "{}", second.stderr);
 
     // The first one is unharmed: the exchange still completes.
     let mut state_args = vec!["--name", name.as_str(), "--dir", dir_arg];
     state_args.extend(FAST);
-    assert_eq!(run("state-server", &state_server(), &state_args, "\n").code(), Some(0));
+    assert_eq!(
+        run("state-server", &state_server(), &state_args, "\n").code(),
+        Some(0)
+    );
     first.enter();
     first.expect_line("Test: I am the IM message service");
     assert_eq!(first.finish().code(), Some(0));
@@ -202,13 +260,24 @@ fn a_timeout_ends_the_wait_for_a_state_server_that_never_comes() {
     let mut message = Program::spawn(
         "message-server",
         &message_server(),
-        &["--name", &name, "--dir", dir.path().to_str().expect("utf-8 dir"), "--timeout", "0.3"],
+        &[
+            "--name",
+            &name,
+            "--dir",
+            dir.path().to_str().expect("utf-8 dir"),
+            "--timeout",
+            "0.3",
+        ],
     );
     message.expect_line("Start the state service");
     message.enter();
     let message = message.finish();
     assert_eq!(message.code(), Some(1));
-    assert!(message.stderr.starts_with("error: gave up after 0.3 s"), "{}", message.stderr);
+    assert!(
+        message.stderr.starts_with("error: gave up after 0.3 s"),
+        "{}",
+        message.stderr
+    );
     assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
 }
 
@@ -227,7 +296,12 @@ fn bad_names_and_flags_are_usage_errors() {
         assert_eq!(result.code(), Some(2), "{args:?}: {}", result.stderr);
         assert!(result.stderr.starts_with("error:"), "{}", result.stderr);
     }
-    let piped = run("message-server", &message_server(), &["--dir", dir_arg], "bad/name\n");
+    let piped = run(
+        "message-server",
+        &message_server(),
+        &["--dir", dir_arg],
+        "bad/name\n",
+    );
     assert_eq!(piped.code(), Some(2));
     assert!(piped.stderr.contains("may not contain `/`"), "{}", piped.stderr);
     let state = run("state-server", &state_server(), &["--interval-ms", "x"], "");
@@ -241,7 +315,10 @@ fn help_and_version_work_on_both_programs() {
         let help = run("help", &exe, &["--help"], "");
         assert_eq!(help.code(), Some(0));
         let text = help.stdout.join("\n");
-        assert!(text.contains("--name") && text.contains("--timeout") && text.contains("Example"), "{text}");
+        assert!(
+            text.contains("--name") && text.contains("--timeout") && text.contains("Example"),
+            "{text}"
+        );
         let version = run("version", &exe, &["--version"], "");
         assert_eq!(version.code(), Some(0));
         assert!(version.stdout.join("").contains(env!("CARGO_PKG_VERSION")));

@@ -42,7 +42,9 @@ impl<'r> AccessorView<'r> {
     /// [`ViewError::OutsideView`] when the bytes do not lie inside the view.
     pub fn read_bytes(&self, offset: u64, buf: &mut [u8]) -> Result<(), ViewError> {
         let start = self.window.locate(offset, buf.len() as u64)?;
-        self.mapping.read(start, buf).map_err(|_| self.outside(offset, buf.len()))
+        self.mapping
+            .read(start, buf)
+            .map_err(|_| self.outside(offset, buf.len()))
     }
 
     /// Copies `data` into the region at view offset `offset`.
@@ -51,7 +53,9 @@ impl<'r> AccessorView<'r> {
     /// [`ViewError::OutsideView`] when the bytes do not lie inside the view.
     pub fn write_bytes(&self, offset: u64, data: &[u8]) -> Result<(), ViewError> {
         let start = self.window.locate(offset, data.len() as u64)?;
-        self.mapping.write(start, data).map_err(|_| self.outside(offset, data.len()))
+        self.mapping
+            .write(start, data)
+            .map_err(|_| self.outside(offset, data.len()))
     }
 
     /// .NET `ReadInt32(offset)`.

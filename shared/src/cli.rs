@@ -60,7 +60,8 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is not a usable number of seconds (use 0 or more)"))
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{text}` is not a usable number of seconds (use 0 or more)"))
 }
 
 impl RegionArgs {
@@ -78,13 +79,19 @@ impl RegionArgs {
     ///
     /// # Errors
     /// [`DemoError::Console`] when the answer cannot be read or is not a valid name.
-    pub fn region_options(&self, console: &Console, transcript: &Transcript) -> Result<RegionOptions, DemoError> {
+    pub fn region_options(
+        &self,
+        console: &Console,
+        transcript: &Transcript,
+    ) -> Result<RegionOptions, DemoError> {
         if let Some(file) = &self.file {
             return Ok(RegionOptions::file(file));
         }
         let name = match &self.name {
             Some(name) => name.clone(),
-            None => console.ask_region_name(&transcript.name_prompt(DEFAULT_REGION_NAME), DEFAULT_REGION_NAME)?,
+            None => {
+                console.ask_region_name(&transcript.name_prompt(DEFAULT_REGION_NAME), DEFAULT_REGION_NAME)?
+            }
         };
         let options = RegionOptions::named(&name);
         Ok(match &self.dir {
@@ -112,7 +119,10 @@ pub struct Deadline {
 impl Deadline {
     /// No deadline: wait as long as it takes.
     pub fn never() -> Self {
-        Deadline { at: None, timeout: None }
+        Deadline {
+            at: None,
+            timeout: None,
+        }
     }
 
     /// Time left, `None` when there is no deadline.
@@ -128,9 +138,7 @@ impl Deadline {
     pub fn acquire(&self, mutex: &NamedMutex) -> Result<Acquired, DemoError> {
         match self.remaining() {
             None => Ok(mutex.wait()?),
-            Some(left) => mutex
-                .wait_timeout(left)?
-                .ok_or_else(|| self.expired("the mutex")),
+            Some(left) => mutex.wait_timeout(left)?.ok_or_else(|| self.expired("the mutex")),
         }
     }
 

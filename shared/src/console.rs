@@ -101,7 +101,10 @@ fn print_flush(text: &str) {
 fn read_line() -> Result<Option<String>, ConsoleError> {
     let _ = io::stdout().flush();
     let mut line = String::new();
-    let read = io::stdin().lock().read_line(&mut line).map_err(ConsoleError::Io)?;
+    let read = io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(ConsoleError::Io)?;
     if read == 0 {
         return Ok(None);
     }

@@ -99,9 +99,14 @@ impl fmt::Display for HeaderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HeaderError::TooShort(n) => write!(f, "only {n} bytes of header"),
-            HeaderError::BadMagic(m) => write!(f, "no region magic (found {m:#010x}, expected {MAGIC:#010x})"),
+            HeaderError::BadMagic(m) => {
+                write!(f, "no region magic (found {m:#010x}, expected {MAGIC:#010x})")
+            }
             HeaderError::UnsupportedVersion(v) => {
-                write!(f, "layout version {v}, but this build reads version {LAYOUT_VERSION}")
+                write!(
+                    f,
+                    "layout version {v}, but this build reads version {LAYOUT_VERSION}"
+                )
             }
             HeaderError::BadSize(s) => write!(
                 f,
@@ -138,7 +143,9 @@ impl Header {
     /// # Errors
     /// A [`HeaderError`] when the bytes are not a header of this layout version.
     pub fn decode(bytes: &[u8]) -> Result<Self, HeaderError> {
-        let bytes = bytes.get(..HEADER_LEN).ok_or(HeaderError::TooShort(bytes.len()))?;
+        let bytes = bytes
+            .get(..HEADER_LEN)
+            .ok_or(HeaderError::TooShort(bytes.len()))?;
         let header = Header {
             magic: LittleEndian::read_u32(&bytes[0..4]),
             version: LittleEndian::read_u32(&bytes[4..8]),
@@ -237,13 +244,15 @@ impl<'r> Control<'r> {
     }
 }
 
+// The control block fits in the bytes the original leaves unused.
+const _: () = assert!(CONTROL_OFFSET + CONTROL_LEN <= crate::layout::RECORDS_OFFSET);
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn control_block_fits_in_the_unused_bytes() {
-        assert!(CONTROL_OFFSET + CONTROL_LEN <= crate::layout::RECORDS_OFFSET);
         assert_eq!(RELEASE_COUNT_OFFSET + 4, CONTROL_OFFSET + 36);
         assert_eq!(MAGIC_OFFSET % 8, 0);
     }

@@ -34,14 +34,15 @@ impl SetupLock {
     /// Takes the setup lock at `path`, creating the file when missing.
     pub(crate) fn acquire(path: &Path, mode: u32) -> Result<Self, RegionError> {
         loop {
-            let file = files::open(path, Create::IfMissing, mode).map_err(|error| {
-                match files::foreign_reason(&error) {
-                    Some(reason) => RegionError::not_a_region(path, reason),
-                    None => RegionError::io("create the setup lock file", path, error),
-                }
-            })?;
-            if let Some(reason) = files::irregular_reason(&file)
-                .map_err(|error| RegionError::io("inspect", path, error))?
+            let file =
+                files::open(path, Create::IfMissing, mode).map_err(|error| {
+                    match files::foreign_reason(&error) {
+                        Some(reason) => RegionError::not_a_region(path, reason),
+                        None => RegionError::io("create the setup lock file", path, error),
+                    }
+                })?;
+            if let Some(reason) =
+                files::irregular_reason(&file).map_err(|error| RegionError::io("inspect", path, error))?
             {
                 return Err(RegionError::not_a_region(path, reason));
             }
@@ -71,9 +72,7 @@ pub(crate) fn in_use(file: &File, path: &Path) -> Result<bool, RegionError> {
     match file.try_lock() {
         Ok(()) => Ok(false),
         Err(std::fs::TryLockError::WouldBlock) => Ok(true),
-        Err(std::fs::TryLockError::Error(error)) => {
-            Err(RegionError::io("check who uses", path, error))
-        }
+        Err(std::fs::TryLockError::Error(error)) => Err(RegionError::io("check who uses", path, error)),
     }
 }
 

@@ -120,7 +120,10 @@ mod tests {
 
     #[test]
     fn accepts_the_default_and_unicode_names() {
-        assert_eq!(RegionName::new("testmap").map(|n| n.mutex_name()), Ok("testmapmutex".into()));
+        assert_eq!(
+            RegionName::new("testmap").map(|n| n.mutex_name()),
+            Ok("testmapmutex".into())
+        );
         assert!(RegionName::new("公用名").is_ok());
         assert!(RegionName::new("a.b-c_d 1").is_ok());
     }
@@ -136,15 +139,26 @@ mod tests {
         assert_eq!(RegionName::new("a\0b"), Err(NameError::ControlCharacter('\0')));
         assert_eq!(RegionName::new("a\nb"), Err(NameError::ControlCharacter('\n')));
         let long = "x".repeat(MAX_NAME_BYTES + 1);
-        assert_eq!(RegionName::new(&long), Err(NameError::TooLong { bytes: MAX_NAME_BYTES + 1 }));
+        assert_eq!(
+            RegionName::new(&long),
+            Err(NameError::TooLong {
+                bytes: MAX_NAME_BYTES + 1
+            })
+        );
         assert!(RegionName::new(&"x".repeat(MAX_NAME_BYTES)).is_ok());
     }
 
     #[test]
     fn every_refusal_says_what_to_do() {
         for bad in ["", ".", "a/b", "a\u{7}", &"y".repeat(300)] {
-            let message = RegionName::new(bad).err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(message.starts_with("a region name") || message.starts_with("the region name"), "{message}");
+            let message = RegionName::new(bad)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                message.starts_with("a region name") || message.starts_with("the region name"),
+                "{message}"
+            );
         }
     }
 }

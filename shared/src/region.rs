@@ -180,7 +180,11 @@ impl RegionOptions {
         }
         let paths = self.paths()?;
         let setup = SetupLock::acquire(&paths.guard, self.mode)?;
-        let result = Opener { options: self, paths: &paths }.open(how);
+        let result = Opener {
+            options: self,
+            paths: &paths,
+        }
+        .open(how);
         if result.is_err() {
             // Nothing of ours was opened. Removing the setup file is always safe
             // (a process waiting on it notices and starts again), and it keeps
@@ -217,7 +221,8 @@ impl Paths {
     }
 
     fn init_path(&self) -> PathBuf {
-        self.dir.join(format!(".{}.init-{}", self.name, std::process::id()))
+        self.dir
+            .join(format!(".{}.init-{}", self.name, std::process::id()))
     }
 }
 
@@ -284,9 +289,10 @@ impl Opener<'_> {
         let size = self.options.size;
         let path = &self.paths.region;
         crate::sys::reserve(&file, size).map_err(|error| match error.kind() {
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
-                RegionError::NoSpace { path: path.clone(), size }
-            }
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => RegionError::NoSpace {
+                path: path.clone(),
+                size,
+            },
             _ => RegionError::io("reserve space for", path, error),
         })?;
         let mapping = Mapping::map(&file, size).map_err(|error| RegionError::io("map", path, error))?;
@@ -324,7 +330,10 @@ fn read_header(file: &File, path: &Path) -> Result<Header, RegionError> {
     if let Some(reason) = files::irregular_reason(file).map_err(|e| RegionError::io("inspect", path, e))? {
         return Err(RegionError::not_a_region(path, reason));
     }
-    let len = file.metadata().map_err(|e| RegionError::io("inspect", path, e))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| RegionError::io("inspect", path, e))?
+        .len();
     if len < MIN_REGION_SIZE {
         return Err(RegionError::not_a_region(
             path,

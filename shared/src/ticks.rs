@@ -64,11 +64,8 @@ pub fn naive_from_ticks(ticks: i64) -> Result<NaiveDateTime, TicksOutOfRange> {
     }
     let secs = ticks / TICKS_PER_SECOND;
     let nanos = (ticks % TICKS_PER_SECOND) * 100;
-    let delta = TimeDelta::try_seconds(secs).ok_or(TicksOutOfRange(ticks))?
-        + TimeDelta::nanoseconds(nanos);
-    EPOCH
-        .checked_add_signed(delta)
-        .ok_or(TicksOutOfRange(ticks))
+    let delta = TimeDelta::try_seconds(secs).ok_or(TicksOutOfRange(ticks))? + TimeDelta::nanoseconds(nanos);
+    EPOCH.checked_add_signed(delta).ok_or(TicksOutOfRange(ticks))
 }
 
 /// `DateTime.Now.Ticks`: the current local time in .NET ticks.
@@ -119,7 +116,10 @@ mod tests {
         let max = naive_from_ticks(MAX_TICKS).expect("max is valid");
         assert_eq!(max.format("%Y-%m-%d %H:%M:%S").to_string(), "9999-12-31 23:59:59");
         assert_eq!(naive_from_ticks(-1), Err(TicksOutOfRange(-1)));
-        assert_eq!(naive_from_ticks(MAX_TICKS + 1), Err(TicksOutOfRange(MAX_TICKS + 1)));
+        assert_eq!(
+            naive_from_ticks(MAX_TICKS + 1),
+            Err(TicksOutOfRange(MAX_TICKS + 1))
+        );
         assert_eq!(format_ticks(i64::MIN), format!("invalid ticks {}", i64::MIN));
     }
 

@@ -122,7 +122,10 @@ mod tests {
         let t = Transcript::new(Lang::En);
         assert_eq!(t.wrote(3, 3), "position 3: wrote 3");
         assert_eq!(t.read(9, 9), "position 9: 9");
-        let msg = ServiceMsg { id: 64, now_time: 638_664_392_280_000_000 };
+        let msg = ServiceMsg {
+            id: 64,
+            now_time: 638_664_392_280_000_000,
+        };
         assert_eq!(t.record(&msg), "64\tNowTime: 2024-11-05 21:33:48");
     }
 

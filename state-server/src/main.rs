@@ -22,7 +22,9 @@ use clap::Parser;
 use shared::cli::{DemoError, RegionArgs};
 use shared::console::Console;
 use shared::control::Flags;
-use shared::layout::{record_view_offset, INTS_PER_SERVER, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, STATE_INTS_OFFSET};
+use shared::layout::{
+    record_view_offset, INTS_PER_SERVER, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, STATE_INTS_OFFSET,
+};
 use shared::transcript::Transcript;
 use shared::{MutexError, NamedMutex, Region, RegionError, RegionOptions, ServiceMsg};
 
@@ -81,7 +83,9 @@ fn run(cli: &Cli) -> Result<(), DemoError> {
 fn open_region_and_mutex(options: &RegionOptions) -> Result<(Region, NamedMutex), DemoError> {
     let region = options.open_existing().map_err(|error| match error {
         RegionError::NotFound { path } => DemoError::StartMessageServerFirst {
-            name: path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            name: path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
         },
         other => other.into(),
     })?;

@@ -16,7 +16,11 @@ pub const WATCHDOG: Duration = Duration::from_secs(30);
 /// A region name no other test (or test run) uses.
 pub fn unique_name(label: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    format!("t{}-{}-{label}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "t{}-{}-{label}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The built `message-server`.
@@ -123,7 +127,11 @@ impl Program {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    panic!("{}: no line containing {needle:?} within {WATCHDOG:?}; got:\n{}", self.label, self.stdout.join("\n"))
+                    panic!(
+                        "{}: no line containing {needle:?} within {WATCHDOG:?}; got:\n{}",
+                        self.label,
+                        self.stdout.join("\n")
+                    )
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     let stderr = self.stderr_now();
@@ -139,7 +147,10 @@ impl Program {
 
     fn stderr_now(&mut self) -> String {
         let _ = self.child.kill();
-        self.stderr_reader.take().and_then(|r| r.join().ok()).unwrap_or_default()
+        self.stderr_reader
+            .take()
+            .and_then(|r| r.join().ok())
+            .unwrap_or_default()
     }
 
     /// Waits for the program to exit (watchdog: killed and failed after
@@ -153,14 +164,22 @@ impl Program {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("{}: still running after {WATCHDOG:?}; stdout so far:\n{}", self.label, self.stdout.join("\n"));
+                panic!(
+                    "{}: still running after {WATCHDOG:?}; stdout so far:\n{}",
+                    self.label,
+                    self.stdout.join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(10));
         };
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
             self.stdout.push(line);
         }
-        let stderr = self.stderr_reader.take().and_then(|r| r.join().ok()).unwrap_or_default();
+        let stderr = self
+            .stderr_reader
+            .take()
+            .and_then(|r| r.join().ok())
+            .unwrap_or_default();
         Finished {
             status,
             stdout: std::mem::take(&mut self.stdout),
@@ -202,7 +221,12 @@ pub fn run(label: &'static str, exe: &Path, args: &[&str], input: &str) -> Finis
 /// The names in `dir`, sorted.
 pub fn dir_entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
