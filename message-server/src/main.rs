@@ -19,7 +19,7 @@ use std::time::Duration;
 use byteorder::{LittleEndian, ReadBytesExt, WriteBytesExt};
 use clap::Parser;
 use shared::cli::{Deadline, DemoError, RegionArgs};
-use shared::console::Console;
+use shared::console::{say, Console};
 use shared::control::Flags;
 use shared::layout::{
     record_view_offset, INTS_PER_SERVER, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT,
@@ -44,6 +44,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    shared::cli::exit_cleanly_on_signals();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error.report(),
@@ -65,7 +66,7 @@ fn run(cli: &Cli) -> Result<(), DemoError> {
     read_records(&region, &out)?;
     drop(guard); // ReleaseMutex()
 
-    println!("{}", out.message_started());
+    say(out.message_started());
     console.wait_for_enter(out.press_enter_to_exit())?;
     Ok(())
 }
@@ -90,7 +91,7 @@ fn write_message_ints(region: &Region, out: &Transcript) -> Result<(), DemoError
     for i in 0..INTS_PER_SERVER {
         let value = i as i32;
         stream.write_i32::<LittleEndian>(value)?;
-        println!("{}", out.wrote(i, value));
+        say(&out.wrote(i, value));
     }
     region.control().set_flags(Flags::MESSAGE_WRITTEN);
     Ok(())
@@ -109,37 +110,35 @@ fn wait_for_state_service(
         let acquired = match mutex.try_wait()? {
             Some(acquired) => acquired,
             None => {
-                println!(
+                say(&format!(
                     "Waiting for the state service to finish writing (it holds the mutex, pid {})...",
                     mutex.holder_pid()
-                );
+                ));
                 announced = true;
                 deadline.acquire(mutex)?
             }
         };
         if let Some(pid) = acquired.abandoned_by() {
-            println!(
-                "warning: the state service (pid {pid}) died holding the mutex (abandoned mutex); showing what it wrote before it died"
-            );
+            say(&format!("warning: the state service (pid {pid}) died holding the mutex (abandoned mutex); showing what it wrote before it died"));
             return Ok(acquired.into_guard());
         }
         let flags = control.flags();
         if flags.contains(Flags::STATE_WRITTEN) {
             if announced {
-                println!("The state service has finished writing.");
+                say("The state service has finished writing.");
             }
             return Ok(acquired.into_guard());
         }
         if flags.contains(Flags::STATE_STARTED) {
-            println!("warning: the state service stopped before it finished; showing what it wrote");
+            say("warning: the state service stopped before it finished; showing what it wrote");
             return Ok(acquired.into_guard());
         }
         drop(acquired);
         if !announced {
-            println!(
+            say(&format!(
                 "Waiting for the state service to write (start state-server --name {})...",
                 region.name()
-            );
+            ));
             announced = true;
         }
         let slice = deadline
@@ -164,7 +163,7 @@ fn read_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> {
         .take((TOTAL_INTS * 4) as u64);
     for i in 0..TOTAL_INTS {
         let value = stream.read_i32::<LittleEndian>()?;
-        println!("{}", out.read(i, value));
+        say(&out.read(i, value));
     }
     Ok(())
 }
@@ -175,7 +174,7 @@ fn read_records(region: &Region, out: &Transcript) -> Result<(), DemoError> {
     let written = (region.control().record_count() as usize).min(RECORD_COUNT);
     for k in 0..written {
         let msg = accessor.read_service_msg(record_view_offset(k))?;
-        println!("{}", out.record(&msg));
+        say(&out.record(&msg));
     }
     Ok(())
 }

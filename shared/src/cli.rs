@@ -23,6 +23,21 @@ pub enum LangArg {
     Zh,
 }
 
+/// Makes Ctrl-C, `SIGTERM` and `SIGHUP` leave like a normal exit: every open
+/// region is closed (the last process out removes it, see
+/// [`close_all_regions`](crate::close_all_regions)), and the process exits with
+/// code 130. A mutex held at that moment is released by the system and reported
+/// to its next owner as abandoned, since what it protected may be half-written.
+pub fn exit_cleanly_on_signals() {
+    // Failing to install the handler (one is already installed) only loses the
+    // clean-up on signals; stale regions are still treated as gone later.
+    let _ = ctrlc::set_handler(|| {
+        crate::close_all_regions();
+        eprintln!("interrupted: closed the shared memory and left");
+        std::process::exit(130);
+    });
+}
+
 /// Flags both programs take.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegionArgs {
@@ -190,6 +205,7 @@ impl DemoError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             DemoError::Console(ConsoleError::InvalidName(_)) => ExitCode::from(2),
+            DemoError::Console(ConsoleError::Interrupted) => ExitCode::from(130),
             _ => ExitCode::from(1),
         }
     }

@@ -15,6 +15,8 @@ use crate::name::{NameError, RegionName};
 pub enum ConsoleError {
     /// The name read from a pipe is not a valid region name.
     InvalidName(NameError),
+    /// The person pressed Ctrl-C at a prompt.
+    Interrupted,
     /// The terminal or stdin could not be read.
     Io(io::Error),
 }
@@ -23,6 +25,7 @@ impl fmt::Display for ConsoleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConsoleError::InvalidName(error) => error.fmt(f),
+            ConsoleError::Interrupted => write!(f, "interrupted at the prompt; nothing was changed"),
             ConsoleError::Io(error) => write!(f, "could not read the keyboard: {error}"),
         }
     }
@@ -33,6 +36,7 @@ impl std::error::Error for ConsoleError {
         match self {
             ConsoleError::InvalidName(error) => Some(error),
             ConsoleError::Io(error) => Some(error),
+            ConsoleError::Interrupted => None,
         }
     }
 }
@@ -69,13 +73,16 @@ impl Console {
                 .show_default(false)
                 .validate_with(|input: &String| RegionName::new(input).map(|_| ()).map_err(|e| e.to_string()))
                 .interact_text()
-                .map_err(|dialoguer::Error::IO(error)| ConsoleError::Io(error))?;
+                .map_err(|dialoguer::Error::IO(error)| match error.kind() {
+                    io::ErrorKind::Interrupted => ConsoleError::Interrupted,
+                    _ => ConsoleError::Io(error),
+                })?;
             return RegionName::new(&answer).map_err(ConsoleError::InvalidName);
         }
         print_flush(&format!("{prompt}: "));
         let line = read_line()?.unwrap_or_default();
         let answer = if line.is_empty() { default } else { line.as_str() };
-        println!("{answer}");
+        say(answer);
         RegionName::new(answer).map_err(ConsoleError::InvalidName)
     }
 
@@ -85,9 +92,17 @@ impl Console {
     /// # Errors
     /// [`ConsoleError::Io`] when stdin cannot be read.
     pub fn wait_for_enter(&self, message: &str) -> Result<(), ConsoleError> {
-        println!("{message}");
+        say(message);
         read_line().map(|_| ())
     }
+}
+
+/// Prints one line on stdout. A closed stdout (`| head -1`) is ignored: the
+/// other program still needs this one to finish its part of the exchange.
+pub fn say(line: &str) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 fn print_flush(text: &str) {

@@ -16,9 +16,13 @@
 //! its shared one) removes the region file, the mutex file and the setup file. A
 //! process waiting for a setup file that was just removed notices (the file it
 //! locked is no longer the one at the path) and starts again.
+//!
+//! A process stopped by a signal runs no destructors; [`close_all_regions`]
+//! lets a signal handler leave as cleanly as a normal exit would.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::error::RegionError;
 use crate::files::{self, Create};
@@ -80,4 +84,131 @@ pub(crate) fn in_use(file: &File, path: &Path) -> Result<bool, RegionError> {
 pub(crate) fn attach(file: &File, path: &Path) -> Result<(), RegionError> {
     file.lock_shared()
         .map_err(|error| RegionError::io("lock", path, error))
+}
+
+/// The files of one region: the region itself, its mutex's lock file, and its
+/// setup file, all in one directory.
+#[derive(Debug, Clone)]
+pub(crate) struct RegionFiles {
+    pub(crate) name: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) region: PathBuf,
+    pub(crate) mutex: PathBuf,
+    pub(crate) guard: PathBuf,
+    pub(crate) persistent: bool,
+}
+
+impl RegionFiles {
+    pub(crate) fn new(dir: PathBuf, name: &str, persistent: bool) -> Self {
+        RegionFiles {
+            region: dir.join(name),
+            mutex: dir.join(format!("{name}{}", crate::layout::MUTEX_NAME_SUFFIX)),
+            guard: dir.join(format!(".{name}.guard")),
+            name: name.to_owned(),
+            dir,
+            persistent,
+        }
+    }
+
+    /// Where a new region is built before it gets its name.
+    pub(crate) fn init_path(&self) -> PathBuf {
+        self.dir
+            .join(format!(".{}.init-{}", self.name, std::process::id()))
+    }
+
+    /// Removes a lock file left by dead processes. Only an empty regular file
+    /// is removed: anything else at that path (another region, a link) is not
+    /// ours and stays.
+    pub(crate) fn remove_stale_mutex_file(&self) {
+        if let Ok(meta) = std::fs::symlink_metadata(&self.mutex) {
+            if meta.file_type().is_file() && meta.len() == 0 {
+                files::remove_if_exists(&self.mutex);
+            }
+        }
+    }
+}
+
+/// This process's use of one region: the region file with its shared presence
+/// lock. Detaching (on drop, or from [`close_all_regions`]) happens once.
+#[derive(Debug)]
+pub(crate) struct Presence {
+    file: File,
+    files: RegionFiles,
+    mode: u32,
+    detached: Mutex<bool>,
+}
+
+/// Every region this process has open, for [`close_all_regions`].
+static OPEN: Mutex<Vec<Weak<Presence>>> = Mutex::new(Vec::new());
+
+impl Presence {
+    /// Records that this process uses the region (the shared lock is held).
+    pub(crate) fn register(file: File, files: RegionFiles, mode: u32) -> Arc<Presence> {
+        let presence = Arc::new(Presence {
+            file,
+            files,
+            mode,
+            detached: Mutex::new(false),
+        });
+        let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
+        open.retain(|weak| weak.strong_count() > 0);
+        open.push(Arc::downgrade(&presence));
+        presence
+    }
+
+    pub(crate) fn files(&self) -> &RegionFiles {
+        &self.files
+    }
+
+    pub(crate) fn mode(&self) -> u32 {
+        self.mode
+    }
+
+    /// Stops using the region; the last process out removes its files.
+    /// Best effort: a failure leaves files that the next process treats as
+    /// stale (nobody holds them), so nothing is lost.
+    fn detach(&self) {
+        let mut detached = self.detached.lock().unwrap_or_else(PoisonError::into_inner);
+        if *detached {
+            return;
+        }
+        *detached = true;
+        let Ok(setup) = SetupLock::acquire(&self.files.guard, self.mode) else {
+            return;
+        };
+        let _ = self.file.unlock();
+        let ours = files::is_same_file(&self.file, &self.files.region);
+        let last = ours && matches!(in_use(&self.file, &self.files.region), Ok(false));
+        if last {
+            if !self.files.persistent {
+                files::remove_if_exists(&self.files.region);
+            }
+            self.files.remove_stale_mutex_file();
+            setup.remove();
+        }
+    }
+}
+
+impl Drop for Presence {
+    fn drop(&mut self) {
+        self.detach();
+    }
+}
+
+/// Stops using every region this process has open, exactly as dropping them
+/// would: the last process out removes the region and its mutex file.
+///
+/// For a signal handler that is about to end the process (destructors do not
+/// run then). The mappings stay valid until the process exits; later drops of
+/// the regions do nothing more.
+pub fn close_all_regions() {
+    let open: Vec<Arc<Presence>> = OPEN
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for presence in open {
+        presence.detach();
+    }
 }

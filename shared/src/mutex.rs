@@ -130,10 +130,18 @@ impl NamedMutex {
     }
 
     fn with_file(region: &Region, file: File) -> Result<NamedMutex, MutexError> {
-        if let Some(reason) = files::irregular_reason(&file).map_err(|source| MutexError::Io {
+        let io_error = |source| MutexError::Io {
             path: region.mutex_path().to_owned(),
             source,
-        })? {
+        };
+        let reason = match files::irregular_reason(&file).map_err(io_error)? {
+            Some(reason) => Some(reason),
+            None if file.metadata().map_err(io_error)?.len() != 0 => {
+                Some("it is not empty, so it is some other file")
+            }
+            None => None,
+        };
+        if let Some(reason) = reason {
             return Err(MutexError::NotALockFile {
                 path: region.mutex_path().to_owned(),
                 reason: reason.to_owned(),

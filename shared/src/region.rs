@@ -23,7 +23,7 @@ use crate::control::{Control, Header, HEADER_LEN, MAGIC_OFFSET};
 use crate::error::{RegionError, ViewError};
 use crate::files::{self, Create};
 use crate::layout::{DEFAULT_REGION_SIZE, MAX_REGION_SIZE, MIN_REGION_SIZE, MUTEX_NAME_SUFFIX};
-use crate::lifetime::{self, SetupLock};
+use crate::lifetime::{self, Presence, RegionFiles, SetupLock};
 use crate::mapping::Mapping;
 use crate::name::RegionName;
 use crate::stream_view::StreamView;
@@ -154,11 +154,11 @@ impl RegionOptions {
         self.open(How::CreateOrOpen)
     }
 
-    fn paths(&self) -> Result<Paths, RegionError> {
+    fn paths(&self) -> Result<RegionFiles, RegionError> {
         match &self.location {
             Location::Named { dir, name } => {
                 let dir = dir.clone().unwrap_or_else(default_dir);
-                Ok(Paths::new(dir, name.as_str(), false))
+                Ok(RegionFiles::new(dir, name.as_str(), false))
             }
             Location::File(path) => {
                 let file_name = path
@@ -169,7 +169,7 @@ impl RegionOptions {
                     Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
                     _ => PathBuf::from("."),
                 };
-                Ok(Paths::new(dir, file_name, true))
+                Ok(RegionFiles::new(dir, file_name, true))
             }
         }
     }
@@ -197,39 +197,10 @@ impl RegionOptions {
     }
 }
 
-/// The files of one region.
-#[derive(Debug, Clone)]
-struct Paths {
-    name: String,
-    dir: PathBuf,
-    region: PathBuf,
-    mutex: PathBuf,
-    guard: PathBuf,
-    persistent: bool,
-}
-
-impl Paths {
-    fn new(dir: PathBuf, name: &str, persistent: bool) -> Self {
-        Paths {
-            region: dir.join(name),
-            mutex: dir.join(format!("{name}{MUTEX_NAME_SUFFIX}")),
-            guard: dir.join(format!(".{name}.guard")),
-            name: name.to_owned(),
-            dir,
-            persistent,
-        }
-    }
-
-    fn init_path(&self) -> PathBuf {
-        self.dir
-            .join(format!(".{}.init-{}", self.name, std::process::id()))
-    }
-}
-
 /// One open attempt, run under the setup lock.
 struct Opener<'a> {
     options: &'a RegionOptions,
-    paths: &'a Paths,
+    paths: &'a RegionFiles,
 }
 
 impl Opener<'_> {
@@ -259,7 +230,7 @@ impl Opener<'_> {
             return self.finish(file, header.size);
         }
         // Nobody alive uses it: what is here was left by processes that died.
-        files::remove_if_exists(&self.paths.mutex);
+        self.paths.remove_stale_mutex_file();
         if self.paths.persistent {
             lifetime::attach(&file, path)?;
             return self.finish(file, header.size);
@@ -275,7 +246,7 @@ impl Opener<'_> {
     /// Builds the region under a temporary name, then links it into place, so
     /// that the region path only ever names a complete region.
     fn create_fresh(&self) -> Result<RegionInner, RegionError> {
-        files::remove_if_exists(&self.paths.mutex);
+        self.paths.remove_stale_mutex_file();
         let init = self.paths.init_path();
         files::remove_if_exists(&init);
         let file = files::open(&init, Create::New, self.options.mode)
@@ -318,9 +289,7 @@ impl Opener<'_> {
     fn inner(&self, file: File, mapping: Mapping) -> RegionInner {
         RegionInner {
             mapping,
-            file,
-            paths: self.paths.clone(),
-            mode: self.options.mode,
+            presence: Presence::register(file, self.paths.clone(), self.options.mode),
         }
     }
 }
@@ -357,30 +326,7 @@ fn read_header(file: &File, path: &Path) -> Result<Header, RegionError> {
 #[derive(Debug)]
 struct RegionInner {
     mapping: Mapping,
-    /// The region file, on which this process holds its shared presence lock.
-    file: File,
-    paths: Paths,
-    mode: u32,
-}
-
-impl Drop for RegionInner {
-    fn drop(&mut self) {
-        // Best effort: a failure here leaves files that the next process treats
-        // as stale (nobody holds them), so nothing is lost.
-        let Ok(setup) = SetupLock::acquire(&self.paths.guard, self.mode) else {
-            return;
-        };
-        let _ = self.file.unlock();
-        let ours = files::is_same_file(&self.file, &self.paths.region);
-        let last = ours && matches!(lifetime::in_use(&self.file, &self.paths.region), Ok(false));
-        if last {
-            if !self.paths.persistent {
-                files::remove_if_exists(&self.paths.region);
-            }
-            files::remove_if_exists(&self.paths.mutex);
-            setup.remove();
-        }
-    }
+    presence: Arc<Presence>,
 }
 
 /// An open shared-memory region. Cheap to clone (clones share one mapping);
@@ -427,27 +373,27 @@ impl Region {
 
     /// The region's name (for a persistent region, its file name).
     pub fn name(&self) -> &str {
-        &self.inner.paths.name
+        &self.inner.presence.files().name
     }
 
     /// The region file.
     pub fn path(&self) -> &Path {
-        &self.inner.paths.region
+        &self.inner.presence.files().region
     }
 
     /// The file behind the region's named mutex (`<name>mutex` beside the region).
     pub fn mutex_path(&self) -> &Path {
-        &self.inner.paths.mutex
+        &self.inner.presence.files().mutex
     }
 
     /// The mutex name derived from the region name: `<name>mutex`.
     pub fn mutex_name(&self) -> String {
-        format!("{}{MUTEX_NAME_SUFFIX}", self.inner.paths.name)
+        format!("{}{MUTEX_NAME_SUFFIX}", self.inner.presence.files().name)
     }
 
     /// The mode the region's files are created with.
     pub fn mode(&self) -> u32 {
-        self.inner.mode
+        self.inner.presence.mode()
     }
 
     /// Size of the region in bytes.
@@ -457,7 +403,7 @@ impl Region {
 
     /// Whether the region is persistent (kept after every process exits).
     pub fn is_persistent(&self) -> bool {
-        self.inner.paths.persistent
+        self.inner.presence.files().persistent
     }
 
     /// .NET `CreateViewStream(offset, len)`: a `Read + Write + Seek` window of

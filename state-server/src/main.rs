@@ -20,7 +20,7 @@ use std::time::Duration;
 use byteorder::{LittleEndian, WriteBytesExt};
 use clap::Parser;
 use shared::cli::{DemoError, RegionArgs};
-use shared::console::Console;
+use shared::console::{say, Console};
 use shared::control::Flags;
 use shared::layout::{
     record_view_offset, INTS_PER_SERVER, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, STATE_INTS_OFFSET,
@@ -50,6 +50,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    shared::cli::exit_cleanly_on_signals();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error.report(),
@@ -64,7 +65,9 @@ fn run(cli: &Cli) -> Result<(), DemoError> {
     let (region, mutex) = open_region_and_mutex(&options)?;
     let acquired = cli.region.deadline().acquire(&mutex)?; // WaitOne()
     if let Some(pid) = acquired.abandoned_by() {
-        println!("warning: the previous holder (pid {pid}) died holding the mutex (abandoned mutex)");
+        say(&format!(
+            "warning: the previous holder (pid {pid}) died holding the mutex (abandoned mutex)"
+        ));
     }
     region.control().set_flags(Flags::STATE_STARTED);
     write_state_ints(&region, &out)?;
@@ -73,7 +76,7 @@ fn run(cli: &Cli) -> Result<(), DemoError> {
     region.control().set_flags(Flags::STATE_WRITTEN);
     drop(acquired); // ReleaseMutex()
 
-    println!("{}", out.state_started());
+    say(out.state_started());
     console.wait_for_enter(out.press_enter_to_exit())?;
     Ok(())
 }
@@ -104,7 +107,7 @@ fn write_state_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> 
     for i in INTS_PER_SERVER..2 * INTS_PER_SERVER {
         let value = i as i32;
         stream.write_i32::<LittleEndian>(value)?;
-        println!("{}", out.wrote(i, value));
+        say(&out.wrote(i, value));
     }
     Ok(())
 }
@@ -118,7 +121,7 @@ fn write_records(region: &Region, out: &Transcript, interval: Duration) -> Resul
         let msg = ServiceMsg::now(offset as i32);
         accessor.write_service_msg(offset, &msg)?;
         region.control().set_record_count(k as u32 + 1);
-        println!("{}", out.record(&msg));
+        say(&out.record(&msg));
         sleep(interval);
     }
     Ok(())
