@@ -5,6 +5,8 @@
 //! helper hold  NAME DIR      open (create or open) the region, write a marker, wait forever
 //! helper lock  NAME DIR      open the region, take its mutex, wait forever holding it
 //! helper count NAME DIR N    add 1 to the counter at offset 2048, N times, under the mutex
+//! helper race  NAME DIR I K  create_or_open together with K-1 others; write slot I, then
+//!                            wait until all K slots are written (no one re-initialized)
 //! ```
 
 use std::error::Error;
@@ -14,6 +16,8 @@ use shared::{NamedMutex, RegionName, RegionOptions};
 
 /// Offset of the counter the `count` command increments.
 const COUNTER_OFFSET: u64 = 2048;
+/// Where the `race` command's slots start.
+const RACE_SLOTS_OFFSET: u64 = 4096;
 /// Marker the `hold` command writes at offset 1024.
 const MARKER: i64 = 0x5EED_F00D;
 
@@ -64,6 +68,24 @@ fn run() -> Result<(), Box<dyn Error>> {
                 let value = accessor.read_i32(COUNTER_OFFSET)?;
                 accessor.write_i32(COUNTER_OFFSET, value + 1)?;
             }
+            Ok(())
+        }
+        "race" => {
+            let [index, count] = [rest.first(), rest.get(1)].map(|arg| arg.map(|a| a.parse::<u64>()));
+            let (Some(Ok(index)), Some(Ok(count))) = (index, count) else {
+                return Err("race needs I and K".into());
+            };
+            let region = options.create_or_open()?;
+            let accessor = region.create_view_accessor(RACE_SLOTS_OFFSET, count * 4)?;
+            accessor.write_i32(index * 4, index as i32 + 1)?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while (0..count).any(|k| accessor.read_i32(k * 4) != Ok(k as i32 + 1)) {
+                if std::time::Instant::now() > deadline {
+                    return Err("slots were lost: someone re-initialized the region".into());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            println!("created={}", region.created_new());
             Ok(())
         }
         other => Err(format!("unknown command {other}").into()),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::console::{Console, ConsoleError};
 use crate::error::{MutexError, RegionError, ViewError};
-use crate::layout::DEFAULT_REGION_NAME;
+use crate::layout::{DEFAULT_REGION_NAME, MAX_REGION_SIZE, MIN_REGION_SIZE};
 use crate::mutex::{Acquired, NamedMutex};
 use crate::name::{NameError, RegionName};
 use crate::region::RegionOptions;
@@ -25,16 +25,15 @@ pub enum LangArg {
 
 /// Makes Ctrl-C, `SIGTERM` and `SIGHUP` leave like a normal exit: every open
 /// region is closed (the last process out removes it, see
-/// [`close_all_regions`](crate::close_all_regions)), and the process exits with
+/// [`exit_closing_regions`](crate::exit_closing_regions)), and the process exits with
 /// code 130. A mutex held at that moment is released by the system and reported
 /// to its next owner as abandoned, since what it protected may be half-written.
 pub fn exit_cleanly_on_signals() {
     // Failing to install the handler (one is already installed) only loses the
     // clean-up on signals; stale regions are still treated as gone later.
     let _ = ctrlc::set_handler(|| {
-        crate::close_all_regions();
-        eprintln!("interrupted: closed the shared memory and left");
-        std::process::exit(130);
+        eprintln!("interrupted: closing the shared memory and leaving");
+        crate::exit_closing_regions(130);
     });
 }
 
@@ -56,6 +55,17 @@ pub struct RegionArgs {
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 
+    /// Size in bytes of a region this program creates (an existing region keeps
+    /// its size) [default: 1024000]. Example: --size 65536
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub size: Option<u64>,
+
+    /// Permission bits, in octal, of the files this program creates
+    /// [default: 0600, owner only]; 0660 shares the region with the group.
+    /// Example: --mode 0660
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    pub mode: Option<u32>,
+
     /// Give up any wait (for the mutex or the other program) after SECS seconds,
     /// with exit code 1. Example: --timeout 30
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
@@ -69,6 +79,31 @@ pub struct RegionArgs {
 
 fn parse_name(text: &str) -> Result<RegionName, NameError> {
     RegionName::new(text)
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    let size: u64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of bytes"))?;
+    if (MIN_REGION_SIZE..=MAX_REGION_SIZE).contains(&size) {
+        Ok(size)
+    } else {
+        Err(format!(
+            "a region of {size} bytes is not possible: use {MIN_REGION_SIZE} (the layout's minimum) to {MAX_REGION_SIZE}"
+        ))
+    }
+}
+
+fn parse_mode(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    let mode =
+        u32::from_str_radix(digits, 8).map_err(|_| format!("`{text}` is not an octal mode such as 0600"))?;
+    if mode > 0o777 || mode & 0o600 != 0o600 {
+        return Err(format!(
+            "mode {text} must be at most 0777 and let the owner read and write (0600, 0640, 0660, ...)"
+        ));
+    }
+    Ok(mode)
 }
 
 fn parse_secs(text: &str) -> Result<Duration, String> {
@@ -100,7 +135,7 @@ impl RegionArgs {
         transcript: &Transcript,
     ) -> Result<RegionOptions, DemoError> {
         if let Some(file) = &self.file {
-            return Ok(RegionOptions::file(file));
+            return Ok(self.sized(RegionOptions::file(file)));
         }
         let name = match &self.name {
             Some(name) => name.clone(),
@@ -109,10 +144,19 @@ impl RegionArgs {
             }
         };
         let options = RegionOptions::named(&name);
-        Ok(match &self.dir {
+        let options = match &self.dir {
             Some(dir) => options.dir(dir),
             None => options,
-        })
+        };
+        Ok(self.sized(options))
+    }
+
+    fn sized(&self, options: RegionOptions) -> RegionOptions {
+        let options = options.mode(self.mode.unwrap_or(crate::DEFAULT_MODE));
+        match self.size {
+            Some(size) => options.size(size),
+            None => options,
+        }
     }
 
     /// When waits must end, if `--timeout` was given.

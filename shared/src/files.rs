@@ -4,7 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Whether [`open`] may create the file.
@@ -35,7 +35,13 @@ pub(crate) fn open(path: &Path, create: Create, mode: u32) -> io::Result<File> {
             options.create(true);
         }
     }
-    options.open(path)
+    let file = options.open(path)?;
+    if create != Create::No {
+        // The umask may have narrowed the mode; set exactly what was asked.
+        // Fails harmlessly (EPERM) on an existing file of another owner.
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(mode));
+    }
+    Ok(file)
 }
 
 /// Describes why an open failed when the cause is "what is at the path", not

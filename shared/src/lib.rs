@@ -78,7 +78,7 @@ mod view;
 
 pub use accessor_view::AccessorView;
 pub use error::{MutexError, RegionError, ViewError};
-pub use lifetime::close_all_regions;
+pub use lifetime::exit_closing_regions;
 pub use mutex::{Acquired, CreatedMutex, MutexGuard, NamedMutex};
 pub use name::{NameError, RegionName, MAX_NAME_BYTES};
 pub use region::{default_dir, Region, RegionOptions, DEFAULT_MODE};

@@ -17,12 +17,13 @@
 //! process waiting for a setup file that was just removed notices (the file it
 //! locked is no longer the one at the path) and starts again.
 //!
-//! A process stopped by a signal runs no destructors; [`close_all_regions`]
-//! lets a signal handler leave as cleanly as a normal exit would.
+//! A process stopped by a signal runs no destructors;
+//! [`exit_closing_regions`] lets a signal handler leave as cleanly as a normal
+//! exit would.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
 
 use crate::error::RegionError;
 use crate::files::{self, Create};
@@ -195,13 +196,25 @@ impl Drop for Presence {
     }
 }
 
-/// Stops using every region this process has open, exactly as dropping them
-/// would: the last process out removes the region and its mutex file.
+/// Held (shared) by every open from its first file operation until the region
+/// is registered; [`exit_closing_regions`] takes it exclusively, so no open
+/// can slip between its clean-up and the end of the process.
+static EXIT_GATE: RwLock<()> = RwLock::new(());
+
+/// Enters the gate for one open.
+pub(crate) fn open_gate() -> RwLockReadGuard<'static, ()> {
+    EXIT_GATE.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Ends the process with `code` after leaving every region it has open
+/// exactly as dropping them would (the last process out removes the region
+/// and its mutex file).
 ///
-/// For a signal handler that is about to end the process (destructors do not
-/// run then). The mappings stay valid until the process exits; later drops of
-/// the regions do nothing more.
-pub fn close_all_regions() {
+/// For a signal handler (destructors do not run when a signal ends a
+/// process). Opens in progress on other threads finish and are closed too;
+/// opens that have not started never start.
+pub fn exit_closing_regions(code: i32) -> ! {
+    let _gate = EXIT_GATE.write().unwrap_or_else(PoisonError::into_inner);
     let open: Vec<Arc<Presence>> = OPEN
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -211,4 +224,5 @@ pub fn close_all_regions() {
     for presence in open {
         presence.detach();
     }
+    std::process::exit(code)
 }

@@ -179,6 +179,7 @@ impl RegionOptions {
             return Err(RegionError::BadSize { size: self.size });
         }
         let paths = self.paths()?;
+        let _gate = lifetime::open_gate();
         let setup = SetupLock::acquire(&paths.guard, self.mode)?;
         let result = Opener {
             options: self,
@@ -277,19 +278,20 @@ impl Opener<'_> {
             }
             _ => RegionError::io("create", path, error),
         })?;
-        Ok(self.inner(file, mapping))
+        Ok(self.inner(file, mapping, true))
     }
 
     fn finish(&self, file: File, size: u64) -> Result<RegionInner, RegionError> {
         let path = &self.paths.region;
         let mapping = Mapping::map(&file, size).map_err(|error| RegionError::io("map", path, error))?;
-        Ok(self.inner(file, mapping))
+        Ok(self.inner(file, mapping, false))
     }
 
-    fn inner(&self, file: File, mapping: Mapping) -> RegionInner {
+    fn inner(&self, file: File, mapping: Mapping, created_new: bool) -> RegionInner {
         RegionInner {
             mapping,
             presence: Presence::register(file, self.paths.clone(), self.options.mode),
+            created_new,
         }
     }
 }
@@ -327,6 +329,7 @@ fn read_header(file: &File, path: &Path) -> Result<Header, RegionError> {
 struct RegionInner {
     mapping: Mapping,
     presence: Arc<Presence>,
+    created_new: bool,
 }
 
 /// An open shared-memory region. Cheap to clone (clones share one mapping);
@@ -394,6 +397,12 @@ impl Region {
     /// The mode the region's files are created with.
     pub fn mode(&self) -> u32 {
         self.inner.presence.mode()
+    }
+
+    /// Whether this open created (and initialized) the region, rather than
+    /// opening one that live processes were using (or a persistent file).
+    pub fn created_new(&self) -> bool {
+        self.inner.created_new
     }
 
     /// Size of the region in bytes.

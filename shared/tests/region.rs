@@ -1,90 +1,15 @@
 //! The public API on real files: opening modes, lifetime, views, foreign files,
 //! persistence, and the mutex across real processes (the `helper` example).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use shared::{
-    Acquired, MutexError, NamedMutex, RegionError, RegionName, RegionOptions, ServiceMsg, ViewError,
-};
-
-fn unique(label: &str) -> RegionName {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    RegionName::new(&format!("r{}-{n}-{label}", std::process::id())).expect("valid name")
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-/// A built example of this crate (cargo test builds them; a filtered run may
-/// not have, so build them then).
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let debug = exe.parent().and_then(Path::parent).expect("target profile dir");
-    let path = debug
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "shared", "--examples"])
-            .status()
-            .expect("cargo");
-        assert!(status.success(), "building the examples failed");
-    }
-    path
-}
-
-fn helper_path() -> PathBuf {
-    example("helper")
-}
-
-/// A helper process, killed (-9) on drop.
-struct Helper(Child);
-
-impl Helper {
-    fn start(args: &[&str]) -> Helper {
-        let mut child = Command::new(helper_path())
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn helper (built by cargo test as an example)");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("watchdog: helper never got ready");
-        assert_eq!(line.trim(), "ready");
-        Helper(child)
-    }
-
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Helper {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+use common::*;
+use shared::{Acquired, MutexError, NamedMutex, RegionError, RegionOptions, ServiceMsg, ViewError};
 
 #[test]
 fn open_existing_fails_when_no_region_was_created() {

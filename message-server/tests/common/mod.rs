@@ -145,6 +145,13 @@ impl Program {
         }
     }
 
+    /// The next stdout line, or `None` if none comes within `wait`.
+    pub fn try_line(&mut self, wait: Duration) -> Option<String> {
+        let line = self.lines.recv_timeout(wait).ok()?;
+        self.stdout.push(line.clone());
+        Some(line)
+    }
+
     fn stderr_now(&mut self) -> String {
         let _ = self.child.kill();
         self.stderr_reader
