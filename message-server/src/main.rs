@@ -19,13 +19,15 @@ use std::time::Duration;
 use byteorder::{LittleEndian, ReadBytesExt, WriteBytesExt};
 use clap::Parser;
 use shared::cli::{Deadline, DemoError, RegionArgs};
-use shared::console::{say, Console};
+use shared::console::Console;
 use shared::control::Flags;
 use shared::layout::{
     record_view_offset, INTS_PER_SERVER, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT,
     TOTAL_INTS,
 };
+use shared::output::{data, warn};
 use shared::transcript::Transcript;
+use shared::wait_indicator::WaitIndicator;
 use shared::{MutexGuard, NamedMutex, Region, RegionOptions};
 
 /// How long one look for the state service sleeps at most before looking again.
@@ -44,6 +46,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli.region.apply_output();
     shared::cli::exit_cleanly_on_signals();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,9 +67,10 @@ fn run(cli: &Cli) -> Result<(), DemoError> {
     let guard = wait_for_state_service(&region, &mutex, cli.region.deadline())?;
     read_ints(&region, &out)?;
     read_records(&region, &out)?;
+    region.control().set_flags(Flags::MESSAGE_READ);
     drop(guard); // ReleaseMutex()
 
-    say(out.message_started());
+    data(out.message_started());
     console.wait_for_enter(out.press_enter_to_exit())?;
     Ok(())
 }
@@ -91,13 +95,13 @@ fn write_message_ints(region: &Region, out: &Transcript) -> Result<(), DemoError
     for i in 0..INTS_PER_SERVER {
         let value = i as i32;
         stream.write_i32::<LittleEndian>(value)?;
-        say(&out.wrote(i, value));
+        data(&out.wrote(i, value));
     }
     region.control().set_flags(Flags::MESSAGE_WRITTEN);
     Ok(())
 }
 
-/// `WaitOne()`, and keep waiting (saying so) until the state service has
+/// `WaitOne()`, and keep waiting (visibly) until the state service has
 /// written everything, stopped early, or died holding the mutex.
 fn wait_for_state_service(
     region: &Region,
@@ -105,51 +109,46 @@ fn wait_for_state_service(
     deadline: Deadline,
 ) -> Result<MutexGuard, DemoError> {
     let control = region.control();
-    let mut announced = false;
+    let start_hint = format!(
+        "the state service to start (run: state-server --name {})",
+        region.name()
+    );
+    let mut waiting: Option<WaitIndicator> = None;
     loop {
         let acquired = match mutex.try_wait()? {
             Some(acquired) => acquired,
             None => {
-                say(&format!(
-                    "Waiting for the state service to finish writing (it holds the mutex, pid {})...",
-                    mutex.holder_pid()
-                ));
-                announced = true;
-                deadline.acquire(mutex)?
+                let holder = mutex.holder_pid();
+                let what = format!("the state service to finish writing (it holds the mutex, pid {holder})");
+                WaitIndicator::show(&mut waiting, &what);
+                deadline.wait(mutex)?
             }
         };
-        if let Some(pid) = acquired.abandoned_by() {
-            say(&format!("warning: the state service (pid {pid}) died holding the mutex (abandoned mutex); showing what it wrote before it died"));
-            return Ok(acquired.into_guard());
-        }
         let flags = control.flags();
-        if flags.contains(Flags::STATE_WRITTEN) {
-            if announced {
-                say("The state service has finished writing.");
+        let outcome = if let Some(pid) = acquired.abandoned_by() {
+            Some(format!(
+                "the state service (pid {pid}) died holding the mutex (abandoned mutex); showing what it wrote before it died"
+            ))
+        } else if flags.contains(Flags::STATE_STARTED) && !flags.contains(Flags::STATE_WRITTEN) {
+            Some("the state service stopped before it finished; showing what it wrote".to_owned())
+        } else {
+            None
+        };
+        if flags.contains(Flags::STATE_STARTED) || outcome.is_some() {
+            if let Some(indicator) = waiting.take() {
+                indicator.done("The state service has written");
+            }
+            if let Some(warning) = outcome {
+                warn(&warning);
             }
             return Ok(acquired.into_guard());
         }
-        if flags.contains(Flags::STATE_STARTED) {
-            say("warning: the state service stopped before it finished; showing what it wrote");
-            return Ok(acquired.into_guard());
-        }
-        drop(acquired);
-        if !announced {
-            say(&format!(
-                "Waiting for the state service to write (start state-server --name {})...",
-                region.name()
-            ));
-            announced = true;
-        }
+        drop(acquired); // not written yet: let the state service in
+        WaitIndicator::show(&mut waiting, &start_hint);
         let slice = deadline
             .remaining()
             .map_or(STATE_POLL_SLICE, |left| left.min(STATE_POLL_SLICE));
-        if control
-            .wait_for_flags(Flags::STATE_STARTED, slice)
-            .contains(Flags::STATE_STARTED)
-        {
-            continue;
-        }
+        control.wait_for_flags(Flags::STATE_STARTED, slice);
         if deadline.remaining() == Some(Duration::ZERO) {
             return Err(deadline.expired("the state service to write"));
         }
@@ -163,7 +162,7 @@ fn read_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> {
         .take((TOTAL_INTS * 4) as u64);
     for i in 0..TOTAL_INTS {
         let value = stream.read_i32::<LittleEndian>()?;
-        say(&out.read(i, value));
+        data(&out.read(i, value));
     }
     Ok(())
 }
@@ -174,7 +173,7 @@ fn read_records(region: &Region, out: &Transcript) -> Result<(), DemoError> {
     let written = (region.control().record_count() as usize).min(RECORD_COUNT);
     for k in 0..written {
         let msg = accessor.read_service_msg(record_view_offset(k))?;
-        say(&out.record(&msg));
+        data(&out.record(&msg));
     }
     Ok(())
 }

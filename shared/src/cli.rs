@@ -13,6 +13,7 @@ use crate::mutex::{Acquired, NamedMutex};
 use crate::name::{NameError, RegionName};
 use crate::region::RegionOptions;
 use crate::transcript::{Lang, Transcript};
+use crate::wait_indicator::WaitIndicator;
 
 /// The language flag's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,7 +33,7 @@ pub fn exit_cleanly_on_signals() {
     // Failing to install the handler (one is already installed) only loses the
     // clean-up on signals; stale regions are still treated as gone later.
     let _ = ctrlc::set_handler(|| {
-        eprintln!("interrupted: closing the shared memory and leaving");
+        crate::output::error("interrupted: closing the shared memory and leaving");
         crate::exit_closing_regions(130);
     });
 }
@@ -65,6 +66,11 @@ pub struct RegionArgs {
     /// Example: --mode 0660
     #[arg(long, value_name = "MODE", value_parser = parse_mode)]
     pub mode: Option<u32>,
+
+    /// Print only the data lines (values, records, closing line).
+    /// Example: --quiet
+    #[arg(long, short)]
+    pub quiet: bool,
 
     /// Give up any wait (for the mutex or the other program) after SECS seconds,
     /// with exit code 1. Example: --timeout 30
@@ -115,6 +121,11 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 }
 
 impl RegionArgs {
+    /// Applies the output flags (`--quiet`) for the whole process.
+    pub fn apply_output(&self) {
+        crate::output::set_quiet(self.quiet);
+    }
+
     /// The transcript in the chosen (or the environment's) language.
     pub fn transcript(&self) -> Transcript {
         Transcript::new(match self.lang {
@@ -189,12 +200,30 @@ impl Deadline {
         self.at.map(|at| at.saturating_duration_since(Instant::now()))
     }
 
-    /// .NET `WaitOne()` within the deadline: waits for the mutex.
+    /// .NET `WaitOne()` within the deadline: takes the mutex at once if it is
+    /// free; otherwise shows the wait (who holds it, for how long) until it is.
     ///
     /// # Errors
     /// [`DemoError::TimedOut`] when the deadline passes first;
     /// [`DemoError::Mutex`] when the lock call fails.
-    pub fn acquire(&self, mutex: &NamedMutex) -> Result<Acquired, DemoError> {
+    pub fn acquire(&self, mutex: &NamedMutex, holder: &str) -> Result<Acquired, DemoError> {
+        if let Some(acquired) = mutex.try_wait()? {
+            return Ok(acquired);
+        }
+        let indicator = WaitIndicator::start(&format!(
+            "{holder} to release the mutex (held by pid {})",
+            mutex.holder_pid()
+        ));
+        let acquired = self.wait(mutex)?;
+        indicator.done("Got the mutex");
+        Ok(acquired)
+    }
+
+    /// .NET `WaitOne()` within the deadline, without showing anything.
+    ///
+    /// # Errors
+    /// As [`Deadline::acquire`].
+    pub fn wait(&self, mutex: &NamedMutex) -> Result<Acquired, DemoError> {
         match self.remaining() {
             None => Ok(mutex.wait()?),
             Some(left) => mutex.wait_timeout(left)?.ok_or_else(|| self.expired("the mutex")),
@@ -256,7 +285,7 @@ impl DemoError {
 
     /// Prints `error: ...` on stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        eprintln!("error: {self}");
+        crate::output::error(&self.to_string());
         self.exit_code()
     }
 }

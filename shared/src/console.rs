@@ -79,10 +79,12 @@ impl Console {
                 })?;
             return RegionName::new(&answer).map_err(ConsoleError::InvalidName);
         }
-        print_flush(&format!("{prompt}: "));
+        if !crate::output::is_quiet() {
+            print_flush(&format!("{prompt}: "));
+        }
         let line = read_line()?.unwrap_or_default();
         let answer = if line.is_empty() { default } else { line.as_str() };
-        say(answer);
+        crate::output::note(answer);
         RegionName::new(answer).map_err(ConsoleError::InvalidName)
     }
 
@@ -92,17 +94,9 @@ impl Console {
     /// # Errors
     /// [`ConsoleError::Io`] when stdin cannot be read.
     pub fn wait_for_enter(&self, message: &str) -> Result<(), ConsoleError> {
-        say(message);
+        crate::output::note(message);
         read_line().map(|_| ())
     }
-}
-
-/// Prints one line on stdout. A closed stdout (`| head -1`) is ignored: the
-/// other program still needs this one to finish its part of the exchange.
-pub fn say(line: &str) {
-    let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
 }
 
 fn print_flush(text: &str) {

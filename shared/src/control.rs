@@ -64,6 +64,27 @@ impl Flags {
     pub const STATE_STARTED: Flags = Flags(2);
     /// The state server finished writing everything.
     pub const STATE_WRITTEN: Flags = Flags(4);
+    /// The message server read everything back.
+    pub const MESSAGE_READ: Flags = Flags(8);
+
+    /// The names of the set bits, for people (`message-written state-started ...`).
+    pub fn names(self) -> String {
+        let names: Vec<&str> = [
+            (Flags::MESSAGE_WRITTEN, "message-written"),
+            (Flags::STATE_STARTED, "state-started"),
+            (Flags::STATE_WRITTEN, "state-written"),
+            (Flags::MESSAGE_READ, "message-read"),
+        ]
+        .iter()
+        .filter(|(flag, _)| self.contains(*flag))
+        .map(|(_, name)| *name)
+        .collect();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(" ")
+        }
+    }
 
     /// Whether every bit of `other` is set in `self`.
     pub fn contains(self, other: Flags) -> bool {

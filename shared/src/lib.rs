@@ -67,6 +67,8 @@ mod mapping;
 mod mutex;
 mod name;
 mod notify;
+#[cfg(feature = "demo")]
+pub mod output;
 mod region;
 mod service_msg;
 mod stream_view;
@@ -75,6 +77,8 @@ pub mod ticks;
 #[cfg(feature = "demo")]
 pub mod transcript;
 mod view;
+#[cfg(feature = "demo")]
+pub mod wait_indicator;
 
 pub use accessor_view::AccessorView;
 pub use error::{MutexError, RegionError, ViewError};

@@ -20,11 +20,12 @@ use std::time::Duration;
 use byteorder::{LittleEndian, WriteBytesExt};
 use clap::Parser;
 use shared::cli::{DemoError, RegionArgs};
-use shared::console::{say, Console};
+use shared::console::Console;
 use shared::control::Flags;
 use shared::layout::{
     record_view_offset, INTS_PER_SERVER, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, STATE_INTS_OFFSET,
 };
+use shared::output::{data, warn};
 use shared::transcript::Transcript;
 use shared::{MutexError, NamedMutex, Region, RegionError, RegionOptions, ServiceMsg};
 
@@ -50,6 +51,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli.region.apply_output();
     shared::cli::exit_cleanly_on_signals();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -63,10 +65,10 @@ fn run(cli: &Cli) -> Result<(), DemoError> {
     let options = cli.region.region_options(&console, &out)?;
 
     let (region, mutex) = open_region_and_mutex(&options)?;
-    let acquired = cli.region.deadline().acquire(&mutex)?; // WaitOne()
+    let acquired = cli.region.deadline().acquire(&mutex, "the message service")?; // WaitOne()
     if let Some(pid) = acquired.abandoned_by() {
-        say(&format!(
-            "warning: the previous holder (pid {pid}) died holding the mutex (abandoned mutex)"
+        warn(&format!(
+            "the previous holder (pid {pid}) died holding the mutex (abandoned mutex)"
         ));
     }
     region.control().set_flags(Flags::STATE_STARTED);
@@ -76,7 +78,7 @@ fn run(cli: &Cli) -> Result<(), DemoError> {
     region.control().set_flags(Flags::STATE_WRITTEN);
     drop(acquired); // ReleaseMutex()
 
-    say(out.state_started());
+    data(out.state_started());
     console.wait_for_enter(out.press_enter_to_exit())?;
     Ok(())
 }
@@ -107,7 +109,7 @@ fn write_state_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> 
     for i in INTS_PER_SERVER..2 * INTS_PER_SERVER {
         let value = i as i32;
         stream.write_i32::<LittleEndian>(value)?;
-        say(&out.wrote(i, value));
+        data(&out.wrote(i, value));
     }
     Ok(())
 }
@@ -121,7 +123,7 @@ fn write_records(region: &Region, out: &Transcript, interval: Duration) -> Resul
         let msg = ServiceMsg::now(offset as i32);
         accessor.write_service_msg(offset, &msg)?;
         region.control().set_record_count(k as u32 + 1);
-        say(&out.record(&msg));
+        data(&out.record(&msg));
         sleep(interval);
     }
     Ok(())

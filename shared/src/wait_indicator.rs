@@ -1,0 +1,78 @@
+//! Making a wait visible: on a terminal a spinner with what is awaited, who
+//! holds the mutex and the seconds elapsed; elsewhere one plain line when the
+//! wait starts and one when it ends.
+
+use std::io::{self, IsTerminal};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::output::{self, Color};
+
+/// One visible wait. Create it when a wait starts, [`WaitIndicator::update`]
+/// it when what is awaited changes, and [`WaitIndicator::done`] it at the end.
+#[derive(Debug)]
+pub struct WaitIndicator {
+    spinner: Option<ProgressBar>,
+    started: Instant,
+}
+
+impl WaitIndicator {
+    /// Starts showing "Waiting for `what`".
+    pub fn start(what: &str) -> Self {
+        let text = format!("Waiting for {what}");
+        let spinner = if io::stdout().is_terminal() && !output::is_quiet() {
+            let color = output::color_enabled(true);
+            let template = format!(
+                "{{spinner}} {{msg}} {}",
+                output::paint("({elapsed})", Color::Cyan, color)
+            );
+            let style =
+                ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let spinner = ProgressBar::new_spinner().with_style(style).with_message(text);
+            spinner.enable_steady_tick(Duration::from_millis(100));
+            Some(spinner)
+        } else {
+            output::note(&format!("{text}..."));
+            None
+        };
+        WaitIndicator {
+            spinner,
+            started: Instant::now(),
+        }
+    }
+
+    /// Changes what is shown as awaited (a plain line only on a terminal).
+    pub fn update(&self, what: &str) {
+        if let Some(spinner) = &self.spinner {
+            spinner.set_message(format!("Waiting for {what}"));
+        }
+    }
+
+    /// Shows `what` as awaited: starts `slot`'s indicator, or updates it.
+    pub fn show(slot: &mut Option<WaitIndicator>, what: &str) {
+        match slot {
+            Some(indicator) => indicator.update(what),
+            None => *slot = Some(WaitIndicator::start(what)),
+        }
+    }
+
+    /// Ends the wait with `outcome`, shown with the time waited.
+    pub fn done(self, outcome: &str) {
+        if let Some(spinner) = &self.spinner {
+            spinner.finish_and_clear();
+        }
+        output::note(&format!(
+            "{outcome} (waited {:.1} s)",
+            self.started.elapsed().as_secs_f64()
+        ));
+    }
+}
+
+impl Drop for WaitIndicator {
+    fn drop(&mut self) {
+        if let Some(spinner) = &self.spinner {
+            spinner.finish_and_clear();
+        }
+    }
+}
