@@ -8,18 +8,21 @@
 #                              prefixed with its program
 #   scripts/demo.sh --fast     shorter pauses (state server: 200 ms per record,
 #                              1 s final hold) instead of the original 1 s / 5 s
+#   scripts/demo.sh --debug    use a debug build (faster to build, for tests)
 #
 # Needs only bash and cargo (and tmux for the interactive mode).
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
 batch=0
 fast=0
+profile=release
 for arg in "$@"; do
   case "$arg" in
     --batch) batch=1 ;;
     --fast) fast=1 ;;
+    --debug) profile=debug ;;
     -h|--help) usage; exit 0 ;;
     *) echo "error: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -28,10 +31,13 @@ done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-echo "Building message-server and state-server (release)..." >&2
-cargo build --release -p message-server -p state-server >&2
-message="$root/target/release/message-server"
-state="$root/target/release/state-server"
+echo "Building message-server, state-server and the inspector ($profile)..." >&2
+build_flags=(--workspace --bins --example inspect)
+if [ "$profile" = release ]; then build_flags+=(--release); fi
+cargo build "${build_flags[@]}" >&2
+message="$root/target/$profile/message-server"
+state="$root/target/$profile/state-server"
+inspect="$root/target/$profile/examples/inspect"
 
 name="demo-$$"
 dir="$(mktemp -d "${TMPDIR:-/tmp}/shm-demo.XXXXXX")"
@@ -53,12 +59,15 @@ if [ "$batch" = 0 ] && [ -t 0 ] && [ -t 1 ] && command -v tmux >/dev/null 2>&1; 
     "$message --name $name --dir $dir; $hold"
   tmux split-window -h -t "$session" \
     "while [ ! -e $dir/$name ]; do sleep 0.1; done; $state --name $name --dir $dir ${state_pace[*]:-}; $hold"
-  tmux select-pane -t "$session:0.1"
+  tmux select-pane -t "$session:0.0"
   tmux set-option -t "$session" status-style "bg=blue,fg=white" >/dev/null
-  tmux set-option -t "$session" status-left-length 0 >/dev/null
-  tmux set-option -t "$session" status-right-length 200 >/dev/null
-  tmux set-option -t "$session" status-right \
-    " 1) right pane (state): it writes and holds the lock ~10 s   2) left pane (message): press Enter, it waits, then reads   3) Enter in each to exit   | switch pane: Ctrl-b o " >/dev/null
+  tmux set-option -t "$session" status-interval 1 >/dev/null
+  tmux set-option -t "$session" status-left " next: " >/dev/null
+  tmux set-option -t "$session" status-left-length 7 >/dev/null
+  tmux set-option -t "$session" status-right-length 0 >/dev/null
+  tmux set-option -t "$session" status-right "" >/dev/null
+  tmux set-option -t "$session" window-status-format "" >/dev/null
+  tmux set-option -t "$session" window-status-current-format "#($inspect --name $name --dir $dir --hint)  [switch pane: Ctrl-b o]" >/dev/null
   if [ -n "${TMUX:-}" ]; then
     tmux switch-client -t "$session"
     echo "Switched to tmux session $session; the region is $dir/$name." >&2

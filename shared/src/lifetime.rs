@@ -161,6 +161,10 @@ impl Presence {
         &self.files
     }
 
+    pub(crate) fn attached_processes(&self) -> Option<usize> {
+        attached_processes(&self.file)
+    }
+
     pub(crate) fn mode(&self) -> u32 {
         self.mode
     }
@@ -194,6 +198,33 @@ impl Drop for Presence {
     fn drop(&mut self) {
         self.detach();
     }
+}
+
+/// How many processes hold the region file `file` open as users (a shared
+/// presence lock), read from `/proc/locks`; `None` where that is not available.
+pub(crate) fn attached_processes(file: &File) -> Option<usize> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().ok()?;
+    let dev = meta.dev();
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let id = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    let mut pids: Vec<&str> = locks
+        .lines()
+        .filter(|line| !line.contains("->"))
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // "1: FLOCK ADVISORY READ 1234 00:1a:5678 0 EOF"
+            match fields.as_slice() {
+                [_, "FLOCK", _, "READ", pid, file_id, ..] if *file_id == id => Some(*pid),
+                _ => None,
+            }
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    Some(pids.len())
 }
 
 /// Held (shared) by every open from its first file operation until the region

@@ -405,6 +405,12 @@ impl Region {
         self.inner.created_new
     }
 
+    /// How many processes use the region now, this one included (Linux, from
+    /// `/proc/locks`; `None` elsewhere).
+    pub fn attached_processes(&self) -> Option<usize> {
+        self.inner.presence.attached_processes()
+    }
+
     /// Size of the region in bytes.
     pub fn size(&self) -> u64 {
         self.inner.mapping.len()

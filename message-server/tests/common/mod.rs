@@ -43,6 +43,30 @@ pub fn state_server() -> PathBuf {
     path
 }
 
+/// A built example of the `shared` crate (built now if this run has not).
+pub fn shared_example(name: &str) -> PathBuf {
+    let path = message_server()
+        .with_file_name("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "shared", "--example", name])
+            .status()
+            .expect("run cargo build for a shared example");
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    path
+}
+
+/// The workspace root (where `scripts/` is).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
+}
+
 /// A running program with piped stdin and its stdout/stderr collected line by line.
 pub struct Program {
     pub label: &'static str,
