@@ -12,6 +12,7 @@
 //! `--hint` prints one line saying what to do next in the demo.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -75,7 +76,9 @@ fn main() -> ExitCode {
             }
             Err(error) => format!("error: {error}\n"),
         };
-        print!("\x1b[2J\x1b[H{screen}(watching; Ctrl-C to stop)\n");
+        // On a terminal redraw in place; elsewhere print one snapshot after another.
+        let clear = if std::io::stdout().is_terminal() { "\x1b[2J\x1b[H" } else { "\n" };
+        println!("{clear}{screen}(watching; Ctrl-C to stop)");
         std::thread::sleep(Duration::from_millis(500));
     }
 }
