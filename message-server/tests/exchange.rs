@@ -183,16 +183,27 @@ fn a_persistent_file_region_keeps_its_data_after_both_exit() {
         [0, 16, 32, 48, 64]
     );
 
-    // Opening it again keeps what is there.
+    // Opening it again keeps the data, but starts a new exchange: Enter
+    // without a state server waits (here: times out) instead of showing the
+    // last run's records as if they were new.
     let mut again = Program::spawn(
         "message-server",
         &message_server(),
-        &["--file", file_arg, "--timeout", "0.2"],
+        &["--file", file_arg, "--timeout", "0.3"],
     );
     again.expect_line("Start the state service");
     let kept = std::fs::read(&file).expect("persistent file");
     assert_eq!(records_in(&kept), records_in(&bytes));
-    drop(again);
+    again.enter();
+    let again = again.finish();
+    assert_eq!(again.code(), Some(1), "{:?}", again.stdout);
+    assert!(again.stderr.contains("gave up"), "{}", again.stderr);
+    assert!(
+        !again.stdout.iter().any(|l| l.contains("\tNowTime: ")),
+        "{:?}",
+        again.stdout
+    );
+    assert_eq!(dir_entries(dir.path()), ["im.dat"]);
 }
 
 #[test]
@@ -251,6 +262,56 @@ fn a_second_message_server_on_the_same_name_is_refused_with_the_first_ones_pid()
     first.expect_line("Test: I am the IM message service");
     assert_eq!(first.finish().code(), Some(0));
     assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_new_message_server_takes_over_from_one_that_exited_while_the_state_server_stayed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = unique_name("takeover");
+    let dir_arg = dir.path().to_str().expect("utf-8 dir");
+    let mut first = start_message_server(dir.path(), &name);
+    let mut state_args = vec!["--name", name.as_str(), "--dir", dir_arg];
+    state_args.extend(FAST);
+    let mut state = Program::spawn("state-server", &state_server(), &state_args);
+    state.expect_line("Test: I am the IM state service");
+    first.enter();
+    first.expect_line("Test: I am the IM message service");
+    assert_eq!(first.finish().code(), Some(0));
+
+    // The state server still holds the region open; a new message server is
+    // not refused in the name of the one that left, and starts a new exchange.
+    let mut second = start_message_server(dir.path(), &name);
+    second.enter();
+    second.expect_line("Waiting for the state service");
+    assert_eq!(state.finish().code(), Some(0));
+    let third_state = run("state-server", &state_server(), &state_args, "\n");
+    assert_eq!(third_state.code(), Some(0), "{}", third_state.stderr);
+    second.expect_line("64\tNowTime: ");
+    assert_eq!(second.finish().code(), Some(0));
+    assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_huge_timeout_means_wait_as_long_as_it_takes_not_a_crash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = unique_name("huge");
+    let dir_arg = dir.path().to_str().expect("utf-8 dir");
+    let mut message = Program::spawn(
+        "message-server",
+        &message_server(),
+        &["--name", &name, "--dir", dir_arg, "--timeout", "1e19"],
+    );
+    message.expect_line("Start the state service");
+    let mut state_args = vec!["--name", name.as_str(), "--dir", dir_arg, "--timeout", "1e300"];
+    state_args.extend(FAST);
+    assert_eq!(
+        run("state-server", &state_server(), &state_args, "\n").code(),
+        Some(0)
+    );
+    message.enter();
+    message.expect_line("64\tNowTime: ");
+    let message = message.finish();
+    assert_eq!(message.code(), Some(0), "{}", message.stderr);
 }
 
 #[test]

@@ -77,7 +77,11 @@ fn main() -> ExitCode {
             Err(error) => format!("error: {error}\n"),
         };
         // On a terminal redraw in place; elsewhere print one snapshot after another.
-        let clear = if std::io::stdout().is_terminal() { "\x1b[2J\x1b[H" } else { "\n" };
+        let clear = if std::io::stdout().is_terminal() {
+            "\x1b[2J\x1b[H"
+        } else {
+            "\n"
+        };
         println!("{clear}{screen}(watching; Ctrl-C to stop)");
         std::thread::sleep(Duration::from_millis(500));
     }

@@ -52,7 +52,7 @@ impl<'r> AccessorView<'r> {
     /// # Errors
     /// [`ViewError::OutsideView`] when the bytes do not lie inside the view.
     pub fn write_bytes(&self, offset: u64, data: &[u8]) -> Result<(), ViewError> {
-        let start = self.window.locate(offset, data.len() as u64)?;
+        let start = self.window.locate_write(offset, data.len() as u64)?;
         self.mapping
             .write(start, data)
             .map_err(|_| self.outside(offset, data.len()))
@@ -110,6 +110,32 @@ impl<'r> AccessorView<'r> {
     /// [`ViewError::OutsideView`] when the record does not lie inside the view.
     pub fn write_service_msg(&self, offset: u64, msg: &ServiceMsg) -> Result<(), ViewError> {
         self.write_bytes(offset, &msg.encode())
+    }
+
+    /// Writes `msgs` as consecutive records starting at view offset `offset`
+    /// (the bulk form of [`AccessorView::write_service_msg`], at copy speed).
+    ///
+    /// # Errors
+    /// [`ViewError::OutsideView`] when the records do not all fit; nothing is
+    /// written then.
+    pub fn write_service_msgs(&self, offset: u64, msgs: &[ServiceMsg]) -> Result<(), ViewError> {
+        let size = msgs.len() * SERVICE_MSG_SIZE;
+        let start = self.window.locate_write(offset, size as u64)?;
+        self.mapping
+            .write_items(start, msgs.len(), |i| msgs[i].encode())
+            .map_err(|_| self.outside(offset, size))
+    }
+
+    /// Reads consecutive records starting at view offset `offset` into `msgs`.
+    ///
+    /// # Errors
+    /// [`ViewError::OutsideView`] when the records do not all lie in the view.
+    pub fn read_service_msgs(&self, offset: u64, msgs: &mut [ServiceMsg]) -> Result<(), ViewError> {
+        let size = msgs.len() * SERVICE_MSG_SIZE;
+        let start = self.window.locate(offset, size as u64)?;
+        self.mapping
+            .read_items(start, msgs.len(), |i, bytes| msgs[i] = ServiceMsg::decode(&bytes))
+            .map_err(|_| self.outside(offset, size))
     }
 
     fn outside(&self, offset: u64, size: usize) -> ViewError {

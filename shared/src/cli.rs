@@ -116,8 +116,13 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    Duration::try_from_secs_f64(secs)
-        .map_err(|_| format!("`{text}` is not a usable number of seconds (use 0 or more)"))
+    if secs.is_nan() || secs < 0.0 {
+        return Err(format!(
+            "`{text}` is not a usable number of seconds (use 0 or more)"
+        ));
+    }
+    // Beyond what a Duration holds: as good as forever.
+    Ok(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 impl RegionArgs {
@@ -173,7 +178,8 @@ impl RegionArgs {
     /// When waits must end, if `--timeout` was given.
     pub fn deadline(&self) -> Deadline {
         Deadline {
-            at: self.timeout.map(|t| Instant::now() + t),
+            // A timeout too large for the clock means "no deadline".
+            at: self.timeout.and_then(|t| Instant::now().checked_add(t)),
             timeout: self.timeout,
         }
     }

@@ -11,7 +11,9 @@
 //! | 64 | 4 | pid of the process holding the mutex, 0 when free | atomic |
 //! | 68 | 4 | pid of the process that created the mutex (the message server) | atomic |
 //! | 72 | 4 | mutex release counter | atomic; futex word |
-//! | 76 | 28 | reserved, zero | |
+//! | 76 | 4 | whose turn it is (see [`crate::turn`]) | atomic; futex word |
+//! | 80 | 4 | how many processes sleep waiting for a turn | atomic |
+//! | 84 | 20 | reserved, zero | |
 //!
 //! A file whose header (magic, version, size) does not match is not a region of
 //! this project: it is refused and never written to.
@@ -48,6 +50,10 @@ pub const HOLDER_PID_OFFSET: u64 = CONTROL_OFFSET + 24;
 pub const CREATOR_PID_OFFSET: u64 = CONTROL_OFFSET + 28;
 /// Offset of the mutex release counter.
 pub const RELEASE_COUNT_OFFSET: u64 = CONTROL_OFFSET + 32;
+/// Offset of the turn word (see [`crate::turn`]).
+pub const TURN_OFFSET: u64 = CONTROL_OFFSET + 36;
+/// Offset of the count of processes sleeping for a turn.
+pub const TURN_SLEEPERS_OFFSET: u64 = CONTROL_OFFSET + 40;
 /// Length of the control block, reserved bytes included.
 pub const CONTROL_LEN: u64 = 64;
 /// Length of the part of the control block written once at creation.
@@ -221,14 +227,13 @@ impl<'r> Control<'r> {
     /// flags last seen. Sleeps on a futex (Linux), never polls blindly.
     pub fn wait_for_flags(&self, wanted: Flags, timeout: Duration) -> Flags {
         let word = self.word(FLAGS_OFFSET);
-        let deadline = std::time::Instant::now() + timeout;
+        let until = notify::Until::after(timeout);
         loop {
             let seen = word.load(Ordering::Acquire);
-            let now = std::time::Instant::now();
-            if Flags(seen).contains(wanted) || now >= deadline {
+            if Flags(seen).contains(wanted) || until.passed() {
                 return Flags(seen);
             }
-            notify::wait_while_equal(word, seen, deadline - now);
+            notify::wait_while_equal(word, seen, until.left());
         }
     }
 
@@ -262,6 +267,23 @@ impl<'r> Control<'r> {
 
     pub(crate) fn release_counter(&self) -> &'r AtomicU32 {
         self.word(RELEASE_COUNT_OFFSET)
+    }
+
+    pub(crate) fn turn_word(&self) -> &'r AtomicU32 {
+        self.word(TURN_OFFSET)
+    }
+
+    pub(crate) fn turn_sleepers(&self) -> &'r AtomicU32 {
+        self.word(TURN_SLEEPERS_OFFSET)
+    }
+
+    /// Clears what one exchange leaves behind (flags, record count, turn), for
+    /// a new exchange on a region that outlived the last one (a persistent
+    /// file, or a region a peer kept open).
+    pub(crate) fn reset_exchange(&self) {
+        for offset in [FLAGS_OFFSET, RECORD_COUNT_OFFSET, TURN_OFFSET] {
+            self.word(offset).store(0, Ordering::Release);
+        }
     }
 }
 

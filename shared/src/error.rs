@@ -140,6 +140,14 @@ pub enum ViewError {
         /// The region's size.
         region_size: u64,
     },
+    /// A write would touch the control block (bytes 40..104), which belongs
+    /// to the library and which other processes update atomically.
+    ControlBlock {
+        /// Offset of the write inside the view.
+        offset: u64,
+        /// Size of the write in bytes.
+        size: u64,
+    },
     /// An access does not fit inside the view.
     OutsideView {
         /// Offset of the access inside the view.
@@ -157,6 +165,10 @@ impl fmt::Display for ViewError {
             ViewError::OutsideRegion { offset, len, region_size } => write!(
                 f,
                 "a view of {len} bytes at offset {offset} does not fit in a region of {region_size} bytes"
+            ),
+            ViewError::ControlBlock { offset, size } => write!(
+                f,
+                "a write of {size} bytes at view offset {offset} would overwrite the control block (region bytes 40..104); nothing was written: write elsewhere"
             ),
             ViewError::OutsideView { offset, size, view_len } => write!(
                 f,

@@ -71,11 +71,13 @@ mod notify;
 pub mod output;
 mod region;
 mod service_msg;
+pub mod stream;
 mod stream_view;
 mod sys;
 pub mod ticks;
 #[cfg(feature = "demo")]
 pub mod transcript;
+pub mod turn;
 mod view;
 #[cfg(feature = "demo")]
 pub mod wait_indicator;

@@ -196,6 +196,9 @@ impl Presence {
 
 impl Drop for Presence {
     fn drop(&mut self) {
+        // Inside the gate: a signal arriving now waits for this close to end
+        // (this presence can no longer be found by `exit_closing_regions`).
+        let _gate = open_gate();
         self.detach();
     }
 }

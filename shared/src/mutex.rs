@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use named_lock::{NamedLock, NamedLockGuard};
 
@@ -83,15 +83,20 @@ pub struct CreatedMutex {
     pub mutex: NamedMutex,
     /// `true` when this call created it (.NET `createdNew`).
     pub created_new: bool,
-    /// With `initially_owned`, the ownership this call took: `Some` only when
-    /// the mutex was created by this call, as in .NET.
+    /// With `initially_owned`, the ownership this call took: `Some` when the
+    /// mutex was created by this call (as in .NET) or taken over from a
+    /// creator that is no longer running.
     pub guard: Option<MutexGuard>,
 }
 
 impl NamedMutex {
     /// .NET `new Mutex(initiallyOwned, name, out createdNew)`: creates the
     /// region's mutex, or opens it when it already exists. With
-    /// `initially_owned`, the caller owns it if (and only if) this call created it.
+    /// `initially_owned`, the caller owns it if this call created it, or if
+    /// the process that created it is no longer running (it is taken over);
+    /// either way the exchange words of the control block (flags, record
+    /// count, turn) start afresh. Creating and taking ownership are two steps:
+    /// a process that opens the mutex in between may take it first.
     ///
     /// # Errors
     /// [`MutexError::NotALockFile`] when something that is not a lock file is
@@ -106,9 +111,23 @@ impl NamedMutex {
             Err(error) => return Err(classify(region, error)),
         };
         let mutex = Self::with_file(region, file)?;
-        let guard = if created_new && initially_owned {
-            region.control().set_creator_pid(std::process::id());
+        let control = region.control();
+        let guard = if !initially_owned {
+            None
+        } else if created_new {
+            // A new mutex starts a new exchange: a persistent region still
+            // holds the words of the last one, and a dead holder's pid.
+            control.swap_holder_pid(0);
+            control.reset_exchange();
+            control.set_creator_pid(std::process::id());
             Some(mutex.wait()?.into_guard())
+        } else if !crate::sys::pid_alive(control.creator_pid()) {
+            // Its creator has exited (another process kept the region open):
+            // take the mutex over, as a new creator would.
+            let guard = mutex.wait()?.into_guard();
+            control.reset_exchange();
+            control.set_creator_pid(std::process::id());
+            Some(guard)
         } else {
             None
         };
@@ -201,18 +220,17 @@ impl NamedMutex {
     /// # Errors
     /// [`MutexError::Lock`] when the lock call fails.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<Acquired>, MutexError> {
-        let deadline = Instant::now() + timeout;
+        let until = notify::Until::after(timeout);
         let releases = self.inner.region.control().release_counter();
         loop {
             let seen = releases.load(std::sync::atomic::Ordering::Acquire);
             if let Some(acquired) = self.try_wait()? {
                 return Ok(Some(acquired));
             }
-            let now = Instant::now();
-            if now >= deadline {
+            if until.passed() {
                 return Ok(None);
             }
-            notify::wait_while_equal(releases, seen, (deadline - now).min(WAIT_SLICE));
+            notify::wait_while_equal(releases, seen, until.left().min(WAIT_SLICE));
         }
     }
 
@@ -251,10 +269,13 @@ impl MutexGuard {
 impl Drop for MutexGuard {
     fn drop(&mut self) {
         let control = self.inner.region.control();
+        // Clear the holder first (a holder seen after this is a dead one),
+        // then unlock, then count the release and wake waiters: a waiter that
+        // sees the new count finds the lock already free.
         control.swap_holder_pid(0);
+        drop(self.lock.take());
         let releases = control.release_counter();
         releases.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        drop(self.lock.take());
         notify::wake_all(releases);
     }
 }

@@ -9,7 +9,30 @@
 //! kernel). Elsewhere a short bounded sleep stands in for the futex.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// A point in time to wait until; "never" when the timeout is too large to
+/// add to the clock (so a huge timeout means "wait as long as it takes").
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Until(Option<Instant>);
+
+impl Until {
+    /// `timeout` from now.
+    pub(crate) fn after(timeout: Duration) -> Self {
+        Until(Instant::now().checked_add(timeout))
+    }
+
+    /// Time left (`Duration::MAX` for "never").
+    pub(crate) fn left(&self) -> Duration {
+        self.0
+            .map_or(Duration::MAX, |at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether the time is up.
+    pub(crate) fn passed(&self) -> bool {
+        self.left().is_zero()
+    }
+}
 
 /// How many times to look at the word before sleeping.
 const SPINS: u32 = 200;
@@ -27,13 +50,15 @@ pub(crate) fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
     sleep_while_equal(word, seen, timeout);
 }
 
+/// Sleeps (no spinning) until `word` is no longer `seen`, a wake-up, or `timeout`.
 #[cfg(target_os = "linux")]
-fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
+pub(crate) fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
     crate::sys::futex_wait(word, seen, timeout);
 }
 
+/// Sleeps (no spinning) until `word` is no longer `seen`, a wake-up, or `timeout`.
 #[cfg(not(target_os = "linux"))]
-fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
+pub(crate) fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
     if word.load(Ordering::Acquire) == seen {
         std::thread::sleep(timeout.min(Duration::from_millis(1)));
     }
@@ -51,7 +76,6 @@ pub(crate) fn wake_all(word: &AtomicU32) {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::time::Instant;
 
     #[test]
     fn a_waiter_returns_when_the_word_changes() {
@@ -76,6 +100,14 @@ mod tests {
         let start = Instant::now();
         wait_while_equal(&word, 7, Duration::from_millis(10));
         assert!(start.elapsed() >= Duration::from_millis(1));
+    }
+
+    #[test]
+    fn a_huge_timeout_means_never_instead_of_overflowing() {
+        let until = Until::after(Duration::MAX);
+        assert!(!until.passed());
+        assert_eq!(until.left(), Duration::MAX);
+        assert!(Until::after(Duration::ZERO).passed());
     }
 
     #[test]

@@ -444,6 +444,10 @@ impl Region {
         Control::new(&self.inner.mapping)
     }
 
+    pub(crate) fn mapping(&self) -> &Mapping {
+        &self.inner.mapping
+    }
+
     fn window(&self, offset: u64, len: u64) -> Result<Window, ViewError> {
         Window::new(self.size(), offset, len)
     }

@@ -67,7 +67,7 @@ impl Read for StreamView<'_> {
 
 impl Write for StreamView<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let start = self.window.locate(self.position, buf.len() as u64)?;
+        let start = self.window.locate_write(self.position, buf.len() as u64)?;
         self.mapping
             .write(start, buf)
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;

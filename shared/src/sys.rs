@@ -65,3 +65,18 @@ pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
 pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
     file.set_len(len)
 }
+
+/// Whether a process with this pid exists (it may be another process that
+/// reused the pid; callers use this only to stop waiting on a peer).
+pub(crate) fn pid_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 performs only the existence and permission checks; no
+    // signal is sent and no memory is passed.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}

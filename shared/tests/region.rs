@@ -39,10 +39,10 @@ fn create_new_fails_while_the_region_is_in_use() {
     second
         .create_view_accessor(0, 0)
         .expect("view")
-        .write_i32(100, 7)
+        .write_i32(200, 7)
         .expect("write");
     assert_eq!(
-        first.create_view_accessor(0, 0).expect("view").read_i32(100),
+        first.create_view_accessor(0, 0).expect("view").read_i32(200),
         Ok(7)
     );
 }

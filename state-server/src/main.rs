@@ -29,6 +29,10 @@ use shared::output::{data, warn};
 use shared::transcript::Transcript;
 use shared::{MutexError, NamedMutex, Region, RegionError, RegionOptions, ServiceMsg};
 
+/// How long to wait for a message service that has created the region but
+/// not yet written its numbers.
+const MESSAGE_SETUP_WAIT: Duration = Duration::from_secs(5);
+
 /// The IM state service: opens the region the message service created, and
 /// under its mutex writes 5..9 and five timestamped records.
 ///
@@ -94,6 +98,16 @@ fn open_region_and_mutex(options: &RegionOptions) -> Result<(Region, NamedMutex)
         },
         other => other.into(),
     })?;
+    // The message service writes first (it created the mutex already owned);
+    // wait for that, so this side never goes first even if started at once.
+    let flags = region
+        .control()
+        .wait_for_flags(Flags::MESSAGE_WRITTEN, MESSAGE_SETUP_WAIT);
+    if !flags.contains(Flags::MESSAGE_WRITTEN) {
+        return Err(DemoError::StartMessageServerFirst {
+            name: region.name().to_owned(),
+        });
+    }
     let mutex = NamedMutex::open_existing(&region).map_err(|error| match error {
         MutexError::NotFound { .. } => DemoError::StartMessageServerFirst {
             name: region.name().to_owned(),

@@ -1,0 +1,525 @@
+//! The record stream: a single-producer / single-consumer ring of
+//! [`ServiceMsg`] records inside a region of its own.
+//!
+//! The demo's region keeps the bytes of `DEMO.md`; a stream lives in a
+//! separate region (its own name), laid out as:
+//!
+//! | offset | size | content |
+//! |---|---|---|
+//! | 40 | 64 | the region's control block (as every region) |
+//! | 1024 | 4 | ring magic `IMRG` |
+//! | 1028 | 4 | ring layout version (1) |
+//! | 1032 | 4 | capacity in records (a power of two, 1024 ..= 2^24) |
+//! | 1036 | 4 | record size (16) |
+//! | 1040 | 4 | producer pid |
+//! | 1044 | 4 | consumer pid (0 before one attaches) |
+//! | 1048 | 4 | producer closed (1 = no more records will come) |
+//! | 1052 | 4 | consumer closed (1 = nobody will read any more) |
+//! | 1088 | 4 | tail: records written so far (wrapping `u32`); futex word |
+//! | 1092 | 4 | consumer sleeping (1 while the consumer sleeps on tail) |
+//! | 1152 | 4 | head: records read so far (wrapping `u32`); futex word |
+//! | 1156 | 4 | producer sleeping (1 while the producer sleeps on head) |
+//! | 1216 | 16·capacity | the records, record `i` at slot `i mod capacity` |
+//!
+//! Tail and head sit on separate cache lines, so the two sides do not slow
+//! each other down. A side that finds the ring empty (or full) spins briefly,
+//! then sleeps on a futex; the other side wakes it only when it is asleep, so
+//! the fast path makes no system call. Every sleep is bounded, and after each
+//! one the sleeper checks that its peer is still alive: a dead peer ends the
+//! wait with [`StreamError::PeerGone`] instead of a hang.
+
+use std::fmt;
+use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::error::RegionError;
+use crate::layout::{MIN_REGION_SIZE, SERVICE_MSG_SIZE};
+use crate::mapping::Mapping;
+use crate::notify;
+use crate::region::{Region, RegionOptions};
+use crate::service_msg::ServiceMsg;
+use crate::sys;
+
+/// `IMRG` read as a little-endian `u32`: marks an initialized ring.
+pub const RING_MAGIC: u32 = u32::from_le_bytes(*b"IMRG");
+/// Version of the ring layout above.
+pub const RING_VERSION: u32 = 1;
+/// Offset of the ring header in the stream's region.
+pub const RING_OFFSET: u64 = 1024;
+/// Offset of the tail (producer index) word.
+pub const TAIL_OFFSET: u64 = 1088;
+/// Offset of the head (consumer index) word.
+pub const HEAD_OFFSET: u64 = 1152;
+/// Offset of the first record slot.
+pub const DATA_OFFSET: u64 = 1216;
+/// Smallest capacity (records).
+pub const MIN_CAPACITY: u32 = 1024;
+/// Largest capacity (records).
+pub const MAX_CAPACITY: u32 = 1 << 24;
+
+const VERSION_OFFSET: u64 = RING_OFFSET + 4;
+const CAPACITY_OFFSET: u64 = RING_OFFSET + 8;
+const RECORD_SIZE_OFFSET: u64 = RING_OFFSET + 12;
+const PRODUCER_PID_OFFSET: u64 = RING_OFFSET + 16;
+const CONSUMER_PID_OFFSET: u64 = RING_OFFSET + 20;
+const PRODUCER_CLOSED_OFFSET: u64 = RING_OFFSET + 24;
+const CONSUMER_CLOSED_OFFSET: u64 = RING_OFFSET + 28;
+const CONSUMER_SLEEPING_OFFSET: u64 = TAIL_OFFSET + 4;
+const PRODUCER_SLEEPING_OFFSET: u64 = HEAD_OFFSET + 4;
+
+/// How often a sleeping side wakes to check that its peer is alive.
+const LIVENESS_SLICE: Duration = Duration::from_millis(100);
+/// How long the consumer's open waits for the producer to finish setting up.
+const SETUP_WAIT: Duration = Duration::from_secs(1);
+/// Spins before sleeping.
+const SPINS: u32 = 2_000;
+
+/// A stream operation failed.
+#[derive(Debug)]
+pub enum StreamError {
+    /// Creating or opening the stream's region failed.
+    Region(RegionError),
+    /// The capacity is not a power of two in [`MIN_CAPACITY`]..=[`MAX_CAPACITY`].
+    BadCapacity(u32),
+    /// The region holds no valid ring (never set up, or not a stream region).
+    NotARing(String),
+    /// Another live process is already the stream's consumer.
+    ConsumerTaken {
+        /// The consumer's pid.
+        pid: u32,
+    },
+    /// The other side died (or closed) while this side waited for it.
+    PeerGone {
+        /// Which side is gone.
+        peer: &'static str,
+        /// Its pid.
+        pid: u32,
+    },
+    /// The ring's indices are impossible (`tail - head > capacity`): the
+    /// region was overwritten by something else.
+    Corrupt {
+        /// The head index found.
+        head: u32,
+        /// The tail index found.
+        tail: u32,
+    },
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::Region(e) => e.fmt(f),
+            StreamError::BadCapacity(c) => write!(
+                f,
+                "a ring of {c} records is not possible: use a power of two from {MIN_CAPACITY} to {MAX_CAPACITY}"
+            ),
+            StreamError::NotARing(why) => write!(f, "the region holds no record stream ({why}); start the producer first"),
+            StreamError::ConsumerTaken { pid } => {
+                write!(f, "the stream already has a consumer (pid {pid}); a stream has exactly one")
+            }
+            StreamError::PeerGone { peer, pid } => {
+                write!(f, "the {peer} (pid {pid}) is gone; no more records can pass")
+            }
+            StreamError::Corrupt { head, tail } => write!(
+                f,
+                "the ring is corrupt (head {head}, tail {tail}): something else wrote into the stream's region"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StreamError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StreamError::Region(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<RegionError> for StreamError {
+    fn from(e: RegionError) -> Self {
+        StreamError::Region(e)
+    }
+}
+
+/// The ring inside a region, shared by both ends.
+#[derive(Debug)]
+struct Ring {
+    region: Region,
+    capacity: u32,
+}
+
+impl Ring {
+    fn mapping(&self) -> &Mapping {
+        self.region.mapping()
+    }
+
+    fn word(&self, offset: u64) -> &AtomicU32 {
+        match self.mapping().atomic_u32(offset) {
+            Some(word) => word,
+            // Offsets are aligned constants below DATA_OFFSET, and every
+            // stream region is larger than that (checked at create/open).
+            None => unreachable!("ring word {offset} outside a checked region"),
+        }
+    }
+
+    fn slot_offset(&self, index: u32) -> u64 {
+        DATA_OFFSET + u64::from(index & (self.capacity - 1)) * SERVICE_MSG_SIZE as u64
+    }
+
+    /// Records between `head` and `tail`, checked against the capacity.
+    fn filled(&self, head: u32, tail: u32) -> Result<u32, StreamError> {
+        let filled = tail.wrapping_sub(head);
+        if filled > self.capacity {
+            return Err(StreamError::Corrupt { head, tail });
+        }
+        Ok(filled)
+    }
+
+    /// Spins, then sleeps (announcing it in `sleeping`) while `word` is `seen`
+    /// and `ready` is false; returns whether the peer (`pid_offset`) is alive.
+    fn wait(&self, word: u64, seen: u32, sleeping: u64, pid_offset: u64) -> bool {
+        let word = self.word(word);
+        for _ in 0..SPINS {
+            if word.load(Ordering::Acquire) != seen {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        let flag = self.word(sleeping);
+        flag.store(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if word.load(Ordering::Acquire) == seen {
+            notify::sleep_while_equal(word, seen, LIVENESS_SLICE);
+        }
+        flag.store(0, Ordering::SeqCst);
+        let pid = self.word(pid_offset).load(Ordering::Acquire);
+        pid == 0 || sys::pid_alive(pid)
+    }
+
+    /// Publishes a new value of `word` and wakes the other side if it sleeps.
+    fn publish(&self, word: u64, value: u32, sleeping: u64) {
+        let word = self.word(word);
+        word.store(value, Ordering::Release);
+        fence(Ordering::SeqCst);
+        if self.word(sleeping).load(Ordering::SeqCst) != 0 {
+            notify::wake_all(word);
+        }
+    }
+}
+
+/// The producing end of a record stream. Dropping it closes the stream: the
+/// consumer receives what is left, then `None`.
+#[derive(Debug)]
+pub struct RecordSender {
+    ring: Ring,
+    tail: u32,
+}
+
+impl RecordSender {
+    /// Creates the stream's region (`options`, with a size fitted to
+    /// `capacity` records) and sets up an empty ring in it.
+    ///
+    /// # Errors
+    /// [`StreamError::BadCapacity`] for a capacity that is not a power of two
+    /// in range; [`StreamError::Region`] when the region cannot be created
+    /// (for example, a live stream of that name already exists).
+    pub fn create(options: &RegionOptions, capacity: u32) -> Result<RecordSender, StreamError> {
+        if !capacity.is_power_of_two() || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity) {
+            return Err(StreamError::BadCapacity(capacity));
+        }
+        let size = (DATA_OFFSET + u64::from(capacity) * SERVICE_MSG_SIZE as u64).max(MIN_REGION_SIZE);
+        let region = options.clone().size(size).create_new()?;
+        let ring = Ring { region, capacity };
+        ring.word(CAPACITY_OFFSET).store(capacity, Ordering::Relaxed);
+        ring.word(VERSION_OFFSET).store(RING_VERSION, Ordering::Relaxed);
+        ring.word(RECORD_SIZE_OFFSET)
+            .store(SERVICE_MSG_SIZE as u32, Ordering::Relaxed);
+        ring.word(PRODUCER_PID_OFFSET)
+            .store(std::process::id(), Ordering::Relaxed);
+        let magic = ring.word(RING_OFFSET);
+        magic.store(RING_MAGIC, Ordering::Release);
+        notify::wake_all(magic);
+        Ok(RecordSender { ring, tail: 0 })
+    }
+
+    /// The ring's capacity in records.
+    pub fn capacity(&self) -> u32 {
+        self.ring.capacity
+    }
+
+    /// Sends one record, waiting while the ring is full.
+    ///
+    /// # Errors
+    /// [`StreamError::PeerGone`] when the consumer died or closed while the
+    /// ring was full; [`StreamError::Corrupt`] for impossible indices.
+    pub fn send(&mut self, msg: &ServiceMsg) -> Result<(), StreamError> {
+        self.send_batch(std::slice::from_ref(msg))
+    }
+
+    /// Sends one record if there is room; `Ok(false)` when the ring is full.
+    ///
+    /// # Errors
+    /// [`StreamError::PeerGone`] when the consumer closed; [`StreamError::Corrupt`].
+    pub fn try_send(&mut self, msg: &ServiceMsg) -> Result<bool, StreamError> {
+        self.check_consumer_open()?;
+        if self.room()? == 0 {
+            return Ok(false);
+        }
+        self.write(std::slice::from_ref(msg));
+        Ok(true)
+    }
+
+    /// Sends every record of `msgs` in order, in as few steps as the free
+    /// room allows, waiting while the ring is full.
+    ///
+    /// # Errors
+    /// As [`RecordSender::send`]; records sent before the error stay sent.
+    pub fn send_batch(&mut self, mut msgs: &[ServiceMsg]) -> Result<(), StreamError> {
+        while !msgs.is_empty() {
+            self.check_consumer_open()?;
+            let room = self.room()?;
+            if room == 0 {
+                let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+                if !self
+                    .ring
+                    .wait(HEAD_OFFSET, head, PRODUCER_SLEEPING_OFFSET, CONSUMER_PID_OFFSET)
+                {
+                    return Err(self.consumer_gone());
+                }
+                continue;
+            }
+            let n = msgs.len().min(room as usize);
+            self.write(&msgs[..n]);
+            msgs = &msgs[n..];
+        }
+        Ok(())
+    }
+
+    fn room(&self) -> Result<u32, StreamError> {
+        let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+        Ok(self.ring.capacity - self.ring.filled(head, self.tail)?)
+    }
+
+    /// Writes `msgs` (which fit in the free room, possibly wrapping) and publishes them.
+    fn write(&mut self, msgs: &[ServiceMsg]) {
+        let first_slot = (self.tail & (self.ring.capacity - 1)) as usize;
+        let until_end = (self.ring.capacity as usize - first_slot).min(msgs.len());
+        let (front, back) = msgs.split_at(until_end);
+        for (index, part) in [
+            (self.tail, front),
+            (self.tail.wrapping_add(until_end as u32), back),
+        ] {
+            if !part.is_empty() {
+                // In range: slots were computed modulo the capacity and the
+                // region holds DATA_OFFSET + capacity records.
+                let _ = self
+                    .ring
+                    .mapping()
+                    .write_items(self.ring.slot_offset(index), part.len(), |i| part[i].encode());
+            }
+        }
+        self.tail = self.tail.wrapping_add(msgs.len() as u32);
+        self.ring
+            .publish(TAIL_OFFSET, self.tail, CONSUMER_SLEEPING_OFFSET);
+    }
+
+    fn check_consumer_open(&self) -> Result<(), StreamError> {
+        if self.ring.word(CONSUMER_CLOSED_OFFSET).load(Ordering::Acquire) != 0 {
+            return Err(self.consumer_gone());
+        }
+        Ok(())
+    }
+
+    fn consumer_gone(&self) -> StreamError {
+        StreamError::PeerGone {
+            peer: "consumer",
+            pid: self.ring.word(CONSUMER_PID_OFFSET).load(Ordering::Acquire),
+        }
+    }
+}
+
+impl Drop for RecordSender {
+    fn drop(&mut self) {
+        self.ring
+            .publish(PRODUCER_CLOSED_OFFSET, 1, CONSUMER_SLEEPING_OFFSET);
+        notify::wake_all(self.ring.word(TAIL_OFFSET));
+    }
+}
+
+/// The consuming end of a record stream.
+#[derive(Debug)]
+pub struct RecordReceiver {
+    ring: Ring,
+    head: u32,
+}
+
+impl RecordReceiver {
+    /// Opens the stream a live producer created and becomes its consumer.
+    ///
+    /// # Errors
+    /// [`StreamError::Region`] ([`RegionError::NotFound`] when no producer
+    /// created it); [`StreamError::NotARing`] when the region holds no valid
+    /// ring; [`StreamError::ConsumerTaken`] when another live consumer has it.
+    pub fn open(options: &RegionOptions) -> Result<RecordReceiver, StreamError> {
+        let region = options.open_existing()?;
+        if region.size() < DATA_OFFSET + u64::from(MIN_CAPACITY) * SERVICE_MSG_SIZE as u64 {
+            return Err(StreamError::NotARing(format!(
+                "the region has only {} bytes",
+                region.size()
+            )));
+        }
+        let probe = Ring {
+            region,
+            capacity: MIN_CAPACITY,
+        };
+        let magic = probe.word(RING_OFFSET);
+        let until = notify::Until::after(SETUP_WAIT);
+        while magic.load(Ordering::Acquire) != RING_MAGIC && !until.passed() {
+            notify::wait_while_equal(magic, 0, until.left());
+        }
+        let ring = validate(probe)?;
+        let me = std::process::id();
+        let consumer = ring.word(CONSUMER_PID_OFFSET);
+        let previous = consumer.swap(me, Ordering::AcqRel);
+        if previous != 0 && previous != me && sys::pid_alive(previous) {
+            consumer.store(previous, Ordering::Release);
+            return Err(StreamError::ConsumerTaken { pid: previous });
+        }
+        let head = ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+        Ok(RecordReceiver { ring, head })
+    }
+
+    /// Receives the next record, waiting while the ring is empty; `Ok(None)`
+    /// once the producer has closed the stream and every record was received.
+    ///
+    /// # Errors
+    /// [`StreamError::PeerGone`] when the producer died (not closed) and the
+    /// ring is empty; [`StreamError::Corrupt`] for impossible indices.
+    pub fn recv(&mut self) -> Result<Option<ServiceMsg>, StreamError> {
+        let mut one = [ServiceMsg::default()];
+        Ok((self.recv_batch(&mut one)? == 1).then_some(one[0]))
+    }
+
+    /// Receives the next record if one is there; `Ok(None)` when the ring is empty.
+    ///
+    /// # Errors
+    /// [`StreamError::Corrupt`] for impossible indices.
+    pub fn try_recv(&mut self) -> Result<Option<ServiceMsg>, StreamError> {
+        let mut one = [ServiceMsg::default()];
+        Ok((self.take(&mut one)? == 1).then_some(one[0]))
+    }
+
+    /// Receives up to `buf.len()` records, waiting until at least one is
+    /// there; returns how many were received, 0 once the producer has closed
+    /// the stream and every record was received.
+    ///
+    /// # Errors
+    /// As [`RecordReceiver::recv`].
+    pub fn recv_batch(&mut self, buf: &mut [ServiceMsg]) -> Result<usize, StreamError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let n = self.take(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            if self.ring.word(PRODUCER_CLOSED_OFFSET).load(Ordering::Acquire) != 0 {
+                // Closed: anything published before the close is visible now.
+                return self.take(buf);
+            }
+            let tail = self.ring.word(TAIL_OFFSET).load(Ordering::Acquire);
+            if tail == self.head
+                && !self
+                    .ring
+                    .wait(TAIL_OFFSET, tail, CONSUMER_SLEEPING_OFFSET, PRODUCER_PID_OFFSET)
+            {
+                let n = self.take(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+                return Err(StreamError::PeerGone {
+                    peer: "producer",
+                    pid: self.ring.word(PRODUCER_PID_OFFSET).load(Ordering::Acquire),
+                });
+            }
+        }
+    }
+
+    /// Copies out what is there (up to `buf.len()`), and frees the slots.
+    fn take(&mut self, buf: &mut [ServiceMsg]) -> Result<usize, StreamError> {
+        let tail = self.ring.word(TAIL_OFFSET).load(Ordering::Acquire);
+        let filled = self.ring.filled(self.head, tail)? as usize;
+        let n = filled.min(buf.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        let first_slot = (self.head & (self.ring.capacity - 1)) as usize;
+        let until_end = (self.ring.capacity as usize - first_slot).min(n);
+        let (front, back) = buf[..n].split_at_mut(until_end);
+        for (index, part) in [
+            (self.head, front),
+            (self.head.wrapping_add(until_end as u32), back),
+        ] {
+            if !part.is_empty() {
+                let _ =
+                    self.ring
+                        .mapping()
+                        .read_items(self.ring.slot_offset(index), part.len(), |i, bytes| {
+                            part[i] = ServiceMsg::decode(&bytes)
+                        });
+            }
+        }
+        self.head = self.head.wrapping_add(n as u32);
+        self.ring
+            .publish(HEAD_OFFSET, self.head, PRODUCER_SLEEPING_OFFSET);
+        Ok(n)
+    }
+}
+
+impl Drop for RecordReceiver {
+    fn drop(&mut self) {
+        self.ring
+            .publish(CONSUMER_CLOSED_OFFSET, 1, PRODUCER_SLEEPING_OFFSET);
+        notify::wake_all(self.ring.word(HEAD_OFFSET));
+    }
+}
+
+/// Checks the ring header of an opened region.
+fn validate(probe: Ring) -> Result<Ring, StreamError> {
+    let magic = probe.word(RING_OFFSET).load(Ordering::Acquire);
+    if magic != RING_MAGIC {
+        return Err(StreamError::NotARing(format!(
+            "no ring magic (found {magic:#010x})"
+        )));
+    }
+    let version = probe.word(VERSION_OFFSET).load(Ordering::Acquire);
+    if version != RING_VERSION {
+        return Err(StreamError::NotARing(format!(
+            "ring version {version}, expected {RING_VERSION}"
+        )));
+    }
+    let record_size = probe.word(RECORD_SIZE_OFFSET).load(Ordering::Acquire);
+    if record_size != SERVICE_MSG_SIZE as u32 {
+        return Err(StreamError::NotARing(format!(
+            "record size {record_size}, expected {SERVICE_MSG_SIZE}"
+        )));
+    }
+    let capacity = probe.word(CAPACITY_OFFSET).load(Ordering::Acquire);
+    let needed = DATA_OFFSET + u64::from(capacity) * SERVICE_MSG_SIZE as u64;
+    if !capacity.is_power_of_two()
+        || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity)
+        || needed > probe.region.size()
+    {
+        return Err(StreamError::NotARing(format!(
+            "capacity {capacity} does not fit a region of {} bytes",
+            probe.region.size()
+        )));
+    }
+    Ok(Ring {
+        region: probe.region,
+        capacity,
+    })
+}
