@@ -171,7 +171,7 @@ fn ctrl_c_or_sigterm_at_each_step_of_the_message_server_cleans_up() {
     );
     std::thread::sleep(Duration::from_millis(200));
     signal(prompt.pid(), "-INT");
-    assert_eq!(prompt.finish().code(), Some(130));
+    assert_eq!(prompt.wait_for_exit().code(), Some(130));
     assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
 
     // Waiting for Enter, the only user: the region goes with it.
@@ -179,7 +179,7 @@ fn ctrl_c_or_sigterm_at_each_step_of_the_message_server_cleans_up() {
         let name = unique_name("sig-enter");
         let message = spawn_message(dir.path(), &name);
         signal(message.pid(), sig);
-        let done = message.finish();
+        let done = message.wait_for_exit();
         assert_eq!(done.code(), Some(130), "{sig}");
         assert!(done.stderr.contains("interrupted"), "{}", done.stderr);
         assert_eq!(dir_entries(dir.path()), Vec::<String>::new(), "{sig}");
@@ -194,7 +194,7 @@ fn ctrl_c_or_sigterm_at_each_step_of_the_message_server_cleans_up() {
     message.enter();
     message.expect_line("Waiting for the state service");
     signal(message.pid(), "-TERM");
-    assert_eq!(message.finish().code(), Some(130));
+    assert_eq!(message.wait_for_exit().code(), Some(130));
     state.expect_line("Test: I am the IM state service");
     assert_eq!(state.finish().code(), Some(0));
     assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
@@ -208,7 +208,7 @@ fn ctrl_c_in_the_state_server_while_it_holds_the_mutex_is_reported_and_cleaned_u
     let mut state = spawn_state(dir.path(), &name, "200", "200");
     state.expect_line("0\tNowTime: ");
     signal(state.pid(), "-INT");
-    assert_eq!(state.finish().code(), Some(130));
+    assert_eq!(state.wait_for_exit().code(), Some(130));
     assert!(
         dir.path().join(&name).exists(),
         "the message server still uses the region"
@@ -225,7 +225,7 @@ fn ctrl_c_in_the_state_server_while_it_holds_the_mutex_is_reported_and_cleaned_u
     let mut state = spawn_state(dir.path(), &name, "1", "1");
     state.expect_line("Test: I am the IM state service");
     signal(state.pid(), "-TERM");
-    assert_eq!(state.finish().code(), Some(130));
+    assert_eq!(state.wait_for_exit().code(), Some(130));
     message.enter();
     message.expect_line("Test: I am the IM message service");
     assert_eq!(message.finish().code(), Some(0));

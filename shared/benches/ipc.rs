@@ -26,6 +26,7 @@ use shared::{NamedMutex, Region, RegionName, RegionOptions, ServiceMsg};
 const PEER_ENV: &str = "SHM_BENCH_PEER";
 const RECORDS_PER_STREAM: usize = 1_000_000;
 const STREAM_BATCH: usize = 4096;
+const RECORDS_PER_RECORD_STREAM: usize = 100_000;
 const ACCESSOR_RECORDS: usize = 1024;
 const STOP: u32 = u32::MAX;
 const PARENT: u32 = 1;
@@ -58,7 +59,7 @@ impl Placement {
     }
 
     fn all() -> Vec<Placement> {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cpus = cpu_count();
         let mut all = vec![Placement::Free, Placement::OneCpu];
         if cpus >= 2 {
             all.push(Placement::Apart);
@@ -67,15 +68,22 @@ impl Placement {
     }
 }
 
+/// CPUs online (not the affinity mask, which pinning narrows).
+fn cpu_count() -> usize {
+    // SAFETY: sysconf only reads a system value.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
+}
+
 /// Pins the calling thread to `cpu`, or lets it run anywhere (`None`).
 fn pin(cpu: Option<usize>) {
+    let cpus = cpu_count();
     // SAFETY: `cpu_set_t` is plain data for which all-zero is the empty set;
     // CPU_SET/CPU_ZERO only write inside it, and sched_setaffinity(0, ...)
     // reads it for the calling thread. Failure only leaves the thread unpinned.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_ZERO(&mut set);
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         match cpu {
             Some(cpu) => libc::CPU_SET(cpu % cpus, &mut set),
             None => (0..cpus).for_each(|c| libc::CPU_SET(c, &mut set)),
@@ -237,24 +245,22 @@ fn pingpong(c: &mut Criterion) {
 
 fn region_round_trips(region: &Region, iters: u64, spin: bool) -> Duration {
     let control = region.control();
-    let records = region
-        .create_view_accessor(RECORDS_OFFSET, 0)
-        .unwrap_or_else(|e| panic!("{e}"));
     let start = Instant::now();
     for i in 0..iters {
-        let msg = ServiceMsg {
-            id: i as i32,
-            now_time: i as i64,
-        };
-        let _ = records.write_service_msg(0, &msg);
-        control.pass_turn(CHILD);
+        control.pass_turn_with(
+            CHILD,
+            &ServiceMsg {
+                id: i as i32,
+                now_time: i as i64,
+            },
+        );
         let back = if spin {
             control.spin_for_turn(PARENT, PATIENCE)
         } else {
             control.wait_for_turn(PARENT, PATIENCE)
         };
         assert!(back, "peer did not answer");
-        black_box(records.read_service_msg(16).ok());
+        black_box(control.mailbox());
     }
     start.elapsed()
 }
@@ -365,6 +371,7 @@ fn turns(c: &mut Criterion) {
             let mutex = NamedMutex::create(&region, false)
                 .unwrap_or_else(|e| panic!("{e}"))
                 .mutex;
+            region.control().pass_turn(PARENT);
             let peer = Peer::start(&format!("mutex-{kind}"), region_name.as_str(), theirs, &[]);
             pin(mine);
             let naive = kind == "naive";
@@ -439,6 +446,49 @@ fn streaming(c: &mut Criterion) {
     });
     drop(stream);
     drop(peer);
+
+    // One record per call on both sides (message semantics), 100,000 records.
+    let few = &records[..RECORDS_PER_RECORD_STREAM];
+    let ring_name = unique("ring1");
+    let mut sender =
+        RecordSender::create(&RegionOptions::named(&ring_name), 1 << 16).unwrap_or_else(|e| panic!("{e}"));
+    let count = [("SHM_BENCH_COUNT", RECORDS_PER_RECORD_STREAM.to_string())];
+    let mut peer = Peer::start("ring-consumer", ring_name.as_str(), None, &count);
+    group.throughput(Throughput::Elements(RECORDS_PER_RECORD_STREAM as u64));
+    group.bench_function("ring-per-record", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                for msg in few {
+                    sender.send(msg).unwrap_or_else(|e| panic!("{e}"));
+                }
+                peer.expect("ok");
+            }
+            record("stream/ring-per-record", iters, start.elapsed())
+        })
+    });
+    drop(sender);
+    drop(peer);
+    let path = dir.path().join("stream1.sock");
+    let listener = UnixListener::bind(&path).unwrap_or_else(|e| panic!("{e}"));
+    let bytes_env = [("SHM_BENCH_COUNT", (RECORDS_PER_RECORD_STREAM * 16).to_string())];
+    let mut peer = Peer::start("uds-sink", path.to_str().unwrap_or_default(), None, &bytes_env);
+    let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
+    group.bench_function("uds-per-record", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                for msg in few {
+                    stream.write_all(&msg.encode()).unwrap_or_else(|e| panic!("{e}"));
+                }
+                peer.expect("ok");
+            }
+            record("stream/uds-per-record", iters, start.elapsed())
+        })
+    });
+    drop(stream);
+    drop(peer);
+    group.throughput(Throughput::Elements(RECORDS_PER_STREAM as u64));
 
     let mut target = vec![0u8; bytes.len()];
     group.bench_function("memcpy", |b| {
@@ -537,6 +587,29 @@ fn region_lifecycle(c: &mut Criterion) {
             record("region/raw", iters, start.elapsed())
         })
     });
+    group.bench_function("raw+fallocate", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let path = bench_dir().join(unique("rawf").as_str());
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let len = shared::layout::DEFAULT_REGION_SIZE as libc::off_t;
+                // SAFETY: a plain system call on a file descriptor we own.
+                let rc = unsafe { libc::posix_fallocate(std::os::fd::AsRawFd::as_raw_fd(&file), 0, len) };
+                assert_eq!(rc, 0, "posix_fallocate");
+                let map = memmap2::MmapRaw::map_raw(&file).unwrap_or_else(|e| panic!("{e}"));
+                black_box(map.len());
+                drop(map);
+                let _ = std::fs::remove_file(&path);
+            }
+            record("region/raw+fallocate", iters, start.elapsed())
+        })
+    });
     group.finish();
 }
 
@@ -593,10 +666,20 @@ fn report() {
             "pingpong/uds/one-cpu",
         ),
         ("turns_free_vs_uds", "turns/futex/free", "pingpong/uds/free"),
-        ("stream_ring_vs_uds", "stream/ring", "stream/uds"),
+        (
+            "stream_ring_vs_uds",
+            "stream/ring-per-record",
+            "stream/uds-per-record",
+        ),
+        ("stream_ring_vs_uds_batched", "stream/ring", "stream/uds"),
         ("stream_ring_vs_memcpy", "stream/ring", "stream/memcpy"),
         ("accessor_vs_memcpy", "accessor/encode+decode", "accessor/memcpy"),
         ("region_create_vs_raw", "region/create+close", "region/raw"),
+        (
+            "region_create_vs_raw_fallocate",
+            "region/create+close",
+            "region/raw+fallocate",
+        ),
     ];
     for (ratio, ours, baseline) in ratios {
         if let (Some(ours), Some(baseline)) = (mean_ns(ours), mean_ns(baseline)) {
@@ -729,9 +812,6 @@ mod peer {
 
     fn answer_turns(region: &Region, spin: bool) {
         let control = region.control();
-        let records = region
-            .create_view_accessor(RECORDS_OFFSET, 0)
-            .unwrap_or_else(|e| panic!("{e}"));
         loop {
             let mine = if spin {
                 control.spin_for_turn(CHILD, PATIENCE)
@@ -741,18 +821,14 @@ mod peer {
             if !mine || control.turn() == STOP {
                 return;
             }
-            let msg = records.read_service_msg(0).unwrap_or_default();
-            let _ = records.write_service_msg(
-                16,
+            let msg = control.mailbox();
+            control.pass_turn_with(
+                PARENT,
                 &ServiceMsg {
-                    id: msg.id + 1,
+                    id: msg.id.wrapping_add(1),
                     now_time: msg.now_time,
                 },
             );
-            control.pass_turn(PARENT);
-            if control.turn() == STOP {
-                return;
-            }
         }
     }
 

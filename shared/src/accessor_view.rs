@@ -122,7 +122,7 @@ impl<'r> AccessorView<'r> {
         let size = msgs.len() * SERVICE_MSG_SIZE;
         let start = self.window.locate_write(offset, size as u64)?;
         self.mapping
-            .write_items(start, msgs.len(), |i| msgs[i].encode())
+            .write_items(start, msgs, ServiceMsg::encode)
             .map_err(|_| self.outside(offset, size))
     }
 
@@ -134,7 +134,7 @@ impl<'r> AccessorView<'r> {
         let size = msgs.len() * SERVICE_MSG_SIZE;
         let start = self.window.locate(offset, size as u64)?;
         self.mapping
-            .read_items(start, msgs.len(), |i, bytes| msgs[i] = ServiceMsg::decode(&bytes))
+            .read_service_msgs(start, msgs)
             .map_err(|_| self.outside(offset, size))
     }
 

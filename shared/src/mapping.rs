@@ -17,6 +17,8 @@ use std::sync::atomic::AtomicU32;
 
 use memmap2::{MmapOptions, MmapRaw};
 
+use crate::service_msg::ServiceMsg;
+
 /// A byte range that does not lie inside the mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OutOfRange;
@@ -72,56 +74,73 @@ impl Mapping {
         Ok(())
     }
 
-    /// Writes `count` consecutive `N`-byte items at `offset`, item `i` being
-    /// `item(i)`: one bounds check for the whole run, then plain stores, so a
+    /// Writes consecutive `N`-byte items at `offset`, one per element of
+    /// `items`: one bounds check for the whole run, then plain stores, so a
     /// bulk encode runs at copy speed without a staging buffer.
-    pub(crate) fn write_items<const N: usize>(
+    pub(crate) fn write_items<const N: usize, T>(
         &self,
         offset: u64,
-        count: usize,
-        mut item: impl FnMut(usize) -> [u8; N],
+        items: &[T],
+        encode: impl Fn(&T) -> [u8; N],
     ) -> Result<(), OutOfRange> {
-        let len = count.checked_mul(N).ok_or(OutOfRange)?;
+        let len = items.len().checked_mul(N).ok_or(OutOfRange)?;
         let start = self.start(offset, len)?;
-        for i in 0..count {
-            let bytes = item(i);
-            // SAFETY: item `i` occupies `start + i*N .. start + (i+1)*N`, inside
-            // the checked range `start .. start + count*N` of the live mapping.
-            // `write_unaligned` needs no alignment; no reference is created.
-            unsafe {
-                self.raw
-                    .as_mut_ptr()
-                    .add(start + i * N)
-                    .cast::<[u8; N]>()
-                    .write_unaligned(bytes);
-            }
+        // SAFETY: `start + len <= self.raw.len()` was checked above, so the
+        // whole run lies inside the live mapping.
+        let base = unsafe { self.raw.as_mut_ptr().add(start) };
+        for (i, item) in items.iter().enumerate() {
+            // SAFETY: item `i` occupies `base + i*N .. base + (i+1)*N`, inside
+            // the checked run; `write_unaligned` needs no alignment and creates
+            // no reference to the shared bytes.
+            unsafe { base.add(i * N).cast::<[u8; N]>().write_unaligned(encode(item)) };
         }
         Ok(())
     }
 
-    /// Reads `count` consecutive `N`-byte items at `offset`, handing item `i`
-    /// to `item(i, bytes)`.
-    pub(crate) fn read_items<const N: usize>(
+    /// Reads consecutive `N`-byte items at `offset` into `items`, decoding each.
+    pub(crate) fn read_items<const N: usize, T>(
         &self,
         offset: u64,
-        count: usize,
-        mut item: impl FnMut(usize, [u8; N]),
+        items: &mut [T],
+        decode: impl Fn(&[u8; N]) -> T,
     ) -> Result<(), OutOfRange> {
-        let len = count.checked_mul(N).ok_or(OutOfRange)?;
+        let len = items.len().checked_mul(N).ok_or(OutOfRange)?;
         let start = self.start(offset, len)?;
-        for i in 0..count {
-            // SAFETY: as in `write_items`: inside the checked range of the live
-            // mapping, read by value without alignment or references.
-            let bytes = unsafe {
-                self.raw
-                    .as_ptr()
-                    .add(start + i * N)
-                    .cast::<[u8; N]>()
-                    .read_unaligned()
-            };
-            item(i, bytes);
+        // SAFETY: as in `write_items`: the whole run lies inside the mapping.
+        let base = unsafe { self.raw.as_ptr().add(start) };
+        for (i, item) in items.iter_mut().enumerate() {
+            // SAFETY: inside the checked run, read by value without alignment
+            // or references.
+            let bytes = unsafe { base.add(i * N).cast::<[u8; N]>().read_unaligned() };
+            *item = decode(&bytes);
         }
         Ok(())
+    }
+
+    /// Copies consecutive encoded records at `offset` into `msgs`. On
+    /// little-endian targets the encoded record *is* the in-memory
+    /// `#[repr(C)]` `ServiceMsg` (padding aside), so this is one memcpy.
+    pub(crate) fn read_service_msgs(&self, offset: u64, msgs: &mut [ServiceMsg]) -> Result<(), OutOfRange> {
+        if cfg!(target_endian = "little") {
+            let len = std::mem::size_of_val(msgs);
+            let start = self.start(offset, len)?;
+            // SAFETY: the source range was checked to lie in the live mapping;
+            // the destination is `msgs`' own memory, `len` bytes long, and
+            // cannot overlap the mapping. `ServiceMsg` is `#[repr(C)]` with an
+            // `i32` at 0 and an `i64` at 8 (both valid for every bit pattern;
+            // the bytes 4..8 are padding, which may hold anything), and on a
+            // little-endian target their encoded bytes are their values.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    self.raw.as_ptr().add(start),
+                    msgs.as_mut_ptr().cast::<u8>(),
+                    len,
+                );
+            }
+            Ok(())
+        } else {
+            self.read_items(offset, msgs, ServiceMsg::decode)
+        }
     }
 
     /// The 4-byte word at `offset` as an atomic shared with other processes.

@@ -37,17 +37,34 @@ impl Until {
 /// How many times to look at the word before sleeping.
 const SPINS: u32 = 200;
 
+/// Every this many looks, a spinning waiter yields its CPU.
+const YIELD_EVERY: u32 = 64;
+
+/// Looks at `word` up to `spins` times while it holds `seen`; returns whether
+/// it changed. Every [`YIELD_EVERY`] looks the waiter yields its CPU: when the
+/// peer it waits for shares that CPU, the peer runs at once instead of after
+/// a whole time slice; when the peer runs elsewhere, the yield returns at once.
+pub(crate) fn spin_until_changed(word: &AtomicU32, seen: u32, spins: u32) -> bool {
+    for look in 1..=spins {
+        if word.load(Ordering::Acquire) != seen {
+            return true;
+        }
+        if look % YIELD_EVERY == 0 {
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+    word.load(Ordering::Acquire) != seen
+}
+
 /// Waits until `word` is no longer `seen`, or `timeout` passes.
 ///
 /// May return early (spurious wake-up): callers re-check their condition.
 pub(crate) fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
-    for _ in 0..SPINS {
-        if word.load(Ordering::Acquire) != seen {
-            return;
-        }
-        std::hint::spin_loop();
+    if !spin_until_changed(word, seen, SPINS) {
+        sleep_while_equal(word, seen, timeout);
     }
-    sleep_while_equal(word, seen, timeout);
 }
 
 /// Sleeps (no spinning) until `word` is no longer `seen`, a wake-up, or `timeout`.

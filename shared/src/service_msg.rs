@@ -13,7 +13,12 @@ use crate::ticks::{format_ticks, now_ticks};
 /// | 0 | 4 | `id`: `i32` |
 /// | 4 | 4 | padding, written as zero, ignored when read |
 /// | 8 | 8 | `now_time`: `i64` .NET ticks of local time |
+///
+/// In memory it is laid out like the C# struct too (`repr(C)`: `id`, 4 bytes
+/// of padding, `now_time`), which lets bulk encoding and decoding compile to
+/// plain vector moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
 pub struct ServiceMsg {
     /// `Id`: in the demo, the record's offset inside the records view (0, 16, 32, ...).
     pub id: i32,
@@ -37,10 +42,14 @@ impl ServiceMsg {
     }
 
     /// Encodes the record into its 16 little-endian bytes (padding zeroed).
+    ///
+    /// Built as one 128-bit little-endian word (`Id` in bits 0–31, zero
+    /// padding in 32–63, `NowTime` in 64–127), which compiles to a couple of
+    /// register moves, so bulk encoding runs near copy speed.
+    #[inline]
     pub fn encode(&self) -> [u8; SERVICE_MSG_SIZE] {
-        let mut bytes = [0u8; SERVICE_MSG_SIZE];
-        self.encode_into(&mut bytes);
-        bytes
+        let word = u128::from(self.id as u32) | (u128::from(self.now_time as u64) << 64);
+        word.to_le_bytes()
     }
 
     /// Encodes the record into `bytes` (padding zeroed).
@@ -52,10 +61,12 @@ impl ServiceMsg {
 
     /// Decodes a record from its 16 bytes. Any bytes decode (padding is ignored);
     /// check [`ServiceMsg::time_text`] for whether the time is meaningful.
+    #[inline]
     pub fn decode(bytes: &[u8; SERVICE_MSG_SIZE]) -> Self {
+        let word = u128::from_le_bytes(*bytes);
         ServiceMsg {
-            id: LittleEndian::read_i32(&bytes[Self::ID_OFFSET..Self::ID_OFFSET + 4]),
-            now_time: LittleEndian::read_i64(&bytes[Self::NOW_TIME_OFFSET..]),
+            id: word as u32 as i32,
+            now_time: (word >> 64) as u64 as i64,
         }
     }
 
@@ -81,6 +92,31 @@ mod tests {
         assert_eq!(&bytes[8..16], &638_664_392_280_000_000i64.to_le_bytes());
         assert_eq!(ServiceMsg::decode(&bytes), msg);
         assert_eq!(msg.time_text(), "2024-11-05 21:33:48");
+    }
+
+    #[test]
+    fn the_fast_encoding_matches_the_field_by_field_layout() {
+        for msg in [
+            ServiceMsg {
+                id: -7,
+                now_time: i64::MIN,
+            },
+            ServiceMsg {
+                id: i32::MAX,
+                now_time: -1,
+            },
+            ServiceMsg {
+                id: 64,
+                now_time: 638_664_392_280_000_000,
+            },
+        ] {
+            let mut by_field = [0xAAu8; SERVICE_MSG_SIZE];
+            msg.encode_into(&mut by_field);
+            assert_eq!(msg.encode(), by_field);
+            assert_eq!(LittleEndian::read_i32(&by_field[0..4]), msg.id);
+            assert_eq!(LittleEndian::read_i64(&by_field[8..16]), msg.now_time);
+            assert_eq!(ServiceMsg::decode(&by_field), msg);
+        }
     }
 
     #[test]

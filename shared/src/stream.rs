@@ -71,7 +71,7 @@ const PRODUCER_SLEEPING_OFFSET: u64 = HEAD_OFFSET + 4;
 const LIVENESS_SLICE: Duration = Duration::from_millis(100);
 /// How long the consumer's open waits for the producer to finish setting up.
 const SETUP_WAIT: Duration = Duration::from_secs(1);
-/// Spins before sleeping.
+/// Looks before sleeping.
 const SPINS: u32 = 2_000;
 
 /// A stream operation failed.
@@ -181,11 +181,8 @@ impl Ring {
     /// and `ready` is false; returns whether the peer (`pid_offset`) is alive.
     fn wait(&self, word: u64, seen: u32, sleeping: u64, pid_offset: u64) -> bool {
         let word = self.word(word);
-        for _ in 0..SPINS {
-            if word.load(Ordering::Acquire) != seen {
-                return true;
-            }
-            std::hint::spin_loop();
+        if notify::spin_until_changed(word, seen, SPINS) {
+            return true;
         }
         let flag = self.word(sleeping);
         flag.store(1, Ordering::SeqCst);
@@ -202,6 +199,8 @@ impl Ring {
     fn publish(&self, word: u64, value: u32, sleeping: u64) {
         let word = self.word(word);
         word.store(value, Ordering::Release);
+        // Store before the load of the sleeping flag (pairs with the fence in
+        // `wait`): either the sleeper sees the new value or we see the flag.
         fence(Ordering::SeqCst);
         if self.word(sleeping).load(Ordering::SeqCst) != 0 {
             notify::wake_all(word);
@@ -215,6 +214,9 @@ impl Ring {
 pub struct RecordSender {
     ring: Ring,
     tail: u32,
+    /// The consumer's head as last read: re-read only when the ring looks
+    /// full, so a send does not touch the consumer's cache line.
+    head_seen: u32,
 }
 
 impl RecordSender {
@@ -241,7 +243,11 @@ impl RecordSender {
         let magic = ring.word(RING_OFFSET);
         magic.store(RING_MAGIC, Ordering::Release);
         notify::wake_all(magic);
-        Ok(RecordSender { ring, tail: 0 })
+        Ok(RecordSender {
+            ring,
+            tail: 0,
+            head_seen: 0,
+        })
     }
 
     /// The ring's capacity in records.
@@ -263,8 +269,8 @@ impl RecordSender {
     /// # Errors
     /// [`StreamError::PeerGone`] when the consumer closed; [`StreamError::Corrupt`].
     pub fn try_send(&mut self, msg: &ServiceMsg) -> Result<bool, StreamError> {
-        self.check_consumer_open()?;
         if self.room()? == 0 {
+            self.check_consumer_open()?;
             return Ok(false);
         }
         self.write(std::slice::from_ref(msg));
@@ -278,10 +284,10 @@ impl RecordSender {
     /// As [`RecordSender::send`]; records sent before the error stay sent.
     pub fn send_batch(&mut self, mut msgs: &[ServiceMsg]) -> Result<(), StreamError> {
         while !msgs.is_empty() {
-            self.check_consumer_open()?;
             let room = self.room()?;
             if room == 0 {
-                let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+                self.check_consumer_open()?;
+                let head = self.head_seen;
                 if !self
                     .ring
                     .wait(HEAD_OFFSET, head, PRODUCER_SLEEPING_OFFSET, CONSUMER_PID_OFFSET)
@@ -297,9 +303,15 @@ impl RecordSender {
         Ok(())
     }
 
-    fn room(&self) -> Result<u32, StreamError> {
-        let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
-        Ok(self.ring.capacity - self.ring.filled(head, self.tail)?)
+    /// Free slots; reads the consumer's head only when the last one seen
+    /// leaves no room.
+    fn room(&mut self) -> Result<u32, StreamError> {
+        let room = self.ring.capacity - self.ring.filled(self.head_seen, self.tail)?;
+        if room > 0 {
+            return Ok(room);
+        }
+        self.head_seen = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+        Ok(self.ring.capacity - self.ring.filled(self.head_seen, self.tail)?)
     }
 
     /// Writes `msgs` (which fit in the free room, possibly wrapping) and publishes them.
@@ -314,10 +326,10 @@ impl RecordSender {
             if !part.is_empty() {
                 // In range: slots were computed modulo the capacity and the
                 // region holds DATA_OFFSET + capacity records.
-                let _ = self
-                    .ring
-                    .mapping()
-                    .write_items(self.ring.slot_offset(index), part.len(), |i| part[i].encode());
+                let _ =
+                    self.ring
+                        .mapping()
+                        .write_items(self.ring.slot_offset(index), part, ServiceMsg::encode);
             }
         }
         self.tail = self.tail.wrapping_add(msgs.len() as u32);
@@ -464,12 +476,10 @@ impl RecordReceiver {
             (self.head.wrapping_add(until_end as u32), back),
         ] {
             if !part.is_empty() {
-                let _ =
-                    self.ring
-                        .mapping()
-                        .read_items(self.ring.slot_offset(index), part.len(), |i, bytes| {
-                            part[i] = ServiceMsg::decode(&bytes)
-                        });
+                let _ = self
+                    .ring
+                    .mapping()
+                    .read_service_msgs(self.ring.slot_offset(index), part);
             }
         }
         self.head = self.head.wrapping_add(n as u32);

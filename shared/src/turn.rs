@@ -27,8 +27,10 @@
 use std::sync::atomic::{fence, Ordering};
 use std::time::Duration;
 
-use crate::control::Control;
+use crate::control::{Control, MAILBOX_OFFSET};
+use crate::layout::SERVICE_MSG_SIZE;
 use crate::notify;
+use crate::service_msg::ServiceMsg;
 
 /// Looks at the turn this many times before sleeping.
 const SPINS: u32 = 2_000;
@@ -79,22 +81,37 @@ impl Control<'_> {
     /// system call when nobody sleeps).
     pub fn pass_turn(&self, next: u32) {
         let word = self.turn_word();
-        word.store(next, Ordering::SeqCst);
+        word.store(next, Ordering::Release);
+        // Orders the store before the load of the sleepers (pairs with the
+        // fence in `sleep_while_turn_is`): either the sleeper sees the new
+        // turn, or this side sees the sleeper and wakes it.
         fence(Ordering::SeqCst);
         if self.turn_sleepers().load(Ordering::SeqCst) != 0 {
             notify::wake_all(word);
         }
     }
 
+    /// Puts `msg` in the mailbox and gives the turn to `next`: the record
+    /// travels with the turn, on the same cache line.
+    pub fn pass_turn_with(&self, next: u32, msg: &ServiceMsg) {
+        // In range: the mailbox is a constant inside every region's control block.
+        let _ = self.mapping().write(MAILBOX_OFFSET, &msg.encode());
+        self.pass_turn(next);
+    }
+
+    /// The record in the mailbox (read it when it is your turn).
+    pub fn mailbox(&self) -> ServiceMsg {
+        let mut bytes = [0u8; SERVICE_MSG_SIZE];
+        let _ = self.mapping().read(MAILBOX_OFFSET, &mut bytes);
+        ServiceMsg::decode(&bytes)
+    }
+
     /// Spins briefly, then sleeps while the turn is still `seen`, counted
     /// among the sleepers so that [`Control::pass_turn`] knows to wake it.
     fn sleep_while_turn_is(&self, seen: u32, timeout: Duration) {
         let word = self.turn_word();
-        for _ in 0..SPINS {
-            if word.load(Ordering::Acquire) != seen {
-                return;
-            }
-            std::hint::spin_loop();
+        if notify::spin_until_changed(word, seen, SPINS) {
+            return;
         }
         let sleepers = self.turn_sleepers();
         sleepers.fetch_add(1, Ordering::SeqCst);

@@ -94,11 +94,18 @@ fn a_region_whose_users_all_died_is_gone_and_starts_fresh() {
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 
     let mut helper = Helper::start(&["hold", name.as_str(), dir_arg]);
+    {
+        let second = options.open_existing().expect("helper is alive again");
+        second.control().set_flags(shared::control::Flags::STATE_WRITTEN);
+        second.control().set_record_count(3);
+    }
     helper.kill();
     let fresh = options.create_or_open().expect("fresh region");
+    assert!(fresh.created_new(), "a region whose users died is re-created");
     let view = fresh.create_view_accessor(0, 0).expect("view");
     assert_eq!(view.read_i64(1024), Ok(0), "no old bytes");
     assert_eq!(fresh.control().flags().0, 0, "no stale flags");
+    assert_eq!(fresh.control().record_count(), 0, "no stale record count");
 }
 
 #[test]
@@ -142,6 +149,22 @@ fn views_refuse_accesses_outside_their_window_and_write_nothing() {
         accessor.read_i64(u64::MAX),
         Err(ViewError::OutsideView { .. })
     ));
+
+    // The control block is the library's: views may read it, never write it.
+    let whole = region.create_view_accessor(0, 0).expect("view");
+    assert!(matches!(
+        whole.write_i32(40, 0),
+        Err(ViewError::ControlBlock { .. })
+    ));
+    assert!(matches!(
+        whole.write_bytes(0, &[0; 64]),
+        Err(ViewError::ControlBlock { .. })
+    ));
+    let mut stream = region.create_view_stream(36, 0).expect("stream");
+    assert!(stream.write_all(&[1, 2, 3, 4, 5]).is_err());
+    let mut magic = [0u8; 4];
+    whole.read_bytes(40, &mut magic).expect("reads are fine");
+    assert_eq!(&magic, b"IMSH", "untouched");
     assert_eq!(
         accessor.read_service_msg(16),
         Ok(ServiceMsg { id: 16, now_time: 5 })
@@ -320,8 +343,8 @@ fn the_helper_counts_under_the_mutex_without_losing_increments() {
                 .expect("spawn")
         })
         .collect();
-    for mut child in children {
-        assert!(child.wait().expect("wait").success());
+    for child in children {
+        assert!(wait_with_watchdog(child).status.success());
     }
     assert_eq!(
         region.create_view_accessor(0, 0).expect("view").read_i32(2048),

@@ -33,7 +33,7 @@ fn eight_processes_creating_at_once_initialize_exactly_once() {
             .collect();
         let mut created = 0;
         for child in children {
-            let out = child.wait_with_output().expect("helper output");
+            let out = wait_with_watchdog(child);
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert!(
                 out.status.success(),
@@ -69,8 +69,8 @@ fn eight_processes_counting_under_the_mutex_lose_no_increment() {
                 .expect("spawn")
         })
         .collect();
-    for mut child in children {
-        assert!(child.wait().expect("wait").success());
+    for child in children {
+        assert!(wait_with_watchdog(child).status.success());
     }
     let accessor = region.create_view_accessor(0, 0).expect("view");
     assert_eq!(accessor.read_i32(2048), Ok(80_000));

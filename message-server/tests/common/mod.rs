@@ -188,6 +188,16 @@ impl Program {
     /// [`WATCHDOG`]); returns its status, the rest of stdout, and stderr.
     pub fn finish(mut self) -> Finished {
         self.close_stdin();
+        self.collect()
+    }
+
+    /// Like [`Program::finish`] but keeps stdin open until the program has
+    /// exited (for programs ended by a signal, not by end of input).
+    pub fn wait_for_exit(self) -> Finished {
+        self.collect()
+    }
+
+    fn collect(mut self) -> Finished {
         let deadline = Instant::now() + WATCHDOG;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("poll child") {

@@ -74,6 +74,16 @@ impl Helper {
         Helper(child)
     }
 
+    /// The `stream_consumer` example on `name` in `dir`, once it has started.
+    pub fn start_stream_consumer(name: &str, dir: &str) -> Helper {
+        let child = Command::new(example("stream_consumer"))
+            .args(["--name", name, "--dir", dir])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn stream_consumer");
+        Helper(child)
+    }
+
     pub fn kill(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -83,5 +93,25 @@ impl Helper {
 impl Drop for Helper {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Waits for `child` to exit and collects its output; kills it and fails the
+/// test if it runs longer than 60 s (a hang must fail, not block CI).
+pub fn wait_with_watchdog(mut child: Child) -> std::process::Output {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => return child.wait_with_output().expect("collect output"),
+            Ok(None) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let out = child.wait_with_output().expect("collect output");
+                panic!(
+                    "watchdog: a helper ran for 60 s: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
     }
 }

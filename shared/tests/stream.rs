@@ -1,0 +1,228 @@
+//! The record stream: correct data across processes (nothing lost, duplicated
+//! or reordered), the full and empty edges, a peer that dies, and bad input.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use shared::stream::{RecordReceiver, RecordSender, StreamError, HEAD_OFFSET, TAIL_OFFSET};
+use shared::{RegionError, RegionOptions, ServiceMsg};
+
+fn msg(i: u64) -> ServiceMsg {
+    ServiceMsg {
+        id: i as i32,
+        now_time: i as i64,
+    }
+}
+
+#[test]
+fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("stream");
+    let dir_arg = dir.path().to_str().expect("utf-8");
+    let mut producer = Command::new(example("stream_producer"))
+        .args([
+            "--name",
+            name.as_str(),
+            "--dir",
+            dir_arg,
+            "--count",
+            "300000",
+            "--capacity",
+            "1024",
+            "--batch",
+            "100",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("producer");
+    let mut line = String::new();
+    BufReader::new(producer.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ready");
+    assert!(line.starts_with("ready"), "{line}");
+    let consumer = Command::new(example("stream_consumer"))
+        .args(["--name", name.as_str(), "--dir", dir_arg])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("consumer");
+    let consumed = wait_with_watchdog(consumer);
+    assert!(
+        consumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&consumed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&consumed.stdout).starts_with("received 300000 records in order"));
+    assert!(wait_with_watchdog(producer).status.success());
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_full_ring_refuses_try_send_and_an_empty_one_try_recv() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("edges")).dir(dir.path());
+    let mut sender = RecordSender::create(&options, 1024).expect("sender");
+    let mut receiver = RecordReceiver::open(&options).expect("receiver");
+    assert_eq!(receiver.try_recv().expect("empty"), None);
+    for i in 0..1024 {
+        assert!(sender.try_send(&msg(i)).expect("room"), "record {i}");
+    }
+    assert!(!sender.try_send(&msg(1024)).expect("full"));
+    // Wrap around several times with uneven batches.
+    let mut expected = 0;
+    let mut next = 1024;
+    let mut buf = vec![ServiceMsg::default(); 333];
+    while expected < 10_000 {
+        let n = receiver.recv_batch(&mut buf).expect("records");
+        for m in &buf[..n] {
+            assert_eq!(*m, msg(expected));
+            expected += 1;
+        }
+        let batch: Vec<ServiceMsg> = (next..next + 300).map(msg).collect();
+        if next < 10_000 {
+            sender.send_batch(&batch).expect("send");
+            next += 300;
+        }
+    }
+    drop(sender);
+    let mut rest = 0;
+    while let Some(m) = receiver.recv().expect("drain") {
+        assert_eq!(m, msg(expected + rest));
+        rest += 1;
+    }
+    assert_eq!(
+        expected + rest,
+        next,
+        "every record once, then the end of the stream"
+    );
+}
+
+#[test]
+fn two_threads_stream_a_million_records_without_loss() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("threads")).dir(dir.path());
+    let mut sender = RecordSender::create(&options, 4096).expect("sender");
+    let mut receiver = RecordReceiver::open(&options).expect("receiver");
+    let producer = std::thread::spawn(move || {
+        for i in 0..1_000_000u64 {
+            sender.send(&msg(i)).expect("send");
+        }
+    });
+    let mut expected = 0u64;
+    while let Some(m) = receiver.recv().expect("recv") {
+        assert_eq!(m, msg(expected));
+        expected += 1;
+    }
+    producer.join().expect("producer thread");
+    assert_eq!(expected, 1_000_000);
+}
+
+#[test]
+fn a_killed_producer_ends_the_consumers_wait_with_peer_gone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("killprod");
+    let dir_arg = dir.path().to_str().expect("utf-8");
+    let mut producer = Command::new(example("stream_producer"))
+        .args([
+            "--name",
+            name.as_str(),
+            "--dir",
+            dir_arg,
+            "--count",
+            "100000000",
+            "--capacity",
+            "1024",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("producer");
+    let mut line = String::new();
+    BufReader::new(producer.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ready");
+    let mut receiver = RecordReceiver::open(&RegionOptions::named(&name).dir(dir.path())).expect("receiver");
+    let mut buf = vec![ServiceMsg::default(); 100];
+    receiver.recv_batch(&mut buf).expect("some records");
+    producer.kill().expect("kill -9");
+    producer.wait().expect("reap");
+    let error = loop {
+        match receiver.recv_batch(&mut buf) {
+            Ok(n) => assert!(n > 0, "a dead producer is not a closed stream"),
+            Err(error) => break error,
+        }
+    };
+    assert!(
+        matches!(error, StreamError::PeerGone { peer: "producer", .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_killed_consumer_ends_the_producers_wait_with_peer_gone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("killcons");
+    let options = RegionOptions::named(&name).dir(dir.path());
+    let mut sender = RecordSender::create(&options, 1024).expect("sender");
+    let mut consumer = Helper::start_stream_consumer(name.as_str(), dir.path().to_str().expect("utf-8"));
+    // Wait until it has attached: then a second consumer is refused.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let taken = loop {
+        match RecordReceiver::open(&options) {
+            Err(StreamError::ConsumerTaken { pid }) => break pid,
+            Ok(_) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            other => panic!("expected the consumer to be taken, got {other:?}"),
+        }
+    };
+    assert_eq!(taken, consumer.0.id());
+    consumer.kill();
+    let batch: Vec<ServiceMsg> = (0..1000).map(msg).collect();
+    let error = loop {
+        if let Err(error) = sender.send_batch(&batch) {
+            break error;
+        }
+    };
+    assert!(
+        matches!(error, StreamError::PeerGone { peer: "consumer", .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    for capacity in [0, 1000, 512, 1 << 25] {
+        let error =
+            RecordSender::create(&RegionOptions::named(&unique("cap")).dir(dir.path()), capacity).err();
+        assert!(
+            matches!(error, Some(StreamError::BadCapacity(_))),
+            "{capacity}: {error:?}"
+        );
+    }
+    let missing = RecordReceiver::open(&RegionOptions::named(&unique("none")).dir(dir.path())).err();
+    assert!(
+        matches!(missing, Some(StreamError::Region(RegionError::NotFound { .. }))),
+        "{missing:?}"
+    );
+
+    let demo = RegionOptions::named(&unique("demo")).dir(dir.path());
+    let _demo_region = demo.create_or_open().expect("a demo region");
+    let foreign = RecordReceiver::open(&demo).err();
+    assert!(matches!(foreign, Some(StreamError::NotARing(_))), "{foreign:?}");
+
+    let options = RegionOptions::named(&unique("ring")).dir(dir.path());
+    let mut sender = RecordSender::create(&options, 1024).expect("sender");
+    let mut receiver = RecordReceiver::open(&options).expect("first consumer");
+    sender.send(&msg(1)).expect("send");
+
+    // Someone scribbles over the indices through a plain view.
+    let scribbler = options.open_existing().expect("open the stream's region");
+    let view = scribbler.create_view_accessor(0, 0).expect("view");
+    view.write_i32(TAIL_OFFSET, 999_999).expect("scribble");
+    assert!(matches!(receiver.try_recv(), Err(StreamError::Corrupt { .. })));
+    view.write_i32(TAIL_OFFSET, 1).expect("repair");
+    view.write_i32(HEAD_OFFSET, 0).expect("repair");
+    assert_eq!(receiver.try_recv().expect("repaired"), Some(msg(1)));
+}
