@@ -255,6 +255,12 @@ impl RecordSender {
         self.ring.capacity
     }
 
+    /// The pid of the process reading the stream, once one has attached.
+    pub fn consumer_pid(&self) -> Option<u32> {
+        let pid = self.ring.word(CONSUMER_PID_OFFSET).load(Ordering::Acquire);
+        (pid != 0).then_some(pid)
+    }
+
     /// Sends one record, waiting while the ring is full.
     ///
     /// # Errors
@@ -400,6 +406,7 @@ impl RecordReceiver {
             return Err(StreamError::ConsumerTaken { pid: previous });
         }
         let head = ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+        ring.word(CONSUMER_CLOSED_OFFSET).store(0, Ordering::Release);
         Ok(RecordReceiver { ring, head })
     }
 
@@ -491,6 +498,13 @@ impl RecordReceiver {
 
 impl Drop for RecordReceiver {
     fn drop(&mut self) {
+        // Leave the consumer's place free for another one.
+        let _ = self.ring.word(CONSUMER_PID_OFFSET).compare_exchange(
+            std::process::id(),
+            0,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
         self.ring
             .publish(CONSUMER_CLOSED_OFFSET, 1, PRODUCER_SLEEPING_OFFSET);
         notify::wake_all(self.ring.word(HEAD_OFFSET));

@@ -40,9 +40,8 @@ fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
         .spawn()
         .expect("producer");
     let mut line = String::new();
-    BufReader::new(producer.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("ready");
+    let mut producer_out = BufReader::new(producer.stdout.take().expect("stdout"));
+    producer_out.read_line(&mut line).expect("ready");
     assert!(line.starts_with("ready"), "{line}");
     let consumer = Command::new(example("stream_consumer"))
         .args(["--name", name.as_str(), "--dir", dir_arg])
@@ -57,6 +56,9 @@ fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
     );
     assert!(String::from_utf8_lossy(&consumed.stdout).starts_with("received 300000 records in order"));
     assert!(wait_with_watchdog(producer).status.success());
+    let mut rest = String::new();
+    producer_out.read_line(&mut rest).expect("summary");
+    assert!(rest.starts_with("sent 300000 records"), "{rest}");
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 }
 
@@ -169,12 +171,16 @@ fn a_killed_consumer_ends_the_producers_wait_with_peer_gone() {
     let mut consumer = Helper::start_stream_consumer(name.as_str(), dir.path().to_str().expect("utf-8"));
     // Wait until it has attached: then a second consumer is refused.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let taken = loop {
-        match RecordReceiver::open(&options) {
-            Err(StreamError::ConsumerTaken { pid }) => break pid,
-            Ok(_) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            other => panic!("expected the consumer to be taken, got {other:?}"),
-        }
+    while sender.consumer_pid() != Some(consumer.0.id()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "watchdog: the consumer never attached"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let taken = match RecordReceiver::open(&options) {
+        Err(StreamError::ConsumerTaken { pid }) => pid,
+        other => panic!("expected the consumer to be taken, got {other:?}"),
     };
     assert_eq!(taken, consumer.0.id());
     consumer.kill();
