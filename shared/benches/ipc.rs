@@ -616,6 +616,7 @@ fn region_lifecycle(c: &mut Criterion) {
 /// The short table and the headline ratios (ours ÷ baseline, lower is better).
 fn report() {
     println!();
+    println!("== summary == (mean time per operation; ratios: ours ÷ baseline, lower is better)");
     println!("{:<34} {:>14}", "benchmark", "mean per op");
     for (name, (iters, total)) in RESULTS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         let ns = total.as_nanos() as f64 / (*iters).max(1) as f64;

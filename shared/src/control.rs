@@ -13,7 +13,7 @@
 //! | 72 | 4 | mutex release counter | atomic; futex word |
 //! | 76 | 4 | whose turn it is (see [`crate::turn`]) | atomic; futex word |
 //! | 80 | 4 | how many processes sleep waiting for a turn | atomic |
-//! | 84 | 4 | reserved, zero | |
+//! | 84 | 4 | how many processes sleep waiting for a mutex release | atomic |
 //! | 88 | 16 | mailbox: one [`ServiceMsg`](crate::ServiceMsg) handed over with a turn | written by the turn's holder |
 //!
 //! A file whose header (magic, version, size) does not match is not a region of
@@ -55,6 +55,8 @@ pub const RELEASE_COUNT_OFFSET: u64 = CONTROL_OFFSET + 32;
 pub const TURN_OFFSET: u64 = CONTROL_OFFSET + 36;
 /// Offset of the count of processes sleeping for a turn.
 pub const TURN_SLEEPERS_OFFSET: u64 = CONTROL_OFFSET + 40;
+/// Offset of the count of processes sleeping for a mutex release.
+pub const RELEASE_SLEEPERS_OFFSET: u64 = CONTROL_OFFSET + 44;
 /// Offset of the mailbox record (on the same cache line as the turn word, so
 /// a hand-over moves one cache line).
 pub const MAILBOX_OFFSET: u64 = CONTROL_OFFSET + 48;
@@ -271,6 +273,10 @@ impl<'r> Control<'r> {
 
     pub(crate) fn release_counter(&self) -> &'r AtomicU32 {
         self.word(RELEASE_COUNT_OFFSET)
+    }
+
+    pub(crate) fn release_sleepers(&self) -> &'r AtomicU32 {
+        self.word(RELEASE_SLEEPERS_OFFSET)
     }
 
     pub(crate) fn turn_word(&self) -> &'r AtomicU32 {

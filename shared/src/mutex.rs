@@ -230,7 +230,10 @@ impl NamedMutex {
             if until.passed() {
                 return Ok(None);
             }
+            let sleepers = self.inner.region.control().release_sleepers();
+            sleepers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             notify::wait_while_equal(releases, seen, until.left().min(WAIT_SLICE));
+            sleepers.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
 
@@ -275,8 +278,16 @@ impl Drop for MutexGuard {
         control.swap_holder_pid(0);
         drop(self.lock.take());
         let releases = control.release_counter();
-        releases.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        notify::wake_all(releases);
+        releases.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // Only a waiter with a timeout sleeps on the counter (a plain `wait`
+        // sleeps in the kernel's lock queue): skip the system call otherwise.
+        if control
+            .release_sleepers()
+            .load(std::sync::atomic::Ordering::SeqCst)
+            != 0
+        {
+            notify::wake_all(releases);
+        }
     }
 }
 

@@ -29,7 +29,7 @@
 //! wait with [`StreamError::PeerGone`] instead of a hang.
 
 use std::fmt;
-use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use crate::error::RegionError;
@@ -185,9 +185,8 @@ impl Ring {
             return true;
         }
         let flag = self.word(sleeping);
-        flag.store(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
-        if word.load(Ordering::Acquire) == seen {
+        flag.swap(1, Ordering::SeqCst);
+        if word.load(Ordering::SeqCst) == seen {
             notify::sleep_while_equal(word, seen, LIVENESS_SLICE);
         }
         flag.store(0, Ordering::SeqCst);
@@ -198,10 +197,10 @@ impl Ring {
     /// Publishes a new value of `word` and wakes the other side if it sleeps.
     fn publish(&self, word: u64, value: u32, sleeping: u64) {
         let word = self.word(word);
-        word.store(value, Ordering::Release);
-        // Store before the load of the sleeping flag (pairs with the fence in
-        // `wait`): either the sleeper sees the new value or we see the flag.
-        fence(Ordering::SeqCst);
+        // Both sides use sequentially consistent operations on the word and
+        // the flag (a locked exchange here, no separate fence): either the
+        // sleeper sees the new value, or this side sees the flag and wakes it.
+        word.swap(value, Ordering::SeqCst);
         if self.word(sleeping).load(Ordering::SeqCst) != 0 {
             notify::wake_all(word);
         }

@@ -24,7 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::control::{Control, MAILBOX_OFFSET};
@@ -81,11 +81,10 @@ impl Control<'_> {
     /// system call when nobody sleeps).
     pub fn pass_turn(&self, next: u32) {
         let word = self.turn_word();
-        word.store(next, Ordering::Release);
-        // Orders the store before the load of the sleepers (pairs with the
-        // fence in `sleep_while_turn_is`): either the sleeper sees the new
-        // turn, or this side sees the sleeper and wakes it.
-        fence(Ordering::SeqCst);
+        // Sequentially consistent on both sides (a locked exchange here, a
+        // locked add in `sleep_while_turn_is`): either the sleeper sees the
+        // new turn, or this side sees the sleeper and wakes it.
+        word.swap(next, Ordering::SeqCst);
         if self.turn_sleepers().load(Ordering::SeqCst) != 0 {
             notify::wake_all(word);
         }
@@ -115,7 +114,6 @@ impl Control<'_> {
         }
         let sleepers = self.turn_sleepers();
         sleepers.fetch_add(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
         if word.load(Ordering::SeqCst) == seen {
             notify::sleep_while_equal(word, seen, timeout);
         }
