@@ -346,12 +346,22 @@ fn a_timeout_ends_the_wait_for_a_state_server_that_never_comes() {
 fn bad_names_and_flags_are_usage_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir_arg = dir.path().to_str().expect("utf-8 dir");
+    let long_name = "n".repeat(300);
     for args in [
         vec!["--name", "a/b", "--dir", dir_arg],
         vec!["--name", "", "--dir", dir_arg],
         vec!["--name", "..", "--dir", dir_arg],
         vec!["--timeout", "soon", "--dir", dir_arg],
         vec!["--timeout", "-1", "--dir", dir_arg],
+        vec!["--name", "a\\b", "--dir", dir_arg],
+        vec!["--name", "tab\there", "--dir", dir_arg],
+        vec!["--name", ".hidden", "--dir", dir_arg],
+        vec!["--name", &long_name, "--dir", dir_arg],
+        vec!["--size", "100", "--dir", dir_arg],
+        vec!["--size", "99999999999999", "--dir", dir_arg],
+        vec!["--size", "big", "--dir", dir_arg],
+        vec!["--mode", "0400", "--dir", dir_arg],
+        vec!["--mode", "rw", "--dir", dir_arg],
     ] {
         let result = run("message-server", &message_server(), &args, "");
         assert_eq!(result.code(), Some(2), "{args:?}: {}", result.stderr);

@@ -566,6 +566,21 @@ fn region_lifecycle(c: &mut Criterion) {
             record("region/create+close", iters, start.elapsed())
         })
     });
+    let kept = RegionOptions::named(&unique("kept"))
+        .create_new()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kept_options = RegionOptions::named(&RegionName::new(kept.name()).unwrap_or_else(|e| panic!("{e}")));
+    group.bench_function("open+close", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let region = kept_options.open_existing().unwrap_or_else(|e| panic!("{e}"));
+                black_box(region.size());
+            }
+            record("region/open+close", iters, start.elapsed())
+        })
+    });
+    drop(kept);
     group.bench_function("raw-open+ftruncate+mmap", |b| {
         b.iter_custom(|iters| {
             let start = Instant::now();
@@ -676,6 +691,7 @@ fn report() {
         ("stream_ring_vs_memcpy", "stream/ring", "stream/memcpy"),
         ("accessor_vs_memcpy", "accessor/encode+decode", "accessor/memcpy"),
         ("region_create_vs_raw", "region/create+close", "region/raw"),
+        ("region_open_vs_raw", "region/open+close", "region/raw"),
         (
             "region_create_vs_raw_fallocate",
             "region/create+close",
