@@ -46,27 +46,20 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli.region.apply_output();
-    shared::cli::exit_cleanly_on_signals();
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => error.report(),
-    }
+    // Prompts for the name (step 1) unless --name or --file gave it.
+    cli.region
+        .run(|out, console, options| run(&cli, out, console, &options))
 }
 
-fn run(cli: &Cli) -> Result<(), DemoError> {
-    let out = cli.region.transcript();
-    let console = Console::detect();
-    let options = cli.region.region_options(&console, &out)?;
-
-    let (region, mutex, owned) = create_region_and_mutex(&options)?;
-    write_message_ints(&region, &out)?;
+fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
+    let (region, mutex, owned) = create_region_and_mutex(options)?;
+    write_message_ints(&region, out)?;
     drop(owned); // ReleaseMutex()
 
     console.wait_for_enter(out.start_state_then_enter())?;
     let guard = wait_for_state_service(&region, &mutex, cli.region.deadline())?;
-    read_ints(&region, &out)?;
-    read_records(&region, &out)?;
+    read_ints(&region, out)?;
+    read_records(&region, out)?;
     region.control().set_flags(Flags::MESSAGE_READ);
     drop(guard); // ReleaseMutex()
 

@@ -32,6 +32,25 @@ fn spawn_message(dir: &Path, name: &str) -> Program {
     message
 }
 
+/// Runs a state server with 1 ms pauses to completion (Enter at its end).
+fn run_fast_state(dir: &Path, name: &str) -> Finished {
+    run(
+        "state-server",
+        &state_server(),
+        &[
+            "--name",
+            name,
+            "--dir",
+            dir_str(dir),
+            "--interval-ms",
+            "1",
+            "--hold-ms",
+            "1",
+        ],
+        "\n",
+    )
+}
+
 fn spawn_state(dir: &Path, name: &str, interval_ms: &str, hold_ms: &str) -> Program {
     Program::spawn(
         "state-server",
@@ -273,21 +292,15 @@ fn a_closed_stdout_does_not_stop_the_exchange() {
         .spawn()
         .expect("spawn");
     drop(message.stdout.take()); // like `| head -0`: nobody reads stdout
-    let state = run(
-        "state-server",
-        &state_server(),
-        &[
-            "--name",
-            &name,
-            "--dir",
-            dir_str(dir.path()),
-            "--interval-ms",
-            "1",
-            "--hold-ms",
-            "1",
-        ],
-        "\n",
-    );
+    let started = std::time::Instant::now();
+    while !dir.path().join(format!("{name}mutex")).exists() {
+        assert!(
+            started.elapsed() < WATCHDOG,
+            "watchdog: the message server never created its mutex"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let state = run_fast_state(dir.path(), &name);
     assert_eq!(state.code(), Some(0), "{}", state.stderr);
     drop(message.stdin.take()); // end of input: both Enters
     let out = message.wait_with_output().expect("wait");
@@ -305,21 +318,7 @@ fn a_closed_stdout_does_not_stop_the_exchange() {
 fn the_articles_unicode_name_works_end_to_end() {
     let dir = tempfile::tempdir().expect("dir");
     let mut message = spawn_message(dir.path(), "公用名");
-    let state = run(
-        "state-server",
-        &state_server(),
-        &[
-            "--name",
-            "公用名",
-            "--dir",
-            dir_str(dir.path()),
-            "--interval-ms",
-            "1",
-            "--hold-ms",
-            "1",
-        ],
-        "\n",
-    );
+    let state = run_fast_state(dir.path(), "公用名");
     assert_eq!(state.code(), Some(0), "{}", state.stderr);
     assert!(dir_entries(dir.path()).contains(&"公用名mutex".to_string()));
     message.enter();

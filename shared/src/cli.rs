@@ -126,9 +126,25 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 }
 
 impl RegionArgs {
-    /// Applies the output flags (`--quiet`) for the whole process.
-    pub fn apply_output(&self) {
+    /// What both programs' `main` does around their exchange: applies the
+    /// output flags, makes signals leave cleanly, asks for the region name
+    /// (unless a flag gave it), runs `exchange`, and turns its outcome into
+    /// one line and an exit code.
+    pub fn run(
+        &self,
+        exchange: impl FnOnce(&Transcript, &Console, RegionOptions) -> Result<(), DemoError>,
+    ) -> ExitCode {
         crate::output::set_quiet(self.quiet);
+        exit_cleanly_on_signals();
+        let out = self.transcript();
+        let console = Console::detect();
+        let result = self
+            .region_options(&console, &out)
+            .and_then(|options| exchange(&out, &console, options));
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => error.report(),
+        }
     }
 
     /// The transcript in the chosen (or the environment's) language.

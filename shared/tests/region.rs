@@ -5,7 +5,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -323,33 +323,6 @@ fn a_held_mutex_blocks_others_and_an_abandoned_one_is_reported_with_the_pid() {
         Some(Acquired::Owned(_)) => {}
         other => panic!("a clean release is not abandoned: {other:?}"),
     }
-}
-
-#[test]
-fn the_helper_counts_under_the_mutex_without_losing_increments() {
-    let dir = tempfile::tempdir().expect("dir");
-    let name = unique("count");
-    let dir_arg = dir.path().to_str().expect("utf-8");
-    let region = RegionOptions::named(&name)
-        .dir(dir.path())
-        .create_or_open()
-        .expect("region");
-    let children: Vec<Child> = (0..2)
-        .map(|_| {
-            Command::new(helper_path())
-                .args(["count", name.as_str(), dir_arg, "2000"])
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    for child in children {
-        assert!(wait_with_watchdog(child).status.success());
-    }
-    assert_eq!(
-        region.create_view_accessor(0, 0).expect("view").read_i32(2048),
-        Ok(4000)
-    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -18,30 +18,39 @@ fn msg(i: u64) -> ServiceMsg {
     }
 }
 
+/// Starts the `stream_producer` example and waits for its `ready` line.
+fn start_producer(
+    name: &str,
+    dir: &str,
+    count: u64,
+    capacity: u32,
+    batch: usize,
+) -> (Child, BufReader<ChildStdout>, String) {
+    let mut producer = Command::new(example("stream_producer"))
+        .args(["--name", name, "--dir", dir])
+        .args([
+            "--count",
+            &count.to_string(),
+            "--capacity",
+            &capacity.to_string(),
+            "--batch",
+            &batch.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("producer");
+    let mut out = BufReader::new(producer.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("ready");
+    (producer, out, line)
+}
+
 #[test]
 fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("stream");
     let dir_arg = dir.path().to_str().expect("utf-8");
-    let mut producer = Command::new(example("stream_producer"))
-        .args([
-            "--name",
-            name.as_str(),
-            "--dir",
-            dir_arg,
-            "--count",
-            "300000",
-            "--capacity",
-            "1024",
-            "--batch",
-            "100",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("producer");
-    let mut line = String::new();
-    let mut producer_out = BufReader::new(producer.stdout.take().expect("stdout"));
-    producer_out.read_line(&mut line).expect("ready");
+    let (producer, mut producer_out, line) = start_producer(name.as_str(), dir_arg, 300000, 1024, 100);
     assert!(line.starts_with("ready"), "{line}");
     let consumer = Command::new(example("stream_consumer"))
         .args(["--name", name.as_str(), "--dir", dir_arg])
@@ -127,24 +136,8 @@ fn a_killed_producer_ends_the_consumers_wait_with_peer_gone() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("killprod");
     let dir_arg = dir.path().to_str().expect("utf-8");
-    let mut producer = Command::new(example("stream_producer"))
-        .args([
-            "--name",
-            name.as_str(),
-            "--dir",
-            dir_arg,
-            "--count",
-            "100000000",
-            "--capacity",
-            "1024",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("producer");
-    let mut line = String::new();
-    BufReader::new(producer.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("ready");
+    let (mut producer, _producer_out, line) = start_producer(name.as_str(), dir_arg, 100000000, 1024, 256);
+    assert!(line.starts_with("ready"), "{line}");
     let mut receiver = RecordReceiver::open(&RegionOptions::named(&name).dir(dir.path())).expect("receiver");
     let mut buf = vec![ServiceMsg::default(); 100];
     receiver.recv_batch(&mut buf).expect("some records");

@@ -55,20 +55,13 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli.region.apply_output();
-    shared::cli::exit_cleanly_on_signals();
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => error.report(),
-    }
+    // Prompts for the name (step 1) unless --name or --file gave it.
+    cli.region
+        .run(|out, console, options| run(&cli, out, console, &options))
 }
 
-fn run(cli: &Cli) -> Result<(), DemoError> {
-    let out = cli.region.transcript();
-    let console = Console::detect();
-    let options = cli.region.region_options(&console, &out)?;
-
-    let (region, mutex) = open_region_and_mutex(&options)?;
+fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
+    let (region, mutex) = open_region_and_mutex(options)?;
     let acquired = cli.region.deadline().acquire(&mutex, "the message service")?; // WaitOne()
     if let Some(pid) = acquired.abandoned_by() {
         warn(&format!(
@@ -76,8 +69,8 @@ fn run(cli: &Cli) -> Result<(), DemoError> {
         ));
     }
     region.control().set_flags(Flags::STATE_STARTED);
-    write_state_ints(&region, &out)?;
-    write_records(&region, &out, Duration::from_millis(cli.interval_ms))?;
+    write_state_ints(&region, out)?;
+    write_records(&region, out, Duration::from_millis(cli.interval_ms))?;
     sleep(Duration::from_millis(cli.hold_ms));
     region.control().set_flags(Flags::STATE_WRITTEN);
     drop(acquired); // ReleaseMutex()
