@@ -411,17 +411,10 @@ fn streaming(c: &mut Criterion) {
         RecordSender::create(&RegionOptions::named(&ring_name), 1 << 16).unwrap_or_else(|e| panic!("{e}"));
     let count = [("SHM_BENCH_COUNT", RECORDS_PER_STREAM.to_string())];
     let mut peer = Peer::start("ring-consumer", ring_name.as_str(), None, &count);
-    group.bench_function("ring", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                for chunk in records.chunks(STREAM_BATCH) {
-                    sender.send_batch(chunk).unwrap_or_else(|e| panic!("{e}"));
-                }
-                peer.expect("ok");
-            }
-            record("stream/ring", iters, start.elapsed())
-        })
+    bench_stream(&mut group, "ring", &mut peer, || {
+        for chunk in records.chunks(STREAM_BATCH) {
+            sender.send_batch(chunk).unwrap_or_else(|e| panic!("{e}"));
+        }
     });
     drop(sender);
     drop(peer);
@@ -432,17 +425,10 @@ fn streaming(c: &mut Criterion) {
     let bytes_env = [("SHM_BENCH_COUNT", bytes.len().to_string())];
     let mut peer = Peer::start("uds-sink", path.to_str().unwrap_or_default(), None, &bytes_env);
     let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
-    group.bench_function("uds", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                for chunk in bytes.chunks(STREAM_BATCH * 16) {
-                    stream.write_all(chunk).unwrap_or_else(|e| panic!("{e}"));
-                }
-                peer.expect("ok");
-            }
-            record("stream/uds", iters, start.elapsed())
-        })
+    bench_stream(&mut group, "uds", &mut peer, || {
+        for chunk in bytes.chunks(STREAM_BATCH * 16) {
+            stream.write_all(chunk).unwrap_or_else(|e| panic!("{e}"));
+        }
     });
     drop(stream);
     drop(peer);
@@ -455,17 +441,10 @@ fn streaming(c: &mut Criterion) {
     let count = [("SHM_BENCH_COUNT", RECORDS_PER_RECORD_STREAM.to_string())];
     let mut peer = Peer::start("ring-consumer", ring_name.as_str(), None, &count);
     group.throughput(Throughput::Elements(RECORDS_PER_RECORD_STREAM as u64));
-    group.bench_function("ring-per-record", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                for msg in few {
-                    sender.send(msg).unwrap_or_else(|e| panic!("{e}"));
-                }
-                peer.expect("ok");
-            }
-            record("stream/ring-per-record", iters, start.elapsed())
-        })
+    bench_stream(&mut group, "ring-per-record", &mut peer, || {
+        for msg in few {
+            sender.send(msg).unwrap_or_else(|e| panic!("{e}"));
+        }
     });
     drop(sender);
     drop(peer);
@@ -474,17 +453,10 @@ fn streaming(c: &mut Criterion) {
     let bytes_env = [("SHM_BENCH_COUNT", (RECORDS_PER_RECORD_STREAM * 16).to_string())];
     let mut peer = Peer::start("uds-sink", path.to_str().unwrap_or_default(), None, &bytes_env);
     let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
-    group.bench_function("uds-per-record", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                for msg in few {
-                    stream.write_all(&msg.encode()).unwrap_or_else(|e| panic!("{e}"));
-                }
-                peer.expect("ok");
-            }
-            record("stream/uds-per-record", iters, start.elapsed())
-        })
+    bench_stream(&mut group, "uds-per-record", &mut peer, || {
+        for msg in few {
+            stream.write_all(&msg.encode()).unwrap_or_else(|e| panic!("{e}"));
+        }
     });
     drop(stream);
     drop(peer);
@@ -502,6 +474,27 @@ fn streaming(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// Times `send` (all of one iteration's records) until the peer says it
+/// received them all.
+fn bench_stream(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    label: &str,
+    peer: &mut Peer,
+    mut send: impl FnMut(),
+) {
+    let name = format!("stream/{label}");
+    group.bench_function(label, |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                send();
+                peer.expect("ok");
+            }
+            record(&name, iters, start.elapsed())
+        })
+    });
 }
 
 /// Bulk encode + decode through the accessor vs memcpy of the same bytes.
