@@ -35,10 +35,10 @@ pub fn state_server() -> PathBuf {
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--bin", "state-server"])
+            .args(["build", "-p", "state-server", "--bin", "state-server"])
             .status()
             .expect("run cargo build for state-server");
-        assert!(status.success(), "cargo build --bin state-server failed");
+        assert!(status.success(), "cargo build -p state-server failed");
     }
     path
 }
