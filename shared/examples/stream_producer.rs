@@ -30,6 +30,10 @@ struct Cli {
     /// Ring capacity in records (a power of two). Example: --capacity 65536
     #[arg(long, default_value_t = 65_536)]
     capacity: u32,
+    /// Pause before sending, in milliseconds (lets a consumer attach and
+    /// start waiting). Example: --delay-ms 100
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
     /// Records per send call. Example: --batch 256
     #[arg(long, default_value_t = 256)]
     batch: usize,
@@ -53,6 +57,7 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         "ready: streaming {} records on {} (start stream_consumer)",
         cli.count, cli.name
     );
+    std::thread::sleep(std::time::Duration::from_millis(cli.delay_ms));
     let batch = cli.batch.max(1) as u64;
     let started = Instant::now();
     let mut buf = Vec::with_capacity(batch as usize);

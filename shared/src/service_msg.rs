@@ -18,7 +18,7 @@ use crate::ticks::{format_ticks, now_ticks};
 /// of padding, `now_time`), which lets bulk encoding and decoding compile to
 /// plain vector moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[repr(C)]
+#[repr(C, align(8))]
 pub struct ServiceMsg {
     /// `Id`: in the demo, the record's offset inside the records view (0, 16, 32, ...).
     pub id: i32,
@@ -75,6 +75,12 @@ impl ServiceMsg {
         format_ticks(self.now_time)
     }
 }
+
+// The in-memory layout the fast bulk read relies on (`mapping.rs`): 16 bytes,
+// `id` at 0, `now_time` at 8, on every target (`align(8)` also on 32-bit x86).
+const _: () = assert!(std::mem::size_of::<ServiceMsg>() == SERVICE_MSG_SIZE);
+const _: () = assert!(std::mem::offset_of!(ServiceMsg, id) == ServiceMsg::ID_OFFSET);
+const _: () = assert!(std::mem::offset_of!(ServiceMsg, now_time) == ServiceMsg::NOW_TIME_OFFSET);
 
 #[cfg(test)]
 mod tests {

@@ -177,17 +177,26 @@ impl Ring {
         Ok(filled)
     }
 
-    /// Spins, then sleeps (announcing it in `sleeping`) while `word` is `seen`
-    /// and `ready` is false; returns whether the peer (`pid_offset`) is alive.
-    fn wait(&self, word: u64, seen: u32, sleeping: u64, pid_offset: u64) -> bool {
+    /// Waits while `word` is still `seen` and the peer has not closed its
+    /// end (`closed`): spins briefly, then sleeps. Returns whether the peer
+    /// (`pid_offset`) is still alive.
+    ///
+    /// The sleep is on the `sleeping` flag itself: the sleeper sets it to 1,
+    /// checks its condition once more, and sleeps while the flag is still 1;
+    /// the other side, after changing `word` or closing, swaps the flag back
+    /// to 0 and wakes the sleeper. All of these are sequentially consistent, so
+    /// either the sleeper sees the change or the waker sees the flag, and a
+    /// wake-up that arrives before the sleep finds the flag already 0 and the
+    /// sleep does not start: no wake-up is lost.
+    fn wait(&self, word: u64, seen: u32, sleeping: u64, closed: u64, pid_offset: u64) -> bool {
         let word = self.word(word);
         if notify::spin_until_changed(word, seen, SPINS) {
             return true;
         }
         let flag = self.word(sleeping);
         flag.swap(1, Ordering::SeqCst);
-        if word.load(Ordering::SeqCst) == seen {
-            notify::sleep_while_equal(word, seen, LIVENESS_SLICE);
+        if word.load(Ordering::SeqCst) == seen && self.word(closed).load(Ordering::SeqCst) == 0 {
+            notify::sleep_while_equal(flag, 1, LIVENESS_SLICE);
         }
         flag.store(0, Ordering::SeqCst);
         let pid = self.word(pid_offset).load(Ordering::Acquire);
@@ -196,14 +205,20 @@ impl Ring {
 
     /// Publishes a new value of `word` and wakes the other side if it sleeps.
     fn publish(&self, word: u64, value: u32, sleeping: u64) {
-        let word = self.word(word);
-        // Both sides use sequentially consistent operations on the word and
-        // the flag (a locked exchange here, no separate fence): either the
-        // sleeper sees the new value, or this side sees the flag and wakes it.
-        word.swap(value, Ordering::SeqCst);
-        if self.word(sleeping).load(Ordering::SeqCst) != 0 {
-            notify::wake_all(word);
+        self.word(word).swap(value, Ordering::SeqCst);
+        self.wake(sleeping);
+    }
+
+    /// Wakes the side whose `sleeping` flag is set (no system call otherwise).
+    fn wake(&self, sleeping: u64) {
+        let flag = self.word(sleeping);
+        if flag.load(Ordering::SeqCst) != 0 && flag.swap(0, Ordering::SeqCst) != 0 {
+            notify::wake_all(flag);
         }
+    }
+
+    fn is_set(&self, offset: u64) -> bool {
+        self.word(offset).load(Ordering::Acquire) != 0
     }
 }
 
@@ -274,8 +289,8 @@ impl RecordSender {
     /// # Errors
     /// [`StreamError::PeerGone`] when the consumer closed; [`StreamError::Corrupt`].
     pub fn try_send(&mut self, msg: &ServiceMsg) -> Result<bool, StreamError> {
+        self.check_consumer_open()?;
         if self.room()? == 0 {
-            self.check_consumer_open()?;
             return Ok(false);
         }
         self.write(std::slice::from_ref(msg));
@@ -289,14 +304,18 @@ impl RecordSender {
     /// As [`RecordSender::send`]; records sent before the error stay sent.
     pub fn send_batch(&mut self, mut msgs: &[ServiceMsg]) -> Result<(), StreamError> {
         while !msgs.is_empty() {
+            // The closed flag sits on a line that rarely changes: a cheap look.
+            self.check_consumer_open()?;
             let room = self.room()?;
             if room == 0 {
-                self.check_consumer_open()?;
-                let head = self.head_seen;
-                if !self
-                    .ring
-                    .wait(HEAD_OFFSET, head, PRODUCER_SLEEPING_OFFSET, CONSUMER_PID_OFFSET)
-                {
+                let alive = self.ring.wait(
+                    HEAD_OFFSET,
+                    self.head_seen,
+                    PRODUCER_SLEEPING_OFFSET,
+                    CONSUMER_CLOSED_OFFSET,
+                    CONSUMER_PID_OFFSET,
+                );
+                if !alive {
                     return Err(self.consumer_gone());
                 }
                 continue;
@@ -359,9 +378,8 @@ impl RecordSender {
 
 impl Drop for RecordSender {
     fn drop(&mut self) {
-        self.ring
-            .publish(PRODUCER_CLOSED_OFFSET, 1, CONSUMER_SLEEPING_OFFSET);
-        notify::wake_all(self.ring.word(TAIL_OFFSET));
+        self.ring.word(PRODUCER_CLOSED_OFFSET).swap(1, Ordering::SeqCst);
+        self.ring.wake(CONSUMER_SLEEPING_OFFSET);
     }
 }
 
@@ -393,19 +411,14 @@ impl RecordReceiver {
         };
         let magic = probe.word(RING_OFFSET);
         let until = notify::Until::after(SETUP_WAIT);
-        while magic.load(Ordering::Acquire) != RING_MAGIC && !until.passed() {
+        // 0 means "not set up yet"; anything else is checked below.
+        while magic.load(Ordering::Acquire) == 0 && !until.passed() {
             notify::wait_while_equal(magic, 0, until.left());
         }
         let ring = validate(probe)?;
-        let me = std::process::id();
-        let consumer = ring.word(CONSUMER_PID_OFFSET);
-        let previous = consumer.swap(me, Ordering::AcqRel);
-        if previous != 0 && previous != me && sys::pid_alive(previous) {
-            consumer.store(previous, Ordering::Release);
-            return Err(StreamError::ConsumerTaken { pid: previous });
-        }
-        let head = ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+        claim_consumer(&ring)?;
         ring.word(CONSUMER_CLOSED_OFFSET).store(0, Ordering::Release);
+        let head = ring.word(HEAD_OFFSET).load(Ordering::Acquire);
         Ok(RecordReceiver { ring, head })
     }
 
@@ -444,16 +457,19 @@ impl RecordReceiver {
             if n > 0 {
                 return Ok(n);
             }
-            if self.ring.word(PRODUCER_CLOSED_OFFSET).load(Ordering::Acquire) != 0 {
+            if self.ring.is_set(PRODUCER_CLOSED_OFFSET) {
                 // Closed: anything published before the close is visible now.
                 return self.take(buf);
             }
-            let tail = self.ring.word(TAIL_OFFSET).load(Ordering::Acquire);
-            if tail == self.head
-                && !self
-                    .ring
-                    .wait(TAIL_OFFSET, tail, CONSUMER_SLEEPING_OFFSET, PRODUCER_PID_OFFSET)
-            {
+            let alive = self.ring.wait(
+                TAIL_OFFSET,
+                self.head,
+                CONSUMER_SLEEPING_OFFSET,
+                PRODUCER_CLOSED_OFFSET,
+                PRODUCER_PID_OFFSET,
+            );
+            if !alive && !self.ring.is_set(PRODUCER_CLOSED_OFFSET) {
+                // Dead without closing: hand out what it sent, then say so.
                 let n = self.take(buf)?;
                 if n > 0 {
                     return Ok(n);
@@ -497,16 +513,33 @@ impl RecordReceiver {
 
 impl Drop for RecordReceiver {
     fn drop(&mut self) {
-        // Leave the consumer's place free for another one.
+        // Closed first, then free the place: a consumer attaching in between
+        // re-opens the stream after this close, not before it.
+        self.ring.word(CONSUMER_CLOSED_OFFSET).swap(1, Ordering::SeqCst);
+        self.ring.wake(PRODUCER_SLEEPING_OFFSET);
         let _ = self.ring.word(CONSUMER_PID_OFFSET).compare_exchange(
             std::process::id(),
             0,
             Ordering::AcqRel,
             Ordering::Acquire,
         );
-        self.ring
-            .publish(CONSUMER_CLOSED_OFFSET, 1, PRODUCER_SLEEPING_OFFSET);
-        notify::wake_all(self.ring.word(HEAD_OFFSET));
+    }
+}
+
+/// Makes this process the stream's one consumer: takes the place when it is
+/// free or its holder has died, atomically (never writing over a live one).
+fn claim_consumer(ring: &Ring) -> Result<(), StreamError> {
+    let consumer = ring.word(CONSUMER_PID_OFFSET);
+    let me = std::process::id();
+    let mut current = consumer.load(Ordering::Acquire);
+    loop {
+        if current != 0 && sys::pid_alive(current) {
+            return Err(StreamError::ConsumerTaken { pid: current });
+        }
+        match consumer.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return Ok(()),
+            Err(now) => current = now,
+        }
     }
 }
 

@@ -26,15 +26,35 @@ fn start_producer(
     capacity: u32,
     batch: usize,
 ) -> (Child, BufReader<ChildStdout>, String) {
+    start_producer_after(name, dir, count, capacity, batch, 0)
+}
+
+/// [`start_producer`], the producer pausing `delay_ms` before it sends.
+fn start_producer_after(
+    name: &str,
+    dir: &str,
+    count: u64,
+    capacity: u32,
+    batch: usize,
+    delay_ms: u64,
+) -> (Child, BufReader<ChildStdout>, String) {
+    let numbers = [
+        count.to_string(),
+        capacity.to_string(),
+        batch.to_string(),
+        delay_ms.to_string(),
+    ];
     let mut producer = Command::new(example("stream_producer"))
         .args(["--name", name, "--dir", dir])
         .args([
             "--count",
-            &count.to_string(),
+            &numbers[0],
             "--capacity",
-            &capacity.to_string(),
+            &numbers[1],
             "--batch",
-            &batch.to_string(),
+            &numbers[2],
+            "--delay-ms",
+            &numbers[3],
         ])
         .stdout(Stdio::piped())
         .spawn()
@@ -224,4 +244,57 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
     view.write_i32(TAIL_OFFSET, 1).expect("repair");
     view.write_i32(HEAD_OFFSET, 0).expect("repair");
     assert_eq!(receiver.try_recv().expect("repaired"), Some(msg(1)));
+}
+
+#[test]
+fn a_producer_that_closes_and_exits_is_an_end_of_stream_never_peer_gone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let dir_arg = dir.path().to_str().expect("utf-8");
+    for round in 0..40 {
+        let name = unique("close");
+        // Pauses of 0, 5 and 30 ms catch the consumer spinning, yielding and
+        // asleep when the producer closes and exits.
+        let delay = [0, 5, 30][round as usize % 3];
+        let (producer, _out, line) =
+            start_producer_after(name.as_str(), dir_arg, 1 + round % 3, 1024, 1, delay);
+        assert!(line.starts_with("ready"), "{line}");
+        let options = RegionOptions::named(&name).dir(dir.path());
+        // The producer may already have sent, closed and exited: then the
+        // region is gone too, which is also a clean end.
+        let mut receiver = match RecordReceiver::open(&options) {
+            Ok(receiver) => receiver,
+            Err(StreamError::Region(RegionError::NotFound { .. })) => {
+                wait_with_watchdog(producer);
+                continue;
+            }
+            Err(error) => panic!("round {round}: {error}"),
+        };
+        let mut received = 0;
+        loop {
+            match receiver.recv() {
+                Ok(Some(m)) => {
+                    assert_eq!(m, msg(received));
+                    received += 1;
+                }
+                Ok(None) => break,
+                Err(error) => panic!("round {round}: a clean close reported as {error}"),
+            }
+        }
+        assert!(wait_with_watchdog(producer).status.success());
+    }
+}
+
+#[test]
+fn a_second_receiver_in_the_same_process_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("twice")).dir(dir.path());
+    let _sender = RecordSender::create(&options, 1024).expect("sender");
+    let first = RecordReceiver::open(&options).expect("first");
+    let second = RecordReceiver::open(&options).err();
+    assert!(
+        matches!(second, Some(StreamError::ConsumerTaken { pid }) if pid == std::process::id()),
+        "{second:?}"
+    );
+    drop(first);
+    RecordReceiver::open(&options).expect("the place is free again after a close");
 }

@@ -27,23 +27,24 @@ pub fn entries(dir: &Path) -> Vec<String> {
     names
 }
 
-/// A built example of this crate (cargo test builds them; a filtered run may
-/// not have, so build them then).
+/// A built example of this crate, built (once per test run, a no-op when
+/// fresh) so that a filtered `cargo test --test ...` never runs a stale one.
 pub fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let debug = exe.parent().and_then(Path::parent).expect("target profile dir");
-    let path = debug
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "-p", "shared", "--examples"])
+            .stderr(Stdio::null())
             .status()
-            .expect("cargo");
+            .expect("run cargo build for the examples");
         assert!(status.success(), "building the examples failed");
-    }
-    path
+    });
+    let exe = std::env::current_exe().expect("test exe");
+    let debug = exe.parent().and_then(Path::parent).expect("target profile dir");
+    debug
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 pub fn helper_path() -> PathBuf {
