@@ -21,6 +21,11 @@
 //! The byte layout (offsets, sizes, the 16-byte record) is in [`layout`]; this
 //! project's control block in the bytes 40–103 is in [`control`].
 //!
+//! Beyond the demo: [`turn`] lets processes take turns without polling (a
+//! futex on Linux), and [`stream`] is a single-producer/single-consumer ring
+//! of records in a region of its own. A process ended by a signal can still
+//! leave cleanly with [`exit_closing_regions`].
+//!
 //! # Example
 //! Two processes would each run their half; here one process plays both.
 //!
