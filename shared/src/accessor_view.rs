@@ -122,7 +122,7 @@ impl<'r> AccessorView<'r> {
         let size = msgs.len() * SERVICE_MSG_SIZE;
         let start = self.window.locate_write(offset, size as u64)?;
         self.mapping
-            .write_items(start, msgs, ServiceMsg::encode)
+            .write_service_msgs(start, msgs)
             .map_err(|_| self.outside(offset, size))
     }
 

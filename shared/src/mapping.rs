@@ -117,6 +117,25 @@ impl Mapping {
         Ok(())
     }
 
+    /// Encodes `msgs` as consecutive records at `offset`: per record one
+    /// 8-byte store of `Id` widened with its zero padding, and one of `NowTime`.
+    pub(crate) fn write_service_msgs(&self, offset: u64, msgs: &[ServiceMsg]) -> Result<(), OutOfRange> {
+        let len = std::mem::size_of_val(msgs);
+        let start = self.start(offset, len)?;
+        // SAFETY: `start + len <= self.raw.len()` was checked above; `len` is
+        // 16 bytes per record (`ServiceMsg` is 16 bytes, checked at compile
+        // time in service_msg.rs).
+        let base = unsafe { self.raw.as_mut_ptr().add(start) };
+        for (i, msg) in msgs.iter().enumerate() {
+            let id_and_padding = u64::from(msg.id as u32);
+            let now_time = msg.now_time as u64;
+            // SAFETY: record `i` occupies `base + 16i .. base + 16i + 16`,
+            // inside the checked run; one unaligned 16-byte store, no references.
+            unsafe { store_record(base.add(i * 16), id_and_padding, now_time) };
+        }
+        Ok(())
+    }
+
     /// Copies consecutive encoded records at `offset` into `msgs`. On
     /// little-endian targets the encoded record *is* the in-memory
     /// `#[repr(C)]` `ServiceMsg` (padding aside), so this is one memcpy.
@@ -158,6 +177,21 @@ impl Mapping {
         // and layout of `u32` and every bit pattern is valid, and all accesses by
         // this crate (in any process) to these words are atomic.
         Some(unsafe { &*self.raw.as_ptr().add(start).cast::<AtomicU32>() })
+    }
+}
+
+/// Stores one encoded record: `low` in bytes 0..8, `high` in 8..16, both
+/// little-endian.
+///
+/// # Safety
+/// `dst .. dst + 16` must be writable memory.
+#[inline]
+unsafe fn store_record(dst: *mut u8, low: u64, high: u64) {
+    // SAFETY: the caller guarantees the 16 bytes are writable; unaligned
+    // writes need no alignment and create no references.
+    unsafe {
+        dst.cast::<u64>().write_unaligned(low.to_le());
+        dst.add(8).cast::<u64>().write_unaligned(high.to_le());
     }
 }
 

@@ -45,6 +45,13 @@ const YIELD_EVERY: u32 = 16;
 /// peer it waits for shares that CPU, the peer runs at once instead of after
 /// a whole time slice; when the peer runs elsewhere, the yield returns at once.
 pub(crate) fn spin_until_changed(word: &AtomicU32, seen: u32, spins: u32) -> bool {
+    spin_until_changed_every(word, seen, spins, 1)
+}
+
+/// [`spin_until_changed`], pausing `pauses` times between looks: a looker
+/// that reads a word another core keeps writing takes the cache line away
+/// from the writer at every look, so a stream's reader looks less often.
+pub(crate) fn spin_until_changed_every(word: &AtomicU32, seen: u32, spins: u32, pauses: u32) -> bool {
     for look in 1..=spins {
         if word.load(Ordering::Acquire) != seen {
             return true;
@@ -52,7 +59,9 @@ pub(crate) fn spin_until_changed(word: &AtomicU32, seen: u32, spins: u32) -> boo
         if look % YIELD_EVERY == 0 {
             std::thread::yield_now();
         } else {
-            std::hint::spin_loop();
+            for _ in 0..pauses {
+                std::hint::spin_loop();
+            }
         }
     }
     word.load(Ordering::Acquire) != seen

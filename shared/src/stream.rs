@@ -71,8 +71,10 @@ const PRODUCER_SLEEPING_OFFSET: u64 = HEAD_OFFSET + 4;
 const LIVENESS_SLICE: Duration = Duration::from_millis(100);
 /// How long the consumer's open waits for the producer to finish setting up.
 const SETUP_WAIT: Duration = Duration::from_secs(1);
-/// Looks before sleeping.
+/// Pauses spent spinning before sleeping.
 const SPINS: u32 = 2_000;
+/// Pauses between two looks at the other side's index.
+const PAUSES_PER_LOOK: u32 = 16;
 
 /// A stream operation failed.
 #[derive(Debug)]
@@ -190,7 +192,7 @@ impl Ring {
     /// sleep does not start: no wake-up is lost.
     fn wait(&self, word: u64, seen: u32, sleeping: u64, closed: u64, pid_offset: u64) -> bool {
         let word = self.word(word);
-        if notify::spin_until_changed(word, seen, SPINS) {
+        if notify::spin_until_changed_every(word, seen, SPINS / PAUSES_PER_LOOK, PAUSES_PER_LOOK) {
             return true;
         }
         let flag = self.word(sleeping);
