@@ -74,29 +74,6 @@ impl Mapping {
         Ok(())
     }
 
-    /// Writes consecutive `N`-byte items at `offset`, one per element of
-    /// `items`: one bounds check for the whole run, then plain stores, so a
-    /// bulk encode runs at copy speed without a staging buffer.
-    pub(crate) fn write_items<const N: usize, T>(
-        &self,
-        offset: u64,
-        items: &[T],
-        encode: impl Fn(&T) -> [u8; N],
-    ) -> Result<(), OutOfRange> {
-        let len = items.len().checked_mul(N).ok_or(OutOfRange)?;
-        let start = self.start(offset, len)?;
-        // SAFETY: `start + len <= self.raw.len()` was checked above, so the
-        // whole run lies inside the live mapping.
-        let base = unsafe { self.raw.as_mut_ptr().add(start) };
-        for (i, item) in items.iter().enumerate() {
-            // SAFETY: item `i` occupies `base + i*N .. base + (i+1)*N`, inside
-            // the checked run; `write_unaligned` needs no alignment and creates
-            // no reference to the shared bytes.
-            unsafe { base.add(i * N).cast::<[u8; N]>().write_unaligned(encode(item)) };
-        }
-        Ok(())
-    }
-
     /// Reads consecutive `N`-byte items at `offset` into `items`, decoding each.
     pub(crate) fn read_items<const N: usize, T>(
         &self,
@@ -106,7 +83,8 @@ impl Mapping {
     ) -> Result<(), OutOfRange> {
         let len = items.len().checked_mul(N).ok_or(OutOfRange)?;
         let start = self.start(offset, len)?;
-        // SAFETY: as in `write_items`: the whole run lies inside the mapping.
+        // SAFETY: `start + len <= self.raw.len()` was checked above, so the
+        // whole run lies inside the live mapping.
         let base = unsafe { self.raw.as_ptr().add(start) };
         for (i, item) in items.iter_mut().enumerate() {
             // SAFETY: inside the checked run, read by value without alignment

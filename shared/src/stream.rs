@@ -352,10 +352,10 @@ impl RecordSender {
             if !part.is_empty() {
                 // In range: slots were computed modulo the capacity and the
                 // region holds DATA_OFFSET + capacity records.
-                let _ =
-                    self.ring
-                        .mapping()
-                        .write_items(self.ring.slot_offset(index), part, ServiceMsg::encode);
+                let _ = self
+                    .ring
+                    .mapping()
+                    .write_service_msgs(self.ring.slot_offset(index), part);
             }
         }
         self.tail = self.tail.wrapping_add(msgs.len() as u32);
