@@ -34,21 +34,9 @@ fn spawn_message(dir: &Path, name: &str) -> Program {
 
 /// Runs a state server with 1 ms pauses to completion (Enter at its end).
 fn run_fast_state(dir: &Path, name: &str) -> Finished {
-    run(
-        "state-server",
-        &state_server(),
-        &[
-            "--name",
-            name,
-            "--dir",
-            dir_str(dir),
-            "--interval-ms",
-            "1",
-            "--hold-ms",
-            "1",
-        ],
-        "\n",
-    )
+    let mut state = spawn_state(dir, name, "1", "1");
+    state.enter();
+    state.finish()
 }
 
 fn spawn_state(dir: &Path, name: &str, interval_ms: &str, hold_ms: &str) -> Program {
