@@ -4,8 +4,9 @@
 //! counterpart:
 //!
 //! 1. prompt for the region name (`Console.ReadLine`) → [`Console::ask_region_name`]
-//! 2. `MemoryMappedFile.CreateOrOpen(name, 1024000)` → [`RegionOptions::create_or_open`];
-//!    `new Mutex(true, "<name>mutex", out created)` → [`NamedMutex::create`]
+//! 2. `MemoryMappedFile.CreateOrOpen(name, 1024000)` → [`RegionOptions::create_or_open`]
+//!    (`CreateFromFile` with `--file`);
+//!    `new Mutex(true, "<name>mutex", out created)` → [`MutexOptions::create`]
 //! 3. `CreateViewStream(0, 0)` + `BinaryWriter.Write(i)` for i = 0..4 → [`write_message_ints`]
 //! 4. `ReleaseMutex()`, wait for Enter
 //! 5. `WaitOne()`, waiting (visibly) until the state service has written → [`wait_for_state_service`]
@@ -18,17 +19,18 @@ use std::time::Duration;
 
 use byteorder::{LittleEndian, ReadBytesExt, WriteBytesExt};
 use clap::Parser;
-use shared::cli::{Deadline, DemoError, RegionArgs};
-use shared::console::Console;
-use shared::control::Flags;
-use shared::layout::{
+use shared::demo::cli::{Deadline, DemoError, RegionArgs};
+use shared::demo::console::Console;
+use shared::demo::handshake::{Flags, Handshake};
+use shared::demo::layout::{
     record_view_offset, INTS_PER_SERVER, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT,
     TOTAL_INTS,
 };
-use shared::output::{data, warn};
-use shared::transcript::Transcript;
-use shared::wait_indicator::WaitIndicator;
-use shared::{MutexGuard, NamedMutex, Region, RegionOptions};
+use shared::demo::output::{data, warn};
+use shared::demo::transcript::Transcript;
+use shared::demo::wait_indicator::WaitIndicator;
+use shared::demo::ServiceMsg;
+use shared::{MutexGuard, MutexOptions, NamedMutex, Region, RegionOptions};
 
 /// How long one look for the state service sleeps at most before looking again.
 const STATE_POLL_SLICE: Duration = Duration::from_millis(250);
@@ -52,7 +54,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
-    let (region, mutex, owned) = create_region_and_mutex(options)?;
+    let (region, mutex, owned) = create_region_and_mutex(options, cli.region.deadline())?;
     write_message_ints(&region, out)?;
     drop(owned); // ReleaseMutex()
 
@@ -60,7 +62,7 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
     let guard = wait_for_state_service(&region, &mutex, cli.region.deadline())?;
     read_ints(&region, out)?;
     read_records(&region, out)?;
-    region.control().set_flags(Flags::MESSAGE_READ);
+    Handshake::of(&region)?.set_flags(Flags::MESSAGE_READ);
     drop(guard); // ReleaseMutex()
 
     data(out.message_started());
@@ -69,17 +71,39 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
 }
 
 /// `CreateOrOpen` the region and `new Mutex(true, "<name>mutex", out created)`.
-/// Refuses to run when another message server already created the mutex.
-fn create_region_and_mutex(options: &RegionOptions) -> Result<(Region, NamedMutex, MutexGuard), DemoError> {
-    let region = options.create_or_open()?;
-    let created = NamedMutex::create(&region, true)?;
-    match created.guard {
-        Some(owned) => Ok((region, created.mutex, owned)),
-        None => Err(DemoError::AlreadyServed {
-            name: region.name().to_owned(),
-            pid: region.control().creator_pid(),
-        }),
+/// Refuses to run when another message server serves the region.
+fn create_region_and_mutex(
+    options: &RegionOptions,
+    deadline: Deadline,
+) -> Result<(Region, NamedMutex, MutexGuard), DemoError> {
+    let region = shared::demo::cli::create_or_open(options)?;
+    let created = MutexOptions::for_region(&region).create(true)?;
+    let owned = match created.guard {
+        Some(owned) => owned,
+        // The mutex outlived its creator (a state server kept it open).
+        None => take_over_mutex(&region, &created.mutex, deadline)?,
+    };
+    Handshake::of(&region)?.start_exchange();
+    Ok((region, created.mutex, owned))
+}
+
+/// Takes over a mutex whose message server has left; refuses when one is
+/// still running (the original crashed in `ReleaseMutex` instead).
+fn take_over_mutex(region: &Region, mutex: &NamedMutex, deadline: Deadline) -> Result<MutexGuard, DemoError> {
+    let handshake = Handshake::of(region)?;
+    let already_served = || DemoError::AlreadyServed {
+        name: region.name().to_owned(),
+        pid: handshake.message_pid(),
+    };
+    if handshake.message_server_running() {
+        return Err(already_served());
     }
+    let owned = deadline.wait(mutex)?.into_guard();
+    // Another message server may have started meanwhile: look again.
+    if handshake.message_server_running() {
+        return Err(already_served());
+    }
+    Ok(owned)
 }
 
 /// Writes 0..4 as `int32` at offset 0 through a stream view (`BinaryWriter`).
@@ -90,7 +114,7 @@ fn write_message_ints(region: &Region, out: &Transcript) -> Result<(), DemoError
         stream.write_i32::<LittleEndian>(value)?;
         data(&out.wrote(i, value));
     }
-    region.control().set_flags(Flags::MESSAGE_WRITTEN);
+    Handshake::of(region)?.set_flags(Flags::MESSAGE_WRITTEN);
     Ok(())
 }
 
@@ -101,7 +125,7 @@ fn wait_for_state_service(
     mutex: &NamedMutex,
     deadline: Deadline,
 ) -> Result<MutexGuard, DemoError> {
-    let control = region.control();
+    let handshake = Handshake::of(region)?;
     let start_hint = format!(
         "the state service to start (run: state-server --name {})",
         region.name()
@@ -117,7 +141,7 @@ fn wait_for_state_service(
                 deadline.wait(mutex)?
             }
         };
-        let flags = control.flags();
+        let flags = handshake.flags();
         let outcome = if let Some(pid) = acquired.abandoned_by() {
             Some(format!(
                 "the state service (pid {pid}) died holding the mutex (abandoned mutex); showing what it wrote before it died"
@@ -141,7 +165,7 @@ fn wait_for_state_service(
         let slice = deadline
             .remaining()
             .map_or(STATE_POLL_SLICE, |left| left.min(STATE_POLL_SLICE));
-        control.wait_for_flags(Flags::STATE_STARTED, slice);
+        handshake.wait_for_flags(Flags::STATE_STARTED, slice);
         if deadline.remaining() == Some(Duration::ZERO) {
             return Err(deadline.expired("the state service to write"));
         }
@@ -163,9 +187,9 @@ fn read_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> {
 /// Reads every record the state service wrote, through an accessor view.
 fn read_records(region: &Region, out: &Transcript) -> Result<(), DemoError> {
     let accessor = region.create_view_accessor(RECORDS_OFFSET, RECORDS_VIEW_LEN)?;
-    let written = (region.control().record_count() as usize).min(RECORD_COUNT);
+    let written = (Handshake::of(region)?.record_count() as usize).min(RECORD_COUNT);
     for k in 0..written {
-        let msg = accessor.read_service_msg(record_view_offset(k))?;
+        let msg: ServiceMsg = accessor.read(record_view_offset(k))?; // accessor.Read(i, out msg)
         data(&out.record(&msg));
     }
     Ok(())

@@ -5,8 +5,8 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use shared::layout::{record_view_offset, RECORDS_OFFSET, RECORD_COUNT, SERVICE_MSG_SIZE, TOTAL_INTS};
-use shared::ServiceMsg;
+use shared::demo::layout::{record_view_offset, RECORDS_OFFSET, RECORD_COUNT, SERVICE_MSG_SIZE, TOTAL_INTS};
+use shared::demo::ServiceMsg;
 
 const FAST: [&str; 4] = ["--interval-ms", "20", "--hold-ms", "50"];
 
@@ -62,7 +62,17 @@ fn the_whole_exchange_runs_in_order_and_leaves_nothing_behind() {
     let bytes = std::fs::read(dir.path().join(&name)).expect("region file while both run");
     assert_eq!(bytes.len(), 1_024_000);
     assert_eq!(ints_in(&bytes), (0..10).collect::<Vec<i32>>());
-    assert_eq!(&bytes[40..44], b"IMSH");
+    // Bytes 40..52 hold the demo's own handshake: every flag set, five
+    // records, the message server's pid; the library wrote nothing anywhere.
+    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    assert_eq!((word(40), word(44)), (15, 5));
+    assert_eq!(word(48), message.pid());
+    assert!(bytes[52..RECORDS_OFFSET as usize].iter().all(|&b| b == 0));
+    assert!(!bytes.windows(4).any(|w| w == b"IMSH"), "no library header in the user's bytes");
+    let entries = dir_entries(dir.path());
+    for companion in [format!(".{name}.meta"), format!(".{name}mutex.meta")] {
+        assert!(entries.contains(&companion), "{companion} in {entries:?}");
+    }
     let records = records_in(&bytes);
     assert_eq!(
         records.iter().map(|r| r.id).collect::<Vec<_>>(),
@@ -358,7 +368,6 @@ fn bad_names_and_flags_are_usage_errors() {
         vec!["--name", ".hidden", "--dir", dir_arg],
         vec!["--name", &long_name, "--dir", dir_arg],
         vec!["--size", "100", "--dir", dir_arg],
-        vec!["--size", "99999999999999", "--dir", dir_arg],
         vec!["--size", "big", "--dir", dir_arg],
         vec!["--mode", "0400", "--dir", dir_arg],
         vec!["--mode", "rw", "--dir", dir_arg],
@@ -367,6 +376,14 @@ fn bad_names_and_flags_are_usage_errors() {
         assert_eq!(result.code(), Some(2), "{args:?}: {}", result.stderr);
         assert!(result.stderr.starts_with("error:"), "{}", result.stderr);
     }
+    let huge = run(
+        "message-server",
+        &message_server(),
+        &["--size", "99999999999999", "--dir", dir_arg],
+        "",
+    );
+    assert_eq!(huge.code(), Some(1), "{}", huge.stderr);
+    assert!(huge.stderr.contains("no space for a 99999999999999-byte region"), "{}", huge.stderr);
     let piped = run(
         "message-server",
         &message_server(),

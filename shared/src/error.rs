@@ -5,25 +5,28 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::control::HeaderError;
+use crate::object::ObjectError;
 
 /// Creating or opening a region failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum RegionError {
-    /// `open_existing`: no live process has the region open (it was never
-    /// created, or every process using it has exited or died).
+    /// No live process has the region open (it was never created, or every
+    /// process using it has exited or died), or no file is at the path.
     NotFound {
         /// Where the region file was looked for.
         path: PathBuf,
     },
-    /// `create_new`: a live process already has the region open.
+    /// `create_new` (or a file's `CreateNew`): the region or file already
+    /// exists; or `Create` over a file that others map.
     AlreadyExists {
         /// The region file.
         path: PathBuf,
     },
-    /// Something that is not one of this project's regions is at the path
-    /// (another program's file, a directory, a FIFO, a symbolic link, a file of
-    /// another layout version). It was left untouched.
+    /// Something this library did not create is at the path: another
+    /// program's file (no companion vouches for it), a directory, a FIFO, a
+    /// symbolic link, a companion of another layout version. It was left
+    /// untouched.
     NotARegion {
         /// The path in question.
         path: PathBuf,
@@ -42,10 +45,17 @@ pub enum RegionError {
         /// The file or directory refused.
         path: PathBuf,
     },
-    /// The requested size is too small for the layout or absurdly large.
+    /// The size (capacity) cannot be used.
     BadSize {
         /// The size asked for.
         size: u64,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// Options that do not go together.
+    BadOptions {
+        /// What is wrong.
+        reason: &'static str,
     },
     /// Any other I/O failure.
     Io {
@@ -73,19 +83,26 @@ impl RegionError {
             reason: reason.to_string(),
         }
     }
+}
 
-    pub(crate) fn bad_header(path: impl Into<PathBuf>, error: HeaderError) -> Self {
-        Self::not_a_region(path, error)
+impl From<ObjectError> for RegionError {
+    fn from(error: ObjectError) -> Self {
+        match error {
+            ObjectError::NotFound { path } => RegionError::NotFound { path },
+            ObjectError::AlreadyExists { path } => RegionError::AlreadyExists { path },
+            ObjectError::Foreign { path, reason } => RegionError::NotARegion { path, reason },
+            ObjectError::NoSpace { path, size } => RegionError::NoSpace { path, size },
+            ObjectError::Io { action, path, source } => RegionError::io(action, path, source),
+        }
     }
 }
 
 impl fmt::Display for RegionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::layout::{MAX_REGION_SIZE, MIN_REGION_SIZE};
         match self {
             RegionError::NotFound { path } => write!(
                 f,
-                "no shared-memory region at {}: no running process has created it (start message-server first)",
+                "no shared-memory region at {}: no running process has created it (create it first, or check the name and directory)",
                 path.display()
             ),
             RegionError::AlreadyExists { path } => write!(
@@ -95,23 +112,23 @@ impl fmt::Display for RegionError {
             ),
             RegionError::NotARegion { path, reason } => write!(
                 f,
-                "{} is not a shared-memory region of this program ({reason}); it was left untouched: pick another name or directory",
+                "{} is not a shared-memory region of this library ({reason}); it was left untouched: pick another name or directory",
                 path.display()
             ),
             RegionError::NoSpace { path, size } => write!(
                 f,
-                "no space for a {size}-byte region at {}: free space there or use --dir elsewhere",
+                "no space for a {size}-byte region at {}: free space there, use another directory, or do not reserve the pages",
                 path.display()
             ),
             RegionError::PermissionDenied { path } => write!(
                 f,
-                "permission denied on {}: it belongs to another user or its mode forbids access; use another name or --dir",
+                "permission denied on {}: it belongs to another user or its mode forbids access; use another name or directory",
                 path.display()
             ),
-            RegionError::BadSize { size } => write!(
-                f,
-                "a region of {size} bytes is not possible: the size must be between {MIN_REGION_SIZE} and {MAX_REGION_SIZE}"
-            ),
+            RegionError::BadSize { size, reason } => {
+                write!(f, "a region of {size} bytes is not possible here: {reason}")
+            }
+            RegionError::BadOptions { reason } => write!(f, "these region options do not go together: {reason}"),
             RegionError::Io { action, path, source } => {
                 write!(f, "could not {action} {}: {source}", path.display())
             }
@@ -128,8 +145,9 @@ impl std::error::Error for RegionError {
     }
 }
 
-/// A view was asked for, or used, outside its window.
+/// A view was asked for, or used, outside its window, or written read-only.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ViewError {
     /// The view itself does not fit inside the region.
     OutsideRegion {
@@ -140,14 +158,6 @@ pub enum ViewError {
         /// The region's size.
         region_size: u64,
     },
-    /// A write would touch the control block (bytes 40..104), which belongs
-    /// to the library and which other processes update atomically.
-    ControlBlock {
-        /// Offset of the write inside the view.
-        offset: u64,
-        /// Size of the write in bytes.
-        size: u64,
-    },
     /// An access does not fit inside the view.
     OutsideView {
         /// Offset of the access inside the view.
@@ -157,6 +167,8 @@ pub enum ViewError {
         /// The view's length.
         view_len: u64,
     },
+    /// A write through a read-only view or region.
+    ReadOnly,
 }
 
 impl fmt::Display for ViewError {
@@ -166,13 +178,13 @@ impl fmt::Display for ViewError {
                 f,
                 "a view of {len} bytes at offset {offset} does not fit in a region of {region_size} bytes"
             ),
-            ViewError::ControlBlock { offset, size } => write!(
-                f,
-                "a write of {size} bytes at view offset {offset} would overwrite the control block (region bytes 40..104); nothing was written: write elsewhere"
-            ),
             ViewError::OutsideView { offset, size, view_len } => write!(
                 f,
                 "an access of {size} bytes at view offset {offset} does not fit in a view of {view_len} bytes; nothing was read or written"
+            ),
+            ViewError::ReadOnly => write!(
+                f,
+                "this view or region is read-only; nothing was written (open it with Access::ReadWrite to write)"
             ),
         }
     }
@@ -182,24 +194,37 @@ impl std::error::Error for ViewError {}
 
 impl From<ViewError> for io::Error {
     fn from(error: ViewError) -> Self {
-        io::Error::new(io::ErrorKind::InvalidInput, error)
+        let kind = match error {
+            ViewError::ReadOnly => io::ErrorKind::PermissionDenied,
+            _ => io::ErrorKind::InvalidInput,
+        };
+        io::Error::new(kind, error)
     }
 }
 
-/// Creating, opening or taking the named mutex failed.
+/// Creating, opening or taking a named mutex failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum MutexError {
-    /// `open_existing`: the mutex does not exist (no live process created it).
+    /// `open_existing`: no live process has the mutex open (.NET
+    /// `WaitHandleCannotBeOpenedException`).
     NotFound {
         /// The mutex name.
         name: String,
     },
-    /// Something that is not a lock file is at the mutex path; left untouched.
+    /// Something this library did not create is at the mutex's path; left
+    /// untouched.
     NotALockFile {
         /// The path in question.
         path: PathBuf,
         /// What is wrong with it.
         reason: String,
+    },
+    /// A wait by a process that already owns the mutex: waiting would never
+    /// end. Drop the guard you hold first.
+    AlreadyOwned {
+        /// The mutex name.
+        name: String,
     },
     /// The lock call itself failed.
     Lock {
@@ -208,13 +233,42 @@ pub enum MutexError {
         /// The lock library's error.
         source: named_lock::Error,
     },
-    /// Any other I/O failure on the lock file.
+    /// The operating system refused access.
+    PermissionDenied {
+        /// The file refused.
+        path: PathBuf,
+    },
+    /// Any other I/O failure on the mutex's files.
     Io {
-        /// The lock file.
+        /// What was being done.
+        action: &'static str,
+        /// The file.
         path: PathBuf,
         /// The operating system's error.
         source: io::Error,
     },
+}
+
+impl MutexError {
+    pub(crate) fn from_object(error: ObjectError, name: &str) -> Self {
+        match error {
+            ObjectError::NotFound { .. } => MutexError::NotFound { name: name.to_owned() },
+            ObjectError::Foreign { path, reason } => MutexError::NotALockFile { path, reason },
+            ObjectError::AlreadyExists { path } => MutexError::NotALockFile {
+                path,
+                reason: "it exists already".to_owned(),
+            },
+            ObjectError::NoSpace { path, .. } => MutexError::Io {
+                action: "create",
+                path,
+                source: io::Error::from(io::ErrorKind::StorageFull),
+            },
+            ObjectError::Io { source, path, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+                MutexError::PermissionDenied { path }
+            }
+            ObjectError::Io { action, path, source } => MutexError::Io { action, path, source },
+        }
+    }
 }
 
 impl fmt::Display for MutexError {
@@ -222,16 +276,25 @@ impl fmt::Display for MutexError {
         match self {
             MutexError::NotFound { name } => write!(
                 f,
-                "the mutex {name} does not exist: no running process has created it (start message-server first)"
+                "the mutex {name} does not exist: no running process has created it (create it first, or check the name and directory)"
             ),
             MutexError::NotALockFile { path, reason } => write!(
                 f,
-                "{} is not a lock file of this program ({reason}); it was left untouched",
+                "{} is not a mutex of this library ({reason}); it was left untouched: pick another name or directory",
                 path.display()
             ),
+            MutexError::AlreadyOwned { name } => write!(
+                f,
+                "this process already owns the mutex {name}; waiting for it again would never end (release it first)"
+            ),
             MutexError::Lock { name, source } => write!(f, "could not lock the mutex {name}: {source}"),
-            MutexError::Io { path, source } => {
-                write!(f, "could not open the lock file {}: {source}", path.display())
+            MutexError::PermissionDenied { path } => write!(
+                f,
+                "permission denied on {}: it belongs to another user or its mode forbids access; use another name or directory",
+                path.display()
+            ),
+            MutexError::Io { action, path, source } => {
+                write!(f, "could not {action} the mutex file {}: {source}", path.display())
             }
         }
     }

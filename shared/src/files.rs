@@ -18,12 +18,13 @@ pub(crate) enum Create {
     IfMissing,
 }
 
-/// Opens `path` for reading and writing without following a final symbolic link.
-pub(crate) fn open(path: &Path, create: Create, mode: u32) -> io::Result<File> {
+/// Opens `path` for reading (and writing when `writable`) without following
+/// a final symbolic link and without blocking on a FIFO.
+pub(crate) fn open(path: &Path, create: Create, mode: u32, writable: bool) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options
         .read(true)
-        .write(true)
+        .write(writable)
         .mode(mode)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
     match create {
@@ -74,6 +75,11 @@ pub(crate) fn is_same_file(file: &File, path: &Path) -> bool {
         (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
         _ => false,
     }
+}
+
+/// Whether `path` names anything at all (a link is not followed).
+pub(crate) fn exists(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
 }
 
 /// Removes `path` if it exists; other failures are ignored (best-effort cleanup).

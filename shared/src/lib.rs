@@ -1,97 +1,94 @@
-//! Inter-process communication through a named shared-memory region under a
-//! named cross-process mutex: the library behind the `message-server` /
-//! `state-server` demo, a Rust port of a classic C# (.NET) instant-messaging
-//! example.
+//! Named shared memory between processes, with .NET's semantics where .NET
+//! has them: regions (`MemoryMappedFile`), views (`MemoryMappedViewAccessor`,
+//! `MemoryMappedViewStream`) with typed access for any plain-old-data type,
+//! and a named cross-process mutex (`System.Threading.Mutex`).
 //!
 //! | .NET | this crate |
 //! |---|---|
-//! | `MemoryMappedFile.CreateOrOpen(name, size)` | [`Region::create_or_open`], [`RegionOptions::create_or_open`] |
-//! | `MemoryMappedFile.CreateNew` / `OpenExisting` | [`RegionOptions::create_new`] / [`RegionOptions::open_existing`] |
-//! | `MemoryMappedFile.CreateFromFile(path, ...)` | [`Region::create_from_file`], [`RegionOptions::file`] |
-//! | `mmf.CreateViewStream(offset, len)` | [`Region::create_view_stream`] ([`StreamView`]: `Read + Write + Seek`) |
-//! | `mmf.CreateViewAccessor(offset, len)` | [`Region::create_view_accessor`] ([`AccessorView`]) |
-//! | `new Mutex(true, name, out created)` | [`NamedMutex::create`] |
-//! | `Mutex.OpenExisting(name)` | [`NamedMutex::open_existing`] |
+//! | `MemoryMappedFile.CreateNew(name, capacity)` | [`Region::create_new`], [`RegionOptions::create_new`] |
+//! | `MemoryMappedFile.CreateOrOpen(name, capacity)` | [`Region::create_or_open`], [`RegionOptions::create_or_open`] |
+//! | `MemoryMappedFile.OpenExisting(name)` | [`Region::open_existing`], [`RegionOptions::open_existing`] |
+//! | `MemoryMappedFile.CreateFromFile(path, mode, name, capacity, access)` | [`Region::create_from_file`], [`RegionOptions::file`] + [`FileMode`] + [`Access`] |
+//! | `mmf.CreateViewAccessor(offset, size)` | [`Region::create_view_accessor`] ([`AccessorView`]: `read::<T>`, `write`, `read_array`, `write_array`) |
+//! | `mmf.CreateViewStream(offset, size)` | [`Region::create_view_stream`] ([`StreamView`]: `Read + Write + Seek`) |
+//! | `view.Flush()` | [`AccessorView::flush`], [`Region::flush`], [`Region::flush_range`] |
+//! | `new Mutex(initiallyOwned, name, out createdNew)` | [`MutexOptions::create`], [`NamedMutex::create`] |
+//! | `Mutex.OpenExisting(name)` | [`MutexOptions::open_existing`], [`NamedMutex::open_existing`] |
 //! | `mutex.WaitOne()` / `WaitOne(t)` | [`NamedMutex::wait`] / [`NamedMutex::wait_timeout`] |
 //! | `mutex.ReleaseMutex()` | drop the [`MutexGuard`] |
 //! | `AbandonedMutexException` | [`Acquired::Abandoned`] |
-//! | `struct ServiceMsg { int Id; long NowTime; }` | [`ServiceMsg`] |
-//! | `DateTime.Now.Ticks` | [`ticks::now_ticks`] |
 //!
-//! The byte layout (offsets, sizes, the 16-byte record) is in [`layout`]; this
-//! project's control block in the bytes 40–103 is in [`control`].
+//! **A region's bytes are the user's**: the library writes none of them. It
+//! keeps its own bookkeeping (which file it vouches for, who uses the object,
+//! the mutex holder, wake-up words, the turn mailbox) in a companion file
+//! `.NAME.meta` beside each region or mutex, and serializes opening and
+//! closing with `.NAME.guard`. Like .NET, a named region or mutex lasts while
+//! some process has it open: the last one out removes its files, and one whose
+//! users all died counts as gone. A file at a region's path that no companion
+//! vouches for is someone else's: it is refused and left untouched.
 //!
-//! Beyond the demo: [`turn`] lets processes take turns without polling (a
-//! futex on Linux), and [`stream`] is a single-producer/single-consumer ring
-//! of records in a region of its own. A process ended by a signal can still
-//! leave cleanly with [`exit_closing_regions`].
+//! Beyond .NET: [`RegionOptions::observe`] looks at a region read-only without
+//! joining it (also after its users died); [`sync::Turn`] lets processes take
+//! turns without polling; [`stream`] is a single-producer/single-consumer ring
+//! of records of any plain-old-data type; [`sync::wait_while_equal`] sleeps on
+//! a word of your own layout; [`exit_closing_regions`] lets a signal handler
+//! leave cleanly.
+//!
+//! The [`demo`] module holds the first user's own pieces (the C# article's
+//! layout and record); its console pieces need the `console` feature.
 //!
 //! # Example
 //! Two processes would each run their half; here one process plays both.
 //!
 //! ```
-//! use std::io::Write;
-//! use byteorder::{LittleEndian, WriteBytesExt};
-//! use shared::{layout, NamedMutex, RegionName, RegionOptions, ServiceMsg};
+//! use shared::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+//! use shared::{MutexOptions, RegionName, RegionOptions};
+//!
+//! #[derive(Debug, Clone, Copy, PartialEq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+//! #[zerocopy(crate = "shared::zerocopy")]
+//! #[repr(C)]
+//! struct Reading { sensor: u32, celsius: f32 }
 //!
 //! # let dir = std::env::temp_dir();
 //! let name = RegionName::new(&format!("doc-example-{}", std::process::id()))?;
-//! let region = RegionOptions::named(&name).dir(&dir).create_or_open()?;
-//! let created = NamedMutex::create(&region, true)?;
+//! // MemoryMappedFile.CreateOrOpen(name, 10000)
+//! let region = RegionOptions::named(&name).dir(&dir).size(10_000).create_or_open()?;
+//! // new Mutex(true, name + "mutex", out bool createdNew)
+//! let created = MutexOptions::for_region(&region).create(true)?;
 //! assert!(created.created_new);
 //! {
 //!     let _owned = created.guard; // held until the end of this block
-//!     let mut stream = region.create_view_stream(layout::MESSAGE_INTS_OFFSET, 0)?;
-//!     for i in 0..5 {
-//!         stream.write_i32::<LittleEndian>(i)?;
-//!     }
-//!     let records = region.create_view_accessor(layout::RECORDS_OFFSET, layout::RECORDS_VIEW_LEN)?;
-//!     records.write_service_msg(0, &ServiceMsg::now(0))?;
+//!     let accessor = region.create_view_accessor(0, 0)?;
+//!     accessor.write_array(0, &[Reading { sensor: 1, celsius: 21.5 }; 100])?;
 //! }
-//! let acquired = created.mutex.wait()?;
+//! let acquired = created.mutex.wait()?; // WaitOne()
 //! assert!(acquired.abandoned_by().is_none());
-//! let records = region.create_view_accessor(layout::RECORDS_OFFSET, layout::RECORDS_VIEW_LEN)?;
-//! assert_eq!(records.read_service_msg(0)?.id, 0);
+//! let accessor = region.create_view_accessor(0, 0)?;
+//! assert_eq!(accessor.read::<Reading>(8 * 99)?.celsius, 21.5);
 //! # drop(acquired); drop(created.mutex); drop(region);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-mod accessor_view;
-#[cfg(feature = "demo")]
-pub mod cli;
-#[cfg(feature = "demo")]
-pub mod console;
-pub mod control;
+pub mod demo;
 mod error;
 mod files;
-pub mod layout;
-mod lifetime;
 mod mapping;
-mod mutex;
 mod name;
-mod notify;
-#[cfg(feature = "demo")]
-pub mod output;
+mod object;
 mod region;
-mod service_msg;
 pub mod stream;
-mod stream_view;
+pub mod sync;
 mod sys;
-pub mod ticks;
-#[cfg(feature = "demo")]
-pub mod transcript;
-pub mod turn;
 mod view;
-#[cfg(feature = "demo")]
-pub mod wait_indicator;
 
-pub use accessor_view::AccessorView;
 pub use error::{MutexError, RegionError, ViewError};
-pub use lifetime::exit_closing_regions;
-pub use mutex::{Acquired, CreatedMutex, MutexGuard, NamedMutex};
 pub use name::{NameError, RegionName, MAX_NAME_BYTES};
-pub use region::{default_dir, Region, RegionOptions, DEFAULT_MODE};
-pub use service_msg::ServiceMsg;
-pub use stream_view::StreamView;
+pub use object::lifetime::exit_closing_regions;
+pub use region::{default_dir, Access, FileMode, Region, RegionOptions, DEFAULT_MODE};
+pub use sync::{Acquired, CreatedMutex, MutexGuard, MutexOptions, NamedMutex};
+pub use view::{AccessorView, StreamView};
+/// The plain-old-data traits and derives typed access uses (re-exported so a
+/// user can derive them with `#[zerocopy(crate = "shared::zerocopy")]`).
+pub use zerocopy;

@@ -1,15 +1,18 @@
-//! The mapped bytes of a region, and the only place that touches them.
+//! The mapped bytes of a file, and the only place that touches them.
 //!
 //! Another process maps the same file, so nothing here ever hands out a Rust
-//! reference (`&[u8]` / `&mut [u8]`) to region bytes: a reference promises that
+//! reference (`&[u8]` / `&mut [u8]`) to mapped bytes: a reference promises that
 //! nobody else changes the bytes, which another process can break at any time.
 //! Bytes are copied in and out through raw pointers instead, and the few words
 //! several processes update concurrently are accessed as atomics.
 //!
+//! A read-only mapping is mapped without write permission, and every write to
+//! it is refused here with [`Refused::ReadOnly`] before any store happens.
+//!
 //! Hazard shared by every process that maps the file: if one of them shrinks the
-//! file, the others get `SIGBUS` when they touch the lost pages. This crate keeps
-//! the size fixed (it is set once, before the file gets its name, and never
-//! truncated), creates the files owner-only, and reserves the pages up front.
+//! file, the others get `SIGBUS` when they touch the lost pages. This crate never
+//! shrinks a file it maps, creates its files owner-only, and by default reserves
+//! the pages of the files it creates up front.
 
 use std::fs::File;
 use std::io;
@@ -17,24 +20,36 @@ use std::sync::atomic::AtomicU32;
 
 use memmap2::{MmapOptions, MmapRaw};
 
-use crate::service_msg::ServiceMsg;
-
-/// A byte range that does not lie inside the mapping.
+/// Why an access to the mapping was refused (nothing was read or written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct OutOfRange;
+pub(crate) enum Refused {
+    /// The byte range does not lie inside the mapping.
+    OutOfRange,
+    /// A write to a read-only mapping.
+    ReadOnly,
+}
 
-/// A shared, writable mapping of a whole region file.
+/// A shared mapping of the first `len` bytes of a file.
 #[derive(Debug)]
 pub(crate) struct Mapping {
     raw: MmapRaw,
+    writable: bool,
 }
 
 impl Mapping {
-    /// Maps the first `len` bytes of `file` shared and writable.
-    pub(crate) fn map(file: &File, len: u64) -> io::Result<Self> {
+    /// Maps the first `len` bytes of `file` shared; writable when `writable`
+    /// (the file must then be open for writing). A `len` of 0 maps nothing
+    /// (every access is out of range).
+    pub(crate) fn map(file: &File, len: u64, writable: bool) -> io::Result<Self> {
         let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        let raw = MmapOptions::new().len(len).map_raw(file)?;
-        Ok(Mapping { raw })
+        let mut options = MmapOptions::new();
+        options.len(len);
+        let raw = if writable {
+            options.map_raw(file)?
+        } else {
+            options.map_raw_read_only(file)?
+        };
+        Ok(Mapping { raw, writable })
     }
 
     /// Length of the mapping in bytes.
@@ -42,134 +57,80 @@ impl Mapping {
         self.raw.len() as u64
     }
 
-    fn start(&self, offset: u64, len: usize) -> Result<usize, OutOfRange> {
-        let end = offset.checked_add(len as u64).ok_or(OutOfRange)?;
-        if end > self.len() {
-            return Err(OutOfRange);
-        }
-        usize::try_from(offset).map_err(|_| OutOfRange)
+    /// Whether writes are allowed.
+    pub(crate) fn is_writable(&self) -> bool {
+        self.writable
     }
 
-    /// Copies `buf.len()` bytes at `offset` out of the region.
-    pub(crate) fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), OutOfRange> {
+    fn start(&self, offset: u64, len: usize) -> Result<usize, Refused> {
+        let end = offset.checked_add(len as u64).ok_or(Refused::OutOfRange)?;
+        if end > self.len() {
+            return Err(Refused::OutOfRange);
+        }
+        usize::try_from(offset).map_err(|_| Refused::OutOfRange)
+    }
+
+    /// Copies `buf.len()` bytes at `offset` out of the mapping.
+    pub(crate) fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), Refused> {
         let start = self.start(offset, buf.len())?;
         // SAFETY: `start + buf.len() <= self.raw.len()` was checked above, so the
         // source lies inside the live mapping; `buf` is a separate Rust buffer, so
-        // the ranges cannot overlap. No reference to region bytes is created.
+        // the ranges cannot overlap. No reference to mapped bytes is created.
         unsafe {
             std::ptr::copy_nonoverlapping(self.raw.as_ptr().add(start), buf.as_mut_ptr(), buf.len());
         }
         Ok(())
     }
 
-    /// Copies `data` into the region at `offset`.
-    pub(crate) fn write(&self, offset: u64, data: &[u8]) -> Result<(), OutOfRange> {
+    /// Copies `data` into the mapping at `offset`.
+    pub(crate) fn write(&self, offset: u64, data: &[u8]) -> Result<(), Refused> {
         let start = self.start(offset, data.len())?;
-        // SAFETY: the destination lies inside the live, writable mapping (checked
-        // above); `data` is a Rust buffer outside the mapping, so no overlap. The
-        // mapping is shared: other processes see the bytes, which is the point.
+        if !self.writable {
+            return Err(Refused::ReadOnly);
+        }
+        // SAFETY: the destination lies inside the live mapping (checked above),
+        // which was mapped writable (checked above); `data` is a Rust buffer
+        // outside the mapping, so no overlap. The mapping is shared: other
+        // processes see the bytes, which is the point.
         unsafe {
             std::ptr::copy_nonoverlapping(data.as_ptr(), self.raw.as_mut_ptr().add(start), data.len());
         }
         Ok(())
     }
 
-    /// Reads consecutive `N`-byte items at `offset` into `items`, decoding each.
-    pub(crate) fn read_items<const N: usize, T>(
-        &self,
-        offset: u64,
-        items: &mut [T],
-        decode: impl Fn(&[u8; N]) -> T,
-    ) -> Result<(), OutOfRange> {
-        let len = items.len().checked_mul(N).ok_or(OutOfRange)?;
-        let start = self.start(offset, len)?;
-        // SAFETY: `start + len <= self.raw.len()` was checked above, so the
-        // whole run lies inside the live mapping.
-        let base = unsafe { self.raw.as_ptr().add(start) };
-        for (i, item) in items.iter_mut().enumerate() {
-            // SAFETY: inside the checked run, read by value without alignment
-            // or references.
-            let bytes = unsafe { base.add(i * N).cast::<[u8; N]>().read_unaligned() };
-            *item = decode(&bytes);
-        }
-        Ok(())
-    }
-
-    /// Encodes `msgs` as consecutive records at `offset`: per record one
-    /// 8-byte store of `Id` widened with its zero padding, and one of `NowTime`.
-    pub(crate) fn write_service_msgs(&self, offset: u64, msgs: &[ServiceMsg]) -> Result<(), OutOfRange> {
-        let len = std::mem::size_of_val(msgs);
-        let start = self.start(offset, len)?;
-        // SAFETY: `start + len <= self.raw.len()` was checked above; `len` is
-        // 16 bytes per record (`ServiceMsg` is 16 bytes, checked at compile
-        // time in service_msg.rs).
-        let base = unsafe { self.raw.as_mut_ptr().add(start) };
-        for (i, msg) in msgs.iter().enumerate() {
-            let id_and_padding = u64::from(msg.id as u32);
-            let now_time = msg.now_time as u64;
-            // SAFETY: record `i` occupies `base + 16i .. base + 16i + 16`,
-            // inside the checked run; one unaligned 16-byte store, no references.
-            unsafe { store_record(base.add(i * 16), id_and_padding, now_time) };
-        }
-        Ok(())
-    }
-
-    /// Copies consecutive encoded records at `offset` into `msgs`. On
-    /// little-endian targets the encoded record *is* the in-memory
-    /// `#[repr(C)]` `ServiceMsg` (padding aside), so this is one memcpy.
-    pub(crate) fn read_service_msgs(&self, offset: u64, msgs: &mut [ServiceMsg]) -> Result<(), OutOfRange> {
-        if cfg!(target_endian = "little") {
-            let len = std::mem::size_of_val(msgs);
-            let start = self.start(offset, len)?;
-            // SAFETY: the source range was checked to lie in the live mapping;
-            // the destination is `msgs`' own memory, `len` bytes long, and
-            // cannot overlap the mapping. `ServiceMsg` is `#[repr(C)]` with an
-            // `i32` at 0 and an `i64` at 8 (both valid for every bit pattern;
-            // the bytes 4..8 are padding, which may hold anything), and on a
-            // little-endian target their encoded bytes are their values.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    self.raw.as_ptr().add(start),
-                    msgs.as_mut_ptr().cast::<u8>(),
-                    len,
-                );
-            }
-            Ok(())
-        } else {
-            self.read_items(offset, msgs, ServiceMsg::decode)
-        }
-    }
-
     /// The 4-byte word at `offset` as an atomic shared with other processes.
     ///
-    /// Returns `None` when the word is out of range or not 4-byte aligned.
-    pub(crate) fn atomic_u32(&self, offset: u64) -> Option<&AtomicU32> {
-        let start = self.start(offset, 4).ok()?;
+    /// Refused when the word is out of range or not 4-byte aligned, or when
+    /// the mapping is read-only (an atomic store would fault).
+    pub(crate) fn atomic_u32(&self, offset: u64) -> Result<&AtomicU32, Refused> {
+        let start = self.start(offset, 4)?;
         // The mapping starts on a page boundary, so alignment of the address is
         // alignment of the offset.
         if start % std::mem::align_of::<AtomicU32>() != 0 {
-            return None;
+            return Err(Refused::OutOfRange);
         }
-        // SAFETY: in range and aligned (checked above); the mapping lives as long
-        // as `self`, which bounds the returned lifetime. `AtomicU32` has the size
-        // and layout of `u32` and every bit pattern is valid, and all accesses by
-        // this crate (in any process) to these words are atomic.
-        Some(unsafe { &*self.raw.as_ptr().add(start).cast::<AtomicU32>() })
+        if !self.writable {
+            return Err(Refused::ReadOnly);
+        }
+        // SAFETY: in range, aligned and writable (checked above); the mapping
+        // lives as long as `self`, which bounds the returned lifetime.
+        // `AtomicU32` has the size and layout of `u32`, every bit pattern is
+        // valid, and all accesses by this crate (in any process) to the words it
+        // uses as atomics are atomic.
+        Ok(unsafe { &*self.raw.as_ptr().add(start).cast::<AtomicU32>() })
     }
-}
 
-/// Stores one encoded record: `low` in bytes 0..8, `high` in 8..16, both
-/// little-endian.
-///
-/// # Safety
-/// `dst .. dst + 16` must be writable memory.
-#[inline]
-unsafe fn store_record(dst: *mut u8, low: u64, high: u64) {
-    // SAFETY: the caller guarantees the 16 bytes are writable; unaligned
-    // writes need no alignment and create no references.
-    unsafe {
-        dst.cast::<u64>().write_unaligned(low.to_le());
-        dst.add(8).cast::<u64>().write_unaligned(high.to_le());
+    /// Writes the bytes `offset .. offset + len` back to the file (`msync`):
+    /// for a region over a file on disk, makes them durable.
+    pub(crate) fn flush_range(&self, offset: u64, len: u64) -> io::Result<()> {
+        let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let start = self
+            .start(offset, len)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        if len == 0 || !self.writable {
+            return Ok(());
+        }
+        self.raw.flush_range(start, len)
     }
 }
 
@@ -177,38 +138,49 @@ unsafe fn store_record(dst: *mut u8, low: u64, high: u64) {
 mod tests {
     use super::*;
 
-    fn scratch(len: u64) -> (std::fs::File, Mapping) {
+    fn scratch(len: u64, writable: bool) -> (std::fs::File, Mapping) {
         let file = tempfile::tempfile().expect("create scratch file");
         file.set_len(len).expect("size scratch file");
-        let mapping = Mapping::map(&file, len).expect("map scratch file");
+        let mapping = Mapping::map(&file, len, writable).expect("map scratch file");
         (file, mapping)
     }
 
     #[test]
     fn reads_back_what_was_written() {
-        let (_file, mapping) = scratch(64);
+        let (_file, mapping) = scratch(64, true);
         mapping.write(60, &[1, 2, 3, 4]).expect("in range");
         let mut buf = [0u8; 4];
         mapping.read(60, &mut buf).expect("in range");
         assert_eq!(buf, [1, 2, 3, 4]);
+        mapping.flush_range(0, 64).expect("msync");
     }
 
     #[test]
     fn refuses_ranges_past_the_end_without_writing() {
-        let (_file, mapping) = scratch(64);
-        assert_eq!(mapping.write(61, &[9, 9, 9, 9]), Err(OutOfRange));
-        assert_eq!(mapping.write(u64::MAX, &[9]), Err(OutOfRange));
+        let (_file, mapping) = scratch(64, true);
+        assert_eq!(mapping.write(61, &[9, 9, 9, 9]), Err(Refused::OutOfRange));
+        assert_eq!(mapping.write(u64::MAX, &[9]), Err(Refused::OutOfRange));
         let mut buf = [0u8; 4];
-        assert_eq!(mapping.read(u64::MAX - 1, &mut buf), Err(OutOfRange));
+        assert_eq!(mapping.read(u64::MAX - 1, &mut buf), Err(Refused::OutOfRange));
         mapping.read(60, &mut buf).expect("in range");
         assert_eq!(buf, [0, 0, 0, 0]);
     }
 
     #[test]
+    fn a_read_only_mapping_refuses_writes_and_atomics() {
+        let (_file, mapping) = scratch(64, false);
+        assert_eq!(mapping.write(0, &[1]), Err(Refused::ReadOnly));
+        assert_eq!(mapping.atomic_u32(0).err(), Some(Refused::ReadOnly));
+        let mut buf = [9u8; 4];
+        mapping.read(0, &mut buf).expect("reads are fine");
+        assert_eq!(buf, [0; 4]);
+    }
+
+    #[test]
     fn atomics_must_be_aligned_and_in_range() {
-        let (_file, mapping) = scratch(64);
-        assert!(mapping.atomic_u32(60).is_some());
-        assert!(mapping.atomic_u32(62).is_none());
-        assert!(mapping.atomic_u32(64).is_none());
+        let (_file, mapping) = scratch(64, true);
+        assert!(mapping.atomic_u32(60).is_ok());
+        assert!(mapping.atomic_u32(62).is_err());
+        assert!(mapping.atomic_u32(64).is_err());
     }
 }

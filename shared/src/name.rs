@@ -3,14 +3,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::layout::MUTEX_NAME_SUFFIX;
-
 /// Longest name accepted, in bytes of UTF-8. File systems allow 255 bytes per
 /// file name; the rest is kept for the files derived from the name
-/// (`<name>mutex`, `.<name>.guard`, `.<name>.init-<pid>`).
+/// (`<name>mutex`, `.<name>mutex.meta`, `.<name>.init-<pid>-<n>`).
 pub const MAX_NAME_BYTES: usize = 200;
 
-/// A validated region name: usable as a file name in the region directory.
+/// A validated name of a region or a named mutex: usable as a file name in
+/// its directory.
 ///
 /// Any Unicode is welcome (the article's own example is `公用名`); refused are
 /// the empty name, `.` and `..`, names starting with `.` (reserved for this
@@ -93,10 +92,10 @@ impl RegionName {
         &self.0
     }
 
-    /// The mutex name derived from the region name: `<name>mutex`
-    /// (so the default `testmap` keeps the original's `testmapmutex`).
+    /// The demo's mutex name for this region name: `<name>mutex` (so the
+    /// default `testmap` keeps the original's `testmapmutex`).
     pub fn mutex_name(&self) -> String {
-        format!("{}{MUTEX_NAME_SUFFIX}", self.0)
+        format!("{}mutex", self.0)
     }
 }
 

@@ -1,25 +1,22 @@
-//! The record stream: a single-producer / single-consumer ring of
-//! [`ServiceMsg`] records inside a region of its own.
-//!
-//! The demo's region keeps the bytes of `DEMO.md`; a stream lives in a
-//! separate region (its own name), laid out as:
+//! The record stream: a single-producer / single-consumer ring of records of
+//! any plain-old-data type `T` (zerocopy's `FromBytes + IntoBytes +
+//! Immutable`), inside a region of its own that holds nothing else:
 //!
 //! | offset | size | content |
 //! |---|---|---|
-//! | 40 | 64 | the region's control block (as every region) |
-//! | 1024 | 4 | ring magic `IMRG` |
-//! | 1028 | 4 | ring layout version (1) |
-//! | 1032 | 4 | capacity in records (a power of two, 1024 ..= 2^24) |
-//! | 1036 | 4 | record size (16) |
-//! | 1040 | 4 | producer pid |
-//! | 1044 | 4 | consumer pid (0 before one attaches) |
-//! | 1048 | 4 | producer closed (1 = no more records will come) |
-//! | 1052 | 4 | consumer closed (1 = nobody will read any more) |
-//! | 1088 | 4 | tail: records written so far (wrapping `u32`); futex word |
-//! | 1092 | 4 | consumer sleeping (1 while the consumer sleeps on tail) |
-//! | 1152 | 4 | head: records read so far (wrapping `u32`); futex word |
-//! | 1156 | 4 | producer sleeping (1 while the producer sleeps on head) |
-//! | 1216 | 16·capacity | the records, record `i` at slot `i mod capacity` |
+//! | 0 | 4 | ring magic `IMRG` |
+//! | 4 | 4 | ring layout version (2) |
+//! | 8 | 4 | capacity in records (a power of two, 1024 ..= 2^24) |
+//! | 12 | 4 | record size (`size_of::<T>()`; both ends must agree) |
+//! | 16 | 4 | producer pid |
+//! | 20 | 4 | consumer pid (0 before one attaches) |
+//! | 24 | 4 | producer closed (1 = no more records will come) |
+//! | 28 | 4 | consumer closed (1 = nobody will read any more) |
+//! | 64 | 4 | tail: records written so far (wrapping `u32`); futex word |
+//! | 68 | 4 | consumer sleeping (1 while the consumer sleeps on tail) |
+//! | 128 | 4 | head: records read so far (wrapping `u32`); futex word |
+//! | 132 | 4 | producer sleeping (1 while the producer sleeps on head) |
+//! | 192 | size·capacity | the records, record `i` at slot `i mod capacity` |
 //!
 //! Tail and head sit on separate cache lines, so the two sides do not slow
 //! each other down. A side that finds the ring empty (or full) spins briefly,
@@ -32,26 +29,28 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use std::marker::PhantomData;
+
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
 use crate::error::RegionError;
-use crate::layout::{MIN_REGION_SIZE, SERVICE_MSG_SIZE};
 use crate::mapping::Mapping;
-use crate::notify;
 use crate::region::{Region, RegionOptions};
-use crate::service_msg::ServiceMsg;
+use crate::sync as notify;
 use crate::sys;
 
 /// `IMRG` read as a little-endian `u32`: marks an initialized ring.
 pub const RING_MAGIC: u32 = u32::from_le_bytes(*b"IMRG");
 /// Version of the ring layout above.
-pub const RING_VERSION: u32 = 1;
+pub const RING_VERSION: u32 = 2;
 /// Offset of the ring header in the stream's region.
-pub const RING_OFFSET: u64 = 1024;
+pub const RING_OFFSET: u64 = 0;
 /// Offset of the tail (producer index) word.
-pub const TAIL_OFFSET: u64 = 1088;
+pub const TAIL_OFFSET: u64 = 64;
 /// Offset of the head (consumer index) word.
-pub const HEAD_OFFSET: u64 = 1152;
+pub const HEAD_OFFSET: u64 = 128;
 /// Offset of the first record slot.
-pub const DATA_OFFSET: u64 = 1216;
+pub const DATA_OFFSET: u64 = 192;
 /// Smallest capacity (records).
 pub const MIN_CAPACITY: u32 = 1024;
 /// Largest capacity (records).
@@ -78,6 +77,7 @@ const PAUSES_PER_LOOK: u32 = 16;
 
 /// A stream operation failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum StreamError {
     /// Creating or opening the stream's region failed.
     Region(RegionError),
@@ -115,7 +115,7 @@ impl fmt::Display for StreamError {
                 f,
                 "a ring of {c} records is not possible: use a power of two from {MIN_CAPACITY} to {MAX_CAPACITY}"
             ),
-            StreamError::NotARing(why) => write!(f, "the region holds no record stream ({why}); start the producer first"),
+            StreamError::NotARing(why) => write!(f, "the region holds no record stream ({why}); create it with RecordSender::create first"),
             StreamError::ConsumerTaken { pid } => {
                 write!(f, "the stream already has a consumer (pid {pid}); a stream has exactly one")
             }
@@ -145,29 +145,46 @@ impl From<RegionError> for StreamError {
     }
 }
 
+/// What a stream carries: any plain-old-data type (derive zerocopy's
+/// `FromBytes`, `IntoBytes` and `Immutable`; it has a size, so not `()`).
+pub trait Record: FromBytes + IntoBytes + Immutable {}
+
+impl<T: FromBytes + IntoBytes + Immutable> Record for T {}
+
 /// The ring inside a region, shared by both ends.
 #[derive(Debug)]
-struct Ring {
+struct Ring<T> {
     region: Region,
     capacity: u32,
+    record: PhantomData<T>,
 }
 
-impl Ring {
+impl<T> Ring<T> {
+    const RECORD_SIZE: u64 = std::mem::size_of::<T>() as u64;
+
+    fn new(region: Region, capacity: u32) -> Self {
+        Ring {
+            region,
+            capacity,
+            record: PhantomData,
+        }
+    }
+
     fn mapping(&self) -> &Mapping {
         self.region.mapping()
     }
 
     fn word(&self, offset: u64) -> &AtomicU32 {
         match self.mapping().atomic_u32(offset) {
-            Some(word) => word,
+            Ok(word) => word,
             // Offsets are aligned constants below DATA_OFFSET, and every
             // stream region is larger than that (checked at create/open).
-            None => unreachable!("ring word {offset} outside a checked region"),
+            Err(_) => unreachable!("ring word {offset} outside a checked region"),
         }
     }
 
     fn slot_offset(&self, index: u32) -> u64 {
-        DATA_OFFSET + u64::from(index & (self.capacity - 1)) * SERVICE_MSG_SIZE as u64
+        DATA_OFFSET + u64::from(index & (self.capacity - 1)) * Self::RECORD_SIZE
     }
 
     /// Records between `head` and `tail`, checked against the capacity.
@@ -227,15 +244,15 @@ impl Ring {
 /// The producing end of a record stream. Dropping it closes the stream: the
 /// consumer receives what is left, then `None`.
 #[derive(Debug)]
-pub struct RecordSender {
-    ring: Ring,
+pub struct RecordSender<T: Record> {
+    ring: Ring<T>,
     tail: u32,
     /// The consumer's head as last read: re-read only when the ring looks
     /// full, so a send does not touch the consumer's cache line.
     head_seen: u32,
 }
 
-impl RecordSender {
+impl<T: Record> RecordSender<T> {
     /// Creates the stream's region (`options`, with a size fitted to
     /// `capacity` records) and sets up an empty ring in it.
     ///
@@ -243,17 +260,18 @@ impl RecordSender {
     /// [`StreamError::BadCapacity`] for a capacity that is not a power of two
     /// in range; [`StreamError::Region`] when the region cannot be created
     /// (for example, a live stream of that name already exists).
-    pub fn create(options: &RegionOptions, capacity: u32) -> Result<RecordSender, StreamError> {
+    pub fn create(options: &RegionOptions, capacity: u32) -> Result<RecordSender<T>, StreamError> {
         if !capacity.is_power_of_two() || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity) {
             return Err(StreamError::BadCapacity(capacity));
         }
-        let size = (DATA_OFFSET + u64::from(capacity) * SERVICE_MSG_SIZE as u64).max(MIN_REGION_SIZE);
+        const { assert!(std::mem::size_of::<T>() > 0, "a record must have a size") };
+        let size = DATA_OFFSET + u64::from(capacity) * Ring::<T>::RECORD_SIZE;
         let region = options.clone().size(size).create_new()?;
-        let ring = Ring { region, capacity };
+        let ring = Ring::new(region, capacity);
         ring.word(CAPACITY_OFFSET).store(capacity, Ordering::Relaxed);
         ring.word(VERSION_OFFSET).store(RING_VERSION, Ordering::Relaxed);
         ring.word(RECORD_SIZE_OFFSET)
-            .store(SERVICE_MSG_SIZE as u32, Ordering::Relaxed);
+            .store(Ring::<T>::RECORD_SIZE as u32, Ordering::Relaxed);
         ring.word(PRODUCER_PID_OFFSET)
             .store(std::process::id(), Ordering::Relaxed);
         let magic = ring.word(RING_OFFSET);
@@ -282,7 +300,7 @@ impl RecordSender {
     /// # Errors
     /// [`StreamError::PeerGone`] when the consumer died or closed while the
     /// ring was full; [`StreamError::Corrupt`] for impossible indices.
-    pub fn send(&mut self, msg: &ServiceMsg) -> Result<(), StreamError> {
+    pub fn send(&mut self, msg: &T) -> Result<(), StreamError> {
         self.send_batch(std::slice::from_ref(msg))
     }
 
@@ -290,7 +308,7 @@ impl RecordSender {
     ///
     /// # Errors
     /// [`StreamError::PeerGone`] when the consumer closed; [`StreamError::Corrupt`].
-    pub fn try_send(&mut self, msg: &ServiceMsg) -> Result<bool, StreamError> {
+    pub fn try_send(&mut self, msg: &T) -> Result<bool, StreamError> {
         self.check_consumer_open()?;
         if self.room()? == 0 {
             return Ok(false);
@@ -304,7 +322,7 @@ impl RecordSender {
     ///
     /// # Errors
     /// As [`RecordSender::send`]; records sent before the error stay sent.
-    pub fn send_batch(&mut self, mut msgs: &[ServiceMsg]) -> Result<(), StreamError> {
+    pub fn send_batch(&mut self, mut msgs: &[T]) -> Result<(), StreamError> {
         while !msgs.is_empty() {
             // The closed flag sits on a line that rarely changes: a cheap look.
             self.check_consumer_open()?;
@@ -341,7 +359,7 @@ impl RecordSender {
     }
 
     /// Writes `msgs` (which fit in the free room, possibly wrapping) and publishes them.
-    fn write(&mut self, msgs: &[ServiceMsg]) {
+    fn write(&mut self, msgs: &[T]) {
         let first_slot = (self.tail & (self.ring.capacity - 1)) as usize;
         let until_end = (self.ring.capacity as usize - first_slot).min(msgs.len());
         let (front, back) = msgs.split_at(until_end);
@@ -355,7 +373,7 @@ impl RecordSender {
                 let _ = self
                     .ring
                     .mapping()
-                    .write_service_msgs(self.ring.slot_offset(index), part);
+                    .write(self.ring.slot_offset(index), part.as_bytes());
             }
         }
         self.tail = self.tail.wrapping_add(msgs.len() as u32);
@@ -378,7 +396,7 @@ impl RecordSender {
     }
 }
 
-impl Drop for RecordSender {
+impl<T: Record> Drop for RecordSender<T> {
     fn drop(&mut self) {
         self.ring.word(PRODUCER_CLOSED_OFFSET).swap(1, Ordering::SeqCst);
         self.ring.wake(CONSUMER_SLEEPING_OFFSET);
@@ -387,30 +405,27 @@ impl Drop for RecordSender {
 
 /// The consuming end of a record stream.
 #[derive(Debug)]
-pub struct RecordReceiver {
-    ring: Ring,
+pub struct RecordReceiver<T: Record> {
+    ring: Ring<T>,
     head: u32,
 }
 
-impl RecordReceiver {
+impl<T: Record> RecordReceiver<T> {
     /// Opens the stream a live producer created and becomes its consumer.
     ///
     /// # Errors
     /// [`StreamError::Region`] ([`RegionError::NotFound`] when no producer
     /// created it); [`StreamError::NotARing`] when the region holds no valid
     /// ring; [`StreamError::ConsumerTaken`] when another live consumer has it.
-    pub fn open(options: &RegionOptions) -> Result<RecordReceiver, StreamError> {
+    pub fn open(options: &RegionOptions) -> Result<RecordReceiver<T>, StreamError> {
         let region = options.open_existing()?;
-        if region.size() < DATA_OFFSET + u64::from(MIN_CAPACITY) * SERVICE_MSG_SIZE as u64 {
+        if region.size() < DATA_OFFSET + u64::from(MIN_CAPACITY) * Ring::<T>::RECORD_SIZE {
             return Err(StreamError::NotARing(format!(
                 "the region has only {} bytes",
                 region.size()
             )));
         }
-        let probe = Ring {
-            region,
-            capacity: MIN_CAPACITY,
-        };
+        let probe = Ring::new(region, MIN_CAPACITY);
         let magic = probe.word(RING_OFFSET);
         let until = notify::Until::after(SETUP_WAIT);
         // 0 means "not set up yet"; anything else is checked below.
@@ -430,18 +445,20 @@ impl RecordReceiver {
     /// # Errors
     /// [`StreamError::PeerGone`] when the producer died (not closed) and the
     /// ring is empty; [`StreamError::Corrupt`] for impossible indices.
-    pub fn recv(&mut self) -> Result<Option<ServiceMsg>, StreamError> {
-        let mut one = [ServiceMsg::default()];
-        Ok((self.recv_batch(&mut one)? == 1).then_some(one[0]))
+    pub fn recv(&mut self) -> Result<Option<T>, StreamError> {
+        let mut record = T::new_zeroed();
+        let received = self.recv_batch(std::slice::from_mut(&mut record))?;
+        Ok((received == 1).then_some(record))
     }
 
     /// Receives the next record if one is there; `Ok(None)` when the ring is empty.
     ///
     /// # Errors
     /// [`StreamError::Corrupt`] for impossible indices.
-    pub fn try_recv(&mut self) -> Result<Option<ServiceMsg>, StreamError> {
-        let mut one = [ServiceMsg::default()];
-        Ok((self.take(&mut one)? == 1).then_some(one[0]))
+    pub fn try_recv(&mut self) -> Result<Option<T>, StreamError> {
+        let mut record = T::new_zeroed();
+        let received = self.take(std::slice::from_mut(&mut record))?;
+        Ok((received == 1).then_some(record))
     }
 
     /// Receives up to `buf.len()` records, waiting until at least one is
@@ -450,7 +467,7 @@ impl RecordReceiver {
     ///
     /// # Errors
     /// As [`RecordReceiver::recv`].
-    pub fn recv_batch(&mut self, buf: &mut [ServiceMsg]) -> Result<usize, StreamError> {
+    pub fn recv_batch(&mut self, buf: &mut [T]) -> Result<usize, StreamError> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -485,7 +502,7 @@ impl RecordReceiver {
     }
 
     /// Copies out what is there (up to `buf.len()`), and frees the slots.
-    fn take(&mut self, buf: &mut [ServiceMsg]) -> Result<usize, StreamError> {
+    fn take(&mut self, buf: &mut [T]) -> Result<usize, StreamError> {
         let tail = self.ring.word(TAIL_OFFSET).load(Ordering::Acquire);
         let filled = self.ring.filled(self.head, tail)? as usize;
         let n = filled.min(buf.len());
@@ -503,7 +520,7 @@ impl RecordReceiver {
                 let _ = self
                     .ring
                     .mapping()
-                    .read_service_msgs(self.ring.slot_offset(index), part);
+                    .read(self.ring.slot_offset(index), part.as_mut_bytes());
             }
         }
         self.head = self.head.wrapping_add(n as u32);
@@ -513,7 +530,7 @@ impl RecordReceiver {
     }
 }
 
-impl Drop for RecordReceiver {
+impl<T: Record> Drop for RecordReceiver<T> {
     fn drop(&mut self) {
         // Closed first, then free the place: a consumer attaching in between
         // re-opens the stream after this close, not before it.
@@ -530,7 +547,7 @@ impl Drop for RecordReceiver {
 
 /// Makes this process the stream's one consumer: takes the place when it is
 /// free or its holder has died, atomically (never writing over a live one).
-fn claim_consumer(ring: &Ring) -> Result<(), StreamError> {
+fn claim_consumer<T>(ring: &Ring<T>) -> Result<(), StreamError> {
     let consumer = ring.word(CONSUMER_PID_OFFSET);
     let me = std::process::id();
     let mut current = consumer.load(Ordering::Acquire);
@@ -546,7 +563,7 @@ fn claim_consumer(ring: &Ring) -> Result<(), StreamError> {
 }
 
 /// Checks the ring header of an opened region.
-fn validate(probe: Ring) -> Result<Ring, StreamError> {
+fn validate<T>(probe: Ring<T>) -> Result<Ring<T>, StreamError> {
     let magic = probe.word(RING_OFFSET).load(Ordering::Acquire);
     if magic != RING_MAGIC {
         return Err(StreamError::NotARing(format!(
@@ -560,13 +577,14 @@ fn validate(probe: Ring) -> Result<Ring, StreamError> {
         )));
     }
     let record_size = probe.word(RECORD_SIZE_OFFSET).load(Ordering::Acquire);
-    if record_size != SERVICE_MSG_SIZE as u32 {
+    if u64::from(record_size) != Ring::<T>::RECORD_SIZE {
         return Err(StreamError::NotARing(format!(
-            "record size {record_size}, expected {SERVICE_MSG_SIZE}"
+            "record size {record_size}, expected {}",
+            Ring::<T>::RECORD_SIZE
         )));
     }
     let capacity = probe.word(CAPACITY_OFFSET).load(Ordering::Acquire);
-    let needed = DATA_OFFSET + u64::from(capacity) * SERVICE_MSG_SIZE as u64;
+    let needed = DATA_OFFSET + u64::from(capacity) * Ring::<T>::RECORD_SIZE;
     if !capacity.is_power_of_two()
         || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity)
         || needed > probe.region.size()
@@ -576,8 +594,5 @@ fn validate(probe: Ring) -> Result<Ring, StreamError> {
             probe.region.size()
         )));
     }
-    Ok(Ring {
-        region: probe.region,
-        capacity,
-    })
+    Ok(Ring::new(probe.region, capacity))
 }

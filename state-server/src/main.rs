@@ -5,7 +5,7 @@
 //!
 //! 1. prompt for the region name → [`Console::ask_region_name`]
 //! 2. `MemoryMappedFile.OpenExisting(name)` → [`RegionOptions::open_existing`];
-//!    `Mutex.OpenExisting("<name>mutex")` → [`NamedMutex::open_existing`]
+//!    `Mutex.OpenExisting("<name>mutex")` → [`MutexOptions::open_existing`]
 //!    (both fail plainly when no message server is running)
 //! 3. `WaitOne()` → [`NamedMutex::wait`]
 //! 4. `CreateViewStream(20, 0)` + `BinaryWriter.Write(i)` for i = 5..9 → [`write_state_ints`]
@@ -19,15 +19,16 @@ use std::time::Duration;
 
 use byteorder::{LittleEndian, WriteBytesExt};
 use clap::Parser;
-use shared::cli::{DemoError, RegionArgs};
-use shared::console::Console;
-use shared::control::Flags;
-use shared::layout::{
+use shared::demo::cli::{DemoError, RegionArgs};
+use shared::demo::console::Console;
+use shared::demo::handshake::{Flags, Handshake};
+use shared::demo::layout::{
     record_view_offset, INTS_PER_SERVER, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, STATE_INTS_OFFSET,
 };
-use shared::output::{data, warn};
-use shared::transcript::Transcript;
-use shared::{MutexError, NamedMutex, Region, RegionError, RegionOptions, ServiceMsg};
+use shared::demo::output::{data, warn};
+use shared::demo::transcript::Transcript;
+use shared::demo::ServiceMsg;
+use shared::{MutexError, MutexOptions, NamedMutex, Region, RegionError, RegionOptions};
 
 /// How long to wait for a message service that has created the region but
 /// not yet written its numbers.
@@ -68,11 +69,12 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
             "the previous holder (pid {pid}) died holding the mutex (abandoned mutex)"
         ));
     }
-    region.control().set_flags(Flags::STATE_STARTED);
+    let handshake = Handshake::of(&region)?;
+    handshake.set_flags(Flags::STATE_STARTED);
     write_state_ints(&region, out)?;
     write_records(&region, out, Duration::from_millis(cli.interval_ms))?;
     sleep(Duration::from_millis(cli.hold_ms));
-    region.control().set_flags(Flags::STATE_WRITTEN);
+    handshake.set_flags(Flags::STATE_WRITTEN);
     drop(acquired); // ReleaseMutex()
 
     data(out.state_started());
@@ -83,7 +85,7 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
 /// `OpenExisting` the region and its mutex; says to start message-server
 /// first when there is none.
 fn open_region_and_mutex(options: &RegionOptions) -> Result<(Region, NamedMutex), DemoError> {
-    let region = options.open_existing().map_err(|error| match error {
+    let region = shared::demo::cli::open_existing(options).map_err(|error| match error {
         RegionError::NotFound { path } => DemoError::StartMessageServerFirst {
             name: path
                 .file_name()
@@ -93,15 +95,13 @@ fn open_region_and_mutex(options: &RegionOptions) -> Result<(Region, NamedMutex)
     })?;
     // The message service writes first (it created the mutex already owned);
     // wait for that, so this side never goes first even if started at once.
-    let flags = region
-        .control()
-        .wait_for_flags(Flags::MESSAGE_WRITTEN, MESSAGE_SETUP_WAIT);
+    let flags = Handshake::of(&region)?.wait_for_flags(Flags::MESSAGE_WRITTEN, MESSAGE_SETUP_WAIT);
     if !flags.contains(Flags::MESSAGE_WRITTEN) {
         return Err(DemoError::StartMessageServerFirst {
             name: region.name().to_owned(),
         });
     }
-    let mutex = NamedMutex::open_existing(&region).map_err(|error| match error {
+    let mutex = MutexOptions::for_region(&region).open_existing().map_err(|error| match error {
         MutexError::NotFound { .. } => DemoError::StartMessageServerFirst {
             name: region.name().to_owned(),
         },
@@ -125,11 +125,12 @@ fn write_state_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> 
 /// accessor, `Id` = the offset, `NowTime` = now, pausing after each.
 fn write_records(region: &Region, out: &Transcript, interval: Duration) -> Result<(), DemoError> {
     let accessor = region.create_view_accessor(RECORDS_OFFSET, RECORDS_VIEW_LEN)?;
+    let handshake = Handshake::of(region)?;
     for k in 0..RECORD_COUNT {
         let offset = record_view_offset(k);
         let msg = ServiceMsg::now(offset as i32);
-        accessor.write_service_msg(offset, &msg)?;
-        region.control().set_record_count(k as u32 + 1);
+        accessor.write(offset, &msg)?; // accessor.Write(offset, ref msg)
+        handshake.set_record_count(k as u32 + 1);
         data(&out.record(&msg));
         sleep(interval);
     }

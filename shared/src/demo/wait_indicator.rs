@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::output::{self, Color};
+use super::output::{self, Color};
 
 /// One visible wait. Create it when a wait starts, [`WaitIndicator::update`]
 /// it when what is awaited changes, and [`WaitIndicator::done`] it at the end.

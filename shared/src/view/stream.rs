@@ -3,19 +3,21 @@
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
+use super::{refused, Window};
 use crate::mapping::Mapping;
-use crate::view::Window;
 
 /// A cursor over a window of a region, starting at view offset 0.
 ///
 /// Reads stop at the end of the window (end of file). A write that does not
 /// fit entirely fails with an [`io::ErrorKind::InvalidInput`] error wrapping a
 /// [`ViewError`](crate::ViewError), and writes nothing; seeking before 0 or
-/// past the end fails the same way.
+/// past the end fails the same way. A write to a read-only view fails with
+/// [`io::ErrorKind::PermissionDenied`] ([`ViewError::ReadOnly`](crate::ViewError::ReadOnly)).
+/// [`Write::flush`] writes the window back to the region's file (`msync`).
 ///
 /// ```no_run
 /// use byteorder::{LittleEndian, WriteBytesExt};
-/// # let region = shared::Region::create_or_open(&shared::RegionName::new("testmap")?)?;
+/// # let region = shared::Region::create_or_open(&shared::RegionName::new("testmap")?, 10_000)?;
 /// let mut stream = region.create_view_stream(0, 0)?;
 /// stream.write_i32::<LittleEndian>(42)?; // BinaryWriter.Write(42)
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -25,6 +27,7 @@ pub struct StreamView<'r> {
     mapping: &'r Mapping,
     window: Window,
     position: u64,
+    writable: bool,
 }
 
 impl<'r> StreamView<'r> {
@@ -33,7 +36,24 @@ impl<'r> StreamView<'r> {
             mapping,
             window,
             position: 0,
+            writable: mapping.is_writable(),
         }
+    }
+
+    /// The same view, read-only (.NET `MemoryMappedFileAccess.Read`).
+    pub fn read_only(mut self) -> Self {
+        self.writable = false;
+        self
+    }
+
+    /// Whether writes are allowed (.NET `CanWrite`).
+    pub fn can_write(&self) -> bool {
+        self.writable
+    }
+
+    /// Where the view starts in the region (.NET `PointerOffset`).
+    pub fn offset(&self) -> u64 {
+        self.window.start()
     }
 
     /// The view's length in bytes.
@@ -67,17 +87,21 @@ impl Read for StreamView<'_> {
 
 impl Write for StreamView<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let start = self.window.locate_write(self.position, buf.len() as u64)?;
+        let start = self.window.locate(self.position, buf.len() as u64)?;
+        if !self.writable {
+            return Err(crate::ViewError::ReadOnly.into());
+        }
         self.mapping
             .write(start, buf)
-            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+            .map_err(|r| refused(r, self.position, buf.len() as u64, self.window.len()))?;
         self.position += buf.len() as u64;
         Ok(buf.len())
     }
 
+    /// Stores to a shared mapping are visible to other processes at once;
+    /// this also writes the window back to the region's file (`msync`).
     fn flush(&mut self) -> io::Result<()> {
-        // Stores to a shared mapping are visible to other processes at once.
-        Ok(())
+        self.mapping.flush_range(self.window.start(), self.window.len())
     }
 }
 

@@ -1,4 +1,4 @@
-//! .NET ticks: the `NowTime` field of [`ServiceMsg`](crate::ServiceMsg).
+//! .NET ticks: the `NowTime` field of [`ServiceMsg`](super::ServiceMsg).
 //!
 //! `DateTime.Now.Ticks` counts 100 ns units of *local wall-clock time* since
 //! 0001-01-01T00:00:00, so a tick value is a naive (zone-less) local date-time.

@@ -1,8 +1,27 @@
-//! The window shared by both kinds of view: an offset and a length inside the region.
+//! Views of a region: .NET's `MemoryMappedViewAccessor` ([`AccessorView`])
+//! and `MemoryMappedViewStream` ([`StreamView`]), both confined to a window
+//! (an offset and a length inside the region).
 
-use crate::control::CONTROL_LEN;
+mod accessor;
+mod stream;
+
+pub use accessor::AccessorView;
+pub use stream::StreamView;
+
 use crate::error::ViewError;
-use crate::layout::CONTROL_OFFSET;
+use crate::mapping::Refused;
+
+/// The view error for a refused access of `size` bytes at view offset `offset`.
+pub(crate) fn refused(refused: Refused, offset: u64, size: u64, view_len: u64) -> ViewError {
+    match refused {
+        Refused::ReadOnly => ViewError::ReadOnly,
+        Refused::OutOfRange => ViewError::OutsideView {
+            offset,
+            size,
+            view_len,
+        },
+    }
+}
 
 /// A checked window `[start, start + len)` of a region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,16 +54,9 @@ impl Window {
         self.len
     }
 
-    /// The region offset of a write of `size` bytes at view offset `offset`;
-    /// refused where it would touch the control block, whose words other
-    /// processes update atomically.
-    pub(crate) fn locate_write(&self, offset: u64, size: u64) -> Result<u64, ViewError> {
-        let start = self.locate(offset, size)?;
-        let control = CONTROL_OFFSET..CONTROL_OFFSET + CONTROL_LEN;
-        if size > 0 && start < control.end && control.start < start + size {
-            return Err(ViewError::ControlBlock { offset, size });
-        }
-        Ok(start)
+    /// The window's offset in the region.
+    pub(crate) fn start(&self) -> u64 {
+        self.start
     }
 
     /// The region offset of an access of `size` bytes at view offset `offset`.
@@ -77,17 +89,6 @@ mod tests {
         assert!(Window::new(100, 90, 11).is_err());
         assert!(Window::new(100, u64::MAX, 2).is_err());
         assert!(Window::new(100, 100, 0).is_ok());
-    }
-
-    #[test]
-    fn writes_may_not_touch_the_control_block() {
-        let window = Window::new(2048, 0, 0).expect("fits");
-        assert_eq!(window.locate_write(36, 4), Ok(36));
-        assert_eq!(window.locate_write(104, 4), Ok(104));
-        assert!(window.locate_write(37, 4).is_err());
-        assert!(window.locate_write(100, 8).is_err());
-        assert!(window.locate_write(0, 200).is_err());
-        assert_eq!(window.locate(0, 200), Ok(0), "reads may");
     }
 
     #[test]

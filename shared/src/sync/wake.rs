@@ -1,4 +1,7 @@
-//! Wake-ups between processes through a word of shared memory.
+//! Wake-ups between processes through a word of shared memory: sleep until a
+//! word changes ([`wait_while_equal`]), wake the sleepers after changing it
+//! ([`wake_all`]). Use them on words of your own layout with
+//! [`Region::atomic_u32`](crate::Region::atomic_u32).
 //!
 //! A waiter reads the word, checks its condition, and if it must wait sleeps
 //! until the word changes; a writer changes the word and wakes the sleepers. On
@@ -67,10 +70,13 @@ pub(crate) fn spin_until_changed_every(word: &AtomicU32, seen: u32, spins: u32, 
     word.load(Ordering::Acquire) != seen
 }
 
-/// Waits until `word` is no longer `seen`, or `timeout` passes.
+/// Waits until `word` is no longer `seen`, another process calls
+/// [`wake_all`] on it, or `timeout` passes: spins briefly, then sleeps (a
+/// futex on Linux, which works across processes on shared memory).
 ///
-/// May return early (spurious wake-up): callers re-check their condition.
-pub(crate) fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
+/// May return early (spurious wake-up): callers re-check their condition in
+/// a loop, and bound each wait so that a peer that died is noticed.
+pub fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
     if !spin_until_changed(word, seen, SPINS) {
         sleep_while_equal(word, seen, timeout);
     }
@@ -90,8 +96,9 @@ pub(crate) fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) 
     }
 }
 
-/// Wakes every process waiting on `word` (call after changing it).
-pub(crate) fn wake_all(word: &AtomicU32) {
+/// Wakes every process waiting on `word` in [`wait_while_equal`] (call after
+/// changing it).
+pub fn wake_all(word: &AtomicU32) {
     #[cfg(target_os = "linux")]
     crate::sys::futex_wake_all(word);
     #[cfg(not(target_os = "linux"))]

@@ -79,12 +79,12 @@ impl Console {
                 })?;
             return RegionName::new(&answer).map_err(ConsoleError::InvalidName);
         }
-        if !crate::output::is_quiet() {
+        if !super::output::is_quiet() {
             print_flush(&format!("{prompt}: "));
         }
         let line = read_line()?.unwrap_or_default();
         let answer = if line.is_empty() { default } else { line.as_str() };
-        crate::output::note(answer);
+        super::output::note(answer);
         RegionName::new(answer).map_err(ConsoleError::InvalidName)
     }
 
@@ -94,7 +94,7 @@ impl Console {
     /// # Errors
     /// [`ConsoleError::Io`] when stdin cannot be read.
     pub fn wait_for_enter(&self, message: &str) -> Result<(), ConsoleError> {
-        crate::output::note(message);
+        super::output::note(message);
         read_line().map(|_| ())
     }
 }

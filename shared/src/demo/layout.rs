@@ -1,13 +1,14 @@
-//! Where everything lives in the region: the byte layout of `DEMO.md`, as named
-//! constants, plus this project's control block in the bytes the original leaves
-//! unused.
+//! Where everything lives in the demo's region: the byte layout of `DEMO.md`,
+//! as named constants, plus the demo's handshake in bytes the original leaves
+//! unused. The library itself writes none of these bytes.
 //!
 //! | offset | size | content | written by |
 //! |---|---|---|---|
 //! | 0 | 20 | five `i32`: 0,1,2,3,4 | message server |
 //! | 20 | 20 | five `i32`: 5,6,7,8,9 | state server |
-//! | 40 | 64 | control block (see [`crate::control`]) | region creator, both servers |
-//! | 1024 + 16·k | 16 | [`ServiceMsg`](crate::ServiceMsg) k = 0..4 | state server |
+//! | 40 | 12 | the handshake (see [`super::handshake`]): flags, records written, message server's pid | both servers |
+//! | 52 | 972 | unused | |
+//! | 1024 + 16·k | 16 | [`ServiceMsg`](super::ServiceMsg) k = 0..4 | state server |
 //!
 //! All integers are little-endian.
 
@@ -17,8 +18,6 @@ pub const DEFAULT_REGION_SIZE: u64 = 1_024_000;
 /// Default region name offered by the prompt.
 pub const DEFAULT_REGION_NAME: &str = "testmap";
 
-/// Suffix that turns a region name into its mutex name (`testmap` → `testmapmutex`).
-pub const MUTEX_NAME_SUFFIX: &str = "mutex";
 
 /// Size of one `i32` in the region.
 pub const INT_SIZE: usize = 4;
@@ -35,26 +34,23 @@ pub const STATE_INTS_OFFSET: u64 = 20;
 /// Number of `i32` the message server reads back from offset 0 (both servers' values).
 pub const TOTAL_INTS: usize = 2 * INTS_PER_SERVER;
 
-/// Offset of the control block inside the region (first byte the original leaves unused).
-pub const CONTROL_OFFSET: u64 = 40;
+/// Offset of the handshake inside the region (first byte the original leaves unused).
+pub const HANDSHAKE_OFFSET: u64 = 40;
 
-/// Offset of the accessor view that holds the [`ServiceMsg`](crate::ServiceMsg) records.
+/// Offset of the accessor view that holds the [`ServiceMsg`](super::ServiceMsg) records.
 pub const RECORDS_OFFSET: u64 = 1024;
 
 /// Length of the records accessor view, as in the original (`10240`).
 pub const RECORDS_VIEW_LEN: u64 = 10_240;
 
-/// Size of one [`ServiceMsg`](crate::ServiceMsg) record (`Marshal.SizeOf` = 16).
+/// Size of one [`ServiceMsg`](super::ServiceMsg) record (`Marshal.SizeOf` = 16).
 pub const SERVICE_MSG_SIZE: usize = 16;
 
 /// How many records the state server writes.
 pub const RECORD_COUNT: usize = 5;
 
-/// The smallest region that holds the whole layout (ints, control block, records view).
+/// The smallest region that holds the demo's whole layout (ints, handshake, records view).
 pub const MIN_REGION_SIZE: u64 = RECORDS_OFFSET + RECORDS_VIEW_LEN;
-
-/// The largest region size accepted (1 GiB): larger is almost certainly a typo.
-pub const MAX_REGION_SIZE: u64 = 1 << 30;
 
 /// View offset of record `k` inside the records view (`0, 16, 32, 48, 64`).
 pub const fn record_view_offset(k: usize) -> u64 {
@@ -69,9 +65,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ints_do_not_overlap_the_control_block() {
+    fn ints_do_not_overlap_the_handshake() {
         let ints_end = MESSAGE_INTS_OFFSET + (TOTAL_INTS * INT_SIZE) as u64;
-        assert_eq!(ints_end, CONTROL_OFFSET);
+        assert_eq!(ints_end, HANDSHAKE_OFFSET);
         assert_eq!(STATE_INTS_OFFSET, (INTS_PER_SERVER * INT_SIZE) as u64);
     }
 

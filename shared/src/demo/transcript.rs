@@ -1,7 +1,7 @@
 //! Every line the two programs print, in English (default) or in the original
 //! article's Chinese, so both programs say the same things the same way.
 
-use crate::service_msg::ServiceMsg;
+use super::ServiceMsg;
 
 /// The language of the transcript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -122,10 +122,7 @@ mod tests {
         let t = Transcript::new(Lang::En);
         assert_eq!(t.wrote(3, 3), "position 3: wrote 3");
         assert_eq!(t.read(9, 9), "position 9: 9");
-        let msg = ServiceMsg {
-            id: 64,
-            now_time: 638_664_392_280_000_000,
-        };
+        let msg = ServiceMsg::new(64, 638_664_392_280_000_000);
         assert_eq!(t.record(&msg), "64\tNowTime: 2024-11-05 21:33:48");
     }
 

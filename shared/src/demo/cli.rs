@@ -6,14 +6,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::console::{Console, ConsoleError};
-use crate::error::{MutexError, RegionError, ViewError};
-use crate::layout::{DEFAULT_REGION_NAME, MAX_REGION_SIZE, MIN_REGION_SIZE};
-use crate::mutex::{Acquired, NamedMutex};
-use crate::name::{NameError, RegionName};
-use crate::region::RegionOptions;
-use crate::transcript::{Lang, Transcript};
-use crate::wait_indicator::WaitIndicator;
+use super::console::{Console, ConsoleError};
+use super::layout::{DEFAULT_REGION_NAME, DEFAULT_REGION_SIZE, MIN_REGION_SIZE};
+use super::transcript::{Lang, Transcript};
+use super::wait_indicator::WaitIndicator;
+use crate::{
+    Acquired, FileMode, MutexError, NameError, NamedMutex, Region, RegionError, RegionName, RegionOptions, ViewError,
+};
 
 /// The language flag's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,9 +32,35 @@ pub fn exit_cleanly_on_signals() {
     // Failing to install the handler (one is already installed) only loses the
     // clean-up on signals; stale regions are still treated as gone later.
     let _ = ctrlc::set_handler(|| {
-        crate::output::error("interrupted: closing the shared memory and leaving");
+        super::output::error("interrupted: closing the shared memory and leaving");
         crate::exit_closing_regions(130);
     });
+}
+
+/// The message server's open: `MemoryMappedFile.CreateOrOpen(name, size)`,
+/// or `CreateFromFile(path, FileMode.OpenOrCreate, ..., size)` with `--file`.
+///
+/// # Errors
+/// As [`RegionOptions::create_or_open`] / [`RegionOptions::create_from_file`].
+pub fn create_or_open(options: &RegionOptions) -> Result<Region, RegionError> {
+    if options.is_file() {
+        options.create_from_file()
+    } else {
+        options.create_or_open()
+    }
+}
+
+/// The state server's open: `MemoryMappedFile.OpenExisting(name)`, or
+/// `CreateFromFile(path, FileMode.Open)` at the file's size with `--file`.
+///
+/// # Errors
+/// As [`RegionOptions::open_existing`] / [`RegionOptions::create_from_file`].
+pub fn open_existing(options: &RegionOptions) -> Result<Region, RegionError> {
+    if options.is_file() {
+        options.clone().file_mode(FileMode::Open).size(0).create_from_file()
+    } else {
+        options.open_existing()
+    }
 }
 
 /// Flags both programs take.
@@ -91,11 +116,11 @@ fn parse_size(text: &str) -> Result<u64, String> {
     let size: u64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of bytes"))?;
-    if (MIN_REGION_SIZE..=MAX_REGION_SIZE).contains(&size) {
+    if size >= MIN_REGION_SIZE {
         Ok(size)
     } else {
         Err(format!(
-            "a region of {size} bytes is not possible: use {MIN_REGION_SIZE} (the layout's minimum) to {MAX_REGION_SIZE}"
+            "a region of {size} bytes cannot hold the demo's layout: use at least {MIN_REGION_SIZE}"
         ))
     }
 }
@@ -134,7 +159,7 @@ impl RegionArgs {
         &self,
         exchange: impl FnOnce(&Transcript, &Console, RegionOptions) -> Result<(), DemoError>,
     ) -> ExitCode {
-        crate::output::set_quiet(self.quiet);
+        super::output::set_quiet(self.quiet);
         exit_cleanly_on_signals();
         let out = self.transcript();
         let console = Console::detect();
@@ -167,7 +192,13 @@ impl RegionArgs {
         transcript: &Transcript,
     ) -> Result<RegionOptions, DemoError> {
         if let Some(file) = &self.file {
-            return Ok(self.sized(RegionOptions::file(file)));
+            // CreateFromFile(path, FileMode.OpenOrCreate, ..., 1024000): a
+            // larger file keeps its size, a smaller or new one grows to it.
+            let wanted = self.size.unwrap_or(DEFAULT_REGION_SIZE);
+            let len = std::fs::metadata(file).map_or(0, |meta| meta.len());
+            let capacity = if len > wanted { 0 } else { wanted };
+            let options = RegionOptions::file(file).file_mode(FileMode::OpenOrCreate);
+            return Ok(self.with_mode(options).size(capacity));
         }
         let name = match &self.name {
             Some(name) => name.clone(),
@@ -180,15 +211,13 @@ impl RegionArgs {
             Some(dir) => options.dir(dir),
             None => options,
         };
-        Ok(self.sized(options))
+        Ok(self
+            .with_mode(options)
+            .size(self.size.unwrap_or(DEFAULT_REGION_SIZE)))
     }
 
-    fn sized(&self, options: RegionOptions) -> RegionOptions {
-        let options = options.mode(self.mode.unwrap_or(crate::DEFAULT_MODE));
-        match self.size {
-            Some(size) => options.size(size),
-            None => options,
-        }
+    fn with_mode(&self, options: RegionOptions) -> RegionOptions {
+        options.mode(self.mode.unwrap_or(crate::DEFAULT_MODE))
     }
 
     /// When waits must end, if `--timeout` was given.
@@ -307,7 +336,7 @@ impl DemoError {
 
     /// Prints `error: ...` on stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        crate::output::error(&self.to_string());
+        super::output::error(&self.to_string());
         self.exit_code()
     }
 }

@@ -1,0 +1,215 @@
+//! Who uses a named object, and who cleans it up: the .NET lifetime on top of
+//! file locks.
+//!
+//! .NET removes a non-persistent region (and a named mutex) when the last
+//! process closes it; a file in `/dev/shm` would stay forever. This module gives
+//! the .NET behaviour with two `flock` locks, which the kernel drops when a
+//! process dies, however it dies:
+//!
+//! - **presence**: every process using an object holds a *shared* lock on its
+//!   companion file `.NAME.meta` for as long as it has the object open. A
+//!   companion on which an *exclusive* lock can be taken has no live user: its
+//!   users exited or died.
+//! - **setup**: opening and closing take an *exclusive* lock on the setup file
+//!   `.NAME.guard`, for a few microseconds, so that "is anyone still here?" and
+//!   "then remove it" happen as one step, and exactly one process creates a new
+//!   object.
+//!
+//! The last process out removes the object file (unless it is a persistent
+//! file), the companion and the setup file. A process waiting for a setup file
+//! that was just removed notices (the file it locked is no longer the one at
+//! the path) and starts again.
+//!
+//! A process stopped by a signal runs no destructors;
+//! [`exit_closing_regions`] lets a signal handler leave as cleanly as a normal
+//! exit would.
+
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
+
+use super::meta::Header;
+use super::{ObjectError, ObjectFiles};
+use crate::files::{self, Create};
+
+/// The exclusive setup lock of one object, held while opening or closing it.
+#[derive(Debug)]
+pub(crate) struct SetupLock {
+    file: File,
+    path: std::path::PathBuf,
+}
+
+impl SetupLock {
+    /// Takes the setup lock at `path`, creating the file when missing.
+    pub(crate) fn acquire(path: &Path, mode: u32) -> Result<Self, ObjectError> {
+        loop {
+            let file = files::open(path, Create::IfMissing, mode, true)
+                .map_err(|error| ObjectError::classify("create the setup lock file", path, error))?;
+            if let Some(reason) =
+                files::irregular_reason(&file).map_err(|error| ObjectError::io("inspect", path, error))?
+            {
+                return Err(ObjectError::foreign(path, reason));
+            }
+            file.lock()
+                .map_err(|error| ObjectError::io("lock the setup file", path, error))?;
+            if files::is_same_file(&file, path) {
+                return Ok(SetupLock {
+                    file,
+                    path: path.to_owned(),
+                });
+            }
+            // The previous holder was the last user and removed the file while
+            // we waited: the lock we got guards nothing. Start again.
+        }
+    }
+
+    /// Removes the setup file (the object is gone), then releases the lock.
+    pub(crate) fn remove(self) {
+        files::remove_if_exists(&self.path);
+        drop(self.file);
+    }
+}
+
+/// Whether a live process (other than through `file` itself) uses the object
+/// whose companion is `file`. On `false` the caller holds an exclusive lock on it.
+pub(crate) fn in_use(file: &File, path: &Path) -> Result<bool, ObjectError> {
+    match file.try_lock() {
+        Ok(()) => Ok(false),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+        Err(std::fs::TryLockError::Error(error)) => Err(ObjectError::io("check who uses", path, error)),
+    }
+}
+
+/// Marks this process as a user of the object (shared presence lock on its companion).
+pub(crate) fn attach(meta: &File, path: &Path) -> Result<(), ObjectError> {
+    meta.lock_shared()
+        .map_err(|error| ObjectError::io("lock", path, error))
+}
+
+/// This process's use of one object: its companion file with the shared
+/// presence lock. Detaching (on drop, or from [`exit_closing_regions`])
+/// happens once.
+#[derive(Debug)]
+pub(crate) struct Presence {
+    meta: File,
+    files: ObjectFiles,
+    header: Header,
+    mode: u32,
+    detached: Mutex<bool>,
+}
+
+/// Every object this process has open, for [`exit_closing_regions`].
+static OPEN: Mutex<Vec<Weak<Presence>>> = Mutex::new(Vec::new());
+
+impl Presence {
+    /// Records that this process uses the object (the shared lock is held).
+    pub(crate) fn register(meta: File, files: ObjectFiles, header: Header, mode: u32) -> Arc<Presence> {
+        let presence = Arc::new(Presence {
+            meta,
+            files,
+            header,
+            mode,
+            detached: Mutex::new(false),
+        });
+        let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
+        open.retain(|weak| weak.strong_count() > 0);
+        open.push(Arc::downgrade(&presence));
+        presence
+    }
+
+    /// Stops using the object; the last process out removes its files.
+    /// Best effort: a failure leaves files that the next process treats as
+    /// stale (nobody holds them), so nothing is lost.
+    fn detach(&self) {
+        let mut detached = self.detached.lock().unwrap_or_else(PoisonError::into_inner);
+        if *detached {
+            return;
+        }
+        *detached = true;
+        let Ok(setup) = SetupLock::acquire(&self.files.guard, self.mode) else {
+            return;
+        };
+        let _ = self.meta.unlock();
+        let ours = files::is_same_file(&self.meta, &self.files.meta);
+        let last = ours && matches!(in_use(&self.meta, &self.files.meta), Ok(false));
+        if last {
+            if !self.header.persistent && names_object(&self.files.object, &self.header) {
+                files::remove_if_exists(&self.files.object);
+            }
+            files::remove_if_exists(&self.files.meta);
+            setup.remove();
+        }
+    }
+}
+
+/// Whether `path` names the object file `header` vouches for.
+pub(crate) fn names_object(path: &Path, header: &Header) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|meta| meta.dev() == header.dev && meta.ino() == header.ino)
+}
+
+impl Drop for Presence {
+    fn drop(&mut self) {
+        // Inside the gate: a signal arriving now waits for this close to end
+        // (this presence can no longer be found by `exit_closing_regions`).
+        let _gate = open_gate();
+        self.detach();
+    }
+}
+
+/// How many processes hold the companion `file` open as users (a shared
+/// presence lock), read from `/proc/locks`; `None` where that is not available.
+pub(crate) fn attached_processes(file: &File) -> Option<usize> {
+    let meta = file.metadata().ok()?;
+    let dev = meta.dev();
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let id = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    let mut pids: Vec<&str> = locks
+        .lines()
+        .filter(|line| !line.contains("->"))
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // "1: FLOCK ADVISORY READ 1234 00:1a:5678 0 EOF"
+            match fields.as_slice() {
+                [_, "FLOCK", _, "READ", pid, file_id, ..] if *file_id == id => Some(*pid),
+                _ => None,
+            }
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    Some(pids.len())
+}
+
+/// Held (shared) by every open from its first file operation until the object
+/// is registered; [`exit_closing_regions`] takes it exclusively, so no open
+/// can slip between its clean-up and the end of the process.
+static EXIT_GATE: RwLock<()> = RwLock::new(());
+
+/// Enters the gate for one open.
+pub(crate) fn open_gate() -> RwLockReadGuard<'static, ()> {
+    EXIT_GATE.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Ends the process with `code` after leaving every region and named mutex it
+/// has open exactly as dropping them would (the last process out removes
+/// them).
+///
+/// For a signal handler (destructors do not run when a signal ends a
+/// process). Opens in progress on other threads finish and are closed too;
+/// opens that have not started never start.
+pub fn exit_closing_regions(code: i32) -> ! {
+    let _gate = EXIT_GATE.write().unwrap_or_else(PoisonError::into_inner);
+    let open: Vec<Arc<Presence>> = OPEN
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for presence in open {
+        presence.detach();
+    }
+    std::process::exit(code)
+}

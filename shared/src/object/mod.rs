@@ -1,0 +1,384 @@
+//! Named objects (regions and mutexes) as files in a directory: the object
+//! file itself, its companion `.NAME.meta` (see [`meta`]) and its setup file
+//! `.NAME.guard` (see [`lifetime`]). Everything here runs under the setup lock
+//! except [`observe`], which never locks, registers or removes anything.
+
+pub(crate) mod lifetime;
+pub(crate) mod meta;
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use crate::files::{self, Create};
+use lifetime::Presence;
+use meta::{Header, Kind, Meta, META_LEN};
+
+/// The files of one named object, all in one directory.
+#[derive(Debug, Clone)]
+pub(crate) struct ObjectFiles {
+    pub(crate) name: String,
+    pub(crate) dir: PathBuf,
+    /// The object: a region's bytes, or a mutex's lock file.
+    pub(crate) object: PathBuf,
+    /// The companion file (identity, presence, shared words).
+    pub(crate) meta: PathBuf,
+    /// The setup lock file.
+    pub(crate) guard: PathBuf,
+}
+
+impl ObjectFiles {
+    pub(crate) fn new(dir: PathBuf, name: &str) -> Self {
+        ObjectFiles {
+            object: dir.join(name),
+            meta: dir.join(format!(".{name}.meta")),
+            guard: dir.join(format!(".{name}.guard")),
+            name: name.to_owned(),
+            dir,
+        }
+    }
+
+    /// A fresh private path to build a file under before it gets its name.
+    pub(crate) fn temp_path(&self, what: &str) -> PathBuf {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        self.dir
+            .join(format!(".{}.{what}-{}-{n}", self.name, std::process::id()))
+    }
+}
+
+/// What went wrong with an object's files; turned into [`crate::RegionError`]
+/// or [`crate::MutexError`] by the caller.
+#[derive(Debug)]
+pub(crate) enum ObjectError {
+    NotFound { path: PathBuf },
+    AlreadyExists { path: PathBuf },
+    Foreign { path: PathBuf, reason: String },
+    NoSpace { path: PathBuf, size: u64 },
+    Io { action: &'static str, path: PathBuf, source: io::Error },
+}
+
+impl ObjectError {
+    pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> Self {
+        ObjectError::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn foreign(path: &Path, reason: impl fmt::Display) -> Self {
+        ObjectError::Foreign {
+            path: path.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// An open that failed: "not ours" (a link, a directory) or a real I/O error.
+    pub(crate) fn classify(action: &'static str, path: &Path, error: io::Error) -> Self {
+        match files::foreign_reason(&error) {
+            Some(reason) => Self::foreign(path, reason),
+            None => Self::io(action, path, error),
+        }
+    }
+}
+
+/// How an open treats an object that exists, or does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Disposition {
+    CreateNew,
+    OpenExisting,
+    CreateOrOpen,
+}
+
+/// An object this process now uses.
+#[derive(Debug)]
+pub(crate) struct Attached {
+    /// The object file, open for reading (and writing unless read-only).
+    pub(crate) object: File,
+    pub(crate) header: Header,
+    pub(crate) meta: Meta,
+    /// `None` for an observer.
+    pub(crate) presence: Option<Arc<Presence>>,
+    /// The companion file, for counting users.
+    pub(crate) meta_file: File,
+    pub(crate) created_new: bool,
+}
+
+/// What one open asks for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spec<'a> {
+    pub(crate) files: &'a ObjectFiles,
+    pub(crate) kind: Kind,
+    pub(crate) mode: u32,
+    pub(crate) writable: bool,
+}
+
+/// The state of an object's companion, looked at under the setup lock.
+pub(crate) enum MetaState {
+    /// No companion file.
+    Missing,
+    /// A companion with live users.
+    Live { file: File, header: Header },
+    /// A companion whose users all exited or died.
+    Stale { header: Header },
+}
+
+impl Spec<'_> {
+    /// Opens and checks the companion file; `Foreign` when something that is
+    /// not one of our companions is at its path.
+    pub(crate) fn inspect_meta(&self) -> Result<MetaState, ObjectError> {
+        let path = &self.files.meta;
+        let file = match files::open(path, Create::No, self.mode, self.writable) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(MetaState::Missing),
+            Err(error) => return Err(ObjectError::classify("open", path, error)),
+        };
+        let header = self.check_meta(&file)?;
+        if lifetime::in_use(&file, path)? {
+            Ok(MetaState::Live { file, header })
+        } else {
+            Ok(MetaState::Stale { header })
+        }
+    }
+
+    fn check_meta(&self, file: &File) -> Result<Header, ObjectError> {
+        let path = &self.files.meta;
+        if let Some(reason) = files::irregular_reason(file).map_err(|e| ObjectError::io("inspect", path, e))? {
+            return Err(ObjectError::foreign(path, reason));
+        }
+        meta::read_header(file, self.kind)
+            .map_err(|e| ObjectError::io("read", path, e))?
+            .map_err(|reason| ObjectError::foreign(path, reason))
+    }
+
+    /// Removes what dead users left: the companion, and the object file when
+    /// it is the one the companion vouched for and not a persistent file.
+    pub(crate) fn remove_stale(&self, header: &Header) {
+        if !header.persistent && lifetime::names_object(&self.files.object, header) {
+            files::remove_if_exists(&self.files.object);
+        }
+        files::remove_if_exists(&self.files.meta);
+    }
+
+    /// Opens the object file a live (or just checked) companion vouches for.
+    pub(crate) fn open_vouched(&self, header: &Header) -> Result<File, ObjectError> {
+        let path = &self.files.object;
+        let object = files::open(path, Create::No, self.mode, self.writable)
+            .map_err(|error| ObjectError::classify("open", path, error))?;
+        if !header.vouches_for(&object) {
+            return Err(ObjectError::foreign(
+                path,
+                "it is not the file its companion .meta vouches for (replaced by someone else?)",
+            ));
+        }
+        Ok(object)
+    }
+
+    /// Joins a live object as one more user.
+    pub(crate) fn join(&self, meta_file: File, header: Header, object: File) -> Result<Attached, ObjectError> {
+        lifetime::attach(&meta_file, &self.files.meta)?;
+        let meta = Meta::map(&meta_file, self.writable).map_err(|e| ObjectError::io("map", &self.files.meta, e))?;
+        let presence_file = meta_file
+            .try_clone()
+            .map_err(|e| ObjectError::io("open", &self.files.meta, e))?;
+        Ok(Attached {
+            object,
+            header,
+            meta,
+            presence: Some(Presence::register(presence_file, self.files.clone(), header, self.mode)),
+            meta_file,
+            created_new: false,
+        })
+    }
+
+    /// Writes a companion for `object` under a private name, takes the
+    /// presence lock on it, and links it into place.
+    pub(crate) fn publish_meta(&self, header: Header) -> Result<(File, Meta), ObjectError> {
+        let temp = self.files.temp_path("meta");
+        let result = self.write_meta(&temp, header);
+        files::remove_if_exists(&temp);
+        result
+    }
+
+    fn write_meta(&self, temp: &Path, header: Header) -> Result<(File, Meta), ObjectError> {
+        let file = files::open(temp, Create::New, self.mode, true)
+            .map_err(|error| ObjectError::classify("create", temp, error))?;
+        file.set_len(META_LEN)
+            .map_err(|e| ObjectError::io("size", temp, e))?;
+        let meta = Meta::map(&file, true).map_err(|e| ObjectError::io("map", temp, e))?;
+        // In range: the header is shorter than META_LEN.
+        let _ = meta.mapping().write(0, &header.encode());
+        lifetime::attach(&file, temp)?;
+        std::fs::hard_link(temp, &self.files.meta).map_err(|error| match error.kind() {
+            io::ErrorKind::AlreadyExists => {
+                ObjectError::foreign(&self.files.meta, "another program created a file there meanwhile")
+            }
+            _ => ObjectError::io("create", &self.files.meta, error),
+        })?;
+        Ok((file, meta))
+    }
+
+    /// Registers this process as the first user of an object just published.
+    pub(crate) fn created(&self, object: File, header: Header, meta_file: File, meta: Meta) -> Result<Attached, ObjectError> {
+        let presence_file = meta_file
+            .try_clone()
+            .map_err(|e| ObjectError::io("open", &self.files.meta, e))?;
+        Ok(Attached {
+            object,
+            header,
+            meta,
+            presence: Some(Presence::register(presence_file, self.files.clone(), header, self.mode)),
+            meta_file,
+            created_new: true,
+        })
+    }
+
+    /// Opens a named object: joins it when live users have it; otherwise
+    /// (never created, or every user died) creates it afresh with `init`,
+    /// which sizes the new object file and returns its size.
+    pub(crate) fn open_named(
+        &self,
+        how: Disposition,
+        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
+    ) -> Result<Attached, ObjectError> {
+        let (attached, setup) = self.open_named_locked_setup(how, init)?;
+        drop(setup);
+        Ok(attached)
+    }
+
+    /// [`Spec::open_named`], returning the setup lock still held, for work
+    /// that must happen before anyone else can open the object. Drop the lock
+    /// before the [`Attached`]: closing takes the setup lock too.
+    pub(crate) fn open_named_locked_setup(
+        &self,
+        how: Disposition,
+        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
+    ) -> Result<(Attached, lifetime::SetupLock), ObjectError> {
+        let _gate = lifetime::open_gate();
+        let setup = lifetime::SetupLock::acquire(&self.files.guard, self.mode)?;
+        match self.open_named_locked(how, init) {
+            Ok(attached) => Ok((attached, setup)),
+            Err(error) => {
+                // Nothing of ours was opened. Removing the setup file is always
+                // safe (a process waiting on it notices and starts again), and
+                // it keeps a failed attempt from leaving anything behind.
+                setup.remove();
+                Err(error)
+            }
+        }
+    }
+
+    fn open_named_locked(
+        &self,
+        how: Disposition,
+        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
+    ) -> Result<Attached, ObjectError> {
+        match self.inspect_meta()? {
+            MetaState::Live { file, header } => {
+                if how == Disposition::CreateNew {
+                    return Err(ObjectError::AlreadyExists {
+                        path: self.files.object.clone(),
+                    });
+                }
+                let object = self.open_vouched(&header)?;
+                self.join(file, header, object)
+            }
+            MetaState::Stale { header } => {
+                self.remove_stale(&header);
+                self.create_missing(how, init)
+            }
+            MetaState::Missing => self.create_missing(how, init),
+        }
+    }
+
+    fn create_missing(
+        &self,
+        how: Disposition,
+        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
+    ) -> Result<Attached, ObjectError> {
+        let path = &self.files.object;
+        if files::exists(path) {
+            return Err(ObjectError::foreign(
+                path,
+                "no companion .meta file vouches for it, so it belongs to someone else",
+            ));
+        }
+        if how == Disposition::OpenExisting {
+            return Err(ObjectError::NotFound { path: path.clone() });
+        }
+        let temp = self.files.temp_path("init");
+        let result = self.create_fresh(&temp, init);
+        files::remove_if_exists(&temp);
+        result
+    }
+
+    /// Builds the object under a private name, publishes its companion, then
+    /// links the object into place: the object's path only ever names a
+    /// complete object that a companion vouches for.
+    fn create_fresh(
+        &self,
+        temp: &Path,
+        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
+    ) -> Result<Attached, ObjectError> {
+        let object = files::open(temp, Create::New, self.mode, true)
+            .map_err(|error| ObjectError::classify("create", temp, error))?;
+        let size = init(&object, &self.files.object)?;
+        let header = Header::describing(self.kind, false, size, &object)
+            .map_err(|e| ObjectError::io("inspect", temp, e))?;
+        let (meta_file, meta) = self.publish_meta(header)?;
+        if let Err(error) = std::fs::hard_link(temp, &self.files.object) {
+            files::remove_if_exists(&self.files.meta);
+            return Err(match error.kind() {
+                io::ErrorKind::AlreadyExists => {
+                    ObjectError::foreign(&self.files.object, "another program created a file there meanwhile")
+                }
+                _ => ObjectError::io("create", &self.files.object, error),
+            });
+        }
+        let object = if self.writable {
+            object
+        } else {
+            files::open(temp, Create::No, self.mode, false).map_err(|e| ObjectError::io("open", temp, e))?
+        };
+        self.created(object, header, meta_file, meta)
+    }
+}
+
+/// Opens an object as an observer: read-only, with no lock, no presence and
+/// no clean-up, whether or not its users are alive. `require_meta` says whether
+/// a missing companion makes the file foreign (named objects) or not (a
+/// persistent file the caller named).
+pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Option<(File, Header, Meta)>), ObjectError> {
+    let path = &spec.files.object;
+    let meta = match files::open(&spec.files.meta, Create::No, spec.mode, false) {
+        Ok(file) => {
+            let header = spec.check_meta(&file)?;
+            let meta = Meta::map(&file, false).map_err(|e| ObjectError::io("map", &spec.files.meta, e))?;
+            Some((file, header, meta))
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => return Err(ObjectError::classify("open", &spec.files.meta, error)),
+    };
+    let object = match files::open(path, Create::No, spec.mode, false) {
+        Ok(object) => object,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(ObjectError::NotFound { path: path.clone() })
+        }
+        Err(error) => return Err(ObjectError::classify("open", path, error)),
+    };
+    match &meta {
+        Some((_, header, _)) if !header.vouches_for(&object) => Err(ObjectError::foreign(
+            path,
+            "it is not the file its companion .meta vouches for",
+        )),
+        None if require_meta => Err(ObjectError::foreign(
+            path,
+            "no companion .meta file vouches for it, so it belongs to someone else",
+        )),
+        _ => Ok((object, meta)),
+    }
+}

@@ -1,0 +1,13 @@
+//! Synchronisation between processes: the named mutex ([`NamedMutex`], .NET
+//! `System.Threading.Mutex`), turn-taking ([`Turn`]), and sleeping on a word
+//! of shared memory ([`wait_while_equal`] / [`wake_all`]).
+
+mod mutex;
+mod turn;
+mod wake;
+
+pub use mutex::{Acquired, CreatedMutex, MutexGuard, MutexOptions, NamedMutex};
+pub use turn::{Turn, MAILBOX_LEN};
+pub use wake::{wait_while_equal, wake_all};
+
+pub(crate) use wake::{sleep_while_equal, spin_until_changed_every, Until};

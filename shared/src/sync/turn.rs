@@ -1,0 +1,143 @@
+//! Taking turns: two (or more) processes hand a region back and forth, each
+//! sleeping until it is its turn.
+//!
+//! The naive way, "take the mutex, check whose turn it is, release, retry",
+//! never sleeps: on a machine where both processes share one CPU, the waiting
+//! one burns its whole time slice on every hand-over (milliseconds each). Here
+//! the turn is a word in the region's companion file (not in the region's
+//! bytes): the waiter spins briefly, then sleeps on it (a futex on Linux) until
+//! the other side passes the turn and wakes it. A mutex still guards the
+//! data; the turn only says who goes next. A small plain-old-data value can
+//! travel with the turn in the mailbox beside the turn word.
+//!
+//! ```no_run
+//! # use std::time::Duration;
+//! # let region = shared::Region::create_or_open(&shared::RegionName::new("testmap")?, 4096)?;
+//! const ME: u32 = 1;
+//! const PEER: u32 = 2;
+//! let turn = region.turn()?;
+//! if turn.wait_for_turn(ME, Duration::from_secs(5)) {
+//!     let got: u64 = turn.mailbox();
+//!     // ... read and write the region ...
+//!     turn.pass_turn_with(PEER, &(got + 1));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
+use super::wake::{self, Until};
+use crate::object::meta::{Meta, MAILBOX, TURN, TURN_SLEEPERS};
+
+/// The largest value the turn's mailbox carries, in bytes.
+pub const MAILBOX_LEN: usize = crate::object::meta::MAILBOX_LEN;
+
+/// Looks at the turn this many times before sleeping.
+const SPINS: u32 = 2_000;
+
+/// Longest single sleep: a peer that died wakes nobody, so look again this often.
+const SLICE: Duration = Duration::from_millis(100);
+
+/// Turn-taking between a region's users: see the module docs. Get it from
+/// [`Region::turn`](crate::Region::turn).
+#[derive(Debug, Clone, Copy)]
+pub struct Turn<'r> {
+    meta: &'r Meta,
+    word: &'r AtomicU32,
+    sleepers: &'r AtomicU32,
+}
+
+impl<'r> Turn<'r> {
+    /// The turn of a writable companion (`None` for a read-only one).
+    pub(crate) fn new(meta: &'r Meta) -> Option<Self> {
+        Some(Turn {
+            meta,
+            word: meta.word(TURN)?,
+            sleepers: meta.word(TURN_SLEEPERS)?,
+        })
+    }
+
+    /// Whose turn it is now (0 until someone passes the turn).
+    pub fn current(&self) -> u32 {
+        self.word.load(Ordering::Acquire)
+    }
+
+    /// Waits until it is `mine`'s turn, or `timeout` passes; returns whether it
+    /// is. Spins briefly, then sleeps until [`Turn::pass_turn`] wakes it.
+    pub fn wait_for_turn(&self, mine: u32, timeout: Duration) -> bool {
+        let until = Until::after(timeout);
+        loop {
+            let seen = self.word.load(Ordering::Acquire);
+            if seen == mine {
+                return true;
+            }
+            if until.passed() {
+                return false;
+            }
+            self.sleep_while_turn_is(seen, until.left().min(SLICE));
+        }
+    }
+
+    /// Like [`Turn::wait_for_turn`] but never sleeps: for two processes on
+    /// two cores that hand over faster than a wake-up would take.
+    pub fn spin_for_turn(&self, mine: u32, timeout: Duration) -> bool {
+        let until = Until::after(timeout);
+        let mut spins = 0u32;
+        while self.word.load(Ordering::Acquire) != mine {
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(4096) && until.passed() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Gives the turn to `next` and wakes whoever sleeps waiting for it (no
+    /// system call when nobody sleeps).
+    pub fn pass_turn(&self, next: u32) {
+        // Sequentially consistent on both sides (a locked exchange here, a
+        // locked add in `sleep_while_turn_is`): either the sleeper sees the
+        // new turn, or this side sees the sleeper and wakes it.
+        self.word.swap(next, Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) != 0 {
+            wake::wake_all(self.word);
+        }
+    }
+
+    /// Puts `value` in the mailbox and gives the turn to `next`: the value
+    /// travels with the turn, on the same cache line. A type larger than
+    /// [`MAILBOX_LEN`] bytes does not compile.
+    pub fn pass_turn_with<T: IntoBytes + Immutable>(&self, next: u32, value: &T) {
+        const { assert!(std::mem::size_of::<T>() <= MAILBOX_LEN, "the mailbox holds at most MAILBOX_LEN bytes") };
+        // In range: the mailbox is a constant inside every companion, and
+        // the companion is writable (checked in `Turn::new`).
+        let _ = self.meta.mapping().write(MAILBOX, value.as_bytes());
+        self.pass_turn(next);
+    }
+
+    /// The value in the mailbox (read it when it is your turn). A type larger
+    /// than [`MAILBOX_LEN`] bytes does not compile.
+    pub fn mailbox<T: FromBytes + IntoBytes>(&self) -> T {
+        const { assert!(std::mem::size_of::<T>() <= MAILBOX_LEN, "the mailbox holds at most MAILBOX_LEN bytes") };
+        let mut value = T::new_zeroed();
+        let _ = self.meta.mapping().read(MAILBOX, value.as_mut_bytes());
+        value
+    }
+
+    /// Spins briefly, then sleeps while the turn is still `seen`, counted
+    /// among the sleepers so that [`Turn::pass_turn`] knows to wake it.
+    fn sleep_while_turn_is(&self, seen: u32, timeout: Duration) {
+        if wake::spin_until_changed(self.word, seen, SPINS) {
+            return;
+        }
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        if self.word.load(Ordering::SeqCst) == seen {
+            wake::sleep_while_equal(self.word, seen, timeout);
+        }
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+    }
+}
