@@ -4,22 +4,32 @@ library only (mmap + struct): proof that the layout is language-neutral.
 
     python3 scripts/read_region.py /dev/shm/testmap
 
-Prints the same "control block", "integers" and "records" lines as the Rust
-inspector (cargo run -p shared --example inspect). Reads only; takes no lock.
+Prints the same "handshake", "integers" and "records" lines as the Rust
+inspector (cargo run -p shared --features console --example inspect).
+Reads only; takes no lock and changes nothing. Every byte of the region is
+the demo's own (the library keeps its bookkeeping in .NAME.meta beside it):
+
+    0     ten int32: 0..4 (message server), 5..9 (state server)
+    40    handshake: flags u32, records written u32, message server pid u32
+    1024  ServiceMsg k at 1024 + 16*k: int32 Id, 4 bytes padding, int64 NowTime
 """
 import datetime
 import mmap
+import os
 import struct
 import sys
 
-CONTROL_OFFSET = 40
+INTS_OFFSET = 0
+TOTAL_INTS = 10
+HANDSHAKE_OFFSET = 40
+HANDSHAKE_LEN = 12
 RECORDS_OFFSET = 1024
+RECORDS_VIEW_LEN = 10240
 SERVICE_MSG_SIZE = 16
 RECORD_COUNT = 5
-TOTAL_INTS = 10
-MAGIC = b"IMSH"
-TICKS_PER_SECOND = 10_000_000
+MIN_REGION_SIZE = RECORDS_OFFSET + RECORDS_VIEW_LEN
 FLAG_NAMES = [(1, "message-written"), (2, "state-started"), (4, "state-written"), (8, "message-read")]
+STATE_STARTED, STATE_WRITTEN = 2, 4
 
 
 def ticks_text(ticks):
@@ -33,32 +43,39 @@ def ticks_text(ticks):
 
 
 def pid_text(pid):
-    return "none" if pid == 0 else "pid %d" % pid
+    """A pid and whether that process is alive (it has a /proc entry), as the inspector says it."""
+    if pid == 0:
+        return "none"
+    if not os.path.exists("/proc/self"):
+        alive = "alive: unknown"
+    elif os.path.exists("/proc/%d" % pid):
+        alive = "alive"
+    else:
+        alive = "gone"
+    return "%d (%s)" % (pid, alive)
+
+
+def flag_names(flags):
+    return " ".join(name for bit, name in FLAG_NAMES if flags & bit) or "none"
 
 
 def decode(data):
-    lines = ["control block (bytes 40..104)"]
-    magic, version, size, flags, count, holder, creator = struct.unpack_from(
-        "<4sIQIIII", data, CONTROL_OFFSET)
-    lines.append("  magic         %s" % magic.decode("utf-8", "replace"))
-    if magic != MAGIC:
-        raise SystemExit("error: no IMSH magic: not a region of the demo")
-    lines.append("  version       %d" % version)
-    lines.append("  size          %d" % size)
-    names = " ".join(name for bit, name in FLAG_NAMES if flags & bit) or "none"
-    lines.append("  flags         %#06x %s" % (flags, names))
+    lines = ["handshake (bytes %d..%d)" % (HANDSHAKE_OFFSET, HANDSHAKE_OFFSET + HANDSHAKE_LEN)]
+    flags, count, message_pid = struct.unpack_from("<III", data, HANDSHAKE_OFFSET)
+    lines.append("  flags         %#06x %s" % (flags, flag_names(flags)))
     lines.append("  record count  %d" % count)
-    lines.append("  mutex holder  %s" % pid_text(holder))
-    lines.append("  mutex creator %s" % pid_text(creator))
-    lines.append("integers (bytes 0..40)")
-    for i, value in enumerate(struct.unpack_from("<%di" % TOTAL_INTS, data, 0)):
+    lines.append("  message pid   %s" % pid_text(message_pid))
+    lines.append("integers (bytes %d..%d)" % (INTS_OFFSET, INTS_OFFSET + 4 * TOTAL_INTS))
+    for i, value in enumerate(struct.unpack_from("<%di" % TOTAL_INTS, data, INTS_OFFSET)):
         lines.append("  position %d: %d" % (i, value))
     written = min(count, RECORD_COUNT)
-    lines.append("records (bytes 1024.., %d written)" % written)
+    lines.append("records (bytes %d.., %d written)" % (RECORDS_OFFSET, written))
     for k in range(written):
         # struct ServiceMsg { int Id; /* 4 bytes padding */ long NowTime; }
         msg_id, ticks = struct.unpack_from("<i4xq", data, RECORDS_OFFSET + k * SERVICE_MSG_SIZE)
         lines.append("  [%d] id %-3d ticks %-19d %s" % (k, msg_id, ticks, ticks_text(ticks)))
+    if flags & STATE_STARTED and not flags & STATE_WRITTEN:
+        lines.append("  (the state server started writing and has not finished: values may be partial)")
     return lines
 
 
@@ -67,11 +84,13 @@ def main(argv):
         print(__doc__.strip())
         return 0 if len(argv) == 2 else 2
     try:
-        with open(argv[1], "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if len(data) < RECORDS_OFFSET + 10240:
-                print("error: %s is too small to be a region of the demo" % argv[1], file=sys.stderr)
+        with open(argv[1], "rb") as f:
+            if os.fstat(f.fileno()).st_size < MIN_REGION_SIZE:
+                print("error: %s is too small to be a region of the demo (it needs %d bytes)"
+                      % (argv[1], MIN_REGION_SIZE), file=sys.stderr)
                 return 1
-            print("\n".join(decode(data)))
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                print("\n".join(decode(data)))
     except OSError as error:
         print("error: cannot read %s: %s" % (argv[1], error.strerror), file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@
 //! 1. prompt for the region name (`Console.ReadLine`) → [`Console::ask_region_name`]
 //! 2. `MemoryMappedFile.CreateOrOpen(name, 1024000)` → [`RegionOptions::create_or_open`]
 //!    (`CreateFromFile` with `--file`);
-//!    `new Mutex(true, "<name>mutex", out created)` → [`MutexOptions::create`]
+//!    `new Mutex(true, "<name>mutex", out created)` → [`shared::MutexOptions::create`]
 //! 3. `CreateViewStream(0, 0)` + `BinaryWriter.Write(i)` for i = 0..4 → [`write_message_ints`]
 //! 4. `ReleaseMutex()`, wait for Enter
 //! 5. `WaitOne()`, waiting (visibly) until the state service has written → [`wait_for_state_service`]
@@ -30,7 +30,7 @@ use shared::demo::output::{data, warn};
 use shared::demo::transcript::Transcript;
 use shared::demo::wait_indicator::WaitIndicator;
 use shared::demo::ServiceMsg;
-use shared::{MutexGuard, MutexOptions, NamedMutex, Region, RegionOptions};
+use shared::{MutexGuard, NamedMutex, Region, RegionOptions};
 
 /// How long one look for the state service sleeps at most before looking again.
 const STATE_POLL_SLICE: Duration = Duration::from_millis(250);
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
-    let (region, mutex, owned) = create_region_and_mutex(options, cli.region.deadline())?;
+    let (region, mutex, owned) = create_region_and_mutex(options, &cli.region)?;
     write_message_ints(&region, out)?;
     drop(owned); // ReleaseMutex()
 
@@ -74,14 +74,14 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
 /// Refuses to run when another message server serves the region.
 fn create_region_and_mutex(
     options: &RegionOptions,
-    deadline: Deadline,
+    args: &RegionArgs,
 ) -> Result<(Region, NamedMutex, MutexGuard), DemoError> {
     let region = shared::demo::cli::create_or_open(options)?;
-    let created = MutexOptions::for_region(&region).create(true)?;
+    let created = args.mutex_options(&region).create(true)?;
     let owned = match created.guard {
         Some(owned) => owned,
         // The mutex outlived its creator (a state server kept it open).
-        None => take_over_mutex(&region, &created.mutex, deadline)?,
+        None => take_over_mutex(&region, &created.mutex, args.deadline())?,
     };
     Handshake::of(&region)?.start_exchange();
     Ok((region, created.mutex, owned))

@@ -68,7 +68,10 @@ fn the_whole_exchange_runs_in_order_and_leaves_nothing_behind() {
     assert_eq!((word(40), word(44)), (15, 5));
     assert_eq!(word(48), message.pid());
     assert!(bytes[52..RECORDS_OFFSET as usize].iter().all(|&b| b == 0));
-    assert!(!bytes.windows(4).any(|w| w == b"IMSH"), "no library header in the user's bytes");
+    assert!(
+        !bytes.windows(4).any(|w| w == b"IMSH"),
+        "no library header in the user's bytes"
+    );
     let entries = dir_entries(dir.path());
     for companion in [format!(".{name}.meta"), format!(".{name}mutex.meta")] {
         assert!(entries.contains(&companion), "{companion} in {entries:?}");
@@ -383,7 +386,11 @@ fn bad_names_and_flags_are_usage_errors() {
         "",
     );
     assert_eq!(huge.code(), Some(1), "{}", huge.stderr);
-    assert!(huge.stderr.contains("no space for a 99999999999999-byte region"), "{}", huge.stderr);
+    assert!(
+        huge.stderr.contains("no space for a 99999999999999-byte region"),
+        "{}",
+        huge.stderr
+    );
     let piped = run(
         "message-server",
         &message_server(),

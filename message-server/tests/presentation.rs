@@ -75,21 +75,21 @@ fn the_inspector_and_the_python_reader_decode_the_same_values() {
     );
     let inspected = String::from_utf8_lossy(&inspect.stdout).into_owned();
     for expected in [
-        "magic         IMSH",
-        "version       1",
-        "size          1024000",
-        "flags         0x000f message-written state-started state-written message-read",
-        "record count  5",
-        "mutex holder  none",
-        &format!("mutex creator pid {}", message.pid()),
-        "attached        1 processes besides this inspector",
-        "position 9: 9",
-        "[4] id 64 ",
-        "00000020  08 00 00 00 09 00 00 00 49 4d 53 48 01 00 00 00  |........IMSH....|",
-        "hex 1024..1104",
+        format!("region          {}", dir.path().join(&name).display()),
+        "(1024000 bytes, removed when the last process closes it)".to_owned(),
+        "users           1 process attached".to_owned(),
+        format!("companions      .{name}.meta .{name}.guard"),
+        format!("mutex           {name}mutex present"),
+        "flags         0x000f message-written state-started state-written message-read".to_owned(),
+        "record count  5".to_owned(),
+        format!("message pid   {} (alive)", message.pid()),
+        "position 9: 9".to_owned(),
+        "[4] id 64 ".to_owned(),
+        "00000020  08 00 00 00 09 00 00 00 0f 00 00 00 05 00 00 00  |................|".to_owned(),
+        "hex 1024..1104".to_owned(),
     ] {
         assert!(
-            inspected.contains(expected),
+            inspected.contains(&expected),
             "missing {expected:?} in:\n{inspected}"
         );
     }
@@ -106,7 +106,7 @@ fn the_inspector_and_the_python_reader_decode_the_same_values() {
     );
     let decoded: String = inspected
         .lines()
-        .skip_while(|l| !l.starts_with("control block"))
+        .skip_while(|l| !l.starts_with("handshake"))
         .take_while(|l| !l.starts_with("hex "))
         .map(|l| format!("{l}\n"))
         .collect();

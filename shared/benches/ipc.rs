@@ -6,6 +6,11 @@
 //! executable, re-run with `SHM_BENCH_PEER=<role>`), and time the work with
 //! `iter_custom`. Placements: `free` (the scheduler decides), `one-cpu` (both
 //! processes pinned to CPU 0) and `apart` (CPU 0 and CPU 1).
+//!
+//! The accessor's ratios to memcpy come from their own measurement, not from
+//! criterion's: ours and the baseline timed back to back in 11 rounds, on
+//! buffers allocated and touched beforehand, reported as median and spread,
+//! with a `FLAG` line for any side that is too noisy or faster than possible.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,14 +24,19 @@ use std::time::{Duration, Instant};
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
-use shared::layout::RECORDS_OFFSET;
+use shared::demo::layout::{DEFAULT_REGION_SIZE, RECORDS_OFFSET};
+use shared::demo::ServiceMsg;
 use shared::stream::{RecordReceiver, RecordSender};
-use shared::{NamedMutex, Region, RegionName, RegionOptions, ServiceMsg};
+use shared::sync::Turn;
+use shared::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+use shared::{MutexOptions, NamedMutex, Region, RegionName, RegionOptions};
 
 const PEER_ENV: &str = "SHM_BENCH_PEER";
 const RECORDS_PER_STREAM: usize = 1_000_000;
 const STREAM_BATCH: usize = 4096;
 const RECORDS_PER_RECORD_STREAM: usize = 100_000;
+/// Ring capacity in records: 65,536 records of 16 bytes, a 1 MiB record area.
+const RING_CAPACITY: u32 = 1 << 16;
 const ACCESSOR_RECORDS: usize = 1024;
 const STOP: u32 = u32::MAX;
 const PARENT: u32 = 1;
@@ -120,6 +130,20 @@ fn bench_dir() -> PathBuf {
     shared::default_dir()
 }
 
+/// A new region the size of the demo's (1,024,000 bytes, as every region in
+/// these benchmarks had before sizes became explicit).
+fn demo_region(name: &RegionName) -> Region {
+    RegionOptions::named(name)
+        .size(DEFAULT_REGION_SIZE)
+        .create_new()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The region's turn word (in its companion file).
+fn turn_of(region: &Region) -> Turn<'_> {
+    region.turn().unwrap_or_else(|e| panic!("turn: {e}"))
+}
+
 /// A peer process: this executable in role `role`.
 struct Peer {
     child: Child,
@@ -205,16 +229,14 @@ fn pingpong(c: &mut Criterion) {
             }
             let name = format!("pingpong/{kind}/{}", placement.label());
             let region_name = unique(kind);
-            let region = RegionOptions::named(&region_name)
-                .create_new()
-                .unwrap_or_else(|e| panic!("{e}"));
+            let region = demo_region(&region_name);
             let peer = Peer::start(role, region_name.as_str(), theirs, &[]);
             pin(mine);
             let spin = kind == "region-spin";
             group.bench_function(format!("{kind}/{}", placement.label()), |b| {
                 b.iter_custom(|iters| record(&name, iters, region_round_trips(&region, iters, spin)))
             });
-            region.control().pass_turn(STOP);
+            turn_of(&region).pass_turn(STOP);
             drop(peer);
         }
         if placement != Placement::OneCpu {
@@ -244,23 +266,17 @@ fn pingpong(c: &mut Criterion) {
 }
 
 fn region_round_trips(region: &Region, iters: u64, spin: bool) -> Duration {
-    let control = region.control();
+    let turn = turn_of(region);
     let start = Instant::now();
     for i in 0..iters {
-        control.pass_turn_with(
-            CHILD,
-            &ServiceMsg {
-                id: i as i32,
-                now_time: i as i64,
-            },
-        );
+        turn.pass_turn_with(CHILD, &ServiceMsg::new(i as i32, i as i64));
         let back = if spin {
-            control.spin_for_turn(PARENT, PATIENCE)
+            turn.spin_for_turn(PARENT, PATIENCE)
         } else {
-            control.wait_for_turn(PARENT, PATIENCE)
+            turn.wait_for_turn(PARENT, PATIENCE)
         };
         assert!(back, "peer did not answer");
-        black_box(control.mailbox());
+        black_box(turn.mailbox::<ServiceMsg>());
     }
     start.elapsed()
 }
@@ -336,11 +352,7 @@ impl Channel {
         let mut buf = [0u8; 16];
         let start = Instant::now();
         for i in 0..iters {
-            let msg = ServiceMsg {
-                id: i as i32,
-                now_time: i as i64,
-            }
-            .encode();
+            let msg = ServiceMsg::new(i as i32, i as i64).encode();
             let done = match self {
                 Channel::Pipe(peer) => match peer.stdin.as_mut() {
                     Some(stdin) => stdin
@@ -365,20 +377,19 @@ fn turns(c: &mut Criterion) {
         for kind in ["naive", "futex"] {
             let name = format!("turns/{kind}/{}", placement.label());
             let region_name = unique(kind);
-            let region = RegionOptions::named(&region_name)
-                .create_new()
-                .unwrap_or_else(|e| panic!("{e}"));
-            let mutex = NamedMutex::create(&region, false)
+            let region = demo_region(&region_name);
+            let mutex = MutexOptions::for_region(&region)
+                .create(false)
                 .unwrap_or_else(|e| panic!("{e}"))
                 .mutex;
-            region.control().pass_turn(PARENT);
+            turn_of(&region).pass_turn(PARENT);
             let peer = Peer::start(&format!("mutex-{kind}"), region_name.as_str(), theirs, &[]);
             pin(mine);
             let naive = kind == "naive";
             group.bench_function(format!("{kind}/{}", placement.label()), |b| {
                 b.iter_custom(|iters| record(&name, iters, mutex_turns(&region, &mutex, iters, naive)))
             });
-            region.control().pass_turn(STOP);
+            turn_of(&region).pass_turn(STOP);
             drop(peer);
         }
         pin(None);
@@ -399,16 +410,13 @@ fn streaming(c: &mut Criterion) {
     let mut group = c.benchmark_group("stream");
     group.throughput(Throughput::Elements(RECORDS_PER_STREAM as u64));
     let records: Vec<ServiceMsg> = (0..RECORDS_PER_STREAM)
-        .map(|i| ServiceMsg {
-            id: i as i32,
-            now_time: i as i64,
-        })
+        .map(|i| ServiceMsg::new(i as i32, i as i64))
         .collect();
     let bytes: Vec<u8> = records.iter().flat_map(|m| m.encode()).collect();
 
     let ring_name = unique("ring");
-    let mut sender =
-        RecordSender::create(&RegionOptions::named(&ring_name), 1 << 16).unwrap_or_else(|e| panic!("{e}"));
+    let mut sender = RecordSender::<ServiceMsg>::create(&RegionOptions::named(&ring_name), RING_CAPACITY)
+        .unwrap_or_else(|e| panic!("{e}"));
     let count = [("SHM_BENCH_COUNT", RECORDS_PER_STREAM.to_string())];
     let mut peer = Peer::start("ring-consumer", ring_name.as_str(), None, &count);
     bench_stream(&mut group, "ring", &mut peer, || {
@@ -437,8 +445,8 @@ fn streaming(c: &mut Criterion) {
     // receivers read in batches.
     let few = &records[..RECORDS_PER_RECORD_STREAM];
     let ring_name = unique("ring1");
-    let mut sender =
-        RecordSender::create(&RegionOptions::named(&ring_name), 1 << 16).unwrap_or_else(|e| panic!("{e}"));
+    let mut sender = RecordSender::<ServiceMsg>::create(&RegionOptions::named(&ring_name), RING_CAPACITY)
+        .unwrap_or_else(|e| panic!("{e}"));
     let count = [("SHM_BENCH_COUNT", RECORDS_PER_RECORD_STREAM.to_string())];
     let mut peer = Peer::start("ring-consumer", ring_name.as_str(), None, &count);
     group.throughput(Throughput::Elements(RECORDS_PER_RECORD_STREAM as u64));
@@ -502,51 +510,365 @@ fn bench_stream(
     });
 }
 
-/// Bulk encode + decode through the accessor vs memcpy of the same bytes.
+/// Bytes each accessor benchmark copies: 1,024 records of 16 bytes.
+const ACCESSOR_BYTES: usize = ACCESSOR_RECORDS * ServiceMsg::SIZE;
+/// Rounds of the interleaved accessor comparison (at least 5; odd, so that
+/// the median is one round's value).
+const ACCESSOR_ROUNDS: usize = 11;
+/// About how long each timing of a round lasts (1 ms under `--test`).
+const ACCESSOR_TIMING: Duration = Duration::from_millis(20);
+/// The fastest any copy can go: one 64-byte store per cycle at 6 GHz. A
+/// measurement above it did not do the copy (the compiler removed it).
+const MAX_COPY_BYTES_PER_NS: f64 = 64.0 * 6.0;
+/// Slowest round ÷ fastest round above which a measurement is flagged as too
+/// noisy to compare.
+const MAX_SPREAD: f64 = 3.0;
+
+/// Where in its page each buffer of the accessor benchmarks starts. A copy
+/// whose destination lies just past its source modulo 4096 (as two 16 KiB
+/// heap blocks allocated one after the other do, 16 bytes apart) runs many
+/// times slower on x86 (4K aliasing: each load waits for an unrelated store),
+/// so the offsets are fixed rather than left to the allocator: the region's
+/// records view starts at 1024 in its page, the baseline's stand-in for it
+/// too, and the records on the heap at 0, 1024 bytes from either.
+const VIEW_PAGE_OFFSET: usize = (RECORDS_OFFSET % 4096) as usize;
+const HEAP_PAGE_OFFSET: usize = 0;
+
+/// 64 plain bytes aligned like a cache line.
+#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[zerocopy(crate = "shared::zerocopy")]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+/// [`ACCESSOR_BYTES`] on the heap, starting at a chosen offset in a page,
+/// every byte written once (so every page is touched).
+struct Buffer {
+    lines: Vec<Line>,
+    start: usize,
+}
+
+impl Buffer {
+    fn at_page_offset(page_offset: usize, fill: u8) -> Buffer {
+        const PAGE_LINES: usize = 4096 / 64;
+        let lines = vec![Line([fill; 64]); ACCESSOR_BYTES / 64 + PAGE_LINES];
+        let address = lines.as_ptr() as usize; // 64-aligned: a whole number of lines
+        let start = (page_offset + 4096 - address % 4096) % 4096 / 64;
+        let buffer = Buffer { lines, start };
+        assert_eq!(buffer.bytes().as_ptr() as usize % 4096, page_offset);
+        buffer
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.lines[self.start..][..ACCESSOR_BYTES / 64].as_bytes()
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self.lines[self.start..][..ACCESSOR_BYTES / 64].as_mut_bytes()
+    }
+
+    fn records(&self) -> &[ServiceMsg] {
+        <[ServiceMsg]>::ref_from_bytes(self.bytes()).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn records_mut(&mut self) -> &mut [ServiceMsg] {
+        <[ServiceMsg]>::mut_from_bytes(self.bytes_mut()).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+}
+
+/// One of the four copies the accessor benchmarks time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    /// `write_array` of the records into the region.
+    WriteArray,
+    /// Its baseline: memcpy of the same bytes into a heap buffer of the same
+    /// size, at the same offset in its page as the region's view.
+    MemcpyIn,
+    /// `read_array` of the records out of the region.
+    ReadArray,
+    /// Its baseline: memcpy of the same bytes out of that heap buffer.
+    MemcpyOut,
+}
+
+impl Op {
+    /// In the order of one interleaved round: ours, its baseline, ours, its baseline.
+    const ALL: [Op; 4] = [Op::WriteArray, Op::MemcpyIn, Op::ReadArray, Op::MemcpyOut];
+
+    fn label(self) -> &'static str {
+        match self {
+            Op::WriteArray => "write_array",
+            Op::MemcpyIn => "memcpy-in",
+            Op::ReadArray => "read_array",
+            Op::MemcpyOut => "memcpy-out",
+        }
+    }
+
+    fn name(self) -> String {
+        format!("accessor/{}", self.label())
+    }
+}
+
+/// The accessor and its baseline, every buffer allocated and touched before
+/// anything is timed. Both sides copy from and to the same heap buffers; the
+/// only difference is the region (ours) or a plain heap buffer at the same
+/// page offset (the baseline) on the other side of the copy.
+struct AccessorCase<'r> {
+    /// The demo's records view (region offset 1024, to the end of the region).
+    view: shared::AccessorView<'r>,
+    /// The records both sides copy in.
+    msgs: Buffer,
+    /// Where both sides copy the records out to.
+    back: Buffer,
+    /// The baseline's region.
+    plain: Buffer,
+}
+
+impl<'r> AccessorCase<'r> {
+    fn new(region: &'r Region) -> AccessorCase<'r> {
+        let view = region
+            .create_view_accessor(RECORDS_OFFSET, 0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut msgs = Buffer::at_page_offset(HEAP_PAGE_OFFSET, 0);
+        for (i, msg) in msgs.records_mut().iter_mut().enumerate() {
+            *msg = ServiceMsg::new(i as i32, i as i64);
+        }
+        let mut case = AccessorCase {
+            view,
+            msgs,
+            back: Buffer::at_page_offset(HEAP_PAGE_OFFSET, 0xa5),
+            plain: Buffer::at_page_offset(VIEW_PAGE_OFFSET, 0xa5),
+        };
+        // Touch every page of every buffer and of the region's view, and check
+        // that each copy copies.
+        case.run(Op::WriteArray, 2);
+        case.run(Op::ReadArray, 2);
+        assert_eq!(
+            case.back.records(),
+            case.msgs.records(),
+            "read_array gave back other records"
+        );
+        case.back.bytes_mut().fill(0xa5);
+        case.run(Op::MemcpyIn, 2);
+        case.run(Op::MemcpyOut, 2);
+        assert_eq!(
+            case.back.records(),
+            case.msgs.records(),
+            "memcpy gave back other records"
+        );
+        case
+    }
+
+    /// Runs `op` `iters` times; the time it took.
+    fn run(&mut self, op: Op, iters: u64) -> Duration {
+        let start = Instant::now();
+        match op {
+            Op::WriteArray => {
+                let msgs = self.msgs.records();
+                for _ in 0..iters {
+                    black_box(&self.view)
+                        .write_array(0, black_box(msgs))
+                        .unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+            Op::MemcpyIn => {
+                let (msgs, plain) = (self.msgs.bytes(), self.plain.bytes_mut());
+                for _ in 0..iters {
+                    black_box(&mut *plain).copy_from_slice(black_box(msgs));
+                    black_box(&*plain);
+                }
+            }
+            Op::ReadArray => {
+                let back = self.back.records_mut();
+                for _ in 0..iters {
+                    let read = black_box(&self.view)
+                        .read_array(0, black_box(&mut *back))
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    black_box((read, &*back));
+                }
+            }
+            Op::MemcpyOut => {
+                let (plain, back) = (self.plain.bytes(), self.back.bytes_mut());
+                for _ in 0..iters {
+                    black_box(&mut *back).copy_from_slice(black_box(plain));
+                    black_box(&*back);
+                }
+            }
+        }
+        start.elapsed()
+    }
+
+    /// A first estimate of one `op` in ns: doubles the iterations until a
+    /// timing lasts `at_least`.
+    fn estimate_ns(&mut self, op: Op, at_least: Duration) -> f64 {
+        let mut iters = 1u64;
+        loop {
+            let took = self.run(op, iters);
+            if took >= at_least || iters >= 1 << 24 {
+                return took.as_nanos() as f64 / iters as f64;
+            }
+            iters *= 2;
+        }
+    }
+
+    /// ns per op of each [`Op::ALL`] in `rounds` rounds, interleaved: every
+    /// round times the four one after the other (ours, baseline, ours,
+    /// baseline), the same number of iterations each, about `timing` each.
+    fn interleaved(&mut self, rounds: usize, timing: Duration) -> [Vec<f64>; 4] {
+        let slowest = Op::ALL
+            .iter()
+            .map(|&op| self.estimate_ns(op, timing / 4))
+            .fold(1.0, f64::max);
+        let iters = ((timing.as_nanos() as f64 / slowest) as u64).max(1);
+        let mut ns: [Vec<f64>; 4] = Default::default();
+        for _ in 0..rounds {
+            for (k, op) in Op::ALL.into_iter().enumerate() {
+                ns[k].push(self.run(op, iters).as_nanos() as f64 / iters as f64);
+            }
+        }
+        ns
+    }
+}
+
+/// Ours against a baseline, timed in interleaved rounds: per-op ns of each round.
+#[derive(Debug)]
+struct Comparison {
+    /// The `ratio NAME` printed in the summary.
+    ratio: &'static str,
+    ours: String,
+    baseline: String,
+    ours_ns: Vec<f64>,
+    baseline_ns: Vec<f64>,
+    /// Bytes one op of either side copies.
+    bytes: usize,
+}
+
+/// The interleaved comparisons, for the summary.
+static COMPARISONS: Mutex<Vec<Comparison>> = Mutex::new(Vec::new());
+
+/// Median, fastest and slowest of some per-round values.
+#[derive(Debug, Clone, Copy)]
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(values: &[f64]) -> Spread {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => f64::NAN,
+            _ if n % 2 == 1 => sorted[n / 2],
+            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        Spread {
+            median,
+            min: sorted.first().copied().unwrap_or(f64::NAN),
+            max: sorted.last().copied().unwrap_or(f64::NAN),
+        }
+    }
+
+    /// Slowest ÷ fastest.
+    fn factor(&self) -> f64 {
+        self.max / self.min
+    }
+}
+
+impl Comparison {
+    /// Ours ÷ baseline, round by round (each pair timed back to back).
+    fn ratios(&self) -> Vec<f64> {
+        self.ours_ns
+            .iter()
+            .zip(&self.baseline_ns)
+            .map(|(ours, baseline)| ours / baseline)
+            .collect()
+    }
+
+    /// What the summary must not let pass silently about one side.
+    fn flags(&self, label: &str, spread: Spread) -> Vec<String> {
+        let mut flags = Vec::new();
+        if spread.factor() > MAX_SPREAD {
+            flags.push(format!(
+                "FLAG {label}: spread {:.2}x (slowest round ÷ fastest) is over {MAX_SPREAD}x: \
+                 the machine was busy, so this ratio is unreliable; run it again",
+                spread.factor()
+            ));
+        }
+        let fastest = self.bytes as f64 / spread.min;
+        if fastest > MAX_COPY_BYTES_PER_NS {
+            flags.push(format!(
+                "FLAG {label}: {} bytes in {:.1} ns is {fastest:.0} GB/s, faster than possible \
+                 (one 64-byte store per cycle at 6 GHz is {MAX_COPY_BYTES_PER_NS:.0} GB/s): \
+                 the copy was optimised away, so this ratio is meaningless",
+                self.bytes, spread.min
+            ));
+        }
+        flags
+    }
+}
+
+/// `write_array` / `read_array` of 1,024 `ServiceMsg` (16 KiB) through the
+/// accessor vs memcpy of the same bytes into / out of a heap buffer of the
+/// same size. Criterion measures each of the four on its own; then, when any
+/// of them ran, all four are timed again interleaved (write_array, memcpy-in,
+/// read_array, memcpy-out, round after round) for the ratios in the summary.
 fn accessor(c: &mut Criterion) {
+    let region = demo_region(&unique("accessor"));
+    let mut case = AccessorCase::new(&region);
     let mut group = c.benchmark_group("accessor");
-    group.throughput(Throughput::Bytes((ACCESSOR_RECORDS * 16 * 2) as u64));
-    let region = RegionOptions::named(&unique("accessor"))
-        .create_new()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let view = region
-        .create_view_accessor(RECORDS_OFFSET, 0)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let msgs: Vec<ServiceMsg> = (0..ACCESSOR_RECORDS)
-        .map(|i| ServiceMsg {
-            id: i as i32,
-            now_time: i as i64,
-        })
-        .collect();
-    let mut back = vec![ServiceMsg::default(); ACCESSOR_RECORDS];
-    group.bench_function("encode+decode", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                view.write_service_msgs(0, black_box(&msgs))
-                    .unwrap_or_else(|e| panic!("{e}"));
-                view.read_service_msgs(0, &mut back)
-                    .unwrap_or_else(|e| panic!("{e}"));
-                black_box(&back);
-            }
-            record("accessor/encode+decode", iters, start.elapsed())
-        })
-    });
-    let bytes: Vec<u8> = msgs.iter().flat_map(|m| m.encode()).collect();
-    let mut middle = vec![0u8; bytes.len()];
-    let mut out = vec![0u8; bytes.len()];
-    group.bench_function("memcpy", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                middle.copy_from_slice(black_box(&bytes));
-                out.copy_from_slice(black_box(&middle));
-                black_box(&out);
-            }
-            record("accessor/memcpy", iters, start.elapsed())
-        })
-    });
+    group.throughput(Throughput::Bytes(ACCESSOR_BYTES as u64));
+    let mut ran = false;
+    for op in Op::ALL {
+        let name = op.name();
+        group.bench_function(op.label(), |b| {
+            ran = true;
+            b.iter_custom(|iters| record(&name, iters, case.run(op, iters)))
+        });
+    }
     group.finish();
+    if !ran {
+        return; // filtered out, or only listed
+    }
+    let quick = std::env::args().any(|arg| arg == "--test");
+    let timing = if quick {
+        Duration::from_millis(1)
+    } else {
+        ACCESSOR_TIMING
+    };
+    let [write, memcpy_in, read, memcpy_out] = case.interleaved(ACCESSOR_ROUNDS, timing);
+    let sum = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a + b).collect::<Vec<f64>>();
+    let comparisons = [
+        Comparison {
+            ratio: "accessor_write_array_vs_memcpy",
+            ours: Op::WriteArray.name(),
+            baseline: Op::MemcpyIn.name(),
+            ours_ns: write.clone(),
+            baseline_ns: memcpy_in.clone(),
+            bytes: ACCESSOR_BYTES,
+        },
+        Comparison {
+            ratio: "accessor_read_array_vs_memcpy",
+            ours: Op::ReadArray.name(),
+            baseline: Op::MemcpyOut.name(),
+            ours_ns: read.clone(),
+            baseline_ns: memcpy_out.clone(),
+            bytes: ACCESSOR_BYTES,
+        },
+        // The round trip the earlier encode + decode benchmark measured.
+        Comparison {
+            ratio: "accessor_vs_memcpy",
+            ours: "accessor/write_array+read_array".to_owned(),
+            baseline: "accessor/memcpy-in+memcpy-out".to_owned(),
+            ours_ns: sum(&write, &read),
+            baseline_ns: sum(&memcpy_in, &memcpy_out),
+            bytes: 2 * ACCESSOR_BYTES,
+        },
+    ];
+    COMPARISONS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .extend(comparisons);
 }
 
 /// Creating, mapping and removing a 1 MB region vs the raw system calls.
@@ -556,17 +878,13 @@ fn region_lifecycle(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
-                let region = RegionOptions::named(&unique("life"))
-                    .create_new()
-                    .unwrap_or_else(|e| panic!("{e}"));
+                let region = demo_region(&unique("life"));
                 black_box(region.size());
             }
             record("region/create+close", iters, start.elapsed())
         })
     });
-    let kept = RegionOptions::named(&unique("kept"))
-        .create_new()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let kept = demo_region(&unique("kept"));
     let kept_options = RegionOptions::named(&RegionName::new(kept.name()).unwrap_or_else(|e| panic!("{e}")));
     group.bench_function("open+close", |b| {
         b.iter_custom(|iters| {
@@ -581,7 +899,7 @@ fn region_lifecycle(c: &mut Criterion) {
     drop(kept);
     let existing = bench_dir().join(unique("rawopen").as_str());
     std::fs::File::create(&existing)
-        .and_then(|f| f.set_len(shared::layout::DEFAULT_REGION_SIZE))
+        .and_then(|f| f.set_len(DEFAULT_REGION_SIZE))
         .unwrap_or_else(|e| panic!("{e}"));
     group.bench_function("raw-open+mmap", |b| {
         b.iter_custom(|iters| {
@@ -627,7 +945,7 @@ fn raw_region_cycle(reserve: bool) {
         .create_new(true)
         .open(&path)
         .unwrap_or_else(|e| panic!("{e}"));
-    let len = shared::layout::DEFAULT_REGION_SIZE;
+    let len = DEFAULT_REGION_SIZE;
     if reserve {
         // SAFETY: a plain system call on a file descriptor we own.
         let rc =
@@ -649,16 +967,11 @@ fn report() {
     println!("{:<34} {:>14}", "benchmark", "mean per op");
     for (name, (iters, total)) in RESULTS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         let ns = total.as_nanos() as f64 / (*iters).max(1) as f64;
-        let (value, unit) = if ns >= 1e6 {
-            (ns / 1e6, "ms")
-        } else if ns >= 1e3 {
-            (ns / 1e3, "µs")
-        } else {
-            (ns, "ns")
-        };
-        println!("{name:<34} {value:>11.2} {unit}");
+        println!("{name:<34} {:>14}", time_text(ns));
     }
     println!();
+    let comparisons = COMPARISONS.lock().unwrap_or_else(|e| e.into_inner());
+    report_interleaved(&comparisons);
     let ratios = [
         (
             "pingpong_blocking_vs_uds",
@@ -703,7 +1016,6 @@ fn report() {
         ),
         ("stream_ring_vs_uds_batched", "stream/ring", "stream/uds"),
         ("stream_ring_vs_memcpy", "stream/ring", "stream/memcpy"),
-        ("accessor_vs_memcpy", "accessor/encode+decode", "accessor/memcpy"),
         ("region_create_vs_raw", "region/create+close", "region/raw"),
         ("region_open_vs_raw", "region/open+close", "region/raw-open"),
         (
@@ -717,6 +1029,13 @@ fn report() {
             println!("ratio {ratio} {:.3}", ours / baseline);
         }
     }
+    for comparison in comparisons.iter() {
+        println!(
+            "ratio {} {:.3}",
+            comparison.ratio,
+            Spread::of(&comparison.ratios()).median
+        );
+    }
     if let Some(ns) = mean_ns("stream/ring") {
         let per_record = ns / RECORDS_PER_STREAM as f64;
         println!(
@@ -725,6 +1044,56 @@ fn report() {
             16.0 / per_record
         );
     }
+}
+
+/// `ns` with a unit that keeps it readable.
+fn time_text(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.2} ns")
+    }
+}
+
+/// The interleaved comparisons: median and spread of each side and of the
+/// round-by-round ratio, and a FLAG line for any measurement not to trust.
+fn report_interleaved(comparisons: &[Comparison]) {
+    let Some(first) = comparisons.first() else {
+        return;
+    };
+    println!(
+        "interleaved: {} rounds, ours then baseline back to back in each; per op: median (fastest – slowest, spread)",
+        first.ours_ns.len()
+    );
+    let mut flags = Vec::new();
+    for comparison in comparisons {
+        let sides = [
+            (&comparison.ours, &comparison.ours_ns),
+            (&comparison.baseline, &comparison.baseline_ns),
+        ];
+        for (label, ns) in sides {
+            let spread = Spread::of(ns);
+            println!(
+                "  {label:<34} {:>10} ({} – {}, {:.2}x)",
+                time_text(spread.median),
+                time_text(spread.min),
+                time_text(spread.max),
+                spread.factor()
+            );
+            flags.extend(comparison.flags(label, spread));
+        }
+        let ratio = Spread::of(&comparison.ratios());
+        println!(
+            "  {:<34} {:>10.3} ({:.3} – {:.3}) round by round",
+            comparison.ratio, ratio.median, ratio.min, ratio.max
+        );
+    }
+    for flag in flags {
+        println!("{flag}");
+    }
+    println!();
 }
 
 /// What the peer process does in each role.
@@ -757,7 +1126,9 @@ mod peer {
                     .ok()
                     .and_then(|o| o.open_existing().ok())
                     .unwrap_or_else(|| panic!("region"));
-                let mutex = NamedMutex::open_existing(&region).unwrap_or_else(|e| panic!("{e}"));
+                let mutex = MutexOptions::for_region(&region)
+                    .open_existing()
+                    .unwrap_or_else(|e| panic!("{e}"));
                 ready();
                 let naive = role == "mutex-naive";
                 let mut i = 0;
@@ -795,7 +1166,8 @@ mod peer {
             }
             "ring-consumer" => {
                 let options = region_options().unwrap_or_else(|e| panic!("{e}"));
-                let mut receiver = RecordReceiver::open(&options).unwrap_or_else(|e| panic!("{e}"));
+                let mut receiver =
+                    RecordReceiver::<ServiceMsg>::open(&options).unwrap_or_else(|e| panic!("{e}"));
                 ready();
                 let mut buf = vec![ServiceMsg::default(); STREAM_BATCH];
                 let mut received = 0;
@@ -842,24 +1214,18 @@ mod peer {
     }
 
     fn answer_turns(region: &Region, spin: bool) {
-        let control = region.control();
+        let turn = turn_of(region);
         loop {
             let mine = if spin {
-                control.spin_for_turn(CHILD, PATIENCE)
+                turn.spin_for_turn(CHILD, PATIENCE)
             } else {
-                control.wait_for_turn(CHILD, PATIENCE)
+                turn.wait_for_turn(CHILD, PATIENCE)
             };
-            if !mine || control.turn() == STOP {
+            if !mine || turn.current() == STOP {
                 return;
             }
-            let msg = control.mailbox();
-            control.pass_turn_with(
-                PARENT,
-                &ServiceMsg {
-                    id: msg.id.wrapping_add(1),
-                    now_time: msg.now_time,
-                },
-            );
+            let msg: ServiceMsg = turn.mailbox();
+            turn.pass_turn_with(PARENT, &ServiceMsg::new(msg.id.wrapping_add(1), msg.now_time));
         }
     }
 
@@ -872,32 +1238,29 @@ mod peer {
         naive: bool,
         value: i32,
     ) -> bool {
-        let control = region.control();
+        let turn = turn_of(region);
         let records = region
             .create_view_accessor(RECORDS_OFFSET, 0)
             .unwrap_or_else(|e| panic!("{e}"));
         let deadline = Instant::now() + PATIENCE;
         loop {
-            if control.turn() == STOP {
+            if turn.current() == STOP {
                 return false;
             }
-            if !naive && !control.wait_for_turn(me, Duration::from_millis(100)) {
+            if !naive && !turn.wait_for_turn(me, Duration::from_millis(100)) {
                 if Instant::now() > deadline {
                     return false;
                 }
                 continue;
             }
             let owned = mutex.wait().unwrap_or_else(|e| panic!("{e}"));
-            if control.turn() == me {
-                let _ = records.write_service_msg(
-                    u64::from(me) * 16,
-                    &ServiceMsg {
-                        id: value,
-                        now_time: 0,
-                    },
+            if turn.current() == me {
+                let _ = records.write(
+                    u64::from(me) * ServiceMsg::SIZE as u64,
+                    &ServiceMsg::new(value, 0),
                 );
                 drop(owned);
-                control.pass_turn(other);
+                turn.pass_turn(other);
                 return true;
             }
             drop(owned);

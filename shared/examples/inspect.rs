@@ -1,30 +1,44 @@
-//! The inspector: decodes a live region for a person, without writing to it
-//! and without taking its mutex.
+//! The inspector: shows a person what is in a region of the demo, as an
+//! **observer**: it maps the region read-only, never joins it as a user,
+//! never takes the mutex, never writes or removes anything, and also works
+//! after the programs died (to see what they left).
 //!
 //! ```text
-//! cargo run -p shared --example inspect -- --name testmap [--dir DIR | --file PATH] [--watch]
+//! cargo run -p shared --features console --example inspect -- --name testmap [--dir DIR | --file PATH] [--watch | --hint]
 //! ```
 //!
-//! Shows the control block (magic, version, size, flags, record count, mutex
-//! holder and creator, attached processes), the ten integers, every record
-//! written (raw ticks and local time), and hex dumps of bytes 0–63 and
-//! 1024–1103. `--watch` redraws twice a second as the exchange runs;
-//! `--hint` prints one line saying what to do next in the demo.
+//! Shows the region file, its size, how many processes use it, which of its
+//! companion files and its mutex's files are there, the demo's handshake
+//! (flags, records written, the message server's pid), the ten integers,
+//! every record written (raw ticks and local time), and hex dumps of bytes
+//! 0–63 and 1024–1103. `--watch` redraws twice a second (in place on a
+//! terminal); `--hint` prints one line saying what to do next in the demo.
+//! `scripts/read_region.py` decodes the same bytes into the same lines.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use shared::control::{Flags, Header, HEADER_LEN, MAGIC_OFFSET};
-use shared::layout::{record_view_offset, RECORDS_OFFSET, RECORD_COUNT, TOTAL_INTS};
-use shared::{Region, RegionError, RegionName, RegionOptions};
+use shared::demo::handshake::{read_snapshot, Flags, FLAGS_OFFSET, HANDSHAKE_LEN};
+use shared::demo::layout::{
+    record_view_offset, HANDSHAKE_OFFSET, INT_SIZE, MIN_REGION_SIZE, RECORDS_OFFSET, RECORD_COUNT, TOTAL_INTS,
+};
+use shared::demo::ServiceMsg;
+use shared::{AccessorView, Region, RegionError, RegionName, RegionOptions};
 
-/// Decode a live shared-memory region of the demo (read-only, no mutex).
+/// Bytes shown by each hex dump.
+const HEX_LEN: u64 = 64;
+/// Bytes shown by the hex dump of the records: the five records.
+const RECORDS_HEX_LEN: u64 = 80;
+
+/// Decode a region of the demo (read-only observer: no lock, no mutex, no writes).
 #[derive(Debug, Parser)]
-#[command(after_help = "Example: cargo run -p shared --example inspect -- --name testmap --watch")]
+#[command(
+    after_help = "Example: cargo run -p shared --features console --example inspect -- --name testmap --watch"
+)]
 struct Cli {
     /// Region name. Example: --name testmap
     #[arg(long, value_parser = RegionName::new, default_value = "testmap")]
@@ -55,7 +69,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if !cli.watch {
-        return match options.open_existing() {
+        return match options.observe() {
             Ok(region) => {
                 print!("{}", report(&region));
                 ExitCode::SUCCESS
@@ -66,21 +80,21 @@ fn main() -> ExitCode {
             }
         };
     }
+    // Redraw in place on a terminal; elsewhere print one snapshot after another.
+    let clear = if std::io::stdout().is_terminal() {
+        "\x1b[2J\x1b[H"
+    } else {
+        "\n"
+    };
     loop {
-        // Join only for the moment of each read, so the inspector never keeps
-        // a region alive after the demo's programs have left.
-        let screen = match options.open_existing() {
+        // Observe afresh each time: a region removed and created again under
+        // the same name is a new file, and an old mapping would show the old one.
+        let screen = match options.observe() {
             Ok(region) => report(&region),
             Err(RegionError::NotFound { path }) => {
                 format!("no region at {} (yet, or any more)\n", path.display())
             }
             Err(error) => format!("error: {error}\n"),
-        };
-        // On a terminal redraw in place; elsewhere print one snapshot after another.
-        let clear = if std::io::stdout().is_terminal() {
-            "\x1b[2J\x1b[H"
-        } else {
-            "\n"
         };
         println!("{clear}{screen}(watching; Ctrl-C to stop)");
         std::thread::sleep(Duration::from_millis(500));
@@ -90,123 +104,192 @@ fn main() -> ExitCode {
 /// Everything the inspector shows about `region`.
 fn report(region: &Region) -> String {
     let mut out = String::new();
-    let kind = if region.is_persistent() {
-        "persistent"
-    } else {
-        "removed when the last process closes it"
-    };
-    let _ = writeln!(
-        out,
-        "region          {} ({} bytes, {kind})",
-        region.path().display(),
-        region.size()
-    );
-    let others = region
-        .attached_processes()
-        .map_or("unknown".into(), |n| (n.saturating_sub(1)).to_string());
-    let _ = writeln!(out, "attached        {others} processes besides this inspector");
-    out.push_str(&decoded(region));
-    let _ = writeln!(out, "hex 0..64");
-    out.push_str(&hex_dump(region, 0, 64));
-    let _ = writeln!(out, "hex 1024..1104");
-    out.push_str(&hex_dump(region, RECORDS_OFFSET, 80));
+    // Writing to a String cannot fail.
+    let _ = write_report(&mut out, region);
     out
 }
 
-/// The decoded sections; `scripts/read_region.py` prints the same lines.
-fn decoded(region: &Region) -> String {
-    let mut out = String::new();
-    let Ok(bytes) = region.create_view_accessor(0, 0) else {
-        return out;
+fn write_report(out: &mut String, region: &Region) -> fmt::Result {
+    let lifetime = if region.is_persistent() {
+        "persistent: kept after the last process exits"
+    } else {
+        "removed when the last process closes it"
     };
-    let mut header = [0u8; HEADER_LEN];
-    let _ = bytes.read_bytes(MAGIC_OFFSET, &mut header);
-    let control = region.control();
-    let _ = writeln!(out, "control block (bytes 40..104)");
-    let _ = writeln!(out, "  magic         {}", String::from_utf8_lossy(&header[0..4]));
-    match Header::decode(&header) {
-        Ok(h) => {
-            let _ = writeln!(out, "  version       {}", h.version);
-            let _ = writeln!(out, "  size          {}", h.size);
-        }
-        Err(error) => {
-            let _ = writeln!(out, "  header        invalid: {error}");
-        }
+    writeln!(
+        out,
+        "region          {} ({} bytes, {lifetime})",
+        region.path().display(),
+        region.size()
+    )?;
+    let users = match region.attached_processes() {
+        Some(0) if region.is_persistent() => "0: nobody maps the file now; showing its bytes".to_owned(),
+        Some(0) => "0: no live users (they exited or died); showing what they left".to_owned(),
+        Some(1) => "1 process attached (this inspector only observes)".to_owned(),
+        Some(n) => format!("{n} processes attached (this inspector only observes)"),
+        None => "unknown on this system".to_owned(),
+    };
+    writeln!(out, "users           {users}")?;
+    let dir = region.dir();
+    let name = region.name();
+    writeln!(
+        out,
+        "companions      {}",
+        present(dir, &[format!(".{name}.meta"), format!(".{name}.guard")])
+    )?;
+    let mutex = region.mutex_name();
+    let mutex_state = if dir.join(&mutex).exists() {
+        format!(
+            "present (files: {})",
+            present(
+                dir,
+                &[mutex.clone(), format!(".{mutex}.meta"), format!(".{mutex}.guard")]
+            )
+        )
+    } else {
+        "absent".to_owned()
+    };
+    writeln!(out, "mutex           {mutex} {mutex_state}")?;
+    if region.size() < MIN_REGION_SIZE {
+        writeln!(
+            out,
+            "(only {} bytes: smaller than the demo's layout of {MIN_REGION_SIZE} bytes, so not one of its regions; decoding what fits)",
+            region.size()
+        )?;
     }
-    let flags = control.flags();
-    let _ = writeln!(out, "  flags         {:#06x} {}", flags.0, flags.names());
-    let _ = writeln!(out, "  record count  {}", control.record_count());
-    let _ = writeln!(out, "  mutex holder  {}", pid_text(control.holder_pid()));
-    let _ = writeln!(out, "  mutex creator {}", pid_text(control.creator_pid()));
-    let _ = writeln!(out, "integers (bytes 0..40)");
+    decoded(out, region)?;
+    writeln!(out, "hex 0..{HEX_LEN}")?;
+    hex_dump(out, region, 0, HEX_LEN)?;
+    writeln!(out, "hex {RECORDS_OFFSET}..{}", RECORDS_OFFSET + RECORDS_HEX_LEN)?;
+    hex_dump(out, region, RECORDS_OFFSET, RECORDS_HEX_LEN)
+}
+
+/// Which of `names` exist in `dir`, or "none".
+fn present(dir: &Path, names: &[String]) -> String {
+    let found: Vec<&str> = names
+        .iter()
+        .filter(|n| dir.join(n).exists())
+        .map(String::as_str)
+        .collect();
+    if found.is_empty() {
+        "none".to_owned()
+    } else {
+        found.join(" ")
+    }
+}
+
+/// The decoded sections; `scripts/read_region.py` prints the same lines.
+fn decoded(out: &mut String, region: &Region) -> fmt::Result {
+    let Ok(whole) = region.create_view_accessor(0, 0) else {
+        return Ok(());
+    };
+    let handshake_end = HANDSHAKE_OFFSET + HANDSHAKE_LEN;
+    writeln!(out, "handshake (bytes {FLAGS_OFFSET}..{handshake_end})")?;
+    let (flags, records_written) = match read_snapshot(&whole) {
+        Ok((flags, records, message_pid)) => {
+            writeln!(out, "  flags         {:#06x} {}", flags.0, flags.names())?;
+            writeln!(out, "  record count  {records}")?;
+            writeln!(out, "  message pid   {}", pid_text(message_pid))?;
+            (flags, records)
+        }
+        Err(_) => {
+            writeln!(out, "  (the region ends before byte {handshake_end})")?;
+            (Flags(0), 0)
+        }
+    };
+    writeln!(out, "integers (bytes 0..{})", TOTAL_INTS * INT_SIZE)?;
     for i in 0..TOTAL_INTS {
-        let value = bytes.read_i32((i * 4) as u64).unwrap_or_default();
-        let _ = writeln!(out, "  position {i}: {value}");
+        if let Ok(value) = whole.read_i32((i * INT_SIZE) as u64) {
+            writeln!(out, "  position {i}: {value}")?;
+        }
     }
-    let records = region.create_view_accessor(RECORDS_OFFSET, 0);
-    let count = (control.record_count() as usize).min(RECORD_COUNT);
-    let _ = writeln!(out, "records (bytes 1024.., {count} written)");
+    let count = (records_written as usize).min(RECORD_COUNT);
+    writeln!(out, "records (bytes {RECORDS_OFFSET}.., {count} written)")?;
+    if let Ok(records) = region.create_view_accessor(RECORDS_OFFSET, 0) {
+        write_records(out, &records, count)?;
+    }
+    if flags.contains(Flags::STATE_STARTED) && !flags.contains(Flags::STATE_WRITTEN) {
+        writeln!(
+            out,
+            "  (the state server started writing and has not finished: values may be partial)"
+        )?;
+    }
+    Ok(())
+}
+
+fn write_records(out: &mut String, records: &AccessorView<'_>, count: usize) -> fmt::Result {
     for k in 0..count {
-        if let Ok(msg) = records
-            .as_ref()
-            .map_err(|_| ())
-            .and_then(|r| r.read_service_msg(record_view_offset(k)).map_err(|_| ()))
-        {
-            let _ = writeln!(
+        if let Ok(msg) = records.read::<ServiceMsg>(record_view_offset(k)) {
+            writeln!(
                 out,
                 "  [{k}] id {:<3} ticks {:<19} {}",
                 msg.id,
                 msg.now_time,
                 msg.time_text()
-            );
+            )?;
         }
     }
-    if !flags.contains(Flags::STATE_WRITTEN) && control.holder_pid() != 0 {
-        let _ = writeln!(
-            out,
-            "  (read while pid {} holds the mutex: values may be mid-write)",
-            control.holder_pid()
-        );
-    }
-    out
+    Ok(())
 }
 
+/// A pid and whether that process is alive (Linux: it has a `/proc` entry).
 fn pid_text(pid: u32) -> String {
     if pid == 0 {
-        "none".into()
-    } else {
-        format!("pid {pid}")
+        return "none".to_owned();
     }
+    let proc_dir = Path::new("/proc");
+    let alive = if !proc_dir.join("self").exists() {
+        "alive: unknown"
+    } else if proc_dir.join(pid.to_string()).exists() {
+        "alive"
+    } else {
+        "gone"
+    };
+    format!("{pid} ({alive})")
 }
 
-fn hex_dump(region: &Region, offset: u64, len: usize) -> String {
-    let mut bytes = vec![0u8; len];
-    if let Ok(view) = region.create_view_accessor(offset, len as u64) {
-        let _ = view.read_bytes(0, &mut bytes);
+/// Rows of 16 bytes from region offset `offset` (as many of `len` as the region holds).
+fn hex_dump(out: &mut String, region: &Region, offset: u64, len: u64) -> fmt::Result {
+    let len = len.min(region.size().saturating_sub(offset));
+    let mut bytes = vec![0u8; len as usize];
+    if let Ok(view) = region.create_view_accessor(offset, len) {
+        if view.read_bytes(0, &mut bytes).is_err() {
+            bytes.clear();
+        }
     }
-    let mut out = String::new();
     for (row, chunk) in bytes.chunks(16).enumerate() {
         let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
         let text: String = chunk
             .iter()
             .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
             .collect();
-        let _ = writeln!(
+        writeln!(
             out,
             "  {:08x}  {:<47}  |{text}|",
             offset as usize + row * 16,
             hex.join(" ")
-        );
+        )?;
     }
-    out
+    Ok(())
 }
 
 /// One line telling the person what to do next in the demo.
 fn hint(options: &RegionOptions) -> String {
-    let Ok(region) = options.open_existing() else {
-        return "No region: both programs have exited and removed it. Ctrl-b d leaves tmux.".into();
+    let region = match options.observe() {
+        Ok(region) => region,
+        Err(RegionError::NotFound { .. }) => {
+            return "No region: both programs have exited and removed it. Ctrl-b d leaves tmux.".into()
+        }
+        Err(error) => return format!("Cannot inspect the region: {error}"),
     };
-    let flags = region.control().flags();
+    if region.attached_processes() == Some(0) {
+        return "No live users: both programs have exited or died (their files stay until the region is next opened). Ctrl-b d leaves tmux."
+            .into();
+    }
+    let flags = region
+        .create_view_accessor(0, 0)
+        .ok()
+        .and_then(|view| read_snapshot(&view).ok())
+        .map_or(Flags(0), |(flags, _, _)| flags);
     if flags.contains(Flags::MESSAGE_READ) {
         "Done! Press Enter in each pane to exit; the last one out removes the region.".into()
     } else if flags.contains(Flags::STATE_WRITTEN) {

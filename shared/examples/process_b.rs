@@ -1,10 +1,22 @@
-//! The article's first snippet, process B: `OpenExisting` the region, wait for
-//! the mutex, write `false` at offset 1, release. Run after `process_a`.
+//! The .NET docs' "non-persisted memory-mapped files" example, process B:
+//! open process A's region and mutex, wait for the mutex, write `0` at
+//! offset 1, release. Run while `process_a` waits for Enter.
+//!
+//! ```text
+//! cargo run -p shared --example process_b -- [NAME] [DIR]
+//! ```
+//!
+//! NAME and DIR as for `process_a` (default `testmap-ab` in `/dev/shm`); the
+//! mutex is `NAMEmutex`. Each C# line of the docs is quoted above its Rust
+//! counterpart.
 
 use std::error::Error;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 
-use shared::{NamedMutex, RegionName, RegionOptions};
+use shared::{MutexError, MutexOptions, RegionError, RegionName, RegionOptions};
+
+/// Used when no NAME is given (as in `process_a`).
+const DEFAULT_NAME: &str = "testmap-ab";
 
 fn main() {
     if let Err(error) = run() {
@@ -15,23 +27,44 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
-    let name = RegionName::new(&args.next().unwrap_or_else(|| "testmap-ab".into()))?;
-    let mut options = RegionOptions::named(&name);
-    if let Some(dir) = args.next() {
-        options = options.dir(dir);
+    let name = RegionName::new(&args.next().unwrap_or_else(|| DEFAULT_NAME.into()))?;
+    let mutex_name = RegionName::new(&format!("{name}mutex"))?;
+    let dir = args.next();
+    let mut region_options = RegionOptions::named(&name);
+    let mut mutex_options = MutexOptions::named(&mutex_name);
+    if let Some(dir) = &dir {
+        region_options = region_options.dir(dir);
+        mutex_options = mutex_options.dir(dir);
     }
 
-    // using (MemoryMappedFile mmf = MemoryMappedFile.OpenExisting("testmap"))
-    let region = options.open_existing()?;
-    // Mutex mutex = Mutex.OpenExisting("testmapmutex"); mutex.WaitOne();
-    let mutex = NamedMutex::open_existing(&region)?;
+    // try {
+    //     using (MemoryMappedFile mmf = MemoryMappedFile.OpenExisting("testmap"))
+    // } catch (FileNotFoundException) {
+    //     Console.WriteLine("Memory-mapped file does not exist. Run Process A first.");
+    // }
+    let mmf = region_options.open_existing().map_err(|error| match error {
+        RegionError::NotFound { .. } => "Memory-mapped file does not exist. Run Process A first.".to_string(),
+        other => other.to_string(),
+    })?;
+    // Mutex mutex = Mutex.OpenExisting("testmapmutex");
+    let mutex = mutex_options.open_existing().map_err(|error| match error {
+        MutexError::NotFound { .. } => format!("the mutex {mutex_name} does not exist. Run Process A first."),
+        other => other.to_string(),
+    })?;
+    // mutex.WaitOne();
     let acquired = mutex.wait()?;
-    // using (MemoryMappedViewStream stream = mmf.CreateViewStream(1, 0))
-    //     new BinaryWriter(stream).Write(0);
-    let mut stream = region.create_view_stream(0, 0)?;
-    stream.seek(SeekFrom::Start(1))?;
-    stream.write_all(&[0])?;
-    drop(acquired); // mutex.ReleaseMutex();
+    if let Some(pid) = acquired.abandoned_by() {
+        eprintln!("note: process {pid} died holding {mutex_name}; what it wrote may be incomplete");
+    }
+    {
+        // using (MemoryMappedViewStream stream = mmf.CreateViewStream(1, 0))
+        let mut stream = mmf.create_view_stream(1, 0)?;
+        // BinaryWriter writer = new BinaryWriter(stream);
+        // writer.Write(0);                       // an int: bytes 00 00 00 00 at offset 1
+        stream.write_all(&0i32.to_le_bytes())?;
+    }
+    // mutex.ReleaseMutex();
+    drop(acquired);
     println!("Process B wrote false at offset 1; press ENTER in Process A.");
     Ok(())
 }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use shared::stream::RecordReceiver;
-use shared::{RegionError, RegionName, RegionOptions, ServiceMsg};
+use shared::demo::ServiceMsg;
+use shared::stream::{RecordReceiver, StreamError};
+use shared::{RegionError, RegionName, RegionOptions};
 
 /// Receive numbered records from a shared-memory ring and check them.
 #[derive(Debug, Parser)]
@@ -37,10 +38,8 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let deadline = Instant::now() + Duration::from_secs_f64(cli.wait.max(0.0));
     let mut receiver = loop {
-        match RecordReceiver::open(&options) {
-            Err(shared::stream::StreamError::Region(RegionError::NotFound { .. }))
-                if Instant::now() < deadline =>
-            {
+        match RecordReceiver::<ServiceMsg>::open(&options) {
+            Err(StreamError::Region(RegionError::NotFound { .. })) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(20));
             }
             other => break other?,

@@ -5,15 +5,18 @@
 //! cargo run --release -p shared --example stream_consumer -- --name demo-stream   # another terminal
 //! ```
 //!
-//! Record `i` has `id = i` (wrapping) and `now_time = i`, so the consumer can
-//! check that nothing was lost, duplicated or reordered.
+//! The records are the demo's [`ServiceMsg`] (any plain-old-data type would
+//! do: `RecordSender<T>`). Record `i` has `id = i` (wrapping) and
+//! `now_time = i`, so the consumer can check that nothing was lost,
+//! duplicated or reordered.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
+use shared::demo::ServiceMsg;
 use shared::stream::RecordSender;
-use shared::{RegionName, RegionOptions, ServiceMsg};
+use shared::{RegionName, RegionOptions};
 
 /// Stream numbered records through a shared-memory ring.
 #[derive(Debug, Parser)]
@@ -52,7 +55,7 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(dir) = &cli.dir {
         options = options.dir(dir);
     }
-    let mut sender = RecordSender::create(&options, cli.capacity)?;
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, cli.capacity)?;
     println!(
         "ready: streaming {} records on {} (start stream_consumer)",
         cli.count, cli.name
@@ -64,10 +67,7 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mut next = 0u64;
     while next < cli.count {
         buf.clear();
-        buf.extend((next..cli.count.min(next + batch)).map(|i| ServiceMsg {
-            id: i as i32,
-            now_time: i as i64,
-        }));
+        buf.extend((next..cli.count.min(next + batch)).map(|i| ServiceMsg::new(i as i32, i as i64)));
         sender.send_batch(&buf)?;
         next += buf.len() as u64;
     }

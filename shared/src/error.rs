@@ -17,6 +17,11 @@ pub enum RegionError {
         /// Where the region file was looked for.
         path: PathBuf,
     },
+    /// [`FileMode::Open`](crate::FileMode::Open): there is no file at the path.
+    NoSuchFile {
+        /// The file asked for.
+        path: PathBuf,
+    },
     /// `create_new` (or a file's `CreateNew`): the region or file already
     /// exists; or `Create` over a file that others map.
     AlreadyExists {
@@ -43,6 +48,31 @@ pub enum RegionError {
     /// The operating system refused access.
     PermissionDenied {
         /// The file or directory refused.
+        path: PathBuf,
+    },
+    /// A file at one of the region's paths belongs to another user (who may
+    /// be squatting the name): it was neither read, written nor locked.
+    NotYours {
+        /// The file.
+        path: PathBuf,
+        /// Its owner's uid.
+        uid: u32,
+        /// The whole explanation, with the owner's name when known.
+        message: String,
+    },
+    /// The deadline given with [`RegionOptions::timeout`](crate::RegionOptions::timeout)
+    /// passed while waiting for a lock another process holds.
+    TimedOut {
+        /// What was waited for.
+        what: &'static str,
+        /// The lock file.
+        path: PathBuf,
+        /// The pid holding it, when known.
+        holder: Option<u32>,
+    },
+    /// The process began to exit (a signal) while the open waited.
+    Interrupted {
+        /// The file waited for.
         path: PathBuf,
     },
     /// The size (capacity) cannot be used.
@@ -92,6 +122,9 @@ impl From<ObjectError> for RegionError {
             ObjectError::AlreadyExists { path } => RegionError::AlreadyExists { path },
             ObjectError::Foreign { path, reason } => RegionError::NotARegion { path, reason },
             ObjectError::NoSpace { path, size } => RegionError::NoSpace { path, size },
+            ObjectError::Stranger { path, uid, message } => RegionError::NotYours { path, uid, message },
+            ObjectError::TimedOut { what, path, holder } => RegionError::TimedOut { what, path, holder },
+            ObjectError::Interrupted { path } => RegionError::Interrupted { path },
             ObjectError::Io { action, path, source } => RegionError::io(action, path, source),
         }
     }
@@ -103,6 +136,11 @@ impl fmt::Display for RegionError {
             RegionError::NotFound { path } => write!(
                 f,
                 "no shared-memory region at {}: no running process has created it (create it first, or check the name and directory)",
+                path.display()
+            ),
+            RegionError::NoSuchFile { path } => write!(
+                f,
+                "no file at {}: FileMode::Open maps an existing file (use OpenOrCreate or CreateNew to create one)",
                 path.display()
             ),
             RegionError::AlreadyExists { path } => write!(
@@ -125,6 +163,13 @@ impl fmt::Display for RegionError {
                 "permission denied on {}: it belongs to another user or its mode forbids access; use another name or directory",
                 path.display()
             ),
+            RegionError::NotYours { message, .. } => f.write_str(message),
+            RegionError::TimedOut { what, path, holder } => {
+                write!(f, "gave up waiting for {what} ({}){}", path.display(), held_by(*holder))
+            }
+            RegionError::Interrupted { path } => {
+                write!(f, "interrupted while waiting for {}; nothing was opened", path.display())
+            }
             RegionError::BadSize { size, reason } => {
                 write!(f, "a region of {size} bytes is not possible here: {reason}")
             }
@@ -238,6 +283,31 @@ pub enum MutexError {
         /// The file refused.
         path: PathBuf,
     },
+    /// A file at one of the mutex's paths belongs to another user (who may
+    /// be squatting the name): it was neither read, written nor locked.
+    NotYours {
+        /// The file.
+        path: PathBuf,
+        /// Its owner's uid.
+        uid: u32,
+        /// The whole explanation, with the owner's name when known.
+        message: String,
+    },
+    /// The deadline given with [`MutexOptions::timeout`](crate::MutexOptions::timeout)
+    /// passed while waiting for a lock another process holds.
+    TimedOut {
+        /// What was waited for.
+        what: &'static str,
+        /// The lock file.
+        path: PathBuf,
+        /// The pid holding it, when known.
+        holder: Option<u32>,
+    },
+    /// The process began to exit (a signal) while the open waited.
+    Interrupted {
+        /// The file waited for.
+        path: PathBuf,
+    },
     /// Any other I/O failure on the mutex's files.
     Io {
         /// What was being done.
@@ -252,7 +322,9 @@ pub enum MutexError {
 impl MutexError {
     pub(crate) fn from_object(error: ObjectError, name: &str) -> Self {
         match error {
-            ObjectError::NotFound { .. } => MutexError::NotFound { name: name.to_owned() },
+            ObjectError::NotFound { .. } => MutexError::NotFound {
+                name: name.to_owned(),
+            },
             ObjectError::Foreign { path, reason } => MutexError::NotALockFile { path, reason },
             ObjectError::AlreadyExists { path } => MutexError::NotALockFile {
                 path,
@@ -263,6 +335,9 @@ impl MutexError {
                 path,
                 source: io::Error::from(io::ErrorKind::StorageFull),
             },
+            ObjectError::Stranger { path, uid, message } => MutexError::NotYours { path, uid, message },
+            ObjectError::TimedOut { what, path, holder } => MutexError::TimedOut { what, path, holder },
+            ObjectError::Interrupted { path } => MutexError::Interrupted { path },
             ObjectError::Io { source, path, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
                 MutexError::PermissionDenied { path }
             }
@@ -293,6 +368,13 @@ impl fmt::Display for MutexError {
                 "permission denied on {}: it belongs to another user or its mode forbids access; use another name or directory",
                 path.display()
             ),
+            MutexError::NotYours { message, .. } => f.write_str(message),
+            MutexError::TimedOut { what, path, holder } => {
+                write!(f, "gave up waiting for {what} ({}){}", path.display(), held_by(*holder))
+            }
+            MutexError::Interrupted { path } => {
+                write!(f, "interrupted while waiting for {}; nothing was opened", path.display())
+            }
             MutexError::Io { action, path, source } => {
                 write!(f, "could not {action} the mutex file {}: {source}", path.display())
             }
@@ -307,5 +389,16 @@ impl std::error::Error for MutexError {
             MutexError::Io { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+/// ", held by pid N (user X)" when the holder is known.
+fn held_by(holder: Option<u32>) -> String {
+    match holder {
+        Some(pid) => match crate::ownership::process_owner(pid) {
+            Some(uid) => format!(", held by pid {pid}, {}", crate::ownership::describe(uid)),
+            None => format!(", held by pid {pid}"),
+        },
+        None => String::new(),
     }
 }

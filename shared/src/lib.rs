@@ -77,6 +77,7 @@ mod files;
 mod mapping;
 mod name;
 mod object;
+mod ownership;
 mod region;
 pub mod stream;
 pub mod sync;

@@ -20,6 +20,7 @@ pub struct RegionName(String);
 
 /// Why a region name was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NameError {
     /// Nothing was typed.
     Empty,
@@ -29,6 +30,8 @@ pub enum NameError {
     Separator(char),
     /// NUL or another control character.
     ControlCharacter(char),
+    /// Starts with .NET's `Global\` or `Local\` kernel-namespace prefix.
+    WindowsNamespace(&'static str),
     /// Longer than [`MAX_NAME_BYTES`].
     TooLong {
         /// Length of the refused name in bytes.
@@ -47,6 +50,10 @@ impl fmt::Display for NameError {
             NameError::Separator(c) => write!(
                 f,
                 "a region name may not contain `{c}`: it is one file name, not a path (use --dir or --file for a location)"
+            ),
+            NameError::WindowsNamespace(prefix) => write!(
+                f,
+                "a region name may not start with `{prefix}`: on Windows that picks the session's or the machine's kernel namespace, but here a name is a file in one directory, which plays that role; drop the prefix (and use --dir for another directory)"
             ),
             NameError::ControlCharacter(c) => write!(
                 f,
@@ -74,6 +81,15 @@ impl RegionName {
         }
         if name.starts_with('.') {
             return Err(NameError::StartsWithDot);
+        }
+        for prefix in ["Global\\", "Local\\"] {
+            if name
+                .as_bytes()
+                .get(..prefix.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
+            {
+                return Err(NameError::WindowsNamespace(prefix));
+            }
         }
         if let Some(c) = name.chars().find(|c| matches!(c, '/' | '\\')) {
             return Err(NameError::Separator(c));
@@ -135,6 +151,14 @@ mod tests {
         assert_eq!(RegionName::new(".hidden"), Err(NameError::StartsWithDot));
         assert_eq!(RegionName::new("a/b"), Err(NameError::Separator('/')));
         assert_eq!(RegionName::new("a\\b"), Err(NameError::Separator('\\')));
+        assert_eq!(
+            RegionName::new("Global\\testmap"),
+            Err(NameError::WindowsNamespace("Global\\"))
+        );
+        assert_eq!(
+            RegionName::new("local\\testmap"),
+            Err(NameError::WindowsNamespace("Local\\"))
+        );
         assert_eq!(RegionName::new("a\0b"), Err(NameError::ControlCharacter('\0')));
         assert_eq!(RegionName::new("a\nb"), Err(NameError::ControlCharacter('\n')));
         let long = "x".repeat(MAX_NAME_BYTES + 1);

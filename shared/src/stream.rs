@@ -419,6 +419,11 @@ impl<T: Record> RecordReceiver<T> {
     /// ring; [`StreamError::ConsumerTaken`] when another live consumer has it.
     pub fn open(options: &RegionOptions) -> Result<RecordReceiver<T>, StreamError> {
         let region = options.open_existing()?;
+        if region.is_read_only() {
+            return Err(StreamError::Region(RegionError::BadOptions {
+                reason: "a stream's consumer moves the ring's head: open it with Access::ReadWrite",
+            }));
+        }
         if region.size() < DATA_OFFSET + u64::from(MIN_CAPACITY) * Ring::<T>::RECORD_SIZE {
             return Err(StreamError::NotARing(format!(
                 "the region has only {} bytes",

@@ -80,3 +80,24 @@ pub(crate) fn pid_alive(pid: u32) -> bool {
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
+
+/// The effective user id of this process.
+pub(crate) fn effective_uid() -> u32 {
+    // SAFETY: geteuid takes no arguments, touches no memory and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// The groups this process acts with: its effective group and its
+/// supplementary groups.
+pub(crate) fn effective_groups() -> Vec<u32> {
+    // SAFETY: getegid takes no arguments, touches no memory and cannot fail.
+    let mut groups = vec![unsafe { libc::getegid() }];
+    let mut supplementary = vec![0 as libc::gid_t; 256];
+    // SAFETY: the buffer holds `supplementary.len()` gids and the kernel
+    // writes at most that many; it returns how many it wrote, or -1.
+    let n = unsafe { libc::getgroups(supplementary.len() as libc::c_int, supplementary.as_mut_ptr()) };
+    if let Ok(n) = usize::try_from(n) {
+        groups.extend_from_slice(&supplementary[..n.min(supplementary.len())]);
+    }
+    groups
+}

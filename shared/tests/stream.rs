@@ -3,29 +3,21 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::records::Tick;
 use common::*;
-use shared::stream::{RecordReceiver, RecordSender, StreamError, HEAD_OFFSET, TAIL_OFFSET};
-use shared::{RegionError, RegionOptions, ServiceMsg};
+use shared::demo::ServiceMsg;
+use shared::stream::{RecordReceiver, RecordSender, StreamError, DATA_OFFSET, HEAD_OFFSET, TAIL_OFFSET};
+use shared::{RegionError, RegionOptions};
 
 fn msg(i: u64) -> ServiceMsg {
-    ServiceMsg {
-        id: i as i32,
-        now_time: i as i64,
-    }
+    ServiceMsg::new(i as i32, i as i64)
 }
 
 /// Starts the `stream_producer` example and waits for its `ready` line.
-fn start_producer(
-    name: &str,
-    dir: &str,
-    count: u64,
-    capacity: u32,
-    batch: usize,
-) -> (Child, BufReader<ChildStdout>, String) {
+fn start_producer(name: &str, dir: &str, count: u64, capacity: u32, batch: usize) -> Helper {
     start_producer_after(name, dir, count, capacity, batch, 0)
 }
 
@@ -37,44 +29,39 @@ fn start_producer_after(
     capacity: u32,
     batch: usize,
     delay_ms: u64,
-) -> (Child, BufReader<ChildStdout>, String) {
+) -> Helper {
     let numbers = [
         count.to_string(),
         capacity.to_string(),
         batch.to_string(),
         delay_ms.to_string(),
     ];
-    let mut producer = Command::new(example("stream_producer"))
-        .args(["--name", name, "--dir", dir])
-        .args([
-            "--count",
-            &numbers[0],
-            "--capacity",
-            &numbers[1],
-            "--batch",
-            &numbers[2],
-            "--delay-ms",
-            &numbers[3],
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("producer");
-    let mut out = BufReader::new(producer.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    out.read_line(&mut line).expect("ready");
-    (producer, out, line)
+    let mut command = Command::new(example("stream_producer"));
+    command.args(["--name", name, "--dir", dir]).args([
+        "--count",
+        &numbers[0],
+        "--capacity",
+        &numbers[1],
+        "--batch",
+        &numbers[2],
+        "--delay-ms",
+        &numbers[3],
+    ]);
+    let mut producer = Helper::spawn(&mut command);
+    let line = producer.line();
+    assert!(line.starts_with("ready"), "{line}");
+    producer
 }
 
 #[test]
 fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("stream");
-    let dir_arg = dir.path().to_str().expect("utf-8");
-    let (producer, mut producer_out, line) = start_producer(name.as_str(), dir_arg, 300000, 1024, 100);
-    assert!(line.starts_with("ready"), "{line}");
+    let mut producer = start_producer(name.as_str(), arg(dir.path()), 300000, 1024, 100);
     let consumer = Command::new(example("stream_consumer"))
-        .args(["--name", name.as_str(), "--dir", dir_arg])
+        .args(["--name", name.as_str(), "--dir", arg(dir.path())])
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("consumer");
     let consumed = wait_with_watchdog(consumer);
@@ -84,19 +71,86 @@ fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
         String::from_utf8_lossy(&consumed.stderr)
     );
     assert!(String::from_utf8_lossy(&consumed.stdout).starts_with("received 300000 records in order"));
-    assert!(wait_with_watchdog(producer).status.success());
-    let mut rest = String::new();
-    producer_out.read_line(&mut rest).expect("summary");
+    assert!(producer.finish());
+    let rest = producer.line();
     assert!(rest.starts_with("sent 300000 records"), "{rest}");
     assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_users_own_24_byte_records_cross_processes_in_order() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("ticks");
+    let options = RegionOptions::named(&name).dir(dir.path());
+    let mut sender = RecordSender::<Tick>::create(&options, 2048).expect("sender");
+    let region_size = std::fs::metadata(dir.path().join(name.as_str()))
+        .expect("stat")
+        .len();
+    assert_eq!(region_size, DATA_OFFSET + 2048 * 24, "sized for 24-byte records");
+    let mut consumer = Helper::start(&["ticks", name.as_str(), arg(dir.path())]);
+    let ticks: Vec<Tick> = (0..200_000).map(Tick::nth).collect();
+    for chunk in ticks.chunks(777) {
+        within_send(&mut sender, chunk);
+    }
+    drop(sender); // closes the stream
+    assert_eq!(consumer.line(), "received 200000");
+    assert!(consumer.finish());
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+/// Sends `chunk`, failing (not hanging) if the consumer stops taking records.
+fn within_send(sender: &mut RecordSender<Tick>, chunk: &[Tick]) {
+    let started = std::time::Instant::now();
+    let mut left = chunk;
+    while let Some((first, rest)) = left.split_first() {
+        if sender.try_send(first).expect("send") {
+            left = rest;
+        } else {
+            assert!(
+                started.elapsed() < WATCHDOG,
+                "watchdog: the consumer stopped taking records"
+            );
+            std::thread::yield_now();
+        }
+    }
+}
+
+#[test]
+fn a_consumer_of_another_record_size_gets_not_a_ring() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("sizes");
+    let options = RegionOptions::named(&name).dir(dir.path());
+    let _sender = RecordSender::<Tick>::create(&options, 1024).expect("sender");
+    let error = RecordReceiver::<ServiceMsg>::open(&options).err();
+    assert!(matches!(error, Some(StreamError::NotARing(_))), "{error:?}");
+    let message = error.map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("record size 24, expected 16"), "{message}");
+
+    // And across processes: a 16-byte stream refused by a 24-byte consumer.
+    let other = unique("sizes16");
+    // (2048 records: large enough for 1024 of the consumer's records, so
+    // that the record size is what tells them apart)
+    let _sender16 = RecordSender::<ServiceMsg>::create(&RegionOptions::named(&other).dir(dir.path()), 2048)
+        .expect("sender");
+    let out = wait_with_watchdog(
+        Command::new(helper_path())
+            .args(["ticks", other.as_str(), arg(dir.path())])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("helper"),
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("record size 16, expected 24"), "{stderr}");
 }
 
 #[test]
 fn a_full_ring_refuses_try_send_and_an_empty_one_try_recv() {
     let dir = tempfile::tempdir().expect("dir");
     let options = RegionOptions::named(&unique("edges")).dir(dir.path());
-    let mut sender = RecordSender::create(&options, 1024).expect("sender");
-    let mut receiver = RecordReceiver::open(&options).expect("receiver");
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
     assert_eq!(receiver.try_recv().expect("empty"), None);
     for i in 0..1024 {
         assert!(sender.try_send(&msg(i)).expect("room"), "record {i}");
@@ -135,8 +189,8 @@ fn a_full_ring_refuses_try_send_and_an_empty_one_try_recv() {
 fn two_threads_stream_a_million_records_without_loss() {
     let dir = tempfile::tempdir().expect("dir");
     let options = RegionOptions::named(&unique("threads")).dir(dir.path());
-    let mut sender = RecordSender::create(&options, 4096).expect("sender");
-    let mut receiver = RecordReceiver::open(&options).expect("receiver");
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 4096).expect("sender");
+    let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
     let producer = std::thread::spawn(move || {
         for i in 0..1_000_000u64 {
             sender.send(&msg(i)).expect("send");
@@ -155,14 +209,12 @@ fn two_threads_stream_a_million_records_without_loss() {
 fn a_killed_producer_ends_the_consumers_wait_with_peer_gone() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("killprod");
-    let dir_arg = dir.path().to_str().expect("utf-8");
-    let (mut producer, _producer_out, line) = start_producer(name.as_str(), dir_arg, 100000000, 1024, 256);
-    assert!(line.starts_with("ready"), "{line}");
-    let mut receiver = RecordReceiver::open(&RegionOptions::named(&name).dir(dir.path())).expect("receiver");
+    let mut producer = start_producer(name.as_str(), arg(dir.path()), 100000000, 1024, 256);
+    let mut receiver =
+        RecordReceiver::<ServiceMsg>::open(&RegionOptions::named(&name).dir(dir.path())).expect("receiver");
     let mut buf = vec![ServiceMsg::default(); 100];
     receiver.recv_batch(&mut buf).expect("some records");
-    producer.kill().expect("kill -9");
-    producer.wait().expect("reap");
+    producer.kill(); // kill -9
     let error = loop {
         match receiver.recv_batch(&mut buf) {
             Ok(n) => assert!(n > 0, "a dead producer is not a closed stream"),
@@ -180,22 +232,22 @@ fn a_killed_consumer_ends_the_producers_wait_with_peer_gone() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("killcons");
     let options = RegionOptions::named(&name).dir(dir.path());
-    let mut sender = RecordSender::create(&options, 1024).expect("sender");
-    let mut consumer = Helper::start_stream_consumer(name.as_str(), dir.path().to_str().expect("utf-8"));
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    let mut consumer = Helper::start_stream_consumer(name.as_str(), arg(dir.path()));
     // Wait until it has attached: then a second consumer is refused.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while sender.consumer_pid() != Some(consumer.0.id()) {
+    let deadline = std::time::Instant::now() + WATCHDOG;
+    while sender.consumer_pid() != Some(consumer.pid()) {
         assert!(
             std::time::Instant::now() < deadline,
             "watchdog: the consumer never attached"
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    let taken = match RecordReceiver::open(&options) {
+    let taken = match RecordReceiver::<ServiceMsg>::open(&options) {
         Err(StreamError::ConsumerTaken { pid }) => pid,
         other => panic!("expected the consumer to be taken, got {other:?}"),
     };
-    assert_eq!(taken, consumer.0.id());
+    assert_eq!(taken, consumer.pid());
     consumer.kill();
     let batch: Vec<ServiceMsg> = (0..1000).map(msg).collect();
     let error = loop {
@@ -213,27 +265,45 @@ fn a_killed_consumer_ends_the_producers_wait_with_peer_gone() {
 fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refused() {
     let dir = tempfile::tempdir().expect("dir");
     for capacity in [0, 1000, 512, 1 << 25] {
-        let error =
-            RecordSender::create(&RegionOptions::named(&unique("cap")).dir(dir.path()), capacity).err();
+        let error = RecordSender::<ServiceMsg>::create(
+            &RegionOptions::named(&unique("cap")).dir(dir.path()),
+            capacity,
+        )
+        .err();
         assert!(
             matches!(error, Some(StreamError::BadCapacity(_))),
             "{capacity}: {error:?}"
         );
     }
-    let missing = RecordReceiver::open(&RegionOptions::named(&unique("none")).dir(dir.path())).err();
+    let missing =
+        RecordReceiver::<ServiceMsg>::open(&RegionOptions::named(&unique("none")).dir(dir.path())).err();
     assert!(
         matches!(missing, Some(StreamError::Region(RegionError::NotFound { .. }))),
         "{missing:?}"
     );
 
-    let demo = RegionOptions::named(&unique("demo")).dir(dir.path());
-    let _demo_region = demo.create_or_open().expect("a demo region");
-    let foreign = RecordReceiver::open(&demo).err();
+    // A region that holds no ring: the user's own bytes, or nothing yet
+    // (all zeros: the open waits a moment for a producer still setting up).
+    for garbage in [true, false] {
+        let demo = RegionOptions::named(&unique("demo"))
+            .dir(dir.path())
+            .size(1_024_000);
+        let demo_region = demo.create_or_open().expect("a demo region");
+        if garbage {
+            let view = demo_region.create_view_accessor(0, 0).expect("view");
+            view.write_bytes(0, &records::pattern(2, 4096)).expect("write");
+        }
+        let foreign = RecordReceiver::<ServiceMsg>::open(&demo).err();
+        assert!(matches!(foreign, Some(StreamError::NotARing(_))), "{foreign:?}");
+    }
+    let small = RegionOptions::named(&unique("small")).dir(dir.path()).size(1000);
+    let _small_region = small.create_or_open().expect("a small region");
+    let foreign = RecordReceiver::<ServiceMsg>::open(&small).err();
     assert!(matches!(foreign, Some(StreamError::NotARing(_))), "{foreign:?}");
 
     let options = RegionOptions::named(&unique("ring")).dir(dir.path());
-    let mut sender = RecordSender::create(&options, 1024).expect("sender");
-    let mut receiver = RecordReceiver::open(&options).expect("first consumer");
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("first consumer");
     sender.send(&msg(1)).expect("send");
 
     // Someone scribbles over the indices through a plain view.
@@ -249,22 +319,20 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
 #[test]
 fn a_producer_that_closes_and_exits_is_an_end_of_stream_never_peer_gone() {
     let dir = tempfile::tempdir().expect("dir");
-    let dir_arg = dir.path().to_str().expect("utf-8");
     for round in 0..40 {
         let name = unique("close");
         // Pauses of 0, 5 and 30 ms catch the consumer spinning, yielding and
         // asleep when the producer closes and exits.
         let delay = [0, 5, 30][round as usize % 3];
-        let (producer, _out, line) =
-            start_producer_after(name.as_str(), dir_arg, 1 + round % 3, 1024, 1, delay);
-        assert!(line.starts_with("ready"), "{line}");
+        let mut producer =
+            start_producer_after(name.as_str(), arg(dir.path()), 1 + round % 3, 1024, 1, delay);
         let options = RegionOptions::named(&name).dir(dir.path());
         // The producer may already have sent, closed and exited: then the
         // region is gone too, which is also a clean end.
-        let mut receiver = match RecordReceiver::open(&options) {
+        let mut receiver = match RecordReceiver::<ServiceMsg>::open(&options) {
             Ok(receiver) => receiver,
             Err(StreamError::Region(RegionError::NotFound { .. })) => {
-                wait_with_watchdog(producer);
+                assert!(producer.finish());
                 continue;
             }
             Err(error) => panic!("round {round}: {error}"),
@@ -280,7 +348,7 @@ fn a_producer_that_closes_and_exits_is_an_end_of_stream_never_peer_gone() {
                 Err(error) => panic!("round {round}: a clean close reported as {error}"),
             }
         }
-        assert!(wait_with_watchdog(producer).status.success());
+        assert!(producer.finish());
     }
 }
 
@@ -288,13 +356,13 @@ fn a_producer_that_closes_and_exits_is_an_end_of_stream_never_peer_gone() {
 fn a_second_receiver_in_the_same_process_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
     let options = RegionOptions::named(&unique("twice")).dir(dir.path());
-    let _sender = RecordSender::create(&options, 1024).expect("sender");
-    let first = RecordReceiver::open(&options).expect("first");
-    let second = RecordReceiver::open(&options).err();
+    let _sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    let first = RecordReceiver::<ServiceMsg>::open(&options).expect("first");
+    let second = RecordReceiver::<ServiceMsg>::open(&options).err();
     assert!(
         matches!(second, Some(StreamError::ConsumerTaken { pid }) if pid == std::process::id()),
         "{second:?}"
     );
     drop(first);
-    RecordReceiver::open(&options).expect("the place is free again after a close");
+    RecordReceiver::<ServiceMsg>::open(&options).expect("the place is free again after a close");
 }

@@ -1,13 +1,17 @@
 //! Turn-taking: two sides hand the region back and forth with the mailbox,
 //! sleeping while it is not their turn; a side that never answers ends the
-//! other's wait at its timeout instead of hanging it.
+//! other's wait at its timeout instead of hanging it. The turn word and the
+//! mailbox live in the companion, never in the region's bytes.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
+use common::records::Move;
 use common::*;
-use shared::{NamedMutex, RegionOptions, ServiceMsg};
+use shared::demo::ServiceMsg;
+use shared::sync::MAILBOX_LEN;
+use shared::{MutexOptions, RegionOptions};
 
 const A: u32 = 1;
 const B: u32 = 2;
@@ -15,61 +19,81 @@ const B: u32 = 2;
 #[test]
 fn two_sides_take_ten_thousand_turns_and_see_every_record() {
     let dir = tempfile::tempdir().expect("dir");
-    let options = RegionOptions::named(&unique("turns")).dir(dir.path());
+    let options = RegionOptions::named(&unique("turns")).dir(dir.path()).size(4096);
     let region = options.create_or_open().expect("region");
-    let mutex = NamedMutex::create(&region, false).expect("mutex").mutex;
+    let mutex = MutexOptions::for_region(&region)
+        .create(false)
+        .expect("mutex")
+        .mutex;
     let other = options.open_existing().expect("second handle");
-    region.control().pass_turn(A);
+    region.turn().expect("turn").pass_turn(A);
     let b_side = std::thread::spawn(move || {
-        let control = other.control();
+        let turn = other.turn().expect("turn");
         for i in 0..10_000 {
-            assert!(
-                control.wait_for_turn(B, Duration::from_secs(30)),
-                "watchdog: turn {i} never came"
-            );
-            let msg = control.mailbox();
-            assert_eq!(
-                msg,
-                ServiceMsg {
-                    id: i,
-                    now_time: i64::from(i) * 2
-                }
-            );
-            control.pass_turn_with(
-                A,
-                &ServiceMsg {
-                    id: i,
-                    now_time: i64::from(i) * 3,
-                },
-            );
+            assert!(turn.wait_for_turn(B, WATCHDOG), "watchdog: turn {i} never came");
+            let msg: ServiceMsg = turn.mailbox();
+            assert_eq!(msg, ServiceMsg::new(i, i64::from(i) * 2));
+            turn.pass_turn_with(A, &ServiceMsg::new(i, i64::from(i) * 3));
         }
     });
-    let control = region.control();
+    let turn = region.turn().expect("turn");
     for i in 0..10_000 {
-        assert!(
-            control.wait_for_turn(A, Duration::from_secs(30)),
-            "watchdog: turn {i} never came"
-        );
+        assert!(turn.wait_for_turn(A, WATCHDOG), "watchdog: turn {i} never came");
         let owned = mutex.wait().expect("mutex");
         if i > 0 {
             assert_eq!(
-                control.mailbox(),
-                ServiceMsg {
-                    id: i - 1,
-                    now_time: i64::from(i - 1) * 3
-                }
+                turn.mailbox::<ServiceMsg>(),
+                ServiceMsg::new(i - 1, i64::from(i - 1) * 3)
             );
         }
         drop(owned);
-        control.pass_turn_with(
-            B,
-            &ServiceMsg {
-                id: i,
-                now_time: i64::from(i) * 2,
-            },
-        );
+        turn.pass_turn_with(B, &ServiceMsg::new(i, i64::from(i) * 2));
     }
     b_side.join().expect("other side");
+    let mut bytes = vec![0xAAu8; 4096];
+    region
+        .create_view_accessor(0, 0)
+        .expect("view")
+        .read_bytes(0, &mut bytes)
+        .expect("read");
+    assert!(
+        bytes.iter().all(|&b| b == 0),
+        "20,000 turns and mailboxes wrote nothing into the region's bytes"
+    );
+}
+
+#[test]
+fn a_users_own_type_travels_with_the_turn_between_processes() {
+    const TURNS: u64 = 2_000;
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("moves");
+    let region = RegionOptions::named(&name)
+        .dir(dir.path())
+        .size(64)
+        .create_or_open()
+        .expect("region");
+    assert!(std::mem::size_of::<Move>() <= MAILBOX_LEN);
+    let mut side_b = Helper::start(&["turns", name.as_str(), arg(dir.path()), &TURNS.to_string()]);
+    let turn = region.turn().expect("turn");
+    turn.pass_turn_with(B, &Move::nth(0));
+    for i in 0..TURNS {
+        assert!(
+            turn.wait_for_turn(A, WATCHDOG),
+            "watchdog: turn {i} never came back"
+        );
+        assert_eq!(turn.mailbox::<Move>(), Move::nth(i).answer(), "turn {i}");
+        if i + 1 < TURNS {
+            turn.pass_turn_with(B, &Move::nth(i + 1));
+        }
+    }
+    assert!(side_b.finish(), "side B saw every move as sent");
+    let mut bytes = [0xAAu8; 64];
+    region
+        .create_view_accessor(0, 0)
+        .expect("view")
+        .read_bytes(0, &mut bytes)
+        .expect("read");
+    assert_eq!(bytes, [0u8; 64], "the mailbox is not in the region's bytes");
 }
 
 #[test]
@@ -77,20 +101,23 @@ fn a_turn_that_never_comes_ends_at_the_timeout() {
     let dir = tempfile::tempdir().expect("dir");
     let region = RegionOptions::named(&unique("noturn"))
         .dir(dir.path())
+        .size(1)
         .create_or_open()
         .expect("region");
-    let control = region.control();
-    control.pass_turn(B);
+    let turn = region.turn().expect("turn");
+    assert_eq!(turn.current(), 0, "nobody's turn at first");
+    turn.pass_turn(B);
+    assert_eq!(turn.current(), B);
     let started = Instant::now();
-    assert!(!control.wait_for_turn(A, Duration::from_millis(50)));
-    assert!(!control.spin_for_turn(A, Duration::from_millis(50)));
+    assert!(!turn.wait_for_turn(A, Duration::from_millis(50)));
+    assert!(!turn.spin_for_turn(A, Duration::from_millis(50)));
     assert!(
         started.elapsed() >= Duration::from_millis(100),
         "both waited their full timeout"
     );
     assert!(
-        control.wait_for_turn(B, Duration::ZERO),
+        turn.wait_for_turn(B, Duration::ZERO),
         "a turn that is already ours returns at once"
     );
-    assert!(control.wait_for_turn(B, Duration::MAX), "a huge timeout is fine");
+    assert!(turn.wait_for_turn(B, Duration::MAX), "a huge timeout is fine");
 }

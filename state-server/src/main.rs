@@ -5,7 +5,7 @@
 //!
 //! 1. prompt for the region name → [`Console::ask_region_name`]
 //! 2. `MemoryMappedFile.OpenExisting(name)` → [`RegionOptions::open_existing`];
-//!    `Mutex.OpenExisting("<name>mutex")` → [`MutexOptions::open_existing`]
+//!    `Mutex.OpenExisting("<name>mutex")` → [`shared::MutexOptions::open_existing`]
 //!    (both fail plainly when no message server is running)
 //! 3. `WaitOne()` → [`NamedMutex::wait`]
 //! 4. `CreateViewStream(20, 0)` + `BinaryWriter.Write(i)` for i = 5..9 → [`write_state_ints`]
@@ -28,7 +28,7 @@ use shared::demo::layout::{
 use shared::demo::output::{data, warn};
 use shared::demo::transcript::Transcript;
 use shared::demo::ServiceMsg;
-use shared::{MutexError, MutexOptions, NamedMutex, Region, RegionError, RegionOptions};
+use shared::{MutexError, NamedMutex, Region, RegionError, RegionOptions};
 
 /// How long to wait for a message service that has created the region but
 /// not yet written its numbers.
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
-    let (region, mutex) = open_region_and_mutex(options)?;
+    let (region, mutex) = open_region_and_mutex(options, &cli.region)?;
     let acquired = cli.region.deadline().acquire(&mutex, "the message service")?; // WaitOne()
     if let Some(pid) = acquired.abandoned_by() {
         warn(&format!(
@@ -84,29 +84,41 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
 
 /// `OpenExisting` the region and its mutex; says to start message-server
 /// first when there is none.
-fn open_region_and_mutex(options: &RegionOptions) -> Result<(Region, NamedMutex), DemoError> {
+fn open_region_and_mutex(
+    options: &RegionOptions,
+    args: &RegionArgs,
+) -> Result<(Region, NamedMutex), DemoError> {
     let region = shared::demo::cli::open_existing(options).map_err(|error| match error {
-        RegionError::NotFound { path } => DemoError::StartMessageServerFirst {
-            name: path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        },
+        RegionError::NotFound { path } | RegionError::NoSuchFile { path } => {
+            DemoError::StartMessageServerFirst {
+                name: path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            }
+        }
         other => other.into(),
     })?;
     // The message service writes first (it created the mutex already owned);
     // wait for that, so this side never goes first even if started at once.
-    let flags = Handshake::of(&region)?.wait_for_flags(Flags::MESSAGE_WRITTEN, MESSAGE_SETUP_WAIT);
+    let setup_wait = args
+        .deadline()
+        .remaining()
+        .map_or(MESSAGE_SETUP_WAIT, |left| left.min(MESSAGE_SETUP_WAIT));
+    let flags = Handshake::of(&region)?.wait_for_flags(Flags::MESSAGE_WRITTEN, setup_wait);
     if !flags.contains(Flags::MESSAGE_WRITTEN) {
         return Err(DemoError::StartMessageServerFirst {
             name: region.name().to_owned(),
         });
     }
-    let mutex = MutexOptions::for_region(&region).open_existing().map_err(|error| match error {
-        MutexError::NotFound { .. } => DemoError::StartMessageServerFirst {
-            name: region.name().to_owned(),
-        },
-        other => other.into(),
-    })?;
+    let mutex = args
+        .mutex_options(&region)
+        .open_existing()
+        .map_err(|error| match error {
+            MutexError::NotFound { .. } => DemoError::StartMessageServerFirst {
+                name: region.name().to_owned(),
+            },
+            other => other.into(),
+        })?;
     Ok((region, mutex))
 }
 

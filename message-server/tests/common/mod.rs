@@ -51,7 +51,15 @@ pub fn shared_example(name: &str) -> PathBuf {
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-p", "shared", "--example", name])
+            .args([
+                "build",
+                "-p",
+                "shared",
+                "--features",
+                "console",
+                "--example",
+                name,
+            ])
             .status()
             .expect("run cargo build for a shared example");
         assert!(status.success(), "cargo build --example {name} failed");

@@ -11,7 +11,8 @@ use super::layout::{DEFAULT_REGION_NAME, DEFAULT_REGION_SIZE, MIN_REGION_SIZE};
 use super::transcript::{Lang, Transcript};
 use super::wait_indicator::WaitIndicator;
 use crate::{
-    Acquired, FileMode, MutexError, NameError, NamedMutex, Region, RegionError, RegionName, RegionOptions, ViewError,
+    Acquired, FileMode, MutexError, MutexOptions, NameError, NamedMutex, Region, RegionError, RegionName,
+    RegionOptions, ViewError,
 };
 
 /// The language flag's values.
@@ -57,7 +58,11 @@ pub fn create_or_open(options: &RegionOptions) -> Result<Region, RegionError> {
 /// As [`RegionOptions::open_existing`] / [`RegionOptions::create_from_file`].
 pub fn open_existing(options: &RegionOptions) -> Result<Region, RegionError> {
     if options.is_file() {
-        options.clone().file_mode(FileMode::Open).size(0).create_from_file()
+        options
+            .clone()
+            .file_mode(FileMode::Open)
+            .size(0)
+            .create_from_file()
     } else {
         options.open_existing()
     }
@@ -216,8 +221,31 @@ impl RegionArgs {
             .size(self.size.unwrap_or(DEFAULT_REGION_SIZE)))
     }
 
+    /// `--mode` and `--timeout` applied to `options`. A mode that gives the
+    /// group read and write (`--mode 0660`) shares the region with the group
+    /// deliberately: files of other users of the group are then accepted.
     fn with_mode(&self, options: RegionOptions) -> RegionOptions {
-        options.mode(self.mode.unwrap_or(crate::DEFAULT_MODE))
+        let mode = self.mode.unwrap_or(crate::DEFAULT_MODE);
+        let options = if mode & 0o060 == 0o060 {
+            options.share_with_group()
+        } else {
+            options
+        };
+        let options = options.mode(mode);
+        match self.timeout {
+            Some(timeout) => options.timeout(timeout),
+            None => options,
+        }
+    }
+
+    /// The demo's mutex beside `region` (`<name>mutex`), with `--timeout`
+    /// bounding the wait for its setup lock.
+    pub fn mutex_options(&self, region: &Region) -> MutexOptions {
+        let options = MutexOptions::for_region(region);
+        match self.timeout {
+            Some(timeout) => options.timeout(timeout),
+            None => options,
+        }
     }
 
     /// When waits must end, if `--timeout` was given.
@@ -292,6 +320,7 @@ impl Deadline {
 
 /// Everything that can end a demo program early.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum DemoError {
     /// Reading the person's answer failed.
     Console(ConsoleError),
@@ -325,18 +354,33 @@ pub enum DemoError {
 }
 
 impl DemoError {
-    /// The exit code: 2 for bad input (usage), 1 for everything else.
+    /// The exit code: 2 for bad input (usage), 130 when a signal ended it,
+    /// 1 for everything else.
     pub fn exit_code(&self) -> ExitCode {
         match self {
             DemoError::Console(ConsoleError::InvalidName(_)) => ExitCode::from(2),
             DemoError::Console(ConsoleError::Interrupted) => ExitCode::from(130),
+            _ if self.ended_by_signal() => ExitCode::from(130),
             _ => ExitCode::from(1),
         }
     }
 
-    /// Prints `error: ...` on stderr and returns the exit code.
+    /// Whether a signal ended a wait: the signal handler has already said so
+    /// and is closing the regions.
+    fn ended_by_signal(&self) -> bool {
+        matches!(
+            self,
+            DemoError::Region(RegionError::Interrupted { .. })
+                | DemoError::Mutex(MutexError::Interrupted { .. })
+        )
+    }
+
+    /// Prints `error: ...` on stderr (unless a signal ended the program,
+    /// which the handler reports) and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        super::output::error(&self.to_string());
+        if !self.ended_by_signal() {
+            super::output::error(&self.to_string());
+        }
         self.exit_code()
     }
 }

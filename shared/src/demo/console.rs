@@ -12,6 +12,7 @@ use crate::name::{NameError, RegionName};
 
 /// Reading the person's answer failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ConsoleError {
     /// The name read from a pipe is not a valid region name.
     InvalidName(NameError),

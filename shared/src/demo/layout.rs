@@ -18,7 +18,6 @@ pub const DEFAULT_REGION_SIZE: u64 = 1_024_000;
 /// Default region name offered by the prompt.
 pub const DEFAULT_REGION_NAME: &str = "testmap";
 
-
 /// Size of one `i32` in the region.
 pub const INT_SIZE: usize = 4;
 

@@ -24,14 +24,61 @@
 //! [`exit_closing_regions`] lets a signal handler leave as cleanly as a normal
 //! exit would.
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
+use std::time::Duration;
 
 use super::meta::Header;
 use super::{ObjectError, ObjectFiles};
 use crate::files::{self, Create};
+use crate::ownership::Trust;
+use crate::sync::Until;
+
+/// How long closing waits for the setup lock before leaving the files to the
+/// next user (who treats them as stale): closing never hangs.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Set when the process is leaving ([`exit_closing_regions`]): lock waits
+/// stop, so that the exit is not held up by an open that waits.
+static EXIT_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// Waits for a lock with `try_lock`, looking again after short, growing
+/// pauses, until `until` or the process leaves. Never blocks in the kernel,
+/// so a lock held by someone else can delay us only as long as the caller
+/// allows.
+fn lock_within(
+    file: &File,
+    path: &Path,
+    until: Until,
+    what: &'static str,
+    try_lock: impl Fn(&File) -> Result<(), TryLockError>,
+) -> Result<(), ObjectError> {
+    let mut pause = Duration::from_micros(50);
+    loop {
+        match try_lock(file) {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(error)) => return Err(ObjectError::io("lock", path, error)),
+        }
+        if EXIT_REQUESTED.load(Ordering::Acquire) {
+            return Err(ObjectError::Interrupted {
+                path: path.to_owned(),
+            });
+        }
+        if until.passed() {
+            return Err(ObjectError::TimedOut {
+                what,
+                path: path.to_owned(),
+                holder: lock_holders(file, "WRITE").and_then(|pids| pids.first().copied()),
+            });
+        }
+        std::thread::sleep(pause.min(until.left()));
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
 
 /// The exclusive setup lock of one object, held while opening or closing it.
 #[derive(Debug)]
@@ -41,8 +88,10 @@ pub(crate) struct SetupLock {
 }
 
 impl SetupLock {
-    /// Takes the setup lock at `path`, creating the file when missing.
-    pub(crate) fn acquire(path: &Path, mode: u32) -> Result<Self, ObjectError> {
+    /// Takes the setup lock at `path`, creating the file when missing; gives
+    /// up at `until`, when the process leaves, or at once when the file
+    /// belongs to someone `trust` does not cover.
+    pub(crate) fn acquire(path: &Path, mode: u32, trust: Trust, until: Until) -> Result<Self, ObjectError> {
         loop {
             let file = files::open(path, Create::IfMissing, mode, true)
                 .map_err(|error| ObjectError::classify("create the setup lock file", path, error))?;
@@ -51,8 +100,8 @@ impl SetupLock {
             {
                 return Err(ObjectError::foreign(path, reason));
             }
-            file.lock()
-                .map_err(|error| ObjectError::io("lock the setup file", path, error))?;
+            ObjectError::check_owner(&file, path, trust)?;
+            lock_within(&file, path, until, "the setup lock", File::try_lock)?;
             if files::is_same_file(&file, path) {
                 return Ok(SetupLock {
                     file,
@@ -82,9 +131,15 @@ pub(crate) fn in_use(file: &File, path: &Path) -> Result<bool, ObjectError> {
 }
 
 /// Marks this process as a user of the object (shared presence lock on its companion).
-pub(crate) fn attach(meta: &File, path: &Path) -> Result<(), ObjectError> {
-    meta.lock_shared()
-        .map_err(|error| ObjectError::io("lock", path, error))
+pub(crate) fn attach(meta: &File, path: &Path, until: Until) -> Result<(), ObjectError> {
+    lock_within(meta, path, until, "the presence lock", File::try_lock_shared)
+}
+
+/// What closing an object needs: the mode and trust of its setup file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CloseSpec {
+    pub(crate) mode: u32,
+    pub(crate) trust: Trust,
 }
 
 /// This process's use of one object: its companion file with the shared
@@ -95,7 +150,7 @@ pub(crate) struct Presence {
     meta: File,
     files: ObjectFiles,
     header: Header,
-    mode: u32,
+    close: CloseSpec,
     detached: Mutex<bool>,
 }
 
@@ -104,12 +159,17 @@ static OPEN: Mutex<Vec<Weak<Presence>>> = Mutex::new(Vec::new());
 
 impl Presence {
     /// Records that this process uses the object (the shared lock is held).
-    pub(crate) fn register(meta: File, files: ObjectFiles, header: Header, mode: u32) -> Arc<Presence> {
+    pub(crate) fn register(
+        meta: File,
+        files: ObjectFiles,
+        header: Header,
+        close: CloseSpec,
+    ) -> Arc<Presence> {
         let presence = Arc::new(Presence {
             meta,
             files,
             header,
-            mode,
+            close,
             detached: Mutex::new(false),
         });
         let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
@@ -127,7 +187,9 @@ impl Presence {
             return;
         }
         *detached = true;
-        let Ok(setup) = SetupLock::acquire(&self.files.guard, self.mode) else {
+        let until = Until::after(CLOSE_WAIT);
+        let Ok(setup) = SetupLock::acquire(&self.files.guard, self.close.mode, self.close.trust, until)
+        else {
             return;
         };
         let _ = self.meta.unlock();
@@ -160,27 +222,35 @@ impl Drop for Presence {
 /// How many processes hold the companion `file` open as users (a shared
 /// presence lock), read from `/proc/locks`; `None` where that is not available.
 pub(crate) fn attached_processes(file: &File) -> Option<usize> {
+    lock_holders(file, "READ").map(|pids| pids.len())
+}
+
+/// The pids holding an `flock` of `kind` (`READ` or `WRITE`) on `file`, from
+/// `/proc/locks`; `None` where that is not available.
+pub(crate) fn lock_holders(file: &File, kind: &str) -> Option<Vec<u32>> {
     let meta = file.metadata().ok()?;
     let dev = meta.dev();
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
     let id = format!("{major:02x}:{minor:02x}:{}", meta.ino());
     let locks = std::fs::read_to_string("/proc/locks").ok()?;
-    let mut pids: Vec<&str> = locks
+    let mut pids: Vec<u32> = locks
         .lines()
         .filter(|line| !line.contains("->"))
         .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             // "1: FLOCK ADVISORY READ 1234 00:1a:5678 0 EOF"
             match fields.as_slice() {
-                [_, "FLOCK", _, "READ", pid, file_id, ..] if *file_id == id => Some(*pid),
+                [_, "FLOCK", _, found, pid, file_id, ..] if *found == kind && *file_id == id => {
+                    pid.parse().ok()
+                }
                 _ => None,
             }
         })
         .collect();
     pids.sort_unstable();
     pids.dedup();
-    Some(pids.len())
+    Some(pids)
 }
 
 /// Held (shared) by every open from its first file operation until the object
@@ -201,6 +271,7 @@ pub(crate) fn open_gate() -> RwLockReadGuard<'static, ()> {
 /// process). Opens in progress on other threads finish and are closed too;
 /// opens that have not started never start.
 pub fn exit_closing_regions(code: i32) -> ! {
+    EXIT_REQUESTED.store(true, Ordering::Release);
     let _gate = EXIT_GATE.write().unwrap_or_else(PoisonError::into_inner);
     let open: Vec<Arc<Presence>> = OPEN
         .lock()

@@ -109,7 +109,10 @@ impl fmt::Display for HeaderError {
                 write!(f, "no companion magic (found {m:#010x}, expected {MAGIC:#010x})")
             }
             HeaderError::UnsupportedVersion(v) => {
-                write!(f, "companion layout version {v}, but this build reads version {VERSION}")
+                write!(
+                    f,
+                    "companion layout version {v}, but this build reads version {VERSION}"
+                )
             }
             HeaderError::WrongKind(k) => write!(f, "it describes another kind of object ({k})"),
         }

@@ -9,11 +9,14 @@ pub(crate) mod meta;
 use std::fmt;
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::files::{self, Create};
+use crate::ownership::{self, Trust};
+use crate::sync::Until;
 use lifetime::Presence;
 use meta::{Header, Kind, Meta, META_LEN};
 
@@ -54,11 +57,41 @@ impl ObjectFiles {
 /// or [`crate::MutexError`] by the caller.
 #[derive(Debug)]
 pub(crate) enum ObjectError {
-    NotFound { path: PathBuf },
-    AlreadyExists { path: PathBuf },
-    Foreign { path: PathBuf, reason: String },
-    NoSpace { path: PathBuf, size: u64 },
-    Io { action: &'static str, path: PathBuf, source: io::Error },
+    NotFound {
+        path: PathBuf,
+    },
+    AlreadyExists {
+        path: PathBuf,
+    },
+    Foreign {
+        path: PathBuf,
+        reason: String,
+    },
+    NoSpace {
+        path: PathBuf,
+        size: u64,
+    },
+    /// A file of a user this process does not trust; never read or locked.
+    Stranger {
+        path: PathBuf,
+        uid: u32,
+        message: String,
+    },
+    /// The caller's deadline passed while waiting for `what`.
+    TimedOut {
+        what: &'static str,
+        path: PathBuf,
+        holder: Option<u32>,
+    },
+    /// The process is leaving (a signal): the open was abandoned.
+    Interrupted {
+        path: PathBuf,
+    },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
 }
 
 impl ObjectError {
@@ -74,6 +107,19 @@ impl ObjectError {
         ObjectError::Foreign {
             path: path.to_owned(),
             reason: reason.to_string(),
+        }
+    }
+
+    /// Refuses `file` unless its owner is trusted (checked before anything
+    /// is read from it or locked on it).
+    pub(crate) fn check_owner(file: &File, path: &Path, trust: Trust) -> Result<(), ObjectError> {
+        match ownership::check(file, trust).map_err(|e| Self::io("inspect", path, e))? {
+            Ok(()) => Ok(()),
+            Err(stranger) => Err(ObjectError::Stranger {
+                path: path.to_owned(),
+                uid: stranger.uid,
+                message: ownership::refusal(path, &stranger),
+            }),
         }
     }
 
@@ -115,6 +161,10 @@ pub(crate) struct Spec<'a> {
     pub(crate) kind: Kind,
     pub(crate) mode: u32,
     pub(crate) writable: bool,
+    /// Whose files to accept.
+    pub(crate) trust: Trust,
+    /// When to give up waiting for a lock.
+    pub(crate) until: Until,
 }
 
 /// The state of an object's companion, looked at under the setup lock.
@@ -128,6 +178,14 @@ pub(crate) enum MetaState {
 }
 
 impl Spec<'_> {
+    /// What closing needs to know: the mode and trust for the setup file.
+    fn spec_for_close(&self) -> lifetime::CloseSpec {
+        lifetime::CloseSpec {
+            mode: self.mode,
+            trust: self.trust,
+        }
+    }
+
     /// Opens and checks the companion file; `Foreign` when something that is
     /// not one of our companions is at its path.
     pub(crate) fn inspect_meta(&self) -> Result<MetaState, ObjectError> {
@@ -137,6 +195,7 @@ impl Spec<'_> {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(MetaState::Missing),
             Err(error) => return Err(ObjectError::classify("open", path, error)),
         };
+        ObjectError::check_owner(&file, path, self.trust)?;
         let header = self.check_meta(&file)?;
         if lifetime::in_use(&file, path)? {
             Ok(MetaState::Live { file, header })
@@ -147,7 +206,9 @@ impl Spec<'_> {
 
     fn check_meta(&self, file: &File) -> Result<Header, ObjectError> {
         let path = &self.files.meta;
-        if let Some(reason) = files::irregular_reason(file).map_err(|e| ObjectError::io("inspect", path, e))? {
+        if let Some(reason) =
+            files::irregular_reason(file).map_err(|e| ObjectError::io("inspect", path, e))?
+        {
             return Err(ObjectError::foreign(path, reason));
         }
         meta::read_header(file, self.kind)
@@ -169,19 +230,27 @@ impl Spec<'_> {
         let path = &self.files.object;
         let object = files::open(path, Create::No, self.mode, self.writable)
             .map_err(|error| ObjectError::classify("open", path, error))?;
+        ObjectError::check_owner(&object, path, self.trust)?;
         if !header.vouches_for(&object) {
             return Err(ObjectError::foreign(
                 path,
                 "it is not the file its companion .meta vouches for (replaced by someone else?)",
             ));
         }
+        check_length(&object, path, header)?;
         Ok(object)
     }
 
     /// Joins a live object as one more user.
-    pub(crate) fn join(&self, meta_file: File, header: Header, object: File) -> Result<Attached, ObjectError> {
-        lifetime::attach(&meta_file, &self.files.meta)?;
-        let meta = Meta::map(&meta_file, self.writable).map_err(|e| ObjectError::io("map", &self.files.meta, e))?;
+    pub(crate) fn join(
+        &self,
+        meta_file: File,
+        header: Header,
+        object: File,
+    ) -> Result<Attached, ObjectError> {
+        lifetime::attach(&meta_file, &self.files.meta, self.until)?;
+        let meta =
+            Meta::map(&meta_file, self.writable).map_err(|e| ObjectError::io("map", &self.files.meta, e))?;
         let presence_file = meta_file
             .try_clone()
             .map_err(|e| ObjectError::io("open", &self.files.meta, e))?;
@@ -189,7 +258,12 @@ impl Spec<'_> {
             object,
             header,
             meta,
-            presence: Some(Presence::register(presence_file, self.files.clone(), header, self.mode)),
+            presence: Some(Presence::register(
+                presence_file,
+                self.files.clone(),
+                header,
+                self.spec_for_close(),
+            )),
             meta_file,
             created_new: false,
         })
@@ -209,10 +283,11 @@ impl Spec<'_> {
             .map_err(|error| ObjectError::classify("create", temp, error))?;
         file.set_len(META_LEN)
             .map_err(|e| ObjectError::io("size", temp, e))?;
-        let meta = Meta::map(&file, true).map_err(|e| ObjectError::io("map", temp, e))?;
-        // In range: the header is shorter than META_LEN.
-        let _ = meta.mapping().write(0, &header.encode());
-        lifetime::attach(&file, temp)?;
+        std::os::unix::fs::FileExt::write_all_at(&file, &header.encode(), 0)
+            .map_err(|e| ObjectError::io("write", temp, e))?;
+        // Mapped as this open may use it: a read-only user cannot pass turns.
+        let meta = Meta::map(&file, self.writable).map_err(|e| ObjectError::io("map", temp, e))?;
+        lifetime::attach(&file, temp, self.until)?;
         std::fs::hard_link(temp, &self.files.meta).map_err(|error| match error.kind() {
             io::ErrorKind::AlreadyExists => {
                 ObjectError::foreign(&self.files.meta, "another program created a file there meanwhile")
@@ -223,7 +298,13 @@ impl Spec<'_> {
     }
 
     /// Registers this process as the first user of an object just published.
-    pub(crate) fn created(&self, object: File, header: Header, meta_file: File, meta: Meta) -> Result<Attached, ObjectError> {
+    pub(crate) fn created(
+        &self,
+        object: File,
+        header: Header,
+        meta_file: File,
+        meta: Meta,
+    ) -> Result<Attached, ObjectError> {
         let presence_file = meta_file
             .try_clone()
             .map_err(|e| ObjectError::io("open", &self.files.meta, e))?;
@@ -231,7 +312,12 @@ impl Spec<'_> {
             object,
             header,
             meta,
-            presence: Some(Presence::register(presence_file, self.files.clone(), header, self.mode)),
+            presence: Some(Presence::register(
+                presence_file,
+                self.files.clone(),
+                header,
+                self.spec_for_close(),
+            )),
             meta_file,
             created_new: true,
         })
@@ -259,7 +345,7 @@ impl Spec<'_> {
         init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
     ) -> Result<(Attached, lifetime::SetupLock), ObjectError> {
         let _gate = lifetime::open_gate();
-        let setup = lifetime::SetupLock::acquire(&self.files.guard, self.mode)?;
+        let setup = lifetime::SetupLock::acquire(&self.files.guard, self.mode, self.trust, self.until)?;
         match self.open_named_locked(how, init) {
             Ok(attached) => Ok((attached, setup)),
             Err(error) => {
@@ -301,11 +387,26 @@ impl Spec<'_> {
         init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
     ) -> Result<Attached, ObjectError> {
         let path = &self.files.object;
-        if files::exists(path) {
-            return Err(ObjectError::foreign(
-                path,
-                "no companion .meta file vouches for it, so it belongs to someone else",
-            ));
+        if let Ok(found) = std::fs::symlink_metadata(path) {
+            let mine = crate::sys::effective_uid();
+            return Err(if found.uid() != mine {
+                ObjectError::Stranger {
+                    path: path.clone(),
+                    uid: found.uid(),
+                    message: ownership::refusal(
+                        path,
+                        &ownership::Stranger {
+                            uid: found.uid(),
+                            why: "",
+                        },
+                    ),
+                }
+            } else {
+                ObjectError::foreign(
+                    path,
+                    "no companion .meta file vouches for it, so it belongs to someone else",
+                )
+            });
         }
         if how == Disposition::OpenExisting {
             return Err(ObjectError::NotFound { path: path.clone() });
@@ -333,9 +434,10 @@ impl Spec<'_> {
         if let Err(error) = std::fs::hard_link(temp, &self.files.object) {
             files::remove_if_exists(&self.files.meta);
             return Err(match error.kind() {
-                io::ErrorKind::AlreadyExists => {
-                    ObjectError::foreign(&self.files.object, "another program created a file there meanwhile")
-                }
+                io::ErrorKind::AlreadyExists => ObjectError::foreign(
+                    &self.files.object,
+                    "another program created a file there meanwhile",
+                ),
                 _ => ObjectError::io("create", &self.files.object, error),
             });
         }
@@ -348,14 +450,37 @@ impl Spec<'_> {
     }
 }
 
+/// Refuses an object file shorter than its companion says: mapping it would
+/// make every access past its end a `SIGBUS`.
+fn check_length(object: &File, path: &Path, header: &Header) -> Result<(), ObjectError> {
+    let len = object
+        .metadata()
+        .map_err(|e| ObjectError::io("inspect", path, e))?
+        .len();
+    if len < header.size {
+        return Err(ObjectError::foreign(
+            path,
+            format!(
+                "it has {len} bytes but its companion says {} (shrunk by someone else?)",
+                header.size
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An observed object's companion: the open file, its header, its mapping.
+pub(crate) type Observed = (File, Header, Meta);
+
 /// Opens an object as an observer: read-only, with no lock, no presence and
 /// no clean-up, whether or not its users are alive. `require_meta` says whether
 /// a missing companion makes the file foreign (named objects) or not (a
 /// persistent file the caller named).
-pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Option<(File, Header, Meta)>), ObjectError> {
+pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Option<Observed>), ObjectError> {
     let path = &spec.files.object;
     let meta = match files::open(&spec.files.meta, Create::No, spec.mode, false) {
         Ok(file) => {
+            ObjectError::check_owner(&file, &spec.files.meta, spec.trust)?;
             let header = spec.check_meta(&file)?;
             let meta = Meta::map(&file, false).map_err(|e| ObjectError::io("map", &spec.files.meta, e))?;
             Some((file, header, meta))
@@ -370,11 +495,18 @@ pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Opti
         }
         Err(error) => return Err(ObjectError::classify("open", path, error)),
     };
+    if require_meta {
+        ObjectError::check_owner(&object, path, spec.trust)?;
+    }
     match &meta {
         Some((_, header, _)) if !header.vouches_for(&object) => Err(ObjectError::foreign(
             path,
             "it is not the file its companion .meta vouches for",
         )),
+        Some((_, header, _)) => {
+            check_length(&object, path, header)?;
+            Ok((object, meta))
+        }
         None if require_meta => Err(ObjectError::foreign(
             path,
             "no companion .meta file vouches for it, so it belongs to someone else",

@@ -33,6 +33,7 @@ use crate::mapping::{Mapping, Refused};
 use crate::object::lifetime::{self, Presence};
 use crate::object::meta::{Header, Meta};
 use crate::object::{Attached, ObjectFiles};
+use crate::ownership::Trust;
 use crate::sync::Turn;
 use crate::view::{AccessorView, StreamView, Window};
 
@@ -56,6 +57,7 @@ struct RegionInner {
     files: ObjectFiles,
     persistent: bool,
     mode: u32,
+    trust: Trust,
     created_new: bool,
     /// Declared last: the mapping is gone before the last user removes the files.
     presence: Option<Arc<Presence>>,
@@ -103,7 +105,12 @@ impl Region {
         RegionOptions::file(path).create_from_file()
     }
 
-    fn from_attached(attached: Attached, files: ObjectFiles, mode: u32, writable: bool) -> Result<Region, RegionError> {
+    fn from_attached(
+        attached: Attached,
+        files: ObjectFiles,
+        (mode, trust): (u32, Trust),
+        writable: bool,
+    ) -> Result<Region, RegionError> {
         let Attached {
             object,
             header,
@@ -112,8 +119,8 @@ impl Region {
             meta_file,
             created_new,
         } = attached;
-        let mapping =
-            Mapping::map(&object, header.size, writable).map_err(|e| RegionError::io("map", &files.object, e))?;
+        let mapping = Mapping::map(&object, header.size, writable)
+            .map_err(|e| RegionError::io("map", &files.object, e))?;
         Ok(Region {
             inner: Arc::new(RegionInner {
                 mapping,
@@ -122,6 +129,7 @@ impl Region {
                 files,
                 persistent: header.persistent,
                 mode,
+                trust,
                 created_new,
                 presence,
             }),
@@ -134,7 +142,8 @@ impl Region {
         meta: Option<(File, Header, Meta)>,
         files: ObjectFiles,
     ) -> Result<Region, RegionError> {
-        let mapping = Mapping::map(object, size, false).map_err(|e| RegionError::io("map", &files.object, e))?;
+        let mapping =
+            Mapping::map(object, size, false).map_err(|e| RegionError::io("map", &files.object, e))?;
         let (meta_file, persistent, meta) = match meta {
             Some((file, header, meta)) => (Some(file), header.persistent, Some(meta)),
             None => (None, true, None),
@@ -147,6 +156,7 @@ impl Region {
                 files,
                 persistent,
                 mode: DEFAULT_MODE,
+                trust: Trust::Owner,
                 created_new: false,
                 presence: None,
             }),
@@ -177,6 +187,10 @@ impl Region {
     /// The mode the region's files are created with.
     pub fn mode(&self) -> u32 {
         self.inner.mode
+    }
+
+    pub(crate) fn trust(&self) -> Trust {
+        self.inner.trust
     }
 
     /// Whether this open created the region (a named region, or a file that
@@ -260,14 +274,17 @@ impl Region {
     /// [`ViewError::OutsideView`] when the word is not inside the region or
     /// not 4-byte aligned; [`ViewError::ReadOnly`] for a read-only region.
     pub fn atomic_u32(&self, offset: u64) -> Result<&AtomicU32, ViewError> {
-        self.inner.mapping.atomic_u32(offset).map_err(|refused| match refused {
-            Refused::ReadOnly => ViewError::ReadOnly,
-            Refused::OutOfRange => ViewError::OutsideView {
-                offset,
-                size: 4,
-                view_len: self.size(),
-            },
-        })
+        self.inner
+            .mapping
+            .atomic_u32(offset)
+            .map_err(|refused| match refused {
+                Refused::ReadOnly => ViewError::ReadOnly,
+                Refused::OutOfRange => ViewError::OutsideView {
+                    offset,
+                    size: 4,
+                    view_len: self.size(),
+                },
+            })
     }
 
     /// Turn-taking between the region's users (see [`Turn`]).

@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::{default_dir, Region};
 use crate::error::RegionError;
@@ -12,6 +13,8 @@ use crate::name::RegionName;
 use crate::object::lifetime::{self, SetupLock};
 use crate::object::meta::{Header, Kind};
 use crate::object::{self, Attached, Disposition, MetaState, ObjectError, ObjectFiles, Spec};
+use crate::ownership::Trust;
+use crate::sync::Until;
 
 /// Default mode of the files this crate creates: owner read/write only.
 pub const DEFAULT_MODE: u32 = 0o600;
@@ -68,6 +71,8 @@ pub struct RegionOptions {
     access: Access,
     file_mode: FileMode,
     reserve: bool,
+    trust: Trust,
+    timeout: Option<Duration>,
 }
 
 impl RegionOptions {
@@ -97,6 +102,8 @@ impl RegionOptions {
             access: Access::ReadWrite,
             file_mode: FileMode::Open,
             reserve: true,
+            trust: Trust::Owner,
+            timeout: None,
         }
     }
 
@@ -120,6 +127,29 @@ impl RegionOptions {
     /// The permission bits of the files this call creates (default 0600).
     pub fn mode(mut self, mode: u32) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// Shares the region with the users of this process's group: creates its
+    /// files with mode 0660, and accepts files of another user when they
+    /// belong to one of this process's groups, are group read-write, and are
+    /// not writable by everyone. Without it (the default), a file owned by
+    /// another user is refused before anything is read from or locked on it
+    /// ([`RegionError::NotYours`]): in a directory every user can write, such
+    /// as `/dev/shm`, it may be a squatter's. Both sides must ask for sharing.
+    pub fn share_with_group(mut self) -> Self {
+        self.trust = Trust::Group;
+        self.mode = 0o660;
+        self
+    }
+
+    /// The longest this open may wait for a lock another process holds (the
+    /// setup lock, the presence lock); default: as long as it takes (a signal
+    /// handler calling [`exit_closing_regions`](crate::exit_closing_regions)
+    /// still ends the wait at once). Past it: [`RegionError::TimedOut`], with
+    /// the holder's pid.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -193,10 +223,11 @@ impl RegionOptions {
     /// an error, as in .NET. The bytes change in place and stay after exit.
     ///
     /// # Errors
-    /// - [`RegionError::NotFound`]: [`FileMode::Open`] and no such file;
+    /// - [`RegionError::NoSuchFile`]: [`FileMode::Open`] and no such file;
     /// - [`RegionError::AlreadyExists`]: [`FileMode::CreateNew`] and the file
     ///   exists, or [`FileMode::Create`] while others use it;
-    /// - [`RegionError::BadSize`]: capacity 0 on an empty file, a capacity
+    /// - [`RegionError::BadSize`]: capacity 0 on an empty file or with
+    ///   [`FileMode::Create`] (checked before the file is touched), a capacity
     ///   smaller than the file, or a capacity other users' size does not match;
     /// - [`RegionError::BadOptions`]: a named region ([`RegionOptions::named`]),
     ///   or [`Access::Read`] with a mode that creates or a capacity that grows;
@@ -205,7 +236,8 @@ impl RegionOptions {
     pub fn create_from_file(&self) -> Result<Region, RegionError> {
         let Location::File(path) = &self.location else {
             return Err(RegionError::BadOptions {
-                reason: "create_from_file needs RegionOptions::file(path); use create_or_open for a named region",
+                reason:
+                    "create_from_file needs RegionOptions::file(path); use create_or_open for a named region",
             });
         };
         if self.access == Access::Read && self.file_mode != FileMode::Open {
@@ -213,15 +245,29 @@ impl RegionOptions {
                 reason: "a read-only region can only open an existing file (FileMode::Open)",
             });
         }
+        self.check_size_fits_a_file()?;
+        if self.file_mode == FileMode::Create && self.size == 0 {
+            // Checked before the file is opened: Create empties it.
+            return Err(RegionError::BadSize {
+                size: 0,
+                reason: "FileMode::Create empties the file, so it needs a capacity: give one with RegionOptions::size",
+            });
+        }
         let files = self.files()?;
         let spec = self.spec(&files);
         let _gate = lifetime::open_gate();
-        let setup = SetupLock::acquire(&files.guard, self.mode).map_err(RegionError::from)?;
-        let result = FileOpener { options: self, spec, path }.open();
+        let setup = SetupLock::acquire(&files.guard, self.mode, self.trust, self.until())
+            .map_err(RegionError::from)?;
+        let result = FileOpener {
+            options: self,
+            spec,
+            path,
+        }
+        .open();
         match result {
             Ok(attached) => {
                 drop(setup);
-                Region::from_attached(attached, files.clone(), self.mode, spec.writable)
+                Region::from_attached(attached, files.clone(), (self.mode, self.trust), spec.writable)
             }
             Err(error) => {
                 setup.remove();
@@ -247,6 +293,8 @@ impl RegionOptions {
             kind: Kind::Region,
             mode: self.mode,
             writable: false,
+            trust: self.trust,
+            until: self.until(),
         };
         let require_meta = matches!(self.location, Location::Named { .. });
         let (object, meta) = object::observe(&spec, require_meta)?;
@@ -258,6 +306,17 @@ impl RegionOptions {
                 .len(),
         };
         Region::observed(&object, size, meta, files)
+    }
+
+    /// Refuses a size no file can have (past `i64::MAX` bytes), before anything is created.
+    fn check_size_fits_a_file(&self) -> Result<(), RegionError> {
+        if i64::try_from(self.size).is_err() {
+            return Err(RegionError::BadSize {
+                size: self.size,
+                reason: "no file can be that large (the limit is 2^63 - 1 bytes)",
+            });
+        }
+        Ok(())
     }
 
     fn files(&self) -> Result<ObjectFiles, RegionError> {
@@ -286,7 +345,13 @@ impl RegionOptions {
             kind: Kind::Region,
             mode: self.mode,
             writable: self.access == Access::ReadWrite,
+            trust: self.trust,
+            until: self.until(),
         }
+    }
+
+    fn until(&self) -> Until {
+        Until::after(self.timeout.unwrap_or(Duration::MAX))
     }
 
     fn open_named(&self, how: Disposition) -> Result<Region, RegionError> {
@@ -296,6 +361,7 @@ impl RegionOptions {
             });
         }
         if how != Disposition::OpenExisting {
+            self.check_size_fits_a_file()?;
             if self.access == Access::Read {
                 return Err(RegionError::BadOptions {
                     reason: "a read-only region can only be opened (open_existing)",
@@ -313,7 +379,7 @@ impl RegionOptions {
         let init = move |file: &File, path: &Path| size_file(file, path, size, reserve);
         let spec = self.spec(&files);
         let attached = spec.open_named(how, &init)?;
-        Region::from_attached(attached, files.clone(), self.mode, spec.writable)
+        Region::from_attached(attached, files.clone(), (self.mode, self.trust), spec.writable)
     }
 }
 
@@ -381,11 +447,14 @@ impl FileOpener<'_> {
     fn open_fresh(&self) -> Result<Attached, RegionError> {
         let (file, created) = self.open_file()?;
         let path = self.path;
-        if let Some(reason) = files::irregular_reason(&file).map_err(|e| RegionError::io("inspect", path, e))? {
+        if let Some(reason) =
+            files::irregular_reason(&file).map_err(|e| RegionError::io("inspect", path, e))?
+        {
             return Err(RegionError::not_a_region(path, reason));
         }
         if self.options.file_mode == FileMode::Create {
-            file.set_len(0).map_err(|e| RegionError::io("truncate", path, e))?;
+            file.set_len(0)
+                .map_err(|e| RegionError::io("truncate", path, e))?;
         }
         let capacity = self.capacity(&file)?;
         let header = Header::describing(Kind::Region, true, capacity, &file)
@@ -407,8 +476,12 @@ impl FileOpener<'_> {
             FileMode::OpenOrCreate | FileMode::Create => Create::IfMissing,
         };
         let file = files::open(path, how, mode, writable).map_err(|error| match error.kind() {
-            io::ErrorKind::NotFound => RegionError::NotFound { path: path.to_owned() },
-            io::ErrorKind::AlreadyExists => RegionError::AlreadyExists { path: path.to_owned() },
+            io::ErrorKind::NotFound => RegionError::NoSuchFile {
+                path: path.to_owned(),
+            },
+            io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
+                path: path.to_owned(),
+            },
             _ => ObjectError::classify("open", path, error).into(),
         })?;
         Ok((file, !existed))

@@ -23,6 +23,7 @@ use crate::name::RegionName;
 use crate::object::lifetime::Presence;
 use crate::object::meta::{Kind, Meta, HOLDER_PID, RELEASE_COUNT, RELEASE_SLEEPERS};
 use crate::object::{Disposition, ObjectFiles, Spec};
+use crate::ownership::Trust;
 use crate::region::{default_dir, Region, DEFAULT_MODE};
 
 /// Longest single sleep while waiting: a holder that dies wakes nobody, so a
@@ -65,6 +66,8 @@ pub struct MutexOptions {
     name: String,
     dir: Option<PathBuf>,
     mode: u32,
+    trust: Trust,
+    timeout: Option<Duration>,
 }
 
 impl MutexOptions {
@@ -76,17 +79,39 @@ impl MutexOptions {
             name: name.as_str().to_owned(),
             dir: None,
             mode: DEFAULT_MODE,
+            trust: Trust::Owner,
+            timeout: None,
         }
     }
 
     /// The demo's convention: the mutex `<region name>mutex` beside `region`,
-    /// created with the region's mode (so `testmap` has `testmapmutex`).
+    /// created with the region's mode and sharing (so `testmap` has
+    /// `testmapmutex`).
     pub fn for_region(region: &Region) -> Self {
         MutexOptions {
             name: region.mutex_name(),
             dir: Some(region.dir().to_owned()),
             mode: region.mode(),
+            trust: region.trust(),
+            timeout: None,
         }
+    }
+
+    /// Shares the mutex with the users of this process's group, as
+    /// [`RegionOptions::share_with_group`](crate::RegionOptions::share_with_group)
+    /// does for a region (mode 0660; group-shared files of others accepted).
+    pub fn share_with_group(mut self) -> Self {
+        self.trust = Trust::Group;
+        self.mode = 0o660;
+        self
+    }
+
+    /// The longest creating or opening may wait for the setup lock another
+    /// process holds (default: as long as it takes). Waiting for the mutex
+    /// itself is bounded by [`NamedMutex::wait_timeout`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 
     /// The directory of the mutex's files.
@@ -135,6 +160,8 @@ impl MutexOptions {
             kind: Kind::Mutex,
             mode: self.mode,
             writable: true,
+            trust: self.trust,
+            until: Until::after(self.timeout.unwrap_or(Duration::MAX)),
         };
         let object_error = |error| MutexError::from_object(error, &self.name);
         let (attached, setup) = spec

@@ -112,7 +112,12 @@ impl<'r> Turn<'r> {
     /// travels with the turn, on the same cache line. A type larger than
     /// [`MAILBOX_LEN`] bytes does not compile.
     pub fn pass_turn_with<T: IntoBytes + Immutable>(&self, next: u32, value: &T) {
-        const { assert!(std::mem::size_of::<T>() <= MAILBOX_LEN, "the mailbox holds at most MAILBOX_LEN bytes") };
+        const {
+            assert!(
+                std::mem::size_of::<T>() <= MAILBOX_LEN,
+                "the mailbox holds at most MAILBOX_LEN bytes"
+            )
+        };
         // In range: the mailbox is a constant inside every companion, and
         // the companion is writable (checked in `Turn::new`).
         let _ = self.meta.mapping().write(MAILBOX, value.as_bytes());
@@ -122,7 +127,12 @@ impl<'r> Turn<'r> {
     /// The value in the mailbox (read it when it is your turn). A type larger
     /// than [`MAILBOX_LEN`] bytes does not compile.
     pub fn mailbox<T: FromBytes + IntoBytes>(&self) -> T {
-        const { assert!(std::mem::size_of::<T>() <= MAILBOX_LEN, "the mailbox holds at most MAILBOX_LEN bytes") };
+        const {
+            assert!(
+                std::mem::size_of::<T>() <= MAILBOX_LEN,
+                "the mailbox holds at most MAILBOX_LEN bytes"
+            )
+        };
         let mut value = T::new_zeroed();
         let _ = self.meta.mapping().read(MAILBOX, value.as_mut_bytes());
         value

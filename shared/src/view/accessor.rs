@@ -127,7 +127,11 @@ impl<'r> AccessorView<'r> {
     ///
     /// # Errors
     /// [`ViewError::OutsideView`] when `offset` is past the end of the view.
-    pub fn read_array<T: FromBytes + IntoBytes>(&self, offset: u64, items: &mut [T]) -> Result<usize, ViewError> {
+    pub fn read_array<T: FromBytes + IntoBytes>(
+        &self,
+        offset: u64,
+        items: &mut [T],
+    ) -> Result<usize, ViewError> {
         let left = self
             .window
             .len()

@@ -1,22 +1,32 @@
 //! Shared helpers of the library's cross-process tests: unique names, the
-//! built examples, and a helper process with a watchdog.
+//! built examples, a helper process with a watchdog, and the user types the
+//! tests and the helper agree on.
 
 #![allow(dead_code)]
+
+pub mod records;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use shared::RegionName;
 
+/// How long any single step of a cross-process test may take before the
+/// test fails instead of hanging.
+pub const WATCHDOG: Duration = Duration::from_secs(30);
+
+/// A region name of its own for each call: pid + counter + label.
 pub fn unique(label: &str) -> RegionName {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     RegionName::new(&format!("r{}-{n}-{label}", std::process::id())).expect("valid name")
 }
 
+/// The names in `dir`, sorted.
 pub fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("read dir")
@@ -27,18 +37,35 @@ pub fn entries(dir: &Path) -> Vec<String> {
     names
 }
 
+/// The files a live named object `name` has in its directory: the object,
+/// its companion `.NAME.meta` and its setup file `.NAME.guard`, sorted.
+pub fn object_files(name: &str) -> Vec<String> {
+    let mut names = vec![name.to_owned(), format!(".{name}.meta"), format!(".{name}.guard")];
+    names.sort();
+    names
+}
+
+/// `dir` as a command-line argument.
+pub fn arg(dir: &Path) -> &str {
+    dir.to_str().expect("utf-8 temp dir")
+}
+
 /// A built example of this crate, built (once per test run, a no-op when
 /// fresh) so that a filtered `cargo test --test ...` never runs a stale one.
+/// The `console` feature is on: some examples need it.
 pub fn example(name: &str) -> PathBuf {
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "shared", "--examples"])
-            .stderr(Stdio::null())
-            .status()
+        let out = Command::new(cargo)
+            .args(["build", "-p", "shared", "--examples", "--features", "console"])
+            .output()
             .expect("run cargo build for the examples");
-        assert!(status.success(), "building the examples failed");
+        assert!(
+            out.status.success(),
+            "building the examples failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     });
     let exe = std::env::current_exe().expect("test exe");
     let debug = exe.parent().and_then(Path::parent).expect("target profile dir");
@@ -51,43 +78,89 @@ pub fn helper_path() -> PathBuf {
     example("helper")
 }
 
-/// A helper process, killed (-9) on drop.
-pub struct Helper(pub Child);
+/// A helper process whose stdout lines the test reads; killed (-9) on drop.
+pub struct Helper {
+    pub child: Child,
+    lines: Receiver<String>,
+}
 
 impl Helper {
+    /// Starts `helper ARGS` and waits (under the watchdog) for its `ready` line.
     pub fn start(args: &[&str]) -> Helper {
-        let mut child = Command::new(helper_path())
-            .args(args)
+        let mut helper = Helper::spawn(Command::new(helper_path()).args(args));
+        let line = helper.line();
+        assert_eq!(line.trim(), "ready", "helper {args:?}");
+        helper
+    }
+
+    /// Starts `command` with its stdout piped into [`Helper::line`].
+    pub fn spawn(command: &mut Command) -> Helper {
+        let mut child = command
             .stdout(Stdio::piped())
             .spawn()
-            .expect("spawn helper (built by cargo test as an example)");
+            .expect("spawn helper (built by the tests as an example)");
         let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, lines) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("watchdog: helper never got ready");
-        assert_eq!(line.trim(), "ready");
-        Helper(child)
+        Helper { child, lines }
     }
 
     /// The `stream_consumer` example on `name` in `dir`, once it has started.
     pub fn start_stream_consumer(name: &str, dir: &str) -> Helper {
-        let child = Command::new(example("stream_consumer"))
-            .args(["--name", name, "--dir", dir])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn stream_consumer");
-        Helper(child)
+        let mut command = Command::new(example("stream_consumer"));
+        command.args(["--name", name, "--dir", dir]);
+        Helper::spawn(&mut command)
     }
 
+    /// The next line the helper prints; fails the test after [`WATCHDOG`].
+    pub fn line(&mut self) -> String {
+        match self.lines.recv_timeout(WATCHDOG) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => panic!("watchdog: the helper printed nothing for {WATCHDOG:?}"),
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = self.child.wait().ok();
+                panic!("the helper ended without printing the expected line ({status:?})")
+            }
+        }
+    }
+
+    /// The next line if one comes within `wait`.
+    pub fn line_within(&mut self, wait: Duration) -> Option<String> {
+        self.lines.recv_timeout(wait).ok()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (under the watchdog) for the helper to exit; returns whether it succeeded.
+    pub fn finish(&mut self) -> bool {
+        let deadline = std::time::Instant::now() + WATCHDOG;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status.success(),
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2))
+                }
+                _ => {
+                    self.kill();
+                    panic!("watchdog: the helper ran for {WATCHDOG:?}");
+                }
+            }
+        }
+    }
+
+    /// kill -9: no clean-up runs in the helper.
     pub fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -95,6 +168,24 @@ impl Drop for Helper {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Runs `helper ARGS` to the end under the watchdog and returns its stdout;
+/// fails the test (with its stderr) when it fails.
+pub fn run_helper(args: &[&str]) -> String {
+    let child = Command::new(helper_path())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn helper");
+    let out = wait_with_watchdog(child);
+    assert!(
+        out.status.success(),
+        "helper {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
 /// Waits for `child` to exit and collects its output; kills it and fails the
@@ -114,5 +205,20 @@ pub fn wait_with_watchdog(mut child: Child) -> std::process::Output {
                 );
             }
         }
+    }
+}
+
+/// Runs `f` on its own thread and returns its result; fails the test if it
+/// takes longer than [`WATCHDOG`] (a call that would block forever must fail
+/// the test, not hang it).
+pub fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(WATCHDOG) {
+        Ok(value) => value,
+        Err(RecvTimeoutError::Timeout) => panic!("watchdog: {what} did not return within {WATCHDOG:?}"),
+        Err(RecvTimeoutError::Disconnected) => panic!("{what} panicked"),
     }
 }
