@@ -5,7 +5,7 @@ library only (mmap + struct): proof that the layout is language-neutral.
     python3 scripts/read_region.py /dev/shm/testmap
 
 Prints the same "handshake", "integers" and "records" lines as the Rust
-inspector (cargo run -p shared --features console --example inspect).
+inspector (cargo run -p shared --features console --bin inspect).
 Reads only; takes no lock and changes nothing. Every byte of the region is
 the demo's own (the library keeps its bookkeeping in .NAME.meta beside it):
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use byteorder::{LittleEndian, ReadBytesExt, WriteBytesExt};
 use clap::Parser;
-use shared::demo::cli::{Deadline, DemoError, RegionArgs};
+use shared::demo::cli::{Deadline, DemoError, RegionArgs, WaitedFor};
 use shared::demo::console::Console;
 use shared::demo::handshake::{Flags, Handshake};
 use shared::demo::layout::{
@@ -59,7 +59,7 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
     drop(owned); // ReleaseMutex()
 
     console.wait_for_enter(out.start_state_then_enter())?;
-    let guard = wait_for_state_service(&region, &mutex, cli.region.deadline())?;
+    let guard = wait_for_state_service(&region, &mutex, cli.region.deadline(), out)?;
     read_ints(&region, out)?;
     read_records(&region, out)?;
     Handshake::of(&region)?.set_flags(Flags::MESSAGE_READ);
@@ -124,50 +124,48 @@ fn wait_for_state_service(
     region: &Region,
     mutex: &NamedMutex,
     deadline: Deadline,
+    out: &Transcript,
 ) -> Result<MutexGuard, DemoError> {
     let handshake = Handshake::of(region)?;
-    let start_hint = format!(
-        "the state service to start (run: state-server --name {})",
-        region.name()
-    );
     let mut waiting: Option<WaitIndicator> = None;
     loop {
         let acquired = match mutex.try_wait()? {
             Some(acquired) => acquired,
             None => {
                 let holder = mutex.holder_pid();
-                let what = format!("the state service to finish writing (it holds the mutex, pid {holder})");
-                WaitIndicator::show(&mut waiting, &what);
+                WaitIndicator::show(&mut waiting, &out.waiting_for_state_to_finish(holder));
                 deadline.wait(mutex)?
             }
         };
         let flags = handshake.flags();
-        let outcome = if let Some(pid) = acquired.abandoned_by() {
-            Some(format!(
-                "the state service (pid {pid}) died holding the mutex (abandoned mutex); showing what it wrote before it died"
-            ))
+        let warning = if let Some(pid) = acquired.abandoned_by() {
+            Some(out.state_died_holding_mutex(pid))
         } else if flags.contains(Flags::STATE_STARTED) && !flags.contains(Flags::STATE_WRITTEN) {
-            Some("the state service stopped before it finished; showing what it wrote".to_owned())
+            Some(out.state_stopped_early().to_owned())
         } else {
             None
         };
-        if flags.contains(Flags::STATE_STARTED) || outcome.is_some() {
+        if flags.contains(Flags::STATE_STARTED) || warning.is_some() {
             if let Some(indicator) = waiting.take() {
-                indicator.done("The state service has written");
+                let outcome = match warning {
+                    Some(_) => out.state_has_stopped(),
+                    None => out.state_has_written(),
+                };
+                indicator.done(out, outcome);
             }
-            if let Some(warning) = outcome {
-                warn(&warning);
+            if let Some(warning) = warning {
+                warn(out, &warning);
             }
             return Ok(acquired.into_guard());
         }
         drop(acquired); // not written yet: let the state service in
-        WaitIndicator::show(&mut waiting, &start_hint);
+        WaitIndicator::show(&mut waiting, &out.waiting_for_state_to_start(region.name()));
         let slice = deadline
             .remaining()
             .map_or(STATE_POLL_SLICE, |left| left.min(STATE_POLL_SLICE));
         handshake.wait_for_flags(Flags::STATE_STARTED, slice);
         if deadline.remaining() == Some(Duration::ZERO) {
-            return Err(deadline.expired("the state service to write"));
+            return Err(deadline.expired(WaitedFor::StateService));
         }
     }
 }

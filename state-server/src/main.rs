@@ -63,11 +63,9 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
     let (region, mutex) = open_region_and_mutex(options, &cli.region)?;
-    let acquired = cli.region.deadline().acquire(&mutex, "the message service")?; // WaitOne()
+    let acquired = cli.region.deadline().acquire(&mutex, out)?; // WaitOne()
     if let Some(pid) = acquired.abandoned_by() {
-        warn(&format!(
-            "the previous holder (pid {pid}) died holding the mutex (abandoned mutex)"
-        ));
+        warn(out, &out.previous_holder_died(pid));
     }
     let handshake = Handshake::of(&region)?;
     handshake.set_flags(Flags::STATE_STARTED);

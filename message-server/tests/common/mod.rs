@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long any single wait in a test may take before the test fails.
@@ -29,41 +30,48 @@ pub fn message_server() -> PathBuf {
 }
 
 /// The built `state-server`: it sits beside `message-server` in the target
-/// directory; build it if this test run has not.
+/// directory (wherever cargo put it: `CARGO_TARGET_DIR`, `build.target-dir`).
 pub fn state_server() -> PathBuf {
-    let path = message_server().with_file_name(format!("state-server{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "state-server", "--bin", "state-server"])
-            .status()
-            .expect("run cargo build for state-server");
-        assert!(status.success(), "cargo build -p state-server failed");
-    }
-    path
+    sibling_binary("state-server", &["-p", "state-server", "--bin", "state-server"])
 }
 
-/// A built example of the `shared` crate (built now if this run has not).
-pub fn shared_example(name: &str) -> PathBuf {
-    let path = message_server()
-        .with_file_name("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
+/// The built inspector, a binary of `shared` behind its `console` feature,
+/// beside `message-server`.
+pub fn inspector() -> PathBuf {
+    sibling_binary(
+        "inspect",
+        &["-p", "shared", "--features", "console", "--bin", "inspect"],
+    )
+}
+
+/// The binary `name` beside `message-server`, built with `cargo build
+/// <build_args>` in the same profile, once per test run, so that it is never
+/// older than its source (`cargo test -p message-server` builds only this
+/// package's binary).
+fn sibling_binary(name: &str, build_args: &[&str]) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let path = message_server().with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let mut built = BUILT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !built.iter().any(|b| b == name) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "shared",
-                "--features",
-                "console",
-                "--example",
-                name,
-            ])
-            .status()
-            .expect("run cargo build for a shared example");
-        assert!(status.success(), "cargo build --example {name} failed");
+        let release = message_server()
+            .parent()
+            .and_then(|dir| dir.file_name())
+            .is_some_and(|profile| profile == "release");
+        let mut command = Command::new(cargo);
+        command.arg("build").args(build_args);
+        if release {
+            command.arg("--release");
+        }
+        let status = command.status().expect("run cargo build");
+        assert!(status.success(), "cargo build {build_args:?} failed");
+        built.push(name.to_owned());
     }
+    assert!(
+        path.exists(),
+        "cargo build {build_args:?} did not make {}",
+        path.display()
+    );
     path
 }
 

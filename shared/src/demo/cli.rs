@@ -2,6 +2,7 @@
 //! is, how long to wait, which language to speak, and how failures end.
 
 use std::fmt;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,16 +25,21 @@ pub enum LangArg {
     Zh,
 }
 
-/// Makes Ctrl-C, `SIGTERM` and `SIGHUP` leave like a normal exit: every open
-/// region is closed (the last process out removes it, see
-/// [`exit_closing_regions`](crate::exit_closing_regions)), and the process exits with
-/// code 130. A mutex held at that moment is released by the system and reported
-/// to its next owner as abandoned, since what it protected may be half-written.
-pub fn exit_cleanly_on_signals() {
+/// Makes Ctrl-C, `SIGTERM` and `SIGHUP` leave like a normal exit: says so in
+/// the transcript's language, closes every open region (the last process out
+/// removes it, see [`exit_closing_regions`](crate::exit_closing_regions)), and
+/// exits with code 130. A mutex held at that moment is released by the system
+/// and reported to its next owner as abandoned, since what it protected may be
+/// half-written.
+pub fn exit_cleanly_on_signals(out: Transcript) {
     // Failing to install the handler (one is already installed) only loses the
     // clean-up on signals; stale regions are still treated as gone later.
-    let _ = ctrlc::set_handler(|| {
-        super::output::error("interrupted: closing the shared memory and leaving");
+    let _ = ctrlc::set_handler(move || {
+        // A terminal has just echoed `^C`: start on a line of our own.
+        if std::io::stderr().is_terminal() {
+            eprintln!();
+        }
+        super::output::error(&out, out.interrupted());
         crate::exit_closing_regions(130);
     });
 }
@@ -165,15 +171,15 @@ impl RegionArgs {
         exchange: impl FnOnce(&Transcript, &Console, RegionOptions) -> Result<(), DemoError>,
     ) -> ExitCode {
         super::output::set_quiet(self.quiet);
-        exit_cleanly_on_signals();
         let out = self.transcript();
+        exit_cleanly_on_signals(out);
         let console = Console::detect();
         let result = self
             .region_options(&console, &out)
             .and_then(|options| exchange(&out, &console, options));
         match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => error.report(),
+            Err(error) => error.report(&out),
         }
     }
 
@@ -207,9 +213,7 @@ impl RegionArgs {
         }
         let name = match &self.name {
             Some(name) => name.clone(),
-            None => {
-                console.ask_region_name(&transcript.name_prompt(DEFAULT_REGION_NAME), DEFAULT_REGION_NAME)?
-            }
+            None => console.ask_region_name(transcript, DEFAULT_REGION_NAME)?,
         };
         let options = RegionOptions::named(&name);
         let options = match &self.dir {
@@ -285,16 +289,13 @@ impl Deadline {
     /// # Errors
     /// [`DemoError::TimedOut`] when the deadline passes first;
     /// [`DemoError::Mutex`] when the lock call fails.
-    pub fn acquire(&self, mutex: &NamedMutex, holder: &str) -> Result<Acquired, DemoError> {
+    pub fn acquire(&self, mutex: &NamedMutex, out: &Transcript) -> Result<Acquired, DemoError> {
         if let Some(acquired) = mutex.try_wait()? {
             return Ok(acquired);
         }
-        let indicator = WaitIndicator::start(&format!(
-            "{holder} to release the mutex (held by pid {})",
-            mutex.holder_pid()
-        ));
+        let indicator = WaitIndicator::start(&out.waiting_for_mutex(mutex.holder_pid()));
         let acquired = self.wait(mutex)?;
-        indicator.done("Got the mutex");
+        indicator.done(out, out.got_mutex());
         Ok(acquired)
     }
 
@@ -305,12 +306,14 @@ impl Deadline {
     pub fn wait(&self, mutex: &NamedMutex) -> Result<Acquired, DemoError> {
         match self.remaining() {
             None => Ok(mutex.wait()?),
-            Some(left) => mutex.wait_timeout(left)?.ok_or_else(|| self.expired("the mutex")),
+            Some(left) => mutex
+                .wait_timeout(left)?
+                .ok_or_else(|| self.expired(WaitedFor::Mutex)),
         }
     }
 
     /// The error for a wait for `what` that ran out of time.
-    pub fn expired(&self, what: &'static str) -> DemoError {
+    pub fn expired(&self, what: WaitedFor) -> DemoError {
         DemoError::TimedOut {
             what,
             secs: self.timeout.map_or(0.0, |t| t.as_secs_f64()),
@@ -347,10 +350,20 @@ pub enum DemoError {
     /// `--timeout` ran out.
     TimedOut {
         /// What was being waited for.
-        what: &'static str,
+        what: WaitedFor,
         /// The timeout in seconds.
         secs: f64,
     },
+}
+
+/// What a wait that ran out of time ([`DemoError::TimedOut`]) was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitedFor {
+    /// The demo's mutex.
+    Mutex,
+    /// The state server to write its part.
+    StateService,
 }
 
 impl DemoError {
@@ -375,37 +388,21 @@ impl DemoError {
         )
     }
 
-    /// Prints `error: ...` on stderr (unless a signal ended the program,
-    /// which the handler reports) and returns the exit code.
-    pub fn report(&self) -> ExitCode {
+    /// Prints `error: ...` on stderr in the transcript's language (unless a
+    /// signal ended the program, which the handler reports) and returns the
+    /// exit code.
+    pub fn report(&self, out: &Transcript) -> ExitCode {
         if !self.ended_by_signal() {
-            super::output::error(&self.to_string());
+            super::output::error(out, &out.error(self));
         }
         self.exit_code()
     }
 }
 
 impl fmt::Display for DemoError {
+    /// The English line; [`Transcript::error`] has it in each language.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DemoError::Console(e) => e.fmt(f),
-            DemoError::Region(e) => e.fmt(f),
-            DemoError::Mutex(e) => e.fmt(f),
-            DemoError::View(e) => e.fmt(f),
-            DemoError::Io(e) => write!(f, "shared-memory stream failed: {e}"),
-            DemoError::StartMessageServerFirst { name } => write!(
-                f,
-                "no message service is running on region `{name}`: start message-server first, then state-server with the same name"
-            ),
-            DemoError::AlreadyServed { name, pid } => write!(
-                f,
-                "region `{name}` is already served by message-server (pid {pid}); use another name, or stop that one first"
-            ),
-            DemoError::TimedOut { what, secs } => write!(
-                f,
-                "gave up after {secs} s waiting for {what} (--timeout); is the other program still running?"
-            ),
-        }
+        f.write_str(&Transcript::english().error(self))
     }
 }
 

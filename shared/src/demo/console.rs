@@ -8,6 +8,7 @@
 use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
 
+use super::transcript::Transcript;
 use crate::name::{NameError, RegionName};
 
 /// Reading the person's answer failed.
@@ -23,6 +24,7 @@ pub enum ConsoleError {
 }
 
 impl fmt::Display for ConsoleError {
+    /// The English line; [`Transcript::error`] has it in each language.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConsoleError::InvalidName(error) => error.fmt(f),
@@ -61,18 +63,24 @@ impl Console {
         self.terminal
     }
 
-    /// Asks for a region name (`Console.ReadLine()` with a default).
+    /// Asks for a region name (`Console.ReadLine()` with a default), with the
+    /// transcript's prompt ([`Transcript::name_prompt`]).
     ///
     /// # Errors
     /// [`ConsoleError::InvalidName`] for an invalid name read from a pipe (a
     /// terminal re-asks instead); [`ConsoleError::Io`] when input fails.
-    pub fn ask_region_name(&self, prompt: &str, default: &str) -> Result<RegionName, ConsoleError> {
+    pub fn ask_region_name(&self, out: &Transcript, default: &str) -> Result<RegionName, ConsoleError> {
+        let prompt = out.name_prompt(default);
         if self.terminal {
             let answer: String = dialoguer::Input::new()
                 .with_prompt(prompt)
                 .default(default.to_owned())
                 .show_default(false)
-                .validate_with(|input: &String| RegionName::new(input).map(|_| ()).map_err(|e| e.to_string()))
+                .validate_with(|input: &String| {
+                    RegionName::new(input)
+                        .map(|_| ())
+                        .map_err(|e| out.invalid_name(&e.to_string()))
+                })
                 .interact_text()
                 .map_err(|dialoguer::Error::IO(error)| match error.kind() {
                     io::ErrorKind::Interrupted => ConsoleError::Interrupted,

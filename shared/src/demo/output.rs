@@ -6,6 +6,8 @@
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::transcript::Transcript;
+
 static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// With `true`, [`note`] and [`warn`] print nothing: only data lines remain.
@@ -66,11 +68,12 @@ pub fn note(line: &str) {
     }
 }
 
-/// A warning line on stdout, starting with a (yellow) `warning:`; not with `--quiet`.
-pub fn warn(line: &str) {
+/// A warning line on stdout, starting with a (yellow) `warning:` in the
+/// transcript's language; not with `--quiet`.
+pub fn warn(out: &Transcript, line: &str) {
     if !is_quiet() {
         let label = paint(
-            "warning:",
+            out.warning_label(),
             Color::Yellow,
             color_enabled(io::stdout().is_terminal()),
         );
@@ -78,9 +81,14 @@ pub fn warn(line: &str) {
     }
 }
 
-/// An error line on stderr, starting with a (red) `error:`.
-pub fn error(line: &str) {
-    let label = paint("error:", Color::Red, color_enabled(io::stderr().is_terminal()));
+/// An error line on stderr, starting with a (red) `error:` in the
+/// transcript's language.
+pub fn error(out: &Transcript, line: &str) {
+    let label = paint(
+        out.error_label(),
+        Color::Red,
+        color_enabled(io::stderr().is_terminal()),
+    );
     let _ = writeln!(io::stderr(), "{label} {line}");
 }
 

@@ -1,6 +1,7 @@
 //! Making a wait visible: on a terminal a spinner with what is awaited, who
 //! holds the mutex and the seconds elapsed; elsewhere one plain line when the
-//! wait starts and one when it ends.
+//! wait starts and one when it ends. The lines come from the
+//! [`Transcript`], in its language.
 
 use std::io::{self, IsTerminal};
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::output::{self, Color};
+use super::transcript::Transcript;
 
 /// One visible wait. Create it when a wait starts, [`WaitIndicator::update`]
 /// it when what is awaited changes, and [`WaitIndicator::done`] it at the end.
@@ -18,9 +20,9 @@ pub struct WaitIndicator {
 }
 
 impl WaitIndicator {
-    /// Starts showing "Waiting for `what`".
-    pub fn start(what: &str) -> Self {
-        let text = format!("Waiting for {what}");
+    /// Starts showing `text` (a transcript line such as
+    /// [`Transcript::waiting_for_mutex`]).
+    pub fn start(text: &str) -> Self {
         let spinner = if io::stdout().is_terminal() && !output::is_quiet() {
             let color = output::color_enabled(true);
             let template = format!(
@@ -29,7 +31,9 @@ impl WaitIndicator {
             );
             let style =
                 ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_spinner());
-            let spinner = ProgressBar::new_spinner().with_style(style).with_message(text);
+            let spinner = ProgressBar::new_spinner()
+                .with_style(style)
+                .with_message(text.to_owned());
             spinner.enable_steady_tick(Duration::from_millis(100));
             Some(spinner)
         } else {
@@ -42,30 +46,29 @@ impl WaitIndicator {
         }
     }
 
-    /// Changes what is shown as awaited (a plain line only on a terminal).
-    pub fn update(&self, what: &str) {
+    /// Changes what is shown as awaited (on a terminal only; elsewhere the
+    /// first line stands).
+    pub fn update(&self, text: &str) {
         if let Some(spinner) = &self.spinner {
-            spinner.set_message(format!("Waiting for {what}"));
+            spinner.set_message(text.to_owned());
         }
     }
 
-    /// Shows `what` as awaited: starts `slot`'s indicator, or updates it.
-    pub fn show(slot: &mut Option<WaitIndicator>, what: &str) {
+    /// Shows `text` as awaited: starts `slot`'s indicator, or updates it.
+    pub fn show(slot: &mut Option<WaitIndicator>, text: &str) {
         match slot {
-            Some(indicator) => indicator.update(what),
-            None => *slot = Some(WaitIndicator::start(what)),
+            Some(indicator) => indicator.update(text),
+            None => *slot = Some(WaitIndicator::start(text)),
         }
     }
 
-    /// Ends the wait with `outcome`, shown with the time waited.
-    pub fn done(self, outcome: &str) {
+    /// Ends the wait with `outcome`, shown with the time waited
+    /// ([`Transcript::waited`]).
+    pub fn done(self, out: &Transcript, outcome: &str) {
         if let Some(spinner) = &self.spinner {
             spinner.finish_and_clear();
         }
-        output::note(&format!(
-            "{outcome} (waited {:.1} s)",
-            self.started.elapsed().as_secs_f64()
-        ));
+        output::note(&out.waited(outcome, self.started.elapsed().as_secs_f64()));
     }
 }
 

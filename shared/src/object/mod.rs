@@ -251,22 +251,7 @@ impl Spec<'_> {
         lifetime::attach(&meta_file, &self.files.meta, self.until)?;
         let meta =
             Meta::map(&meta_file, self.writable).map_err(|e| ObjectError::io("map", &self.files.meta, e))?;
-        let presence_file = meta_file
-            .try_clone()
-            .map_err(|e| ObjectError::io("open", &self.files.meta, e))?;
-        Ok(Attached {
-            object,
-            header,
-            meta,
-            presence: Some(Presence::register(
-                presence_file,
-                self.files.clone(),
-                header,
-                self.spec_for_close(),
-            )),
-            meta_file,
-            created_new: false,
-        })
+        self.register(object, header, meta_file, meta, false)
     }
 
     /// Writes a companion for `object` under a private name, takes the
@@ -305,21 +290,30 @@ impl Spec<'_> {
         meta_file: File,
         meta: Meta,
     ) -> Result<Attached, ObjectError> {
+        self.register(object, header, meta_file, meta, true)
+    }
+
+    /// Records this process as a user (its presence lock is already held on
+    /// `meta_file`), so that closing, or a signal, detaches it.
+    fn register(
+        &self,
+        object: File,
+        header: Header,
+        meta_file: File,
+        meta: Meta,
+        created_new: bool,
+    ) -> Result<Attached, ObjectError> {
         let presence_file = meta_file
             .try_clone()
             .map_err(|e| ObjectError::io("open", &self.files.meta, e))?;
+        let presence = Presence::register(presence_file, self.files.clone(), header, self.spec_for_close());
         Ok(Attached {
             object,
             header,
             meta,
-            presence: Some(Presence::register(
-                presence_file,
-                self.files.clone(),
-                header,
-                self.spec_for_close(),
-            )),
+            presence: Some(presence),
             meta_file,
-            created_new: true,
+            created_new,
         })
     }
 

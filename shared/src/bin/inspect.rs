@@ -4,16 +4,27 @@
 //! after the programs died (to see what they left).
 //!
 //! ```text
-//! cargo run -p shared --features console --example inspect -- --name testmap [--dir DIR | --file PATH] [--watch | --hint]
+//! cargo run -p shared --features console --bin inspect -- --name testmap [--dir DIR | --file PATH] [--watch | --hint]
 //! ```
+//!
+//! A binary of the `shared` package behind the `console` feature (no
+//! dev-dependencies, nothing of the library's API): `scripts/demo.sh` builds
+//! it beside `message-server` and `state-server`.
 //!
 //! Shows the region file, its size, how many processes use it, which of its
 //! companion files and its mutex's files are there, the demo's handshake
 //! (flags, records written, the message server's pid), the ten integers,
 //! every record written (raw ticks and local time), and hex dumps of bytes
 //! 0–63 and 1024–1103. `--watch` redraws twice a second (in place on a
-//! terminal); `--hint` prints one line saying what to do next in the demo.
-//! `scripts/read_region.py` decodes the same bytes into the same lines.
+//! terminal). `scripts/read_region.py` decodes the same bytes into the same
+//! lines.
+//!
+//! `--hint` prints one line saying what to do next in the tmux demo (the
+//! left pane runs message-server, the right one state-server), in `--lang`.
+//! Given `--demo-marks DIR`, where the demo's panes leave `message.status`
+//! and `state.status` (each program's exit code) when their program exits,
+//! it tells "not started yet" from "over", and follows a region the person
+//! named other than `--name` in the demo's own directory.
 
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
@@ -22,10 +33,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use shared::demo::cli::LangArg;
 use shared::demo::handshake::{read_snapshot, Flags, FLAGS_OFFSET, HANDSHAKE_LEN};
 use shared::demo::layout::{
-    record_view_offset, HANDSHAKE_OFFSET, INT_SIZE, MIN_REGION_SIZE, RECORDS_OFFSET, RECORD_COUNT, TOTAL_INTS,
+    record_view_offset, DEFAULT_REGION_NAME, HANDSHAKE_OFFSET, INT_SIZE, MIN_REGION_SIZE, RECORDS_OFFSET,
+    RECORD_COUNT, TOTAL_INTS,
 };
+use shared::demo::transcript::{Hint, Lang, Transcript};
 use shared::demo::ServiceMsg;
 use shared::{AccessorView, Region, RegionError, RegionName, RegionOptions};
 
@@ -37,7 +51,7 @@ const RECORDS_HEX_LEN: u64 = 80;
 /// Decode a region of the demo (read-only observer: no lock, no mutex, no writes).
 #[derive(Debug, Parser)]
 #[command(
-    after_help = "Example: cargo run -p shared --features console --example inspect -- --name testmap --watch"
+    after_help = "Example: cargo run -p shared --features console --bin inspect -- --name testmap --watch"
 )]
 struct Cli {
     /// Region name. Example: --name testmap
@@ -55,6 +69,15 @@ struct Cli {
     /// Print one line: what to do next in the demo. Example: --hint
     #[arg(long, conflicts_with = "watch")]
     hint: bool,
+    /// With --hint: the directory where the demo's panes leave
+    /// `message.status` and `state.status` when their program exits.
+    /// Example: --demo-marks /tmp/shm-demo.x/marks
+    #[arg(long, value_name = "DIR", requires = "hint")]
+    demo_marks: Option<PathBuf>,
+    /// Language of the --hint line [default: zh when LC_ALL/LANG starts with
+    /// zh, else en]. Example: --lang zh
+    #[arg(long, value_enum, value_name = "LANG")]
+    lang: Option<LangArg>,
 }
 
 fn main() -> ExitCode {
@@ -65,7 +88,12 @@ fn main() -> ExitCode {
         (None, None) => RegionOptions::named(&cli.name),
     };
     if cli.hint {
-        println!("{}", hint(&options));
+        let lang = match cli.lang {
+            Some(LangArg::En) => Lang::En,
+            Some(LangArg::Zh) => Lang::Zh,
+            None => Lang::from_env(),
+        };
+        println!("{}", hint(&cli, &options, &Transcript::new(lang)));
         return ExitCode::SUCCESS;
     }
     if !cli.watch {
@@ -272,33 +300,101 @@ fn hex_dump(out: &mut String, region: &Region, offset: u64, len: u64) -> fmt::Re
     Ok(())
 }
 
+/// How the demo's panes have ended, from `--demo-marks`: each program's
+/// exit code once it has exited.
+#[derive(Debug, Default)]
+struct Marks {
+    message: Option<i32>,
+    state: Option<i32>,
+}
+
+impl Marks {
+    fn read(dir: &Path) -> Marks {
+        let code = |file: &str| {
+            std::fs::read_to_string(dir.join(file))
+                .ok()
+                .map(|text| text.trim().parse().unwrap_or(-1))
+        };
+        Marks {
+            message: code("message.status"),
+            state: code("state.status"),
+        }
+    }
+}
+
+/// The one region in the demo's own directory, whatever name the person typed.
+fn only_region_in(dir: &Path) -> Option<Region> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut regions = entries.filter_map(|entry| {
+        let file = entry.ok()?.file_name();
+        let name = file.to_str()?.strip_prefix('.')?.strip_suffix(".meta")?;
+        let name = RegionName::new(name).ok()?;
+        // A mutex's companion is not a region's: observing it fails.
+        RegionOptions::named(&name).dir(dir).observe().ok()
+    });
+    let region = regions.next()?;
+    regions.next().is_none().then_some(region)
+}
+
 /// One line telling the person what to do next in the demo.
-fn hint(options: &RegionOptions) -> String {
-    let region = match options.observe() {
+fn hint(cli: &Cli, options: &RegionOptions, out: &Transcript) -> String {
+    let marks = cli.demo_marks.as_deref().map(Marks::read);
+    let observed = match (options.observe(), &marks, &cli.dir) {
+        (Err(RegionError::NotFound { path }), Some(_), Some(dir)) => {
+            only_region_in(dir).ok_or(RegionError::NotFound { path })
+        }
+        (observed, _, _) => observed,
+    };
+    let region = match observed {
         Ok(region) => region,
         Err(RegionError::NotFound { .. }) => {
-            return "No region: both programs have exited and removed it. Ctrl-b d leaves tmux.".into()
+            return out.hint(match marks {
+                None => Hint::NoRegion {
+                    name: cli.name.as_str(),
+                },
+                Some(Marks { message: Some(_), .. }) => Hint::Over,
+                Some(Marks { state: Some(_), .. }) => Hint::MessageFirst,
+                Some(_) => Hint::StartMessage {
+                    default: DEFAULT_REGION_NAME,
+                },
+            });
         }
-        Err(error) => return format!("Cannot inspect the region: {error}"),
+        Err(error) => {
+            return out.hint(Hint::CannotInspect {
+                error: &error.to_string(),
+            })
+        }
     };
     if region.attached_processes() == Some(0) {
-        return "No live users: both programs have exited or died (their files stay until the region is next opened). Ctrl-b d leaves tmux."
-            .into();
+        return out.hint(Hint::NoLiveUsers);
     }
     let flags = region
         .create_view_accessor(0, 0)
         .ok()
         .and_then(|view| read_snapshot(&view).ok())
         .map_or(Flags(0), |(flags, _, _)| flags);
-    if flags.contains(Flags::MESSAGE_READ) {
-        "Done! Press Enter in each pane to exit; the last one out removes the region.".into()
-    } else if flags.contains(Flags::STATE_WRITTEN) {
-        "LEFT pane (message-server): press Enter to read the shared memory.".into()
-    } else if flags.contains(Flags::STATE_STARTED) {
-        "RIGHT pane: state-server writes, holding the mutex ~10 s. LEFT pane: press Enter now, it will wait."
-            .into()
+    let marks = marks.unwrap_or_default();
+    let hint = if marks.message.is_some() {
+        // The message service has left: only the state service's pane remains.
+        Hint::ExitRight
+    } else if !flags.contains(Flags::MESSAGE_WRITTEN) {
+        Hint::MessageSettingUp
+    } else if !flags.contains(Flags::STATE_STARTED) {
+        match marks.state {
+            Some(code) if code != 0 => Hint::RestartState,
+            _ => Hint::StartState {
+                name: region.name(),
+                default: DEFAULT_REGION_NAME,
+            },
+        }
+    } else if !flags.contains(Flags::STATE_WRITTEN) && marks.state.is_none() {
+        Hint::StateWriting
+    } else if !flags.contains(Flags::MESSAGE_READ) {
+        Hint::ReadNow
+    } else if marks.state.is_some() {
+        Hint::ExitLeft
     } else {
-        "RIGHT pane (state-server): starting... LEFT pane: message-server wrote 0..4 and waits for Enter."
-            .into()
-    }
+        Hint::Done
+    };
+    out.hint(hint)
 }
