@@ -324,7 +324,14 @@ fn create_without_a_capacity_is_refused_before_the_file_is_emptied() {
     let bytes = user_bytes(7, 4096);
     std::fs::write(&path, &bytes).expect("write");
     let error = from_file(&path, FileMode::Create, 0).err();
-    assert!(matches!(error, Some(RegionError::BadSize { size: 0, .. })), "{error:?}");
-    assert_eq!(std::fs::read(&path).expect("read"), bytes, "the user's bytes are intact");
+    assert!(
+        matches!(error, Some(RegionError::BadSize { size: 0, .. })),
+        "{error:?}"
+    );
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        bytes,
+        "the user's bytes are intact"
+    );
     assert_eq!(entries(dir.path()), ["keep.dat"]);
 }
