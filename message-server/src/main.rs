@@ -54,7 +54,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
-    let (region, mutex, owned) = create_region_and_mutex(options, &cli.region)?;
+    // --timeout bounds all the waits until the next Enter together.
+    let (region, mutex, owned) = create_region_and_mutex(options, &cli.region, cli.region.deadline())?;
     write_message_ints(&region, out)?;
     drop(owned); // ReleaseMutex()
 
@@ -75,13 +76,14 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
 fn create_region_and_mutex(
     options: &RegionOptions,
     args: &RegionArgs,
+    deadline: Deadline,
 ) -> Result<(Region, NamedMutex, MutexGuard), DemoError> {
     let region = shared::demo::cli::create_or_open(options)?;
-    let created = args.mutex_options(&region).create(true)?;
+    let created = args.mutex_options(&region, &deadline).create(true)?;
     let owned = match created.guard {
         Some(owned) => owned,
         // The mutex outlived its creator (a state server kept it open).
-        None => take_over_mutex(&region, &created.mutex, args.deadline())?,
+        None => take_over_mutex(&region, &created.mutex, deadline)?,
     };
     Handshake::of(&region)?.start_exchange();
     Ok((region, created.mutex, owned))
@@ -127,6 +129,11 @@ fn wait_for_state_service(
     out: &Transcript,
 ) -> Result<MutexGuard, DemoError> {
     let handshake = Handshake::of(region)?;
+    let place = if region.is_persistent() {
+        format!("--file {}", region.path().display())
+    } else {
+        format!("--name {}", region.name())
+    };
     let mut waiting: Option<WaitIndicator> = None;
     loop {
         let acquired = match mutex.try_wait()? {
@@ -159,7 +166,7 @@ fn wait_for_state_service(
             return Ok(acquired.into_guard());
         }
         drop(acquired); // not written yet: let the state service in
-        WaitIndicator::show(&mut waiting, &out.waiting_for_state_to_start(region.name()));
+        WaitIndicator::show(&mut waiting, &out.waiting_for_state_to_start(&place));
         let slice = deadline
             .remaining()
             .map_or(STATE_POLL_SLICE, |left| left.min(STATE_POLL_SLICE));

@@ -201,9 +201,20 @@ fn the_tmux_demo_follows_the_article_and_leaves_nothing_behind() {
     // (the demo's two panes and its status line) the test reads.
     tmux.start("viewer", "viewer", tmpdir.path(), &demo_line(true));
     let session = tmux.demo_session();
-    let panes = tmux.ok("default", &["list-panes", "-t", &session, "-F", "#{pane_id}"]);
+    // The session exists a moment before its second pane does.
+    let deadline = Instant::now() + WATCHDOG;
+    let panes = loop {
+        let panes = tmux.ok("default", &["list-panes", "-t", &session, "-F", "#{pane_id}"]);
+        if panes.lines().count() == 2 {
+            break panes;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the demo never split its window: {panes:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let panes: Vec<&str> = panes.lines().collect();
-    assert_eq!(panes.len(), 2, "{panes:?}");
     let (left, right) = (panes[0], panes[1]);
     let enter = |pane: &str| {
         tmux.ok("default", &["send-keys", "-t", pane, "Enter"]);

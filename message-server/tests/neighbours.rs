@@ -414,3 +414,147 @@ fn a_held_presence_lock_or_mutex_ends_at_sigterm_within_a_second() {
     message.expect_line("Waiting for the state service");
     assert_sigterm_ends_it_within_a_second(message, "mutex");
 }
+
+#[test]
+fn a_strangers_file_at_the_file_path_is_never_written_or_grown() {
+    if !as_root_only("a_strangers_file_at_the_file_path_is_never_written_or_grown") {
+        return;
+    }
+    let dir = shared_dir();
+    let path = dir.path().join("im.dat");
+    let content = squat(&path);
+    for uid in [ME, 0] {
+        let mut message = spawn_as(
+            "message-server",
+            uid,
+            uid,
+            &message_server(),
+            &["--file", path.to_str().expect("utf-8"), "--timeout", "3"],
+        );
+        message.close_stdin();
+        let result = message.wait_for_exit();
+        assert_eq!(result.code(), Some(1), "uid {uid}: {}", result.stderr);
+        assert!(
+            result.stderr.contains("belongs to uid 1002"),
+            "uid {uid}: {}",
+            result.stderr
+        );
+        assert_eq!(
+            std::fs::read(&path).expect("their file"),
+            content,
+            "uid {uid}: never written"
+        );
+        let meta = std::fs::metadata(&path).expect("their file");
+        assert_eq!(
+            meta.mode() & 0o777,
+            0o666,
+            "uid {uid}: its mode untouched (root too)"
+        );
+    }
+    assert_eq!(common::dir_entries(dir.path()), ["im.dat"]);
+}
+
+#[test]
+fn a_hard_link_at_the_setup_file_is_refused_and_the_linked_file_untouched() {
+    if !as_root_only("a_hard_link_at_the_setup_file_is_refused_and_the_linked_file_untouched") {
+        return;
+    }
+    let dir = shared_dir();
+    let name = unique_name("hardlink");
+    // A file of the victim's own, which a neighbour links to the setup path.
+    let own = dir.path().join("notes.txt");
+    std::fs::write(&own, b"my notes\n").expect("write");
+    std::os::unix::fs::chown(&own, Some(ME), Some(ME)).expect("chown");
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    std::fs::hard_link(&own, dir.path().join(format!(".{name}.guard"))).expect("link");
+    let mut message = spawn_as(
+        "message-server",
+        ME,
+        ME,
+        &message_server(),
+        &[
+            "--name",
+            &name,
+            "--dir",
+            dir.path().to_str().expect("utf-8"),
+            "--timeout",
+            "3",
+        ],
+    );
+    message.close_stdin();
+    let result = message.wait_for_exit();
+    assert_eq!(result.code(), Some(1), "{}", result.stderr);
+    assert!(result.stderr.contains("hard link"), "{}", result.stderr);
+    let meta = std::fs::metadata(&own).expect("own file");
+    assert_eq!(meta.mode() & 0o777, 0o666, "never chmod'ed");
+    assert_eq!(std::fs::read(&own).expect("own file"), b"my notes\n");
+}
+
+#[test]
+fn one_timeout_bounds_several_waits_in_a_row() {
+    if !as_root_only("one_timeout_bounds_several_waits_in_a_row") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir_arg = dir.path().to_str().expect("utf-8");
+    let name = unique_name("budget");
+    let mut message = Program::spawn(
+        "message-server",
+        &message_server(),
+        &["--name", &name, "--dir", dir_arg],
+    );
+    message.expect_line("Start the state service");
+    let mut holder = Program::spawn(
+        "state-server",
+        &state_server(),
+        &[
+            "--name",
+            &name,
+            "--dir",
+            dir_arg,
+            "--interval-ms",
+            "1",
+            "--hold-ms",
+            "60000",
+        ],
+    );
+    holder.expect_line("NowTime");
+    // The setup lock is busy for 2 s, then the mutex for a minute: two waits,
+    // one budget of 3 s.
+    let lock = own_lock(&dir.path().join(format!(".{name}.guard")));
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        drop(lock);
+    });
+    let started = Instant::now();
+    let mut late = Program::spawn(
+        "state-server",
+        &state_server(),
+        &[
+            "--name",
+            &name,
+            "--dir",
+            dir_arg,
+            "--timeout",
+            "3",
+            "--interval-ms",
+            "1",
+            "--hold-ms",
+            "1",
+        ],
+    );
+    late.close_stdin();
+    let result = late.wait_for_exit();
+    let took = started.elapsed();
+    release.join().expect("release thread");
+    assert_eq!(result.code(), Some(1), "{}", result.stderr);
+    assert!(result.stderr.contains("gave up"), "{}", result.stderr);
+    assert!(
+        took < Duration::from_secs(4),
+        "took {took:?}: past --timeout 3 + 1 s"
+    );
+    assert!(
+        took >= Duration::from_secs(2),
+        "took {took:?}: it did wait for the setup lock"
+    );
+}

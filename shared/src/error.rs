@@ -265,7 +265,7 @@ pub enum MutexError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A wait by a process that already owns the mutex: waiting would never
+    /// A wait by the thread that already owns the mutex: waiting would never
     /// end. Drop the guard you hold first.
     AlreadyOwned {
         /// The mutex name.
@@ -360,7 +360,7 @@ impl fmt::Display for MutexError {
             ),
             MutexError::AlreadyOwned { name } => write!(
                 f,
-                "this process already owns the mutex {name}; waiting for it again would never end (release it first)"
+                "this thread already owns the mutex {name}; waiting for it again would never end (release it first)"
             ),
             MutexError::Lock { name, source } => write!(f, "could not lock the mutex {name}: {source}"),
             MutexError::PermissionDenied { path } => write!(

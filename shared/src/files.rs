@@ -19,30 +19,58 @@ pub(crate) enum Create {
 }
 
 /// Opens `path` for reading (and writing when `writable`) without following
-/// a final symbolic link and without blocking on a FIFO.
+/// a final symbolic link and without blocking on a FIFO. A file this call
+/// creates gets exactly `mode` (whatever the umask); an existing file's mode
+/// is never changed.
 pub(crate) fn open(path: &Path, create: Create, mode: u32, writable: bool) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options
+    Ok(open_reporting(path, create, mode, writable)?.0)
+}
+
+/// [`open`], also saying whether this call created the file.
+pub(crate) fn open_reporting(
+    path: &Path,
+    create: Create,
+    mode: u32,
+    writable: bool,
+) -> io::Result<(File, bool)> {
+    match create {
+        Create::No => Ok((open_with(path, false, mode, writable)?, false)),
+        Create::New => Ok((create_exactly(path, mode)?, true)),
+        Create::IfMissing => match create_exactly(path, mode) {
+            Ok(file) => Ok((file, true)),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                Ok((open_with(path, false, mode, writable)?, false))
+            }
+            Err(error) => Err(error),
+        },
+    }
+}
+
+/// Creates `path` (failing if anything is there) with exactly `mode`.
+fn create_exactly(path: &Path, mode: u32) -> io::Result<File> {
+    let file = open_with(path, true, mode, true)?;
+    // The umask may have narrowed the mode; set exactly what was asked, on
+    // the file this call created and no other.
+    let _ = file.set_permissions(std::fs::Permissions::from_mode(mode));
+    Ok(file)
+}
+
+fn open_with(path: &Path, create_new: bool, mode: u32, writable: bool) -> io::Result<File> {
+    OpenOptions::new()
         .read(true)
         .write(writable)
+        .create_new(create_new)
         .mode(mode)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
-    match create {
-        Create::No => {}
-        Create::New => {
-            options.create_new(true);
-        }
-        Create::IfMissing => {
-            options.create(true);
-        }
-    }
-    let file = options.open(path)?;
-    if create != Create::No {
-        // The umask may have narrowed the mode; set exactly what was asked.
-        // Fails harmlessly (EPERM) on an existing file of another owner.
-        let _ = file.set_permissions(std::fs::Permissions::from_mode(mode));
-    }
-    Ok(file)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// `Some(reason)` when the open file has more than one name: a file of ours
+/// has exactly one, and a second name made by someone else is a way to make
+/// us lock or write a file they chose.
+pub(crate) fn extra_links_reason(file: &File) -> io::Result<Option<&'static str>> {
+    Ok((file.metadata()?.nlink() > 1)
+        .then_some("it has more than one name (a hard link), so it is not a file of ours"))
 }
 
 /// Describes why an open failed when the cause is "what is at the path", not
@@ -75,11 +103,6 @@ pub(crate) fn is_same_file(file: &File, path: &Path) -> bool {
         (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
         _ => false,
     }
-}
-
-/// Whether `path` names anything at all (a link is not followed).
-pub(crate) fn exists(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok()
 }
 
 /// Removes `path` if it exists; other failures are ignored (best-effort cleanup).

@@ -93,13 +93,15 @@ fn a_wait_by_the_owner_is_already_owned_instead_of_a_deadlock() {
         .dir(dir.path())
         .create(true)
         .expect("create");
-    let guard = created.guard.expect("owned");
+    drop(created.guard.expect("owned"));
     let mutex = created.mutex;
     let again = MutexOptions::named(&name)
         .dir(dir.path())
         .open_existing()
         .expect("a second handle");
-    let (mutex, again) = within("a wait by the owner", move || {
+    // Ownership is the acquiring thread's: the waits below run on it.
+    let (mutex, again, guard) = within("a wait by the owner", move || {
+        let guard = mutex.try_wait().expect("free").expect("taken").into_guard();
         assert!(matches!(mutex.wait(), Err(MutexError::AlreadyOwned { .. })));
         assert!(matches!(mutex.try_wait(), Err(MutexError::AlreadyOwned { .. })));
         assert!(matches!(
@@ -108,9 +110,9 @@ fn a_wait_by_the_owner_is_already_owned_instead_of_a_deadlock() {
         ));
         assert!(
             matches!(again.wait(), Err(MutexError::AlreadyOwned { .. })),
-            "another handle in the owning process too"
+            "another handle in the owning thread too"
         );
-        (mutex, again)
+        (mutex, again, guard)
     });
     drop(guard);
     let acquired = within("a wait after the release", move || {
@@ -242,4 +244,33 @@ fn eight_processes_creating_an_owned_mutex_at_once_make_one_creator_that_owns_it
             "round {round}: nothing left"
         );
     }
+}
+
+#[test]
+fn another_thread_of_the_owning_process_waits_instead_of_failing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("threads");
+    let created = MutexOptions::named(&name)
+        .dir(dir.path())
+        .create(true)
+        .expect("create owned");
+    let owned = created.guard.expect("created, so owned");
+    let other = created.mutex.clone();
+    let waiter = std::thread::spawn(move || {
+        let busy = other.wait_timeout(Duration::from_millis(100));
+        assert!(
+            matches!(busy, Ok(None)),
+            "another thread waits, it is not the owner: {busy:?}"
+        );
+        let acquired = other.wait_timeout(Duration::from_secs(20));
+        assert!(matches!(acquired, Ok(Some(_))), "{acquired:?}");
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    drop(owned);
+    within("the waiting thread", move || {
+        waiter.join().expect("waiter thread")
+    });
+    // Released on the owning thread, so that thread may wait again.
+    let again = created.mutex.try_wait().expect("not AlreadyOwned any more");
+    assert!(again.is_some());
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use byteorder::{LittleEndian, WriteBytesExt};
 use clap::Parser;
-use shared::demo::cli::{DemoError, RegionArgs};
+use shared::demo::cli::{Deadline, DemoError, RegionArgs};
 use shared::demo::console::Console;
 use shared::demo::handshake::{Flags, Handshake};
 use shared::demo::layout::{
@@ -62,8 +62,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
-    let (region, mutex) = open_region_and_mutex(options, &cli.region)?;
-    let acquired = cli.region.deadline().acquire(&mutex, out)?; // WaitOne()
+    // --timeout bounds all the waits until the next Enter together.
+    let deadline = cli.region.deadline();
+    let (region, mutex) = open_region_and_mutex(options, &cli.region, &deadline)?;
+    let acquired = deadline.acquire(&mutex, out)?; // WaitOne()
     if let Some(pid) = acquired.abandoned_by() {
         warn(out, &out.previous_holder_died(pid));
     }
@@ -85,6 +87,7 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
 fn open_region_and_mutex(
     options: &RegionOptions,
     args: &RegionArgs,
+    deadline: &Deadline,
 ) -> Result<(Region, NamedMutex), DemoError> {
     let region = shared::demo::cli::open_existing(options).map_err(|error| match error {
         RegionError::NotFound { path } | RegionError::NoSuchFile { path } => {
@@ -98,8 +101,7 @@ fn open_region_and_mutex(
     })?;
     // The message service writes first (it created the mutex already owned);
     // wait for that, so this side never goes first even if started at once.
-    let setup_wait = args
-        .deadline()
+    let setup_wait = deadline
         .remaining()
         .map_or(MESSAGE_SETUP_WAIT, |left| left.min(MESSAGE_SETUP_WAIT));
     let flags = Handshake::of(&region)?.wait_for_flags(Flags::MESSAGE_WRITTEN, setup_wait);
@@ -109,7 +111,7 @@ fn open_region_and_mutex(
         });
     }
     let mutex = args
-        .mutex_options(&region)
+        .mutex_options(&region, deadline)
         .open_existing()
         .map_err(|error| match error {
             MutexError::NotFound { .. } => DemoError::StartMessageServerFirst {

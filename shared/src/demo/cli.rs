@@ -242,17 +242,19 @@ impl RegionArgs {
         }
     }
 
-    /// The demo's mutex beside `region` (`<name>mutex`), with `--timeout`
-    /// bounding the wait for its setup lock.
-    pub fn mutex_options(&self, region: &Region) -> MutexOptions {
+    /// The demo's mutex beside `region` (`<name>mutex`), its setup-lock wait
+    /// bounded by what is left of `deadline`.
+    pub fn mutex_options(&self, region: &Region, deadline: &Deadline) -> MutexOptions {
         let options = MutexOptions::for_region(region);
-        match self.timeout {
-            Some(timeout) => options.timeout(timeout),
+        match deadline.remaining() {
+            Some(left) => options.timeout(left),
             None => options,
         }
     }
 
-    /// When waits must end, if `--timeout` was given.
+    /// When the waits from now on must end, if `--timeout` was given: one
+    /// budget for every wait until the person's next Enter, however many
+    /// locks and peers those waits are for.
     pub fn deadline(&self) -> Deadline {
         Deadline {
             // A timeout too large for the clock means "no deadline".

@@ -196,11 +196,13 @@ impl Transcript {
 
     // ---- Waits ------------------------------------------------------------
 
-    /// The message server, Enter pressed before the state server has started.
-    pub fn waiting_for_state_to_start(&self, name: &str) -> String {
+    /// The message server, Enter pressed before the state server has started;
+    /// `place` is how the state server finds the region (`--name testmap`,
+    /// `--file ./im.dat`).
+    pub fn waiting_for_state_to_start(&self, place: &str) -> String {
         self.pick(
-            format!("Waiting for the state service to start (run: state-server --name {name})"),
-            format!("正在等待状态服务启动(请运行: state-server --name {name})"),
+            format!("Waiting for the state service to start (run: state-server {place})"),
+            format!("正在等待状态服务启动(请运行: state-server {place})"),
         )
     }
 
@@ -522,7 +524,7 @@ mod tests {
             "状态服务已写完(等待了 2.0 秒)"
         );
         assert!(t
-            .waiting_for_state_to_start("testmap")
+            .waiting_for_state_to_start("--name testmap")
             .starts_with("正在等待状态服务启动"));
         assert_eq!(t.warning_label(), "警告:");
         assert_eq!(t.error_label(), "错误:");

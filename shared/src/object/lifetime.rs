@@ -39,23 +39,55 @@ use crate::sync::Until;
 
 /// How long closing waits for the setup lock before leaving the files to the
 /// next user (who treats them as stale): closing never hangs.
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
+const CLOSE_WAIT: Duration = Duration::from_millis(500);
+
+/// The same while the process is leaving on a signal: short, so that the
+/// exit stays prompt, but long enough for another process's open or close.
+const EXIT_CLOSE_WAIT: Duration = Duration::from_millis(200);
 
 /// Set when the process is leaving ([`exit_closing_regions`]): lock waits
 /// stop, so that the exit is not held up by an open that waits.
 static EXIT_REQUESTED: AtomicBool = AtomicBool::new(false);
 
+/// How long a lock wait may last, and whether a leaving process ends it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wait {
+    until: Until,
+    interruptible: bool,
+}
+
+impl Wait {
+    /// An open's wait: until the caller's deadline, or until the process
+    /// starts leaving on a signal.
+    pub(crate) fn open(until: Until) -> Self {
+        Wait {
+            until,
+            interruptible: true,
+        }
+    }
+
+    /// A close's wait: short and never interrupted (a process leaving on a
+    /// signal still closes what it has open), shorter still when leaving.
+    fn close() -> Self {
+        let leaving = EXIT_REQUESTED.load(Ordering::Acquire);
+        Wait {
+            until: Until::after(if leaving { EXIT_CLOSE_WAIT } else { CLOSE_WAIT }),
+            interruptible: false,
+        }
+    }
+}
+
 /// Waits for a lock with `try_lock`, looking again after short, growing
-/// pauses, until `until` or the process leaves. Never blocks in the kernel,
-/// so a lock held by someone else can delay us only as long as the caller
-/// allows.
+/// pauses, as long as `wait` allows. Never blocks in the kernel, so a lock
+/// held by someone else can delay us only as long as the caller allows.
 fn lock_within(
     file: &File,
     path: &Path,
-    until: Until,
+    wait: Wait,
     what: &'static str,
     try_lock: impl Fn(&File) -> Result<(), TryLockError>,
 ) -> Result<(), ObjectError> {
+    let until = wait.until;
     let mut pause = Duration::from_micros(50);
     loop {
         match try_lock(file) {
@@ -63,7 +95,7 @@ fn lock_within(
             Err(TryLockError::WouldBlock) => {}
             Err(TryLockError::Error(error)) => return Err(ObjectError::io("lock", path, error)),
         }
-        if EXIT_REQUESTED.load(Ordering::Acquire) {
+        if wait.interruptible && EXIT_REQUESTED.load(Ordering::Acquire) {
             return Err(ObjectError::Interrupted {
                 path: path.to_owned(),
             });
@@ -91,9 +123,9 @@ impl SetupLock {
     /// Takes the setup lock at `path`, creating the file when missing; gives
     /// up at `until`, when the process leaves, or at once when the file
     /// belongs to someone `trust` does not cover.
-    pub(crate) fn acquire(path: &Path, mode: u32, trust: Trust, until: Until) -> Result<Self, ObjectError> {
+    pub(crate) fn acquire(path: &Path, mode: u32, trust: Trust, wait: Wait) -> Result<Self, ObjectError> {
         loop {
-            let file = files::open(path, Create::IfMissing, mode, true)
+            let file = files::open(path, Create::IfMissing, super::companion_mode(mode), true)
                 .map_err(|error| ObjectError::classify("create the setup lock file", path, error))?;
             if let Some(reason) =
                 files::irregular_reason(&file).map_err(|error| ObjectError::io("inspect", path, error))?
@@ -101,7 +133,8 @@ impl SetupLock {
                 return Err(ObjectError::foreign(path, reason));
             }
             ObjectError::check_owner(&file, path, trust)?;
-            lock_within(&file, path, until, "the setup lock", File::try_lock)?;
+            ObjectError::check_single_name(&file, path)?;
+            lock_within(&file, path, wait, "the setup lock", File::try_lock)?;
             if files::is_same_file(&file, path) {
                 return Ok(SetupLock {
                     file,
@@ -132,7 +165,13 @@ pub(crate) fn in_use(file: &File, path: &Path) -> Result<bool, ObjectError> {
 
 /// Marks this process as a user of the object (shared presence lock on its companion).
 pub(crate) fn attach(meta: &File, path: &Path, until: Until) -> Result<(), ObjectError> {
-    lock_within(meta, path, until, "the presence lock", File::try_lock_shared)
+    lock_within(
+        meta,
+        path,
+        Wait::open(until),
+        "the presence lock",
+        File::try_lock_shared,
+    )
 }
 
 /// What closing an object needs: the mode and trust of its setup file.
@@ -187,9 +226,12 @@ impl Presence {
             return;
         }
         *detached = true;
-        let until = Until::after(CLOSE_WAIT);
-        let Ok(setup) = SetupLock::acquire(&self.files.guard, self.close.mode, self.close.trust, until)
-        else {
+        let Ok(setup) = SetupLock::acquire(
+            &self.files.guard,
+            self.close.mode,
+            self.close.trust,
+            Wait::close(),
+        ) else {
             return;
         };
         let _ = self.meta.unlock();
@@ -212,6 +254,13 @@ pub(crate) fn names_object(path: &Path, header: &Header) -> bool {
 
 impl Drop for Presence {
     fn drop(&mut self) {
+        if EXIT_REQUESTED.load(Ordering::Acquire) {
+            // `exit_closing_regions` holds the gate (perhaps on this very
+            // thread) and detaches everything itself; detaching twice is a
+            // no-op, so do not wait for the gate.
+            self.detach();
+            return;
+        }
         // Inside the gate: a signal arriving now waits for this close to end
         // (this presence can no longer be found by `exit_closing_regions`).
         let _gate = open_gate();
@@ -267,9 +316,13 @@ pub(crate) fn open_gate() -> RwLockReadGuard<'static, ()> {
 /// has open exactly as dropping them would (the last process out removes
 /// them).
 ///
-/// For a signal handler (destructors do not run when a signal ends a
-/// process). Opens in progress on other threads finish and are closed too;
-/// opens that have not started never start.
+/// For a signal-handling *thread* (such as the `ctrlc` or `signal-hook`
+/// crates provide; it is not async-signal-safe, so never call it inside a raw
+/// signal handler): destructors do not run when a signal ends a process. Opens
+/// waiting for a lock on other threads give up at once
+/// ([`RegionError::Interrupted`](crate::RegionError::Interrupted)); opens
+/// past their waits finish and are closed too; opens that have not started
+/// never start.
 pub fn exit_closing_regions(code: i32) -> ! {
     EXIT_REQUESTED.store(true, Ordering::Release);
     let _gate = EXIT_GATE.write().unwrap_or_else(PoisonError::into_inner);
@@ -279,8 +332,10 @@ pub fn exit_closing_regions(code: i32) -> ! {
         .iter()
         .filter_map(Weak::upgrade)
         .collect();
-    for presence in open {
+    for presence in &open {
         presence.detach();
     }
+    // Exit while `open` still holds the presences: dropping the last one here
+    // would run its destructor on this thread, inside the gate.
     std::process::exit(code)
 }

@@ -20,6 +20,13 @@ use crate::sync::Until;
 use lifetime::Presence;
 use meta::{Header, Kind, Meta, META_LEN};
 
+/// The mode of the library's own files (companion, setup file, a mutex's
+/// lock file) for an object created with `mode`: never any permission for
+/// other users, since whoever can open them can lock them.
+pub(crate) fn companion_mode(mode: u32) -> u32 {
+    mode & 0o660
+}
+
 /// The files of one named object, all in one directory.
 #[derive(Debug, Clone)]
 pub(crate) struct ObjectFiles {
@@ -44,12 +51,18 @@ impl ObjectFiles {
         }
     }
 
-    /// A fresh private path to build a file under before it gets its name.
-    pub(crate) fn temp_path(&self, what: &str) -> PathBuf {
+    /// A fresh private path to build a file under before it gets its name;
+    /// unpredictable, so that nobody can occupy it in advance.
+    fn temp_path(&self, what: &str) -> PathBuf {
+        use std::hash::BuildHasher;
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        // RandomState is seeded from the system's random source.
+        let random =
+            std::collections::hash_map::RandomState::new().hash_one((n, std::time::SystemTime::now()));
+        let pid = std::process::id();
         self.dir
-            .join(format!(".{}.{what}-{}-{n}", self.name, std::process::id()))
+            .join(format!(".{}.{what}-{pid}-{random:016x}", self.name))
     }
 }
 
@@ -110,6 +123,16 @@ impl ObjectError {
         }
     }
 
+    /// Refuses a file of ours (a companion, a setup file, a named object)
+    /// that has a second name: someone else made it, to have us lock or
+    /// write a file they chose.
+    pub(crate) fn check_single_name(file: &File, path: &Path) -> Result<(), ObjectError> {
+        match files::extra_links_reason(file).map_err(|e| Self::io("inspect", path, e))? {
+            Some(reason) => Err(Self::foreign(path, reason)),
+            None => Ok(()),
+        }
+    }
+
     /// Refuses `file` unless its owner is trusted (checked before anything
     /// is read from it or locked on it).
     pub(crate) fn check_owner(file: &File, path: &Path, trust: Trust) -> Result<(), ObjectError> {
@@ -123,12 +146,29 @@ impl ObjectError {
         }
     }
 
-    /// An open that failed: "not ours" (a link, a directory) or a real I/O error.
+    /// An open that failed: "not ours" (a link, a directory), another user's
+    /// file we may not open (named, with its owner), or a real I/O error.
     pub(crate) fn classify(action: &'static str, path: &Path, error: io::Error) -> Self {
-        match files::foreign_reason(&error) {
-            Some(reason) => Self::foreign(path, reason),
-            None => Self::io(action, path, error),
+        if let Some(reason) = files::foreign_reason(&error) {
+            return Self::foreign(path, reason);
         }
+        if error.kind() == io::ErrorKind::PermissionDenied {
+            if let Some(stranger) = Self::owned_by_someone_else(path) {
+                return stranger;
+            }
+        }
+        Self::io(action, path, error)
+    }
+
+    /// `Stranger` when something at `path` belongs to another user (looked
+    /// at without opening or following it).
+    pub(crate) fn owned_by_someone_else(path: &Path) -> Option<Self> {
+        let uid = std::fs::symlink_metadata(path).ok()?.uid();
+        (uid != crate::sys::effective_uid()).then(|| ObjectError::Stranger {
+            path: path.to_owned(),
+            uid,
+            message: ownership::refusal(path, &ownership::Stranger { uid, why: "" }),
+        })
     }
 }
 
@@ -163,6 +203,9 @@ pub(crate) struct Spec<'a> {
     pub(crate) writable: bool,
     /// Whose files to accept.
     pub(crate) trust: Trust,
+    /// Whether the object is a file the user named (kept after the last
+    /// user), as opposed to a named object the library created.
+    pub(crate) persistent: bool,
     /// When to give up waiting for a lock.
     pub(crate) until: Until,
 }
@@ -196,6 +239,7 @@ impl Spec<'_> {
             Err(error) => return Err(ObjectError::classify("open", path, error)),
         };
         ObjectError::check_owner(&file, path, self.trust)?;
+        ObjectError::check_single_name(&file, path)?;
         let header = self.check_meta(&file)?;
         if lifetime::in_use(&file, path)? {
             Ok(MetaState::Live { file, header })
@@ -211,9 +255,22 @@ impl Spec<'_> {
         {
             return Err(ObjectError::foreign(path, reason));
         }
-        meta::read_header(file, self.kind)
+        let header = meta::read_header(file, self.kind)
             .map_err(|e| ObjectError::io("read", path, e))?
-            .map_err(|reason| ObjectError::foreign(path, reason))
+            .map_err(|reason| ObjectError::foreign(path, reason))?;
+        // Whether the object is kept is the caller's to say, never the
+        // companion's: a crafted companion must not make us remove a file.
+        if header.persistent != self.persistent {
+            return Err(ObjectError::foreign(
+                path,
+                if self.persistent {
+                    "it describes a named region, not a region over a file"
+                } else {
+                    "it describes a region over a file, not a named region"
+                },
+            ));
+        }
+        Ok(header)
     }
 
     /// Removes what dead users left: the companion, and the object file when
@@ -231,6 +288,9 @@ impl Spec<'_> {
         let object = files::open(path, Create::No, self.mode, self.writable)
             .map_err(|error| ObjectError::classify("open", path, error))?;
         ObjectError::check_owner(&object, path, self.trust)?;
+        if !self.persistent {
+            ObjectError::check_single_name(&object, path)?;
+        }
         if !header.vouches_for(&object) {
             return Err(ObjectError::foreign(
                 path,
@@ -257,15 +317,27 @@ impl Spec<'_> {
     /// Writes a companion for `object` under a private name, takes the
     /// presence lock on it, and links it into place.
     pub(crate) fn publish_meta(&self, header: Header) -> Result<(File, Meta), ObjectError> {
-        let temp = self.files.temp_path("meta");
-        let result = self.write_meta(&temp, header);
+        let (file, temp) = self.create_temp("meta", companion_mode(self.mode))?;
+        let result = self.write_meta(file, &temp, header);
         files::remove_if_exists(&temp);
         result
     }
 
-    fn write_meta(&self, temp: &Path, header: Header) -> Result<(File, Meta), ObjectError> {
-        let file = files::open(temp, Create::New, self.mode, true)
-            .map_err(|error| ObjectError::classify("create", temp, error))?;
+    /// Creates a private file to build an object or companion in; only a
+    /// file this call created is ever removed afterwards.
+    fn create_temp(&self, what: &str, mode: u32) -> Result<(File, PathBuf), ObjectError> {
+        let mut tries = 0;
+        loop {
+            let temp = self.files.temp_path(what);
+            match files::open(&temp, Create::New, mode, true) {
+                Ok(file) => return Ok((file, temp)),
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+                Err(error) => return Err(ObjectError::classify("create", &temp, error)),
+            }
+        }
+    }
+
+    fn write_meta(&self, file: File, temp: &Path, header: Header) -> Result<(File, Meta), ObjectError> {
         file.set_len(META_LEN)
             .map_err(|e| ObjectError::io("size", temp, e))?;
         std::os::unix::fs::FileExt::write_all_at(&file, &header.encode(), 0)
@@ -339,7 +411,12 @@ impl Spec<'_> {
         init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
     ) -> Result<(Attached, lifetime::SetupLock), ObjectError> {
         let _gate = lifetime::open_gate();
-        let setup = lifetime::SetupLock::acquire(&self.files.guard, self.mode, self.trust, self.until)?;
+        let setup = lifetime::SetupLock::acquire(
+            &self.files.guard,
+            self.mode,
+            self.trust,
+            lifetime::Wait::open(self.until),
+        )?;
         match self.open_named_locked(how, init) {
             Ok(attached) => Ok((attached, setup)),
             Err(error) => {
@@ -381,32 +458,19 @@ impl Spec<'_> {
         init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
     ) -> Result<Attached, ObjectError> {
         let path = &self.files.object;
-        if let Ok(found) = std::fs::symlink_metadata(path) {
-            let mine = crate::sys::effective_uid();
-            return Err(if found.uid() != mine {
-                ObjectError::Stranger {
-                    path: path.clone(),
-                    uid: found.uid(),
-                    message: ownership::refusal(
-                        path,
-                        &ownership::Stranger {
-                            uid: found.uid(),
-                            why: "",
-                        },
-                    ),
-                }
-            } else {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(ObjectError::owned_by_someone_else(path).unwrap_or_else(|| {
                 ObjectError::foreign(
                     path,
                     "no companion .meta file vouches for it, so it belongs to someone else",
                 )
-            });
+            }));
         }
         if how == Disposition::OpenExisting {
             return Err(ObjectError::NotFound { path: path.clone() });
         }
-        let temp = self.files.temp_path("init");
-        let result = self.create_fresh(&temp, init);
+        let (object, temp) = self.create_temp("init", self.mode)?;
+        let result = self.create_fresh(object, &temp, init);
         files::remove_if_exists(&temp);
         result
     }
@@ -416,11 +480,10 @@ impl Spec<'_> {
     /// complete object that a companion vouches for.
     fn create_fresh(
         &self,
+        object: File,
         temp: &Path,
         init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
     ) -> Result<Attached, ObjectError> {
-        let object = files::open(temp, Create::New, self.mode, true)
-            .map_err(|error| ObjectError::classify("create", temp, error))?;
         let size = init(&object, &self.files.object)?;
         let header = Header::describing(self.kind, false, size, &object)
             .map_err(|e| ObjectError::io("inspect", temp, e))?;
@@ -475,6 +538,7 @@ pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Opti
     let meta = match files::open(&spec.files.meta, Create::No, spec.mode, false) {
         Ok(file) => {
             ObjectError::check_owner(&file, &spec.files.meta, spec.trust)?;
+            ObjectError::check_single_name(&file, &spec.files.meta)?;
             let header = spec.check_meta(&file)?;
             let meta = Meta::map(&file, false).map_err(|e| ObjectError::io("map", &spec.files.meta, e))?;
             Some((file, header, meta))
@@ -491,6 +555,7 @@ pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Opti
     };
     if require_meta {
         ObjectError::check_owner(&object, path, spec.trust)?;
+        ObjectError::check_single_name(&object, path)?;
     }
     match &meta {
         Some((_, header, _)) if !header.vouches_for(&object) => Err(ObjectError::foreign(

@@ -136,7 +136,13 @@ impl RegionOptions {
     /// not writable by everyone. Without it (the default), a file owned by
     /// another user is refused before anything is read from or locked on it
     /// ([`RegionError::NotYours`]): in a directory every user can write, such
-    /// as `/dev/shm`, it may be a squatter's. Both sides must ask for sharing.
+    /// as `/dev/shm`, it may be a squatter's. Both sides must ask for sharing,
+    /// and the files must belong to the shared group: run both sides with it
+    /// as their effective group (`newgrp`, `sg`), or use a directory whose
+    /// set-group-id bit gives new files its group. A group member can still
+    /// shrink a shared file under you (a `SIGBUS`), which is why sharing is
+    /// opt-in. The directory itself is not checked: use one that only trusted
+    /// users can write, or a sticky one such as `/dev/shm`.
     pub fn share_with_group(mut self) -> Self {
         self.trust = Trust::Group;
         self.mode = 0o660;
@@ -256,8 +262,13 @@ impl RegionOptions {
         let files = self.files()?;
         let spec = self.spec(&files);
         let _gate = lifetime::open_gate();
-        let setup = SetupLock::acquire(&files.guard, self.mode, self.trust, self.until())
-            .map_err(RegionError::from)?;
+        let setup = SetupLock::acquire(
+            &files.guard,
+            self.mode,
+            self.trust,
+            lifetime::Wait::open(self.until()),
+        )
+        .map_err(RegionError::from)?;
         let result = FileOpener {
             options: self,
             spec,
@@ -280,7 +291,10 @@ impl RegionOptions {
     /// user, never locks or removes anything, and works on a region whose
     /// users have all died (to examine what they left). Other processes do not
     /// see it: the last user out still removes a named region under it (its
-    /// mapping stays readable until it is dropped).
+    /// mapping stays readable until it is dropped), and a file region's file
+    /// may be re-created smaller with [`FileMode::Create`] while observed, after
+    /// which reading past its new end raises `SIGBUS`: observe files that
+    /// nobody truncates.
     ///
     /// # Errors
     /// [`RegionError::NotFound`] when there is no region file;
@@ -295,6 +309,7 @@ impl RegionOptions {
             writable: false,
             trust: self.trust,
             until: self.until(),
+            persistent: self.is_file(),
         };
         let require_meta = matches!(self.location, Location::Named { .. });
         let (object, meta) = object::observe(&spec, require_meta)?;
@@ -347,6 +362,7 @@ impl RegionOptions {
             writable: self.access == Access::ReadWrite,
             trust: self.trust,
             until: self.until(),
+            persistent: self.is_file(),
         }
     }
 
@@ -467,24 +483,25 @@ impl FileOpener<'_> {
 
     fn open_file(&self) -> Result<(File, bool), RegionError> {
         let path = self.path;
-        let (create, mode) = (self.options.file_mode, self.options.mode);
-        let writable = self.spec.writable;
-        let existed = files::exists(path);
-        let how = match create {
+        let how = match self.options.file_mode {
             FileMode::Open => Create::No,
             FileMode::CreateNew => Create::New,
             FileMode::OpenOrCreate | FileMode::Create => Create::IfMissing,
         };
-        let file = files::open(path, how, mode, writable).map_err(|error| match error.kind() {
-            io::ErrorKind::NotFound => RegionError::NoSuchFile {
-                path: path.to_owned(),
-            },
-            io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
-                path: path.to_owned(),
-            },
-            _ => ObjectError::classify("open", path, error).into(),
-        })?;
-        Ok((file, !existed))
+        let (file, created) = files::open_reporting(path, how, self.options.mode, self.spec.writable)
+            .map_err(|error| match error.kind() {
+                io::ErrorKind::NotFound => RegionError::NoSuchFile {
+                    path: path.to_owned(),
+                },
+                io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
+                    path: path.to_owned(),
+                },
+                _ => ObjectError::classify("open", path, error).into(),
+            })?;
+        // Before anything is read, written, grown or mapped: a file another
+        // user put at the path (perhaps to read what we write) is refused.
+        ObjectError::check_owner(&file, path, self.spec.trust)?;
+        Ok((file, created))
     }
 
     /// The capacity asked for, checked against the file (and the file grown to it).

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use named_lock::{NamedLock, NamedLockGuard};
@@ -30,22 +31,31 @@ use crate::region::{default_dir, Region, DEFAULT_MODE};
 /// waiter looks again at least this often.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
 
-/// The mutexes this process owns now (their lock files), so that a second
-/// wait by the owner fails instead of waiting for itself forever.
-static OWNED: StdMutex<Option<HashSet<PathBuf>>> = StdMutex::new(None);
+/// A mutex owned by one thread of this process: the lock file's device and
+/// inode (however its path is spelled), and the owning thread.
+type Ownership = (u64, u64, ThreadId);
 
-fn owned_by_this_process(path: &Path) -> bool {
+/// The mutexes threads of this process own now, so that a second wait by
+/// the owning thread fails instead of waiting for itself forever (as in
+/// .NET, ownership is a thread's: other threads of the process wait).
+static OWNED: StdMutex<Option<HashSet<Ownership>>> = StdMutex::new(None);
+
+fn owned_by_this_thread(file: (u64, u64)) -> bool {
     let owned = OWNED.lock().unwrap_or_else(PoisonError::into_inner);
-    owned.as_ref().is_some_and(|set| set.contains(path))
+    let me = std::thread::current().id();
+    owned
+        .as_ref()
+        .is_some_and(|set| set.contains(&(file.0, file.1, me)))
 }
 
-fn set_owned(path: &Path, owned_now: bool) {
+fn set_owned(file: (u64, u64), thread: ThreadId, owned_now: bool) {
     let mut owned = OWNED.lock().unwrap_or_else(PoisonError::into_inner);
     let set = owned.get_or_insert_with(HashSet::new);
+    let key = (file.0, file.1, thread);
     if owned_now {
-        set.insert(path.to_owned());
+        set.insert(key);
     } else {
-        set.remove(path);
+        set.remove(&key);
     }
 }
 
@@ -158,10 +168,11 @@ impl MutexOptions {
         let spec = Spec {
             files: &files,
             kind: Kind::Mutex,
-            mode: self.mode,
+            mode: crate::object::companion_mode(self.mode),
             writable: true,
             trust: self.trust,
             until: Until::after(self.timeout.unwrap_or(Duration::MAX)),
+            persistent: false,
         };
         let object_error = |error| MutexError::from_object(error, &self.name);
         let (attached, setup) = spec
@@ -184,6 +195,7 @@ impl MutexOptions {
                 meta: attached.meta,
                 files,
                 name: self.name.clone(),
+                file: (attached.header.dev, attached.header.ino),
                 _presence: attached.presence,
             }),
         };
@@ -221,6 +233,8 @@ struct MutexInner {
     meta: Meta,
     files: ObjectFiles,
     name: String,
+    /// The lock file's device and inode.
+    file: (u64, u64),
     /// Declared last: this process stops using the mutex after the rest is gone.
     _presence: Option<Arc<Presence>>,
 }
@@ -230,6 +244,8 @@ struct MutexInner {
 pub struct MutexGuard {
     inner: Arc<MutexInner>,
     lock: Option<NamedLockGuard>,
+    /// The thread that acquired it (the guard may be dropped on another).
+    owner: ThreadId,
 }
 
 /// How the mutex was acquired: cleanly, or from a holder that died holding it.
@@ -317,7 +333,8 @@ impl NamedMutex {
     /// that die).
     ///
     /// # Errors
-    /// [`MutexError::AlreadyOwned`] when this process owns it already;
+    /// [`MutexError::AlreadyOwned`] when this thread owns it already (other
+    /// threads of the process wait, as in .NET);
     /// [`MutexError::Lock`] when the lock call fails.
     pub fn wait(&self) -> Result<Acquired, MutexError> {
         loop {
@@ -333,7 +350,7 @@ impl NamedMutex {
     /// # Errors
     /// As [`NamedMutex::wait`].
     pub fn try_wait(&self) -> Result<Option<Acquired>, MutexError> {
-        if owned_by_this_process(self.path()) {
+        if owned_by_this_thread(self.inner.file) {
             return Err(MutexError::AlreadyOwned {
                 name: self.inner.name.clone(),
             });
@@ -378,10 +395,11 @@ impl NamedMutex {
     fn took(&self, lock: NamedLockGuard) -> Acquired {
         let me = std::process::id();
         let previous = self.word(HOLDER_PID).swap(me, Ordering::AcqRel);
-        set_owned(self.path(), true);
+        set_owned(self.inner.file, std::thread::current().id(), true);
         let guard = MutexGuard {
             inner: Arc::clone(&self.inner),
             lock: Some(lock),
+            owner: std::thread::current().id(),
         };
         if previous == 0 || previous == me {
             Acquired::Owned(guard)
@@ -416,7 +434,7 @@ impl Drop for MutexGuard {
         // then unlock, then count the release and wake waiters: a waiter that
         // sees the new count finds the lock already free.
         self.inner.word(HOLDER_PID).swap(0, Ordering::AcqRel);
-        set_owned(&self.inner.files.object, false);
+        set_owned(self.inner.file, self.owner, false);
         drop(self.lock.take());
         let releases = self.inner.word(RELEASE_COUNT);
         releases.fetch_add(1, Ordering::SeqCst);
