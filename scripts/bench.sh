@@ -1,19 +1,46 @@
 #!/usr/bin/env bash
-# Runs the benchmark suite (a few minutes on a 2-core machine) and prints the
-# short table and the headline ratios, one line each:
+# Runs the benchmarks and prints the summary and the headline ratios.
 #
-#   ratio NAME VALUE    our time ÷ the baseline's time for the same work in the
-#                       same run (lower is better); the accessor_* ratios are
-#                       the median of rounds that time ours and the baseline
-#                       back to back, printed with their spread
-#   FLAG ...            a measurement not to trust (too noisy, or faster than
-#                       any copy can go), with the reason
+#   scripts/bench.sh                 shared/benches/ipc.rs: every ratio of ours to
+#                                    its baseline (about 2 minutes on 2 cores)
+#   scripts/bench.sh pingpong        only the pairs whose name contains a word
+#   scripts/bench.sh --peers         scripts/peers: the same round trip and
+#                                    stream through iceoryx2, ipc-channel,
+#                                    shared_memory + raw_sync and Python, next
+#                                    to ours (builds it first, about 4 minutes)
+#   scripts/bench.sh --repeat 3 ...  runs the chosen suite 3 times in a row and
+#                                    adds a table of every ratio in every run,
+#                                    its median and how far each run lies from it
 #
-# Extra arguments go to criterion, e.g. `scripts/bench.sh pingpong` runs only
-# the ping-pong group. The full criterion output is kept in bench.log in cargo's
-# target directory (wherever CARGO_TARGET_DIR or the config puts it).
+# Output lines:
+#   ratio NAME VALUE (rounds MIN – MAX)   our time ÷ the baseline's for the same
+#                       work (lower is better): the median of rounds that time
+#                       ours and the baseline back to back, with the spread of
+#                       the rounds; FLAGGED at the end when a FLAG line says why
+#                       the ratio is not to be trusted
+#   FLAG ...            a measurement not to trust (too noisy, a floor slower
+#                       than what it is the floor for, a copy faster than any
+#                       machine can copy, pinning refused), with the reason
+#   FAILED ...          a peer that did not build or could not do a workload
+#
+# The full output of each run is kept in cargo's target directory
+# (bench.log, bench-run2.log, ... or peers.log, peers-run2.log, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
+
+peers=0
+repeat=1
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --peers) peers=1 ;;
+    --repeat) repeat=${2:?--repeat needs a number}; shift ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+
 metadata=$(cargo metadata --format-version 1 --no-deps)
 target_dir=$(printf '%s\n' "$metadata" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 if [ -z "$target_dir" ]; then
@@ -21,12 +48,85 @@ if [ -z "$target_dir" ]; then
   exit 1
 fi
 mkdir -p "$target_dir"
-log="$target_dir/bench.log"
-echo "Building and running the benchmarks (full output: $log)..." >&2
-cargo bench -p shared --bench ipc -- "$@" 2>&1 | tee "$log" | while IFS= read -r line; do
-  case "$line" in
-    "Benchmarking "*": Analyzing") name=${line#Benchmarking }; echo "  measured ${name%: Analyzing}" >&2 ;;
-    "== summary =="*) summary=1 ;;
-  esac
-  if [ "${summary:-0}" = 1 ]; then echo "$line"; fi
+
+if [ "$peers" = 1 ]; then
+  echo "Building scripts/peers (its own Cargo project and target directory)..." >&2
+  if ! build_log=$(cd scripts/peers && env -u CARGO_TARGET_DIR nice -n 10 cargo build --release 2>&1); then
+    printf '%s\n' "$build_log" | grep -E '^(error|warning: unused)' -A6 >&2 || printf '%s\n' "$build_log" >&2
+    echo "FAILED peers: scripts/peers did not build (error above); no peer was measured"
+    exit 1
+  fi
+  if ! command -v python3 > /dev/null; then
+    echo "FAILED python: python3 not found; its rows will say so" >&2
+  fi
+fi
+
+# One run of the chosen suite; its summary on stdout, everything in $1.
+run_once() {
+  local log=$1
+  if [ "$peers" = 1 ]; then
+    SHM_PEERS_PY="$root/scripts/peers/peer.py" scripts/peers/target/release/shm-peers bench "${args[@]+"${args[@]}"}" \
+      2> >(tee -a "$log.err" >&2) | tee "$log"
+  else
+    cargo bench -p shared --bench ipc -- "${args[@]+"${args[@]}"}" 2>&1 | tee "$log" | while IFS= read -r line; do
+      case "$line" in
+        "  measured "*) echo "$line" >&2 ;;
+        "== summary =="*) summary=1 ;;
+      esac
+      if [ "${summary:-0}" = 1 ]; then echo "$line"; fi
+    done
+  fi
+}
+
+name=bench
+[ "$peers" = 1 ] && name=peers
+logs=()
+for run in $(seq 1 "$repeat"); do
+  log="$target_dir/$name.log"
+  [ "$run" -gt 1 ] && log="$target_dir/$name-run$run.log"
+  if [ "$peers" = 1 ]; then : > "$log.err"; fi
+  if [ "$repeat" -gt 1 ]; then
+    echo "== run $run of $repeat ($(date -u +%H:%M:%SZ)) =="
+  fi
+  echo "Running (full output: $log)..." >&2
+  run_once "$log"
+  logs+=("$log")
 done
+
+if [ "$repeat" -gt 1 ]; then
+  echo
+  echo "== repeatability == ($repeat consecutive runs; each ratio's median over the runs, and the largest deviation of a run from it)"
+  awk -v runs="$repeat" '
+    FNR == 1 { file++ }
+    $1 == "ratio" && $3 != "n/a" {
+      if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
+      value[$2, file] = $3
+      if ($0 ~ /FLAGGED/) flagged[$2, file] = 1
+    }
+    END {
+      header = "| ratio |"; rule = "|---|"
+      for (f = 1; f <= runs; f++) { header = header " run " f " |"; rule = rule "---|" }
+      print header " median | max deviation | within ±20% |"
+      print rule "---|---|---|"
+      for (i = 1; i <= n; i++) {
+        name = order[i]; m = 0; delete v
+        for (f = 1; f <= runs; f++) if ((name, f) in value) v[++m] = value[name, f]
+        # median of the runs that have it
+        for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (v[b] < v[a]) { t = v[a]; v[a] = v[b]; v[b] = t }
+        med = (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+        dev = 0
+        row = "| " name " |"
+        for (f = 1; f <= runs; f++) {
+          if ((name, f) in value) {
+            x = value[name, f]
+            d = (med > 0) ? (x - med) / med : 0
+            if (d < 0) d = -d
+            if (d > dev) dev = d
+            row = row " " x ((name, f) in flagged ? " (flagged)" : "") " |"
+          } else row = row " – |"
+        }
+        ok = (dev <= 0.20 && m == runs) ? "yes" : "NO"
+        printf "%s %.3f | %.0f%% | %s |\n", row, med, dev * 100, ok
+      }
+    }' "${logs[@]}"
+fi

@@ -1,29 +1,39 @@
-//! How fast the library is, next to the baselines it must beat, all measured
-//! side by side in one run (`cargo bench -p shared --bench ipc`, or
-//! `scripts/bench.sh` for the short table and the ratios).
+//! How fast the library is, next to the baseline each figure must be read
+//! against (`cargo bench -p shared --bench ipc`, or `scripts/bench.sh` for
+//! the summary and `scripts/bench.sh --repeat 3` for the repeatability table).
 //!
-//! Cross-process cases start one peer process per benchmark (this same
-//! executable, re-run with `SHM_BENCH_PEER=<role>`), and time the work with
-//! `iter_custom`. Placements: `free` (the scheduler decides), `one-cpu` (both
-//! processes pinned to CPU 0) and `apart` (CPU 0 and CPU 1).
+//! Every headline ratio is one [`Pair`]: ours and its baseline, both set up
+//! at once (buffers allocated and touched, peer processes started and parked
+//! on a blocking read so that an idle side costs no CPU), then timed
+//! interleaved, ours then the baseline, in [`ROUNDS`] rounds of about
+//! [`TIMING`] each (the median of [`SLICES`] slices, see [`sliced`]). The summary gives each side's median per operation with
+//! its fastest–slowest spread, and the ratio (ours ÷ baseline) of each round
+//! with its median and spread. A `FLAG` line (and `FLAGGED` on the ratio)
+//! marks a figure not to trust: a side whose slowest round is more than
+//! [`MAX_SPREAD`] times its fastest, a floor (a baseline that does strictly
+//! less work than ours) that came out more than [`FLOOR_TOLERANCE`] times
+//! slower than ours, a copy faster than
+//! any machine can copy, or pinning the kernel refused.
 //!
-//! The accessor's ratios to memcpy come from their own measurement, not from
-//! criterion's: ours and the baseline timed back to back in 11 rounds, on
-//! buffers allocated and touched beforehand, reported as median and spread,
-//! with a `FLAG` line for any side that is too noisy or faster than possible.
+//! Cross-process cases start one peer process (this executable, re-run with
+//! `SHM_BENCH_PEER=<role>`). Placements: `free` (the scheduler decides),
+//! `one-cpu` (both pinned to CPU 0) and `apart` (CPU 0 and CPU 1); each side
+//! reads back the CPUs the kernel actually granted.
+//!
+//! Arguments: `--test` (what `cargo bench -- --test` and CI run: every pair
+//! once, short rounds, nothing asserted about speed), and any other word
+//! filters the pairs by name (`scripts/bench.sh pingpong`).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput};
 use shared::demo::layout::{DEFAULT_REGION_SIZE, RECORDS_OFFSET};
 use shared::demo::ServiceMsg;
 use shared::stream::{RecordReceiver, RecordSender};
@@ -43,6 +53,21 @@ const PARENT: u32 = 1;
 const CHILD: u32 = 2;
 const PATIENCE: Duration = Duration::from_secs(30);
 
+/// Rounds of every interleaved comparison (at least 5; odd, so that the
+/// median is one round's value).
+const ROUNDS: usize = 7;
+/// About how long each side's timing in a round lasts (1 ms under `--test`).
+const TIMING: Duration = Duration::from_millis(60);
+/// The fastest any copy can go: one 64-byte store per cycle at 6 GHz. A
+/// measurement above it did not do the copy (the compiler removed it).
+const MAX_COPY_BYTES_PER_NS: f64 = 64.0 * 6.0;
+/// Slowest round ÷ fastest round above which a side is flagged as too noisy.
+const MAX_SPREAD: f64 = 3.0;
+/// A floor is flagged when it comes out slower than ours by more than this
+/// factor (two sides that run at the same speed differ by a few percent from
+/// round to round; ours at its floor is a result, not an error).
+const FLOOR_TOLERANCE: f64 = 1.1;
+
 /// Where the two processes run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Placement {
@@ -60,21 +85,13 @@ impl Placement {
         }
     }
 
+    /// This process's CPU and the peer's.
     fn cpus(self) -> (Option<usize>, Option<usize>) {
         match self {
             Placement::Free => (None, None),
             Placement::OneCpu => (Some(0), Some(0)),
             Placement::Apart => (Some(0), Some(1)),
         }
-    }
-
-    fn all() -> Vec<Placement> {
-        let cpus = cpu_count();
-        let mut all = vec![Placement::Free, Placement::OneCpu];
-        if cpus >= 2 {
-            all.push(Placement::Apart);
-        }
-        all
     }
 }
 
@@ -85,39 +102,48 @@ fn cpu_count() -> usize {
     usize::try_from(n).unwrap_or(1).max(1)
 }
 
-/// Pins the calling thread to `cpu`, or lets it run anywhere (`None`).
-fn pin(cpu: Option<usize>) {
+/// Pins the calling thread to `cpu`, or lets it run on every online CPU
+/// (`None`); returns the CPUs the kernel actually granted, read back.
+fn pin(cpu: Option<usize>) -> String {
     let cpus = cpu_count();
     // SAFETY: `cpu_set_t` is plain data for which all-zero is the empty set;
-    // CPU_SET/CPU_ZERO only write inside it, and sched_setaffinity(0, ...)
-    // reads it for the calling thread. Failure only leaves the thread unpinned.
+    // CPU_SET/CPU_ISSET only touch inside it; sched_setaffinity and
+    // sched_getaffinity(0, ...) read or write it for the calling thread. A
+    // refusal leaves the thread where it was, which the read-back reports.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
         match cpu {
             Some(cpu) => libc::CPU_SET(cpu % cpus, &mut set),
             None => (0..cpus).for_each(|c| libc::CPU_SET(c, &mut set)),
         }
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        let mut granted: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut granted) != 0 {
+            return "unknown".to_owned();
+        }
+        let list: Vec<String> = (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &granted))
+            .map(|c| c.to_string())
+            .collect();
+        list.join(",")
     }
 }
 
-/// Mean time per iteration of every benchmark, for the table and the ratios.
-static RESULTS: Mutex<BTreeMap<String, (u64, Duration)>> = Mutex::new(BTreeMap::new());
-
-fn record(name: &str, iters: u64, elapsed: Duration) -> Duration {
-    let mut results = RESULTS.lock().unwrap_or_else(|e| e.into_inner());
-    let entry = results.entry(name.to_owned()).or_insert((0, Duration::ZERO));
-    entry.0 += iters;
-    entry.1 += elapsed;
-    elapsed
+/// The CPU this thread runs on now (-1 if unknown).
+fn current_cpu() -> i64 {
+    // SAFETY: sched_getcpu takes nothing and only reads.
+    i64::from(unsafe { libc::sched_getcpu() })
 }
 
-fn mean_ns(name: &str) -> Option<f64> {
-    let results = RESULTS.lock().unwrap_or_else(|e| e.into_inner());
-    results
-        .get(name)
-        .map(|(iters, total)| total.as_nanos() as f64 / (*iters).max(1) as f64)
+/// What `pin(cpu)` should have granted.
+fn wanted(cpu: Option<usize>) -> String {
+    match cpu {
+        Some(cpu) => (cpu % cpu_count()).to_string(),
+        None => (0..cpu_count())
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+    }
 }
 
 fn unique(label: &str) -> RegionName {
@@ -149,6 +175,8 @@ struct Peer {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
+    /// The CPUs the peer's kernel granted it (read back by the peer).
+    granted: String,
 }
 
 impl Peer {
@@ -170,17 +198,50 @@ impl Peer {
             .unwrap_or_else(|e| panic!("spawn peer {role}: {e}"));
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("peer stdout")));
-        let mut peer = Peer { child, stdin, stdout };
-        peer.expect("ready");
+        let mut peer = Peer {
+            child,
+            stdin,
+            stdout,
+            granted: String::new(),
+        };
+        let ready = peer.line();
+        peer.granted = ready
+            .strip_prefix("ready ")
+            .unwrap_or_else(|| panic!("peer {role} said {ready:?}"))
+            .to_owned();
         peer
     }
 
-    fn expect(&mut self, word: &str) {
+    fn line(&mut self) -> String {
         let mut line = String::new();
         self.stdout
             .read_line(&mut line)
             .unwrap_or_else(|e| panic!("peer: {e}"));
-        assert_eq!(line.trim(), word, "peer said {line:?}");
+        line.trim().to_owned()
+    }
+
+    fn expect(&mut self, word: &str) {
+        let line = self.line();
+        assert_eq!(line, word, "peer said {line:?}");
+    }
+
+    /// Waits for a command-driven peer's `done CPU`, and notes whether it
+    /// ran on the CPU this process ran on.
+    fn done(&mut self) {
+        let line = self.line();
+        let theirs = line
+            .strip_prefix("done ")
+            .unwrap_or_else(|| panic!("peer said {line:?}"));
+        let shared = theirs.parse::<i64>().ok() == Some(current_cpu());
+        SHARED_CPU.with(|s| s.borrow_mut().push(shared));
+    }
+
+    /// Tells a command-driven peer to do `n` units of its work.
+    fn command(&mut self, n: u64) {
+        let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("peer stdin"));
+        writeln!(stdin, "{n}")
+            .and_then(|_| stdin.flush())
+            .unwrap_or_else(|e| panic!("peer: {e}"));
     }
 }
 
@@ -199,70 +260,300 @@ impl Drop for Peer {
     }
 }
 
+/// One side of a comparison: does `iters` operations, returns how long they took.
+type Side<'a> = Box<dyn FnMut(u64) -> Duration + 'a>;
+
+/// What a baseline is to ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Baseline {
+    /// Does strictly less of the same work (a bare cache line, memcpy, the raw
+    /// system calls): ours cannot be faster, so a floor slower than ours
+    /// measured something else and is flagged.
+    Floor,
+    /// Another way to do the same job (a socket): either may win.
+    Rival,
+}
+
+/// One headline ratio: how it is named and what its baseline is.
+struct Pair {
+    ratio: &'static str,
+    ours: String,
+    baseline: String,
+    kind: Baseline,
+    /// Bytes one operation copies (for the faster-than-possible check).
+    bytes: Option<usize>,
+    /// Where the two processes ran (`None` when there is no second process).
+    placement: Option<Placement>,
+}
+
+/// A pair after its rounds.
+struct Measured {
+    pair: Pair,
+    ours_ns: Vec<f64>,
+    baseline_ns: Vec<f64>,
+    /// How the CPUs were asked for and granted, and whether pinning was refused.
+    placement_note: Option<(String, bool)>,
+    /// For ours and the baseline: in how many of how many timings the
+    /// command-driven peer ended on the same CPU as this process.
+    shared_cpu: [(usize, usize); 2],
+}
+
+/// Median, fastest and slowest of some per-round values.
+#[derive(Debug, Clone, Copy)]
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(values: &[f64]) -> Spread {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => f64::NAN,
+            _ if n % 2 == 1 => sorted[n / 2],
+            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        Spread {
+            median,
+            min: sorted.first().copied().unwrap_or(f64::NAN),
+            max: sorted.last().copied().unwrap_or(f64::NAN),
+        }
+    }
+
+    /// Slowest ÷ fastest.
+    fn factor(&self) -> f64 {
+        self.max / self.min
+    }
+}
+
+/// How the run is configured from the command line.
+struct Config {
+    filters: Vec<String>,
+    rounds: usize,
+    timing: Duration,
+}
+
+impl Config {
+    fn from_args() -> Config {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let quick = args.iter().any(|a| a == "--test");
+        let filters = args.iter().filter(|a| !a.starts_with("--")).cloned().collect();
+        Config {
+            filters,
+            rounds: ROUNDS,
+            timing: if quick { Duration::from_millis(1) } else { TIMING },
+        }
+    }
+
+    /// Whether the pair named `ratio` (with sides `ours` and `baseline`) runs.
+    fn wants(&self, names: &[&str]) -> bool {
+        self.filters.is_empty()
+            || self
+                .filters
+                .iter()
+                .any(|f| names.iter().any(|n| n.contains(f.as_str())))
+    }
+}
+
+/// Collects the measured pairs.
+struct Bench {
+    config: Config,
+    measured: Vec<Measured>,
+}
+
+impl Bench {
+    /// Times `ours` and `baseline` interleaved: a first estimate of each side
+    /// (doubling the iterations until a timing lasts a quarter of the round's
+    /// share), then rounds of ours-then-baseline, each about `timing` long.
+    /// `setup` runs only when the pair is wanted; it returns the two sides,
+    /// everything they need already allocated, touched and started.
+    fn compare<'a>(&mut self, pair: Pair, setup: impl FnOnce() -> (Side<'a>, Side<'a>)) {
+        if !self.config.wants(&[pair.ratio, &pair.ours, &pair.baseline]) {
+            return;
+        }
+        let (mine, theirs_cpu) = pair.placement.map(|p| p.cpus()).unwrap_or((None, None));
+        let granted_here = pin(mine);
+        let (mut ours, mut baseline) = setup();
+        // The peers pinned themselves while `setup` started them; they say
+        // what they got in `ready`, collected by the setup in PEER_CPUS.
+        let peer_granted: Vec<String> = PEER_CPUS.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        let placement_note = pair.placement.map(|p| {
+            let mut refused = granted_here != wanted(mine);
+            let mut text = format!(
+                "{}: this process asked for CPUs {} and was granted {granted_here}",
+                p.label(),
+                wanted(mine)
+            );
+            for granted in &peer_granted {
+                refused |= *granted != wanted(theirs_cpu);
+                text.push_str(&format!(
+                    "; a peer asked for {} and was granted {granted}",
+                    wanted(theirs_cpu)
+                ));
+            }
+            (text, refused)
+        });
+        let timing = self.config.timing;
+        let iters_for = |side: &mut Side<'a>| -> u64 {
+            let mut iters = 1u64;
+            loop {
+                let took = side(iters);
+                if took >= timing / 4 || iters >= 1 << 26 {
+                    let ns = took.as_nanos().max(1) as f64 / iters as f64;
+                    return ((timing.as_nanos() as f64 / ns) as u64).max(1);
+                }
+                iters *= 2;
+            }
+        };
+        let ours_iters = iters_for(&mut ours);
+        let baseline_iters = iters_for(&mut baseline);
+        let mut ours_ns = Vec::new();
+        let mut baseline_ns = Vec::new();
+        let take = || SHARED_CPU.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        let mut shared_cpu = [(0, 0), (0, 0)];
+        let _ = take();
+        for _ in 0..self.config.rounds {
+            ours_ns.push(sliced(&mut ours, ours_iters));
+            let seen = take();
+            shared_cpu[0].0 += seen.iter().filter(|&&s| s).count();
+            shared_cpu[0].1 += seen.len();
+            baseline_ns.push(sliced(&mut baseline, baseline_iters));
+            let seen = take();
+            shared_cpu[1].0 += seen.iter().filter(|&&s| s).count();
+            shared_cpu[1].1 += seen.len();
+        }
+        drop(ours);
+        drop(baseline);
+        pin(None);
+        eprintln!("  measured {} ({} ÷ {})", pair.ratio, pair.ours, pair.baseline);
+        self.measured.push(Measured {
+            pair,
+            ours_ns,
+            baseline_ns,
+            placement_note,
+            shared_cpu,
+        });
+    }
+}
+
+/// Slices of one side's timing in a round.
+const SLICES: u64 = 5;
+
+/// ns per op of `iters` ops, timed in [`SLICES`] slices (when there are that
+/// many ops): the median slice, so that another process taking the CPU for a
+/// few milliseconds does not decide the round.
+fn sliced(side: &mut Side<'_>, iters: u64) -> f64 {
+    if iters < SLICES {
+        return side(iters).as_nanos() as f64 / iters as f64;
+    }
+    let per = iters / SLICES;
+    let mut ns: Vec<f64> = (0..SLICES)
+        .map(|_| side(per).as_nanos() as f64 / per as f64)
+        .collect();
+    ns.sort_by(f64::total_cmp);
+    ns[ns.len() / 2]
+}
+
+thread_local! {
+    /// For each timing of a command-driven peer since the last look: whether
+    /// the peer ended it on the same CPU as this process.
+    static SHARED_CPU: RefCell<Vec<bool>> = const { RefCell::new(Vec::new()) };
+    /// CPUs granted to the peers a setup started (drained by `Bench::compare`).
+    static PEER_CPUS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Starts a peer and notes the CPUs it was granted for the placement report.
+fn start_peer(role: &str, name: &str, cpu: Option<usize>, extra: &[(&str, String)]) -> Peer {
+    let peer = Peer::start(role, name, cpu, extra);
+    PEER_CPUS.with(|p| p.borrow_mut().push(peer.granted.clone()));
+    peer
+}
+
 fn main() {
     if let Ok(role) = std::env::var(PEER_ENV) {
         peer::run(&role);
         return;
     }
-    let mut c = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
-        .configure_from_args();
-    pingpong(&mut c);
-    turns(&mut c);
-    streaming(&mut c);
-    accessor(&mut c);
-    region_lifecycle(&mut c);
-    c.final_summary();
-    report();
+    let config = Config::from_args();
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let mut bench = Bench {
+        config,
+        measured: Vec::new(),
+    };
+    eprintln!(
+        "{} rounds per pair, ours then baseline in each, about {:?} per timing",
+        bench.config.rounds, bench.config.timing
+    );
+    pingpong(&mut bench);
+    turns(&mut bench);
+    streaming(&mut bench);
+    accessor(&mut bench);
+    region_lifecycle(&mut bench);
+    report(&bench);
 }
 
-/// Round trip of one 16-byte record between two processes.
-fn pingpong(c: &mut Criterion) {
-    let mut group = c.benchmark_group("pingpong");
-    for placement in Placement::all() {
-        let (mine, theirs) = placement.cpus();
-        for (kind, role) in [("region-block", "turns-block"), ("region-spin", "turns-spin")] {
-            if kind == "region-spin" && placement == Placement::OneCpu {
-                continue; // two spinners on one CPU hand over once per time slice
-            }
-            let name = format!("pingpong/{kind}/{}", placement.label());
-            let region_name = unique(kind);
-            let region = demo_region(&region_name);
-            let peer = Peer::start(role, region_name.as_str(), theirs, &[]);
-            pin(mine);
-            let spin = kind == "region-spin";
-            group.bench_function(format!("{kind}/{}", placement.label()), |b| {
-                b.iter_custom(|iters| record(&name, iters, region_round_trips(&region, iters, spin)))
-            });
-            turn_of(&region).pass_turn(STOP);
-            drop(peer);
+/// Round trip of one 16-byte record between two processes: ours blocking vs
+/// a Unix socket, ours spinning vs a bare cache line.
+fn pingpong(bench: &mut Bench) {
+    for (ratio, placement) in [
+        ("pingpong_blocking_vs_uds", Placement::Free),
+        ("pingpong_blocking_vs_uds_apart", Placement::Apart),
+        ("pingpong_blocking_vs_uds_one_cpu", Placement::OneCpu),
+    ] {
+        if placement == Placement::Apart && cpu_count() < 2 {
+            continue;
         }
-        if placement != Placement::OneCpu {
-            let name = format!("pingpong/cacheline/{}", placement.label());
-            let path = bench_dir().join(unique("cacheline").as_str());
-            let line = CacheLine::create(&path);
-            let peer = Peer::start("cacheline", path.to_str().unwrap_or_default(), theirs, &[]);
-            pin(mine);
-            group.bench_function(format!("cacheline/{}", placement.label()), |b| {
-                b.iter_custom(|iters| record(&name, iters, line.round_trips(iters)))
-            });
-            line.stop();
-            drop(peer);
-            let _ = std::fs::remove_file(&path);
-        }
-        for kind in ["pipe", "uds"] {
-            let name = format!("pingpong/{kind}/{}", placement.label());
-            let mut channel = Channel::open(kind, theirs);
-            pin(mine);
-            group.bench_function(format!("{kind}/{}", placement.label()), |b| {
-                b.iter_custom(|iters| record(&name, iters, channel.round_trips(iters)))
-            });
-        }
-        pin(None);
+        let pair = Pair {
+            ratio,
+            ours: format!("pingpong/region-block/{}", placement.label()),
+            baseline: format!("pingpong/uds/{}", placement.label()),
+            kind: Baseline::Rival,
+            bytes: None,
+            placement: Some(placement),
+        };
+        bench.compare(pair, || {
+            (turn_pingpong(placement, false), uds_pingpong(placement))
+        });
     }
-    group.finish();
+    // Two spinners on one CPU hand over once per time slice: not measured.
+    for (ratio, placement) in [
+        ("pingpong_spin_vs_cacheline", Placement::Free),
+        ("pingpong_spin_vs_cacheline_apart", Placement::Apart),
+    ] {
+        if placement == Placement::Apart && cpu_count() < 2 {
+            continue;
+        }
+        let pair = Pair {
+            ratio,
+            ours: format!("pingpong/region-spin/{}", placement.label()),
+            baseline: format!("pingpong/cacheline/{}", placement.label()),
+            kind: Baseline::Floor,
+            bytes: None,
+            placement: Some(placement),
+        };
+        bench.compare(pair, || {
+            (turn_pingpong(placement, true), cacheline_pingpong(placement))
+        });
+    }
+}
+
+/// Our side: the record travels in the turn's mailbox, the peer answers.
+fn turn_pingpong<'a>(placement: Placement, spin: bool) -> Side<'a> {
+    let region_name = unique(if spin { "spin" } else { "block" });
+    let region = demo_region(&region_name);
+    let role = if spin { "turns-spin" } else { "turns-block" };
+    let mut peer = start_peer(role, region_name.as_str(), placement.cpus().1, &[]);
+    Box::new(move |iters| {
+        peer.command(iters);
+        let took = region_round_trips(&region, iters, spin);
+        peer.done();
+        took
+    })
 }
 
 fn region_round_trips(region: &Region, iters: u64, spin: bool) -> Duration {
@@ -281,6 +572,34 @@ fn region_round_trips(region: &Region, iters: u64, spin: bool) -> Duration {
     start.elapsed()
 }
 
+/// A Unix-socket echo: 16 bytes there, 16 back.
+fn uds_pingpong<'a>(placement: Placement) -> Side<'a> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("echo.sock");
+    let listener = UnixListener::bind(&path).unwrap_or_else(|e| panic!("{e}"));
+    let peer = start_peer(
+        "uds-echo",
+        path.to_str().unwrap_or_default(),
+        placement.cpus().1,
+        &[],
+    );
+    let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
+    Box::new(move |iters| {
+        let _keep = (&peer, &dir);
+        let mut buf = [0u8; 16];
+        let start = Instant::now();
+        for i in 0..iters {
+            let msg = ServiceMsg::new(i as i32, i as i64).encode();
+            stream
+                .write_all(&msg)
+                .and_then(|_| stream.read_exact(&mut buf))
+                .unwrap_or_else(|e| panic!("echo: {e}"));
+        }
+        black_box(buf);
+        start.elapsed()
+    })
+}
+
 /// The baseline for spinning: one bare atomic on a shared cache line, no
 /// region, no record, no library.
 struct CacheLine {
@@ -288,15 +607,17 @@ struct CacheLine {
 }
 
 impl CacheLine {
-    fn create(path: &Path) -> CacheLine {
+    fn open(path: &Path, create: bool) -> CacheLine {
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create(create)
+            .truncate(create)
             .open(path)
             .unwrap_or_else(|e| panic!("{e}"));
-        file.set_len(4096).unwrap_or_else(|e| panic!("{e}"));
+        if create {
+            file.set_len(4096).unwrap_or_else(|e| panic!("{e}"));
+        }
         CacheLine {
             map: memmap2::MmapRaw::map_raw(&file).unwrap_or_else(|e| panic!("{e}")),
         }
@@ -320,209 +641,213 @@ impl CacheLine {
         }
         start.elapsed()
     }
+}
 
-    fn stop(&self) {
-        self.word().store(STOP - 1, Ordering::Release);
+/// Removes a file when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
-/// A pipe or Unix-socket echo peer.
-enum Channel {
-    /// The peer's stdin and stdout.
-    Pipe(Peer),
-    /// A connected Unix stream socket; the peer and the socket's directory
-    /// are kept alive with it.
-    Uds(UnixStream, #[allow(dead_code)] (Peer, tempfile::TempDir)),
+fn cacheline_pingpong<'a>(placement: Placement) -> Side<'a> {
+    let path = bench_dir().join(unique("cacheline").as_str());
+    let line = CacheLine::open(&path, true);
+    let file = RemoveOnDrop(path);
+    let mut peer = start_peer(
+        "cacheline",
+        file.0.to_str().unwrap_or_default(),
+        placement.cpus().1,
+        &[],
+    );
+    Box::new(move |iters| {
+        let _keep = &file;
+        peer.command(iters);
+        let took = line.round_trips(iters);
+        peer.done();
+        took
+    })
 }
 
-impl Channel {
-    fn open(kind: &str, cpu: Option<usize>) -> Channel {
-        if kind == "pipe" {
-            return Channel::Pipe(Peer::start("pipe-echo", "", cpu, &[]));
-        }
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("echo.sock");
-        let listener = UnixListener::bind(&path).unwrap_or_else(|e| panic!("{e}"));
-        let peer = Peer::start("uds-echo", path.to_str().unwrap_or_default(), cpu, &[]);
-        let (stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
-        Channel::Uds(stream, (peer, dir))
+/// One turn each under the named mutex, the demo's pattern, vs the socket
+/// round trip.
+fn turns(bench: &mut Bench) {
+    for (ratio, kind, placement) in [
+        ("turns_free_vs_uds", "futex", Placement::Free),
+        ("turns_one_cpu_vs_uds", "futex", Placement::OneCpu),
+        ("turns_naive_one_cpu_vs_uds", "naive", Placement::OneCpu),
+    ] {
+        let pair = Pair {
+            ratio,
+            ours: format!("turns/{kind}/{}", placement.label()),
+            baseline: format!("pingpong/uds/{}", placement.label()),
+            kind: Baseline::Rival,
+            bytes: None,
+            placement: Some(placement),
+        };
+        bench.compare(pair, || {
+            (mutex_turns(placement, kind == "naive"), uds_pingpong(placement))
+        });
     }
+}
 
-    fn round_trips(&mut self, iters: u64) -> Duration {
-        let mut buf = [0u8; 16];
+fn mutex_turns<'a>(placement: Placement, naive: bool) -> Side<'a> {
+    let region_name = unique(if naive { "naive" } else { "futex" });
+    let region = demo_region(&region_name);
+    let mutex = MutexOptions::for_region(&region)
+        .create(false)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .mutex;
+    turn_of(&region).pass_turn(PARENT);
+    let role = if naive { "mutex-naive" } else { "mutex-futex" };
+    let mut peer = start_peer(role, region_name.as_str(), placement.cpus().1, &[]);
+    Box::new(move |iters| {
+        peer.command(iters);
         let start = Instant::now();
         for i in 0..iters {
-            let msg = ServiceMsg::new(i as i32, i as i64).encode();
-            let done = match self {
-                Channel::Pipe(peer) => match peer.stdin.as_mut() {
-                    Some(stdin) => stdin
-                        .write_all(&msg)
-                        .and_then(|_| peer.stdout.read_exact(&mut buf)),
-                    None => Err(std::io::ErrorKind::BrokenPipe.into()),
-                },
-                Channel::Uds(stream, _) => stream.write_all(&msg).and_then(|_| stream.read_exact(&mut buf)),
-            };
-            done.unwrap_or_else(|e| panic!("echo: {e}"));
+            peer::take_turn(&region, &mutex, PARENT, CHILD, naive, i as i32);
         }
-        black_box(buf);
-        start.elapsed()
-    }
+        let took = start.elapsed();
+        peer.done();
+        took
+    })
 }
 
-/// One turn each under the named mutex, the demo's pattern.
-fn turns(c: &mut Criterion) {
-    let mut group = c.benchmark_group("turns");
-    for placement in Placement::all() {
-        let (mine, theirs) = placement.cpus();
-        for kind in ["naive", "futex"] {
-            let name = format!("turns/{kind}/{}", placement.label());
-            let region_name = unique(kind);
-            let region = demo_region(&region_name);
-            let mutex = MutexOptions::for_region(&region)
-                .create(false)
-                .unwrap_or_else(|e| panic!("{e}"))
-                .mutex;
-            turn_of(&region).pass_turn(PARENT);
-            let peer = Peer::start(&format!("mutex-{kind}"), region_name.as_str(), theirs, &[]);
-            pin(mine);
-            let naive = kind == "naive";
-            group.bench_function(format!("{kind}/{}", placement.label()), |b| {
-                b.iter_custom(|iters| record(&name, iters, mutex_turns(&region, &mutex, iters, naive)))
-            });
-            turn_of(&region).pass_turn(STOP);
-            drop(peer);
-        }
-        pin(None);
-    }
-    group.finish();
-}
-
-fn mutex_turns(region: &Region, mutex: &NamedMutex, iters: u64, naive: bool) -> Duration {
-    let start = Instant::now();
-    for i in 0..iters {
-        peer::take_turn(region, mutex, PARENT, CHILD, naive, i as i32);
-    }
-    start.elapsed()
-}
-
-/// 1,000,000 records from one process to another.
-fn streaming(c: &mut Criterion) {
-    let mut group = c.benchmark_group("stream");
-    group.throughput(Throughput::Elements(RECORDS_PER_STREAM as u64));
+/// Records from one process to another: the ring vs a Unix socket (one
+/// record per send, and batched), and the batched ring vs memcpy of the same
+/// bytes.
+fn streaming(bench: &mut Bench) {
+    // Producer and consumer on CPUs of their own where there are two: where
+    // the scheduler puts them decides a stream's speed more than the code.
+    let placement = if cpu_count() >= 2 {
+        Placement::Apart
+    } else {
+        Placement::Free
+    };
     let records: Vec<ServiceMsg> = (0..RECORDS_PER_STREAM)
         .map(|i| ServiceMsg::new(i as i32, i as i64))
         .collect();
     let bytes: Vec<u8> = records.iter().flat_map(|m| m.encode()).collect();
+    let few = RECORDS_PER_RECORD_STREAM;
+    bench.compare(
+        Pair {
+            ratio: "stream_ring_vs_uds",
+            ours: "stream/ring-per-record".to_owned(),
+            baseline: "stream/uds-per-record".to_owned(),
+            kind: Baseline::Rival,
+            bytes: None,
+            placement: Some(placement),
+        },
+        || {
+            (
+                ring_stream(&records[..few], false, placement),
+                uds_stream(&bytes[..few * 16], false, placement),
+            )
+        },
+    );
+    bench.compare(
+        Pair {
+            ratio: "stream_ring_vs_uds_batched",
+            ours: "stream/ring".to_owned(),
+            baseline: "stream/uds".to_owned(),
+            kind: Baseline::Rival,
+            bytes: None,
+            placement: Some(placement),
+        },
+        || {
+            (
+                ring_stream(&records, true, placement),
+                uds_stream(&bytes, true, placement),
+            )
+        },
+    );
+    bench.compare(
+        Pair {
+            ratio: "stream_ring_vs_memcpy",
+            ours: "stream/ring".to_owned(),
+            baseline: "stream/memcpy".to_owned(),
+            kind: Baseline::Floor,
+            bytes: Some(bytes.len()),
+            placement: Some(placement),
+        },
+        || (ring_stream(&records, true, placement), memcpy_stream(&bytes)),
+    );
+}
 
+/// Our ring: all of `records` per operation, one `send` each or in batches,
+/// until the consumer says it has them all.
+fn ring_stream<'a>(records: &'a [ServiceMsg], batched: bool, placement: Placement) -> Side<'a> {
     let ring_name = unique("ring");
     let mut sender = RecordSender::<ServiceMsg>::create(&RegionOptions::named(&ring_name), RING_CAPACITY)
         .unwrap_or_else(|e| panic!("{e}"));
-    let count = [("SHM_BENCH_COUNT", RECORDS_PER_STREAM.to_string())];
-    let mut peer = Peer::start("ring-consumer", ring_name.as_str(), None, &count);
-    bench_stream(&mut group, "ring", &mut peer, || {
-        for chunk in records.chunks(STREAM_BATCH) {
-            sender.send_batch(chunk).unwrap_or_else(|e| panic!("{e}"));
+    let count = [("SHM_BENCH_COUNT", records.len().to_string())];
+    let mut peer = start_peer("ring-consumer", ring_name.as_str(), placement.cpus().1, &count);
+    Box::new(move |iters| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            if batched {
+                for chunk in records.chunks(STREAM_BATCH) {
+                    sender.send_batch(chunk).unwrap_or_else(|e| panic!("{e}"));
+                }
+            } else {
+                for msg in records {
+                    sender.send(msg).unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+            peer.expect("ok");
         }
-    });
-    drop(sender);
-    drop(peer);
+        start.elapsed()
+    })
+}
 
+/// The same bytes through a Unix socket: one write per record, or in
+/// chunks the size of the ring's batches.
+fn uds_stream<'a>(bytes: &'a [u8], batched: bool, placement: Placement) -> Side<'a> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.path().join("stream.sock");
     let listener = UnixListener::bind(&path).unwrap_or_else(|e| panic!("{e}"));
-    let bytes_env = [("SHM_BENCH_COUNT", bytes.len().to_string())];
-    let mut peer = Peer::start("uds-sink", path.to_str().unwrap_or_default(), None, &bytes_env);
+    let count = [("SHM_BENCH_COUNT", bytes.len().to_string())];
+    let mut peer = start_peer(
+        "uds-sink",
+        path.to_str().unwrap_or_default(),
+        placement.cpus().1,
+        &count,
+    );
     let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
-    bench_stream(&mut group, "uds", &mut peer, || {
-        for chunk in bytes.chunks(STREAM_BATCH * 16) {
-            stream.write_all(chunk).unwrap_or_else(|e| panic!("{e}"));
-        }
-    });
-    drop(stream);
-    drop(peer);
-
-    // One record per send (message semantics), 100,000 records; both
-    // receivers read in batches.
-    let few = &records[..RECORDS_PER_RECORD_STREAM];
-    let ring_name = unique("ring1");
-    let mut sender = RecordSender::<ServiceMsg>::create(&RegionOptions::named(&ring_name), RING_CAPACITY)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let count = [("SHM_BENCH_COUNT", RECORDS_PER_RECORD_STREAM.to_string())];
-    let mut peer = Peer::start("ring-consumer", ring_name.as_str(), None, &count);
-    group.throughput(Throughput::Elements(RECORDS_PER_RECORD_STREAM as u64));
-    bench_stream(&mut group, "ring-per-record", &mut peer, || {
-        for msg in few {
-            sender.send(msg).unwrap_or_else(|e| panic!("{e}"));
-        }
-    });
-    drop(sender);
-    drop(peer);
-    let path = dir.path().join("stream1.sock");
-    let listener = UnixListener::bind(&path).unwrap_or_else(|e| panic!("{e}"));
-    let bytes_env = [("SHM_BENCH_COUNT", (RECORDS_PER_RECORD_STREAM * 16).to_string())];
-    let mut peer = Peer::start("uds-sink", path.to_str().unwrap_or_default(), None, &bytes_env);
-    let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
-    bench_stream(&mut group, "uds-per-record", &mut peer, || {
-        for msg in few {
-            stream.write_all(&msg.encode()).unwrap_or_else(|e| panic!("{e}"));
-        }
-    });
-    drop(stream);
-    drop(peer);
-    group.throughput(Throughput::Elements(RECORDS_PER_STREAM as u64));
-
-    // The ceiling: memcpy of the same 16 MB through a 1 MiB buffer, the size
-    // of the ring's record area (65,536 records), so both stay in cache alike.
-    let mut window = vec![0u8; 1 << 20];
-    group.bench_function("memcpy", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                for chunk in black_box(&bytes).chunks(window.len()) {
-                    window[..chunk.len()].copy_from_slice(chunk);
-                }
-                black_box(&window);
+    let chunk = if batched { STREAM_BATCH * 16 } else { 16 };
+    Box::new(move |iters| {
+        let _keep = &dir;
+        let start = Instant::now();
+        for _ in 0..iters {
+            for piece in bytes.chunks(chunk) {
+                stream.write_all(piece).unwrap_or_else(|e| panic!("{e}"));
             }
-            record("stream/memcpy", iters, start.elapsed())
-        })
-    });
-    group.finish();
+            peer.expect("ok");
+        }
+        start.elapsed()
+    })
 }
 
-/// Times `send` (all of one iteration's records) until the peer says it
-/// received them all.
-fn bench_stream(
-    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    label: &str,
-    peer: &mut Peer,
-    mut send: impl FnMut(),
-) {
-    let name = format!("stream/{label}");
-    group.bench_function(label, |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                send();
-                peer.expect("ok");
+/// The ceiling: memcpy of the same bytes through a 1 MiB buffer, the size of
+/// the ring's record area (65,536 records), so both stay in cache alike.
+fn memcpy_stream<'a>(bytes: &'a [u8]) -> Side<'a> {
+    let mut window = vec![0xa5u8; 1 << 20];
+    Box::new(move |iters| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            for chunk in black_box(bytes).chunks(window.len()) {
+                window[..chunk.len()].copy_from_slice(chunk);
             }
-            record(&name, iters, start.elapsed())
-        })
-    });
+            black_box(&window);
+        }
+        start.elapsed()
+    })
 }
 
-/// Bytes each accessor benchmark copies: 1,024 records of 16 bytes.
+/// Bytes each accessor operation copies: 1,024 records of 16 bytes.
 const ACCESSOR_BYTES: usize = ACCESSOR_RECORDS * ServiceMsg::SIZE;
-/// Rounds of the interleaved accessor comparison (at least 5; odd, so that
-/// the median is one round's value).
-const ACCESSOR_ROUNDS: usize = 11;
-/// About how long each timing of a round lasts (1 ms under `--test`).
-const ACCESSOR_TIMING: Duration = Duration::from_millis(20);
-/// The fastest any copy can go: one 64-byte store per cycle at 6 GHz. A
-/// measurement above it did not do the copy (the compiler removed it).
-const MAX_COPY_BYTES_PER_NS: f64 = 64.0 * 6.0;
-/// Slowest round ÷ fastest round above which a measurement is flagged as too
-/// noisy to compare.
-const MAX_SPREAD: f64 = 3.0;
 
 /// Where in its page each buffer of the accessor benchmarks starts. A copy
 /// whose destination lies just past its source modulo 4096 (as two 16 KiB
@@ -590,9 +915,6 @@ enum Op {
 }
 
 impl Op {
-    /// In the order of one interleaved round: ours, its baseline, ours, its baseline.
-    const ALL: [Op; 4] = [Op::WriteArray, Op::MemcpyIn, Op::ReadArray, Op::MemcpyOut];
-
     fn label(self) -> &'static str {
         match self {
             Op::WriteArray => "write_array",
@@ -600,10 +922,6 @@ impl Op {
             Op::ReadArray => "read_array",
             Op::MemcpyOut => "memcpy-out",
         }
-    }
-
-    fn name(self) -> String {
-        format!("accessor/{}", self.label())
     }
 }
 
@@ -695,243 +1013,149 @@ impl<'r> AccessorCase<'r> {
         }
         start.elapsed()
     }
-
-    /// A first estimate of one `op` in ns: doubles the iterations until a
-    /// timing lasts `at_least`.
-    fn estimate_ns(&mut self, op: Op, at_least: Duration) -> f64 {
-        let mut iters = 1u64;
-        loop {
-            let took = self.run(op, iters);
-            if took >= at_least || iters >= 1 << 24 {
-                return took.as_nanos() as f64 / iters as f64;
-            }
-            iters *= 2;
-        }
-    }
-
-    /// ns per op of each [`Op::ALL`] in `rounds` rounds, interleaved: every
-    /// round times the four one after the other (ours, baseline, ours,
-    /// baseline), the same number of iterations each, about `timing` each.
-    fn interleaved(&mut self, rounds: usize, timing: Duration) -> [Vec<f64>; 4] {
-        let slowest = Op::ALL
-            .iter()
-            .map(|&op| self.estimate_ns(op, timing / 4))
-            .fold(1.0, f64::max);
-        let iters = ((timing.as_nanos() as f64 / slowest) as u64).max(1);
-        let mut ns: [Vec<f64>; 4] = Default::default();
-        for _ in 0..rounds {
-            for (k, op) in Op::ALL.into_iter().enumerate() {
-                ns[k].push(self.run(op, iters).as_nanos() as f64 / iters as f64);
-            }
-        }
-        ns
-    }
-}
-
-/// Ours against a baseline, timed in interleaved rounds: per-op ns of each round.
-#[derive(Debug)]
-struct Comparison {
-    /// The `ratio NAME` printed in the summary.
-    ratio: &'static str,
-    ours: String,
-    baseline: String,
-    ours_ns: Vec<f64>,
-    baseline_ns: Vec<f64>,
-    /// Bytes one op of either side copies.
-    bytes: usize,
-}
-
-/// The interleaved comparisons, for the summary.
-static COMPARISONS: Mutex<Vec<Comparison>> = Mutex::new(Vec::new());
-
-/// Median, fastest and slowest of some per-round values.
-#[derive(Debug, Clone, Copy)]
-struct Spread {
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(values: &[f64]) -> Spread {
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = match n {
-            0 => f64::NAN,
-            _ if n % 2 == 1 => sorted[n / 2],
-            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-        };
-        Spread {
-            median,
-            min: sorted.first().copied().unwrap_or(f64::NAN),
-            max: sorted.last().copied().unwrap_or(f64::NAN),
-        }
-    }
-
-    /// Slowest ÷ fastest.
-    fn factor(&self) -> f64 {
-        self.max / self.min
-    }
-}
-
-impl Comparison {
-    /// Ours ÷ baseline, round by round (each pair timed back to back).
-    fn ratios(&self) -> Vec<f64> {
-        self.ours_ns
-            .iter()
-            .zip(&self.baseline_ns)
-            .map(|(ours, baseline)| ours / baseline)
-            .collect()
-    }
-
-    /// What the summary must not let pass silently about one side.
-    fn flags(&self, label: &str, spread: Spread) -> Vec<String> {
-        let mut flags = Vec::new();
-        if spread.factor() > MAX_SPREAD {
-            flags.push(format!(
-                "FLAG {label}: spread {:.2}x (slowest round ÷ fastest) is over {MAX_SPREAD}x: \
-                 the machine was busy, so this ratio is unreliable; run it again",
-                spread.factor()
-            ));
-        }
-        let fastest = self.bytes as f64 / spread.min;
-        if fastest > MAX_COPY_BYTES_PER_NS {
-            flags.push(format!(
-                "FLAG {label}: {} bytes in {:.1} ns is {fastest:.0} GB/s, faster than possible \
-                 (one 64-byte store per cycle at 6 GHz is {MAX_COPY_BYTES_PER_NS:.0} GB/s): \
-                 the copy was optimised away, so this ratio is meaningless",
-                self.bytes, spread.min
-            ));
-        }
-        flags
-    }
 }
 
 /// `write_array` / `read_array` of 1,024 `ServiceMsg` (16 KiB) through the
 /// accessor vs memcpy of the same bytes into / out of a heap buffer of the
-/// same size. Criterion measures each of the four on its own; then, when any
-/// of them ran, all four are timed again interleaved (write_array, memcpy-in,
-/// read_array, memcpy-out, round after round) for the ratios in the summary.
-fn accessor(c: &mut Criterion) {
-    let region = demo_region(&unique("accessor"));
-    let mut case = AccessorCase::new(&region);
-    let mut group = c.benchmark_group("accessor");
-    group.throughput(Throughput::Bytes(ACCESSOR_BYTES as u64));
-    let mut ran = false;
-    for op in Op::ALL {
-        let name = op.name();
-        group.bench_function(op.label(), |b| {
-            ran = true;
-            b.iter_custom(|iters| record(&name, iters, case.run(op, iters)))
-        });
-    }
-    group.finish();
-    if !ran {
-        return; // filtered out, or only listed
-    }
-    let quick = std::env::args().any(|arg| arg == "--test");
-    let timing = if quick {
-        Duration::from_millis(1)
-    } else {
-        ACCESSOR_TIMING
-    };
-    let [write, memcpy_in, read, memcpy_out] = case.interleaved(ACCESSOR_ROUNDS, timing);
-    let sum = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a + b).collect::<Vec<f64>>();
-    let comparisons = [
-        Comparison {
-            ratio: "accessor_write_array_vs_memcpy",
-            ours: Op::WriteArray.name(),
-            baseline: Op::MemcpyIn.name(),
-            ours_ns: write.clone(),
-            baseline_ns: memcpy_in.clone(),
-            bytes: ACCESSOR_BYTES,
-        },
-        Comparison {
-            ratio: "accessor_read_array_vs_memcpy",
-            ours: Op::ReadArray.name(),
-            baseline: Op::MemcpyOut.name(),
-            ours_ns: read.clone(),
-            baseline_ns: memcpy_out.clone(),
-            bytes: ACCESSOR_BYTES,
-        },
-        // The round trip the earlier encode + decode benchmark measured.
-        Comparison {
-            ratio: "accessor_vs_memcpy",
-            ours: "accessor/write_array+read_array".to_owned(),
-            baseline: "accessor/memcpy-in+memcpy-out".to_owned(),
-            ours_ns: sum(&write, &read),
-            baseline_ns: sum(&memcpy_in, &memcpy_out),
-            bytes: 2 * ACCESSOR_BYTES,
-        },
+/// same size at the same offset in its page.
+fn accessor(bench: &mut Bench) {
+    let names = [
+        "accessor_write_array_vs_memcpy",
+        "accessor_read_array_vs_memcpy",
+        "accessor_vs_memcpy",
+        "accessor/",
     ];
-    COMPARISONS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .extend(comparisons);
+    if !bench.config.wants(&names) {
+        return;
+    }
+    let region = demo_region(&unique("accessor"));
+    let case = RefCell::new(AccessorCase::new(&region));
+    let side = |ops: &'static [Op]| -> Side<'_> {
+        let case = &case;
+        Box::new(move |iters| ops.iter().map(|&op| case.borrow_mut().run(op, iters)).sum())
+    };
+    for (ratio, ours, baseline, bytes) in [
+        (
+            "accessor_write_array_vs_memcpy",
+            &[Op::WriteArray][..],
+            &[Op::MemcpyIn][..],
+            ACCESSOR_BYTES,
+        ),
+        (
+            "accessor_read_array_vs_memcpy",
+            &[Op::ReadArray][..],
+            &[Op::MemcpyOut][..],
+            ACCESSOR_BYTES,
+        ),
+        // The round trip the earlier encode + decode benchmark measured.
+        (
+            "accessor_vs_memcpy",
+            &[Op::WriteArray, Op::ReadArray][..],
+            &[Op::MemcpyIn, Op::MemcpyOut][..],
+            2 * ACCESSOR_BYTES,
+        ),
+    ] {
+        let label = |ops: &[Op]| {
+            let labels: Vec<&str> = ops.iter().map(|op| op.label()).collect();
+            format!("accessor/{}", labels.join("+"))
+        };
+        let pair = Pair {
+            ratio,
+            ours: label(ours),
+            baseline: label(baseline),
+            kind: Baseline::Floor,
+            bytes: Some(bytes),
+            placement: None,
+        };
+        bench.compare(pair, || (side(ours), side(baseline)));
+    }
 }
 
 /// Creating, mapping and removing a 1 MB region vs the raw system calls.
-fn region_lifecycle(c: &mut Criterion) {
-    let mut group = c.benchmark_group("region");
-    group.bench_function("create+close", |b| {
-        b.iter_custom(|iters| {
+fn region_lifecycle(bench: &mut Bench) {
+    let ours_create = || -> Side<'static> {
+        Box::new(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
                 let region = demo_region(&unique("life"));
                 black_box(region.size());
             }
-            record("region/create+close", iters, start.elapsed())
+            start.elapsed()
         })
-    });
-    let kept = demo_region(&unique("kept"));
-    let kept_options = RegionOptions::named(&RegionName::new(kept.name()).unwrap_or_else(|e| panic!("{e}")));
-    group.bench_function("open+close", |b| {
-        b.iter_custom(|iters| {
+    };
+    let raw_create = |reserve: bool| -> Side<'static> {
+        Box::new(move |iters| {
             let start = Instant::now();
             for _ in 0..iters {
-                let region = kept_options.open_existing().unwrap_or_else(|e| panic!("{e}"));
-                black_box(region.size());
+                raw_region_cycle(reserve);
             }
-            record("region/open+close", iters, start.elapsed())
+            start.elapsed()
         })
-    });
-    drop(kept);
-    let existing = bench_dir().join(unique("rawopen").as_str());
-    std::fs::File::create(&existing)
-        .and_then(|f| f.set_len(DEFAULT_REGION_SIZE))
-        .unwrap_or_else(|e| panic!("{e}"));
-    group.bench_function("raw-open+mmap", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                let file = std::fs::OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .open(&existing)
-                    .unwrap_or_else(|e| panic!("{e}"));
-                let map = memmap2::MmapRaw::map_raw(&file).unwrap_or_else(|e| panic!("{e}"));
-                black_box(map.len());
-            }
-            record("region/raw-open", iters, start.elapsed())
-        })
-    });
-    let _ = std::fs::remove_file(&existing);
-    for (label, name, reserve) in [
-        ("raw-open+ftruncate+mmap", "region/raw", false),
-        ("raw+fallocate", "region/raw+fallocate", true),
-    ] {
-        group.bench_function(label, |b| {
-            b.iter_custom(|iters| {
+    };
+    bench.compare(
+        Pair {
+            ratio: "region_create_vs_raw",
+            ours: "region/create+close".to_owned(),
+            baseline: "region/raw".to_owned(),
+            kind: Baseline::Floor,
+            bytes: None,
+            placement: None,
+        },
+        || (ours_create(), raw_create(false)),
+    );
+    bench.compare(
+        Pair {
+            ratio: "region_create_vs_raw_fallocate",
+            ours: "region/create+close".to_owned(),
+            baseline: "region/raw+fallocate".to_owned(),
+            kind: Baseline::Floor,
+            bytes: None,
+            placement: None,
+        },
+        || (ours_create(), raw_create(true)),
+    );
+    bench.compare(
+        Pair {
+            ratio: "region_open_vs_raw",
+            ours: "region/open+close".to_owned(),
+            baseline: "region/raw-open".to_owned(),
+            kind: Baseline::Floor,
+            bytes: None,
+            placement: None,
+        },
+        || {
+            let kept = demo_region(&unique("kept"));
+            let options =
+                RegionOptions::named(&RegionName::new(kept.name()).unwrap_or_else(|e| panic!("{e}")));
+            let ours: Side<'static> = Box::new(move |iters| {
+                let _keep = &kept;
                 let start = Instant::now();
                 for _ in 0..iters {
-                    raw_region_cycle(reserve);
+                    let region = options.open_existing().unwrap_or_else(|e| panic!("{e}"));
+                    black_box(region.size());
                 }
-                record(name, iters, start.elapsed())
-            })
-        });
-    }
-    group.finish();
+                start.elapsed()
+            });
+            let existing = RemoveOnDrop(bench_dir().join(unique("rawopen").as_str()));
+            std::fs::File::create(&existing.0)
+                .and_then(|f| f.set_len(DEFAULT_REGION_SIZE))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let raw: Side<'static> = Box::new(move |iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let file = std::fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .open(&existing.0)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    let map = memmap2::MmapRaw::map_raw(&file).unwrap_or_else(|e| panic!("{e}"));
+                    black_box(map.len());
+                }
+                start.elapsed()
+            });
+            (ours, raw)
+        },
+    );
 }
 
 /// The baseline for creating a region: create a file, give it the region's
@@ -960,90 +1184,13 @@ fn raw_region_cycle(reserve: bool) {
     let _ = std::fs::remove_file(&path);
 }
 
-/// The short table and the headline ratios (ours ÷ baseline, lower is better).
-fn report() {
-    println!();
-    println!("== summary == (mean time per operation; ratios: ours ÷ baseline, lower is better)");
-    println!("{:<34} {:>14}", "benchmark", "mean per op");
-    for (name, (iters, total)) in RESULTS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-        let ns = total.as_nanos() as f64 / (*iters).max(1) as f64;
-        println!("{name:<34} {:>14}", time_text(ns));
+/// A ratio with three significant digits (0.00612, 0.149, 24.4).
+fn ratio_text(r: f64) -> String {
+    if !r.is_finite() || r <= 0.0 {
+        return format!("{r}");
     }
-    println!();
-    let comparisons = COMPARISONS.lock().unwrap_or_else(|e| e.into_inner());
-    report_interleaved(&comparisons);
-    let ratios = [
-        (
-            "pingpong_blocking_vs_uds",
-            "pingpong/region-block/free",
-            "pingpong/uds/free",
-        ),
-        (
-            "pingpong_blocking_vs_uds_apart",
-            "pingpong/region-block/apart",
-            "pingpong/uds/apart",
-        ),
-        (
-            "pingpong_blocking_vs_uds_one_cpu",
-            "pingpong/region-block/one-cpu",
-            "pingpong/uds/one-cpu",
-        ),
-        (
-            "pingpong_spin_vs_cacheline",
-            "pingpong/region-spin/free",
-            "pingpong/cacheline/free",
-        ),
-        (
-            "pingpong_spin_vs_cacheline_apart",
-            "pingpong/region-spin/apart",
-            "pingpong/cacheline/apart",
-        ),
-        (
-            "turns_one_cpu_vs_uds",
-            "turns/futex/one-cpu",
-            "pingpong/uds/one-cpu",
-        ),
-        (
-            "turns_naive_one_cpu_vs_uds",
-            "turns/naive/one-cpu",
-            "pingpong/uds/one-cpu",
-        ),
-        ("turns_free_vs_uds", "turns/futex/free", "pingpong/uds/free"),
-        (
-            "stream_ring_vs_uds",
-            "stream/ring-per-record",
-            "stream/uds-per-record",
-        ),
-        ("stream_ring_vs_uds_batched", "stream/ring", "stream/uds"),
-        ("stream_ring_vs_memcpy", "stream/ring", "stream/memcpy"),
-        ("region_create_vs_raw", "region/create+close", "region/raw"),
-        ("region_open_vs_raw", "region/open+close", "region/raw-open"),
-        (
-            "region_create_vs_raw_fallocate",
-            "region/create+close",
-            "region/raw+fallocate",
-        ),
-    ];
-    for (ratio, ours, baseline) in ratios {
-        if let (Some(ours), Some(baseline)) = (mean_ns(ours), mean_ns(baseline)) {
-            println!("ratio {ratio} {:.3}", ours / baseline);
-        }
-    }
-    for comparison in comparisons.iter() {
-        println!(
-            "ratio {} {:.3}",
-            comparison.ratio,
-            Spread::of(&comparison.ratios()).median
-        );
-    }
-    if let Some(ns) = mean_ns("stream/ring") {
-        let per_record = ns / RECORDS_PER_STREAM as f64;
-        println!(
-            "stream/ring: {:.1} M records/s, {:.2} GB/s",
-            1e3 / per_record,
-            16.0 / per_record
-        );
-    }
+    let decimals = (2 - r.log10().floor() as i32).max(0) as usize;
+    format!("{r:.decimals$}")
 }
 
 /// `ns` with a unit that keeps it readable.
@@ -1053,47 +1200,137 @@ fn time_text(ns: f64) -> String {
     } else if ns >= 1e3 {
         format!("{:.2} µs", ns / 1e3)
     } else {
-        format!("{ns:.2} ns")
+        format!("{ns:.1} ns")
     }
 }
 
-/// The interleaved comparisons: median and spread of each side and of the
-/// round-by-round ratio, and a FLAG line for any measurement not to trust.
-fn report_interleaved(comparisons: &[Comparison]) {
-    let Some(first) = comparisons.first() else {
-        return;
-    };
-    println!(
-        "interleaved: {} rounds, ours then baseline back to back in each; per op: median (fastest – slowest, spread)",
-        first.ours_ns.len()
-    );
+/// Why a measured pair's ratio is not to be trusted, if it is not.
+fn flags(m: &Measured) -> Vec<String> {
     let mut flags = Vec::new();
-    for comparison in comparisons {
-        let sides = [
-            (&comparison.ours, &comparison.ours_ns),
-            (&comparison.baseline, &comparison.baseline_ns),
-        ];
-        for (label, ns) in sides {
-            let spread = Spread::of(ns);
-            println!(
-                "  {label:<34} {:>10} ({} – {}, {:.2}x)",
-                time_text(spread.median),
-                time_text(spread.min),
-                time_text(spread.max),
+    let pair = &m.pair;
+    for (label, ns) in [(&pair.ours, &m.ours_ns), (&pair.baseline, &m.baseline_ns)] {
+        let spread = Spread::of(ns);
+        if spread.factor() > MAX_SPREAD {
+            flags.push(format!(
+                "{label}: spread {:.2}x (slowest round ÷ fastest) is over {MAX_SPREAD}x: the machine was busy",
                 spread.factor()
-            );
-            flags.extend(comparison.flags(label, spread));
+            ));
         }
-        let ratio = Spread::of(&comparison.ratios());
-        println!(
-            "  {:<34} {:>10.3} ({:.3} – {:.3}) round by round",
-            comparison.ratio, ratio.median, ratio.min, ratio.max
-        );
+        if let Some(bytes) = pair.bytes {
+            let fastest = bytes as f64 / spread.min;
+            if fastest > MAX_COPY_BYTES_PER_NS {
+                flags.push(format!(
+                    "{label}: {bytes} bytes in {:.1} ns is {fastest:.0} GB/s, faster than any copy \
+                     (one 64-byte store per cycle at 6 GHz is {MAX_COPY_BYTES_PER_NS:.0} GB/s): the copy was optimised away",
+                    spread.min
+                ));
+            }
+        }
     }
-    for flag in flags {
-        println!("{flag}");
+    let ours = Spread::of(&m.ours_ns).median;
+    let baseline = Spread::of(&m.baseline_ns).median;
+    if pair.kind == Baseline::Floor && baseline > ours * FLOOR_TOLERANCE {
+        flags.push(format!(
+            "{}: the floor ({}) came out slower than ours ({}), which does strictly more work: \
+             it measured something else (placement, frequency, page faults)",
+            pair.baseline,
+            time_text(baseline),
+            time_text(ours)
+        ));
+    }
+    let share = |(shared, of): (usize, usize)| {
+        if of == 0 {
+            f64::NAN
+        } else {
+            shared as f64 / of as f64
+        }
+    };
+    let (ours_share, baseline_share) = (share(m.shared_cpu[0]), share(m.shared_cpu[1]));
+    if pair.placement == Some(Placement::Free) {
+        for (label, share) in [(&pair.ours, ours_share), (&pair.baseline, baseline_share)] {
+            if share >= 0.5 {
+                flags.push(format!(
+                    "{label}: the scheduler left the two processes on one CPU in {:.0}% of its timings, \
+                     so this free-placement figure measures that placement (see the one-cpu pair)",
+                    share * 100.0
+                ));
+            }
+        }
+    }
+    if let Some((note, true)) = &m.placement_note {
+        flags.push(format!("placement refused: {note}"));
+    }
+    flags
+}
+
+/// The summary: each pair's sides and ratio, the placements, the flags.
+fn report(bench: &Bench) {
+    println!();
+    println!(
+        "== summary == ({} interleaved rounds per pair, ours then baseline in each; per op: median (fastest – slowest, spread); ratio: ours ÷ baseline round by round, lower is better)",
+        bench.config.rounds
+    );
+    let mut all_flags = Vec::new();
+    for m in &bench.measured {
+        let pair = &m.pair;
+        println!("{}", pair.ratio);
+        for (label, ns) in [(&pair.ours, &m.ours_ns), (&pair.baseline, &m.baseline_ns)] {
+            let s = Spread::of(ns);
+            println!(
+                "  {label:<40} {:>10} ({} – {}, {:.2}x)",
+                time_text(s.median),
+                time_text(s.min),
+                time_text(s.max),
+                s.factor()
+            );
+        }
+        let ratios: Vec<f64> = m.ours_ns.iter().zip(&m.baseline_ns).map(|(a, b)| a / b).collect();
+        let r = Spread::of(&ratios);
+        println!(
+            "  {:<40} {:>10.3} ({:.3} – {:.3})",
+            "ratio, round by round", r.median, r.min, r.max
+        );
+        if let Some((note, _)) = &m.placement_note {
+            println!("  placement {note}");
+        }
+        for (label, (shared, of)) in [(&pair.ours, m.shared_cpu[0]), (&pair.baseline, m.shared_cpu[1])] {
+            if of > 0 {
+                println!("  cpu {label}: the peer ended {shared} of {of} timings on this process's CPU");
+            }
+        }
+        let flags = flags(m);
+        for flag in &flags {
+            all_flags.push(format!("FLAG {}: {flag}", pair.ratio));
+        }
     }
     println!();
+    for m in &bench.measured {
+        let ratios: Vec<f64> = m.ours_ns.iter().zip(&m.baseline_ns).map(|(a, b)| a / b).collect();
+        let r = Spread::of(&ratios);
+        let flagged = if flags(m).is_empty() { "" } else { "  FLAGGED" };
+        println!(
+            "ratio {} {}   (rounds {} – {}){flagged}",
+            m.pair.ratio,
+            ratio_text(r.median),
+            ratio_text(r.min),
+            ratio_text(r.max)
+        );
+    }
+    for m in bench
+        .measured
+        .iter()
+        .filter(|m| m.pair.baseline == "stream/memcpy")
+    {
+        let per_record = Spread::of(&m.ours_ns).median / RECORDS_PER_STREAM as f64;
+        println!(
+            "stream/ring: {:.1} M records/s, {:.2} GB/s",
+            1e3 / per_record,
+            16.0 / per_record
+        );
+    }
+    for flag in all_flags {
+        println!("{flag}");
+    }
 }
 
 /// What the peer process does in each role.
@@ -1102,7 +1339,7 @@ mod peer {
 
     pub fn run(role: &str) {
         let cpu = std::env::var("SHM_BENCH_CPU").ok().and_then(|c| c.parse().ok());
-        pin(cpu);
+        let granted = pin(cpu);
         let name = std::env::var("SHM_BENCH_NAME").unwrap_or_default();
         let dir = std::env::var("SHM_BENCH_DIR")
             .map(PathBuf::from)
@@ -1112,6 +1349,7 @@ mod peer {
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
         let region_options = || RegionName::new(&name).map(|n| RegionOptions::named(&n).dir(&dir));
+        let ready = || say(&format!("ready {granted}"));
         match role {
             "turns-block" | "turns-spin" => {
                 let region = region_options()
@@ -1119,7 +1357,20 @@ mod peer {
                     .and_then(|o| o.open_existing().ok())
                     .unwrap_or_else(|| panic!("region"));
                 ready();
-                answer_turns(&region, role == "turns-spin");
+                let spin = role == "turns-spin";
+                let turn = turn_of(&region);
+                on_command(|n| {
+                    for _ in 0..n {
+                        let mine = if spin {
+                            turn.spin_for_turn(CHILD, PATIENCE)
+                        } else {
+                            turn.wait_for_turn(CHILD, PATIENCE)
+                        };
+                        assert!(mine, "the parent went quiet");
+                        let msg: ServiceMsg = turn.mailbox();
+                        turn.pass_turn_with(PARENT, &ServiceMsg::new(msg.id.wrapping_add(1), msg.now_time));
+                    }
+                });
             }
             "mutex-naive" | "mutex-futex" => {
                 let region = region_options()
@@ -1131,38 +1382,41 @@ mod peer {
                     .unwrap_or_else(|e| panic!("{e}"));
                 ready();
                 let naive = role == "mutex-naive";
-                let mut i = 0;
-                while take_turn(&region, &mutex, CHILD, PARENT, naive, i) {
-                    i += 1;
-                }
+                on_command(|n| {
+                    for i in 0..n {
+                        assert!(
+                            take_turn(&region, &mutex, CHILD, PARENT, naive, i as i32),
+                            "the parent went quiet"
+                        );
+                    }
+                });
             }
             "cacheline" => {
-                let line = CacheLine::create_existing(Path::new(&name));
+                let line = CacheLine::open(Path::new(&name), false);
                 ready();
                 let word = line.word();
-                loop {
-                    let seen = word.load(Ordering::Acquire);
-                    if seen == STOP - 1 {
-                        return;
-                    }
-                    if seen % 2 == 1 {
+                on_command(|n| {
+                    for _ in 0..n {
+                        let mut seen = word.load(Ordering::Acquire);
+                        while seen.is_multiple_of(2) {
+                            std::hint::spin_loop();
+                            seen = word.load(Ordering::Acquire);
+                        }
                         word.store(seen.wrapping_add(1), Ordering::Release);
                     }
-                    std::hint::spin_loop();
-                }
-            }
-            "pipe-echo" => {
-                ready();
-                let mut stdin = std::io::stdin().lock();
-                let mut stdout = std::io::stdout().lock();
-                echo(&mut stdin, &mut stdout);
+                });
             }
             "uds-echo" => {
                 let stream = UnixStream::connect(&name).unwrap_or_else(|e| panic!("{e}"));
                 ready();
                 let mut reader = stream.try_clone().unwrap_or_else(|e| panic!("{e}"));
                 let mut writer = stream;
-                echo(&mut reader, &mut writer);
+                let mut buf = [0u8; 16];
+                while reader.read_exact(&mut buf).is_ok() {
+                    if writer.write_all(&buf).and_then(|_| writer.flush()).is_err() {
+                        return;
+                    }
+                }
             }
             "ring-consumer" => {
                 let options = region_options().unwrap_or_else(|e| panic!("{e}"));
@@ -1209,27 +1463,28 @@ mod peer {
         let _ = out.flush();
     }
 
-    fn ready() {
-        say("ready");
-    }
-
-    fn answer_turns(region: &Region, spin: bool) {
-        let turn = turn_of(region);
+    /// Parks on stdin (no CPU used) until told `N`, does `work(N)`, says
+    /// `done`; returns when the parent closes stdin.
+    fn on_command(mut work: impl FnMut(u64)) {
+        let stdin = std::io::stdin();
+        let mut line = String::new();
         loop {
-            let mine = if spin {
-                turn.spin_for_turn(CHILD, PATIENCE)
-            } else {
-                turn.wait_for_turn(CHILD, PATIENCE)
-            };
-            if !mine || turn.current() == STOP {
-                return;
+            line.clear();
+            match stdin.lock().read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
             }
-            let msg: ServiceMsg = turn.mailbox();
-            turn.pass_turn_with(PARENT, &ServiceMsg::new(msg.id.wrapping_add(1), msg.now_time));
+            let n = line
+                .trim()
+                .parse()
+                .unwrap_or_else(|e| panic!("command {line:?}: {e}"));
+            work(n);
+            say(&format!("done {}", current_cpu()));
         }
     }
 
-    /// One turn under the mutex; `false` when told to stop.
+    /// One turn under the mutex; `false` when told to stop or the other side
+    /// went quiet.
     pub fn take_turn(
         region: &Region,
         mutex: &NamedMutex,
@@ -1267,28 +1522,6 @@ mod peer {
             if Instant::now() > deadline {
                 return false;
             }
-        }
-    }
-
-    fn echo(reader: &mut dyn Read, writer: &mut dyn Write) {
-        let mut buf = [0u8; 16];
-        while reader.read_exact(&mut buf).is_ok() {
-            if writer.write_all(&buf).and_then(|_| writer.flush()).is_err() {
-                return;
-            }
-        }
-    }
-}
-
-impl CacheLine {
-    fn create_existing(path: &Path) -> CacheLine {
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .unwrap_or_else(|e| panic!("{e}"));
-        CacheLine {
-            map: memmap2::MmapRaw::map_raw(&file).unwrap_or_else(|e| panic!("{e}")),
         }
     }
 }
