@@ -64,6 +64,16 @@ fn spawn_as(label: &'static str, uid: u32, gid: u32, program: &Path, args: &[&st
     Program::spawn_with(label, &mut as_user(uid, gid, program, args))
 }
 
+/// Runs `program args...` as user `uid` (group `uid`) with no input, to its
+/// end; returns how it ended and how long it took.
+fn run_as(label: &'static str, uid: u32, program: &Path, args: &[&str]) -> (common::Finished, Duration) {
+    let started = Instant::now();
+    let mut running = spawn_as(label, uid, uid, program, args);
+    running.close_stdin();
+    let finished = running.wait_for_exit();
+    (finished, started.elapsed())
+}
+
 /// A file of the stranger's, mode 0666, at `path`, with some content.
 fn squat(path: &Path) -> Vec<u8> {
     let content = format!("the stranger's own data at {}\n", path.display()).into_bytes();
@@ -150,10 +160,8 @@ fn squatted_companion_files_are_refused_at_once_and_never_written() {
         let path = dir.path().join(file.replace("{}", &name));
         let content = squat(&path);
         let _lock = locked.then(|| HeldLock::take(STRANGER, &path));
-        let started = Instant::now();
-        let mut message = spawn_as(
+        let (result, took) = run_as(
             "message-server",
-            ME,
             ME,
             &message_server(),
             &[
@@ -165,9 +173,6 @@ fn squatted_companion_files_are_refused_at_once_and_never_written() {
                 "3",
             ],
         );
-        message.close_stdin();
-        let result = message.wait_for_exit();
-        let took = started.elapsed();
         let case = format!("{} (locked: {locked})", path.display());
         assert_eq!(result.code(), Some(1), "{case}: {}", result.stderr);
         assert!(
@@ -218,9 +223,8 @@ fn a_strangers_live_region_is_refused_and_left_unchanged() {
     let region = dir.path().join(&name);
     let before = std::fs::read(&region).expect("their region");
 
-    let mut ours = spawn_as(
+    let (refused, _) = run_as(
         "state-server",
-        ME,
         ME,
         &state_server(),
         &[
@@ -236,8 +240,6 @@ fn a_strangers_live_region_is_refused_and_left_unchanged() {
             "1",
         ],
     );
-    ours.close_stdin();
-    let refused = ours.wait_for_exit();
     assert_eq!(refused.code(), Some(1), "{}", refused.stderr);
     assert!(
         refused.stderr.contains("belongs to") && refused.stderr.contains("uid 1002"),
@@ -424,15 +426,12 @@ fn a_strangers_file_at_the_file_path_is_never_written_or_grown() {
     let path = dir.path().join("im.dat");
     let content = squat(&path);
     for uid in [ME, 0] {
-        let mut message = spawn_as(
+        let (result, _) = run_as(
             "message-server",
-            uid,
             uid,
             &message_server(),
             &["--file", path.to_str().expect("utf-8"), "--timeout", "3"],
         );
-        message.close_stdin();
-        let result = message.wait_for_exit();
         assert_eq!(result.code(), Some(1), "uid {uid}: {}", result.stderr);
         assert!(
             result.stderr.contains("belongs to uid 1002"),
@@ -467,9 +466,8 @@ fn a_hard_link_at_the_setup_file_is_refused_and_the_linked_file_untouched() {
     std::os::unix::fs::chown(&own, Some(ME), Some(ME)).expect("chown");
     std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o666)).expect("chmod");
     std::fs::hard_link(&own, dir.path().join(format!(".{name}.guard"))).expect("link");
-    let mut message = spawn_as(
+    let (result, _) = run_as(
         "message-server",
-        ME,
         ME,
         &message_server(),
         &[
@@ -481,8 +479,6 @@ fn a_hard_link_at_the_setup_file_is_refused_and_the_linked_file_untouched() {
             "3",
         ],
     );
-    message.close_stdin();
-    let result = message.wait_for_exit();
     assert_eq!(result.code(), Some(1), "{}", result.stderr);
     assert!(result.stderr.contains("hard link"), "{}", result.stderr);
     let meta = std::fs::metadata(&own).expect("own file");
