@@ -37,6 +37,7 @@ use crate::error::RegionError;
 use crate::mapping::Mapping;
 use crate::region::{Region, RegionOptions};
 use crate::sync as notify;
+use crate::sync::Until;
 use crate::sys;
 
 /// `IMRG` read as a little-endian `u32`: marks an initialized ring.
@@ -97,6 +98,11 @@ pub enum StreamError {
         /// Its pid.
         pid: u32,
     },
+    /// A `_timeout` call's time ran out.
+    TimedOut {
+        /// How many records were sent (or received) before it did.
+        done: usize,
+    },
     /// The ring's indices are impossible (`tail - head > capacity`): the
     /// region was overwritten by something else.
     Corrupt {
@@ -122,6 +128,10 @@ impl fmt::Display for StreamError {
             StreamError::PeerGone { peer, pid } => {
                 write!(f, "the {peer} (pid {pid}) is gone; no more records can pass")
             }
+            StreamError::TimedOut { done } => write!(
+                f,
+                "the stream's time ran out after {done} records: the other side is alive but not keeping up"
+            ),
             StreamError::Corrupt { head, tail } => write!(
                 f,
                 "the ring is corrupt (head {head}, tail {tail}): something else wrote into the stream's region"
@@ -207,7 +217,7 @@ impl<T> Ring<T> {
     /// either the sleeper sees the change or the waker sees the flag, and a
     /// wake-up that arrives before the sleep finds the flag already 0 and the
     /// sleep does not start: no wake-up is lost.
-    fn wait(&self, word: u64, seen: u32, sleeping: u64, closed: u64, pid_offset: u64) -> bool {
+    fn wait(&self, word: u64, seen: u32, sleeping: u64, closed: u64, pid_offset: u64, until: Until) -> bool {
         let word = self.word(word);
         if notify::spin_until_changed_every(word, seen, SPINS / PAUSES_PER_LOOK, PAUSES_PER_LOOK) {
             return true;
@@ -215,7 +225,7 @@ impl<T> Ring<T> {
         let flag = self.word(sleeping);
         flag.swap(1, Ordering::SeqCst);
         if word.load(Ordering::SeqCst) == seen && self.word(closed).load(Ordering::SeqCst) == 0 {
-            notify::sleep_while_equal(flag, 1, LIVENESS_SLICE);
+            notify::sleep_while_equal(flag, 1, LIVENESS_SLICE.min(until.left()));
         }
         flag.store(0, Ordering::SeqCst);
         let pid = self.word(pid_offset).load(Ordering::Acquire);
@@ -322,18 +332,47 @@ impl<T: Record> RecordSender<T> {
     ///
     /// # Errors
     /// As [`RecordSender::send`]; records sent before the error stay sent.
-    pub fn send_batch(&mut self, mut msgs: &[T]) -> Result<(), StreamError> {
+    pub fn send_batch(&mut self, msgs: &[T]) -> Result<(), StreamError> {
+        self.send_batch_until(msgs, Until::never())
+    }
+
+    /// [`RecordSender::send`] waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    /// [`StreamError::TimedOut`] when the ring stayed full that long; as
+    /// [`RecordSender::send`] otherwise.
+    pub fn send_timeout(&mut self, msg: &T, timeout: Duration) -> Result<(), StreamError> {
+        self.send_batch_timeout(std::slice::from_ref(msg), timeout)
+    }
+
+    /// [`RecordSender::send_batch`] waiting at most `timeout` in all.
+    ///
+    /// # Errors
+    /// [`StreamError::TimedOut`] (with how many were sent) when the ring did
+    /// not make room for all of them in time; as [`RecordSender::send`] otherwise.
+    pub fn send_batch_timeout(&mut self, msgs: &[T], timeout: Duration) -> Result<(), StreamError> {
+        self.send_batch_until(msgs, Until::after(timeout))
+    }
+
+    fn send_batch_until(&mut self, all: &[T], until: Until) -> Result<(), StreamError> {
+        let mut msgs = all;
         while !msgs.is_empty() {
             // The closed flag sits on a line that rarely changes: a cheap look.
             self.check_consumer_open()?;
             let room = self.room()?;
             if room == 0 {
+                if until.passed() {
+                    return Err(StreamError::TimedOut {
+                        done: all.len() - msgs.len(),
+                    });
+                }
                 let alive = self.ring.wait(
                     HEAD_OFFSET,
                     self.head_seen,
                     PRODUCER_SLEEPING_OFFSET,
                     CONSUMER_CLOSED_OFFSET,
                     CONSUMER_PID_OFFSET,
+                    until,
                 );
                 if !alive {
                     return Err(self.consumer_gone());
@@ -473,6 +512,30 @@ impl<T: Record> RecordReceiver<T> {
     /// # Errors
     /// As [`RecordReceiver::recv`].
     pub fn recv_batch(&mut self, buf: &mut [T]) -> Result<usize, StreamError> {
+        self.recv_batch_until(buf, Until::never())
+    }
+
+    /// [`RecordReceiver::recv`] waiting at most `timeout` for a record.
+    ///
+    /// # Errors
+    /// [`StreamError::TimedOut`] when none came in time; as
+    /// [`RecordReceiver::recv`] otherwise.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<T>, StreamError> {
+        let mut record = T::new_zeroed();
+        let received = self.recv_batch_timeout(std::slice::from_mut(&mut record), timeout)?;
+        Ok((received == 1).then_some(record))
+    }
+
+    /// [`RecordReceiver::recv_batch`] waiting at most `timeout` for the first record.
+    ///
+    /// # Errors
+    /// [`StreamError::TimedOut`] when none came in time; as
+    /// [`RecordReceiver::recv`] otherwise.
+    pub fn recv_batch_timeout(&mut self, buf: &mut [T], timeout: Duration) -> Result<usize, StreamError> {
+        self.recv_batch_until(buf, Until::after(timeout))
+    }
+
+    fn recv_batch_until(&mut self, buf: &mut [T], until: Until) -> Result<usize, StreamError> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -485,12 +548,16 @@ impl<T: Record> RecordReceiver<T> {
                 // Closed: anything published before the close is visible now.
                 return self.take(buf);
             }
+            if until.passed() {
+                return Err(StreamError::TimedOut { done: 0 });
+            }
             let alive = self.ring.wait(
                 TAIL_OFFSET,
                 self.head,
                 CONSUMER_SLEEPING_OFFSET,
                 PRODUCER_CLOSED_OFFSET,
                 PRODUCER_PID_OFFSET,
+                until,
             );
             if !alive && !self.ring.is_set(PRODUCER_CLOSED_OFFSET) {
                 // Dead without closing: hand out what it sent, then say so.

@@ -366,3 +366,48 @@ fn a_second_receiver_in_the_same_process_is_refused() {
     drop(first);
     RecordReceiver::<ServiceMsg>::open(&options).expect("the place is free again after a close");
 }
+
+#[test]
+fn waits_with_a_timeout_end_when_it_runs_out_and_lose_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("timeouts")).dir(dir.path());
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
+
+    // Nothing sent: the receiver's wait ends at its timeout, not later.
+    let started = std::time::Instant::now();
+    let empty = receiver.recv_timeout(Duration::from_millis(200));
+    assert!(
+        matches!(empty, Err(StreamError::TimedOut { done: 0 })),
+        "{empty:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(200));
+
+    // A full ring: the sender's batch ends at its timeout, saying how many went.
+    let batch: Vec<ServiceMsg> = (0..1500).map(msg).collect();
+    let full = sender.send_batch_timeout(&batch, Duration::from_millis(200));
+    assert!(
+        matches!(full, Err(StreamError::TimedOut { done: 1024 })),
+        "{full:?}"
+    );
+    let late = sender.send_timeout(&msg(2000), Duration::from_millis(50));
+    assert!(matches!(late, Err(StreamError::TimedOut { done: 0 })), "{late:?}");
+
+    // What went is all there, in order, and the stream goes on.
+    for i in 0..1024 {
+        let got = receiver.recv_timeout(Duration::from_secs(5)).expect("recv");
+        assert_eq!(got, Some(msg(i)));
+    }
+    sender
+        .send_timeout(&msg(7), Duration::from_secs(5))
+        .expect("room again");
+    assert_eq!(
+        receiver.recv_timeout(Duration::from_secs(5)).expect("recv"),
+        Some(msg(7))
+    );
+    drop(sender);
+    assert_eq!(
+        receiver.recv_timeout(Duration::from_secs(5)).expect("closed"),
+        None
+    );
+}

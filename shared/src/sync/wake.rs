@@ -20,6 +20,11 @@ use std::time::{Duration, Instant};
 pub(crate) struct Until(Option<Instant>);
 
 impl Until {
+    /// Never (without reading the clock: for hot paths).
+    pub(crate) const fn never() -> Self {
+        Until(None)
+    }
+
     /// `timeout` from now.
     pub(crate) fn after(timeout: Duration) -> Self {
         Until(Instant::now().checked_add(timeout))
