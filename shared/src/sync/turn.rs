@@ -38,6 +38,10 @@ pub const MAILBOX_LEN: usize = crate::object::meta::MAILBOX_LEN;
 /// Looks at the turn this many times before sleeping.
 const SPINS: u32 = 2_000;
 
+/// A spinning waiter reads the clock once every this many looks (and not
+/// before the first of them: most hand-overs arrive sooner).
+const CLOCK_EVERY: u32 = 4096;
+
 /// Longest single sleep: a peer that died wakes nobody, so look again this often.
 const SLICE: Duration = Duration::from_millis(100);
 
@@ -67,7 +71,18 @@ impl<'r> Turn<'r> {
 
     /// Waits until it is `mine`'s turn, or `timeout` passes; returns whether it
     /// is. Spins briefly, then sleeps until [`Turn::pass_turn`] wakes it.
+    ///
+    /// The clock is read only once the first spin has not brought the turn:
+    /// a hand-over that arrives within it costs no clock read (the timeout
+    /// then counts from the end of that spin, a few microseconds later).
     pub fn wait_for_turn(&self, mine: u32, timeout: Duration) -> bool {
+        let seen = self.word.load(Ordering::Acquire);
+        if seen == mine {
+            return true;
+        }
+        if wake::spin_until_changed(self.word, seen, SPINS) && self.current() == mine {
+            return true;
+        }
         let until = Until::after(timeout);
         loop {
             let seen = self.word.load(Ordering::Acquire);
@@ -82,14 +97,15 @@ impl<'r> Turn<'r> {
     }
 
     /// Like [`Turn::wait_for_turn`] but never sleeps: for two processes on
-    /// two cores that hand over faster than a wake-up would take.
+    /// two cores that hand over faster than a wake-up would take. The clock
+    /// is read only after the first [`CLOCK_EVERY`] looks.
     pub fn spin_for_turn(&self, mine: u32, timeout: Duration) -> bool {
-        let until = Until::after(timeout);
+        let mut until: Option<Until> = None;
         let mut spins = 0u32;
         while self.word.load(Ordering::Acquire) != mine {
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(4096) && until.passed() {
+            if spins.is_multiple_of(CLOCK_EVERY) && until.get_or_insert_with(|| Until::after(timeout)).passed() {
                 return false;
             }
         }

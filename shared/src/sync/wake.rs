@@ -46,7 +46,7 @@ impl Until {
 const SPINS: u32 = 200;
 
 /// Every this many looks, a spinning waiter yields its CPU.
-const YIELD_EVERY: u32 = 16;
+const YIELD_EVERY: u32 = 8;
 
 /// Looks at `word` up to `spins` times while it holds `seen`; returns whether
 /// it changed. Every [`YIELD_EVERY`] looks the waiter yields its CPU: when the
