@@ -69,6 +69,9 @@ const PRODUCER_SLEEPING_OFFSET: u64 = HEAD_OFFSET + 4;
 
 /// How often a sleeping side wakes to check that its peer is alive.
 const LIVENESS_SLICE: Duration = Duration::from_millis(100);
+/// Longest sleep when this side could not pair its sleep with a heavy
+/// barrier (no `membarrier`): a light publisher may then miss the flag.
+const UNPAIRED_SLICE: Duration = Duration::from_millis(1);
 /// How long the consumer's open waits for the producer to finish setting up.
 const SETUP_WAIT: Duration = Duration::from_secs(1);
 /// Pauses spent spinning before sleeping.
@@ -166,6 +169,9 @@ impl<T: FromBytes + IntoBytes + Immutable> Record for T {}
 struct Ring<T> {
     region: Region,
     capacity: u32,
+    /// Whether this end publishes with a compiler-only barrier (it is
+    /// registered for the sleeper's heavy barrier, see [`Ring::publish`]).
+    light: bool,
     record: PhantomData<T>,
 }
 
@@ -176,6 +182,7 @@ impl<T> Ring<T> {
         Ring {
             region,
             capacity,
+            light: sys::register_for_heavy_barriers(),
             record: PhantomData,
         }
     }
@@ -213,10 +220,10 @@ impl<T> Ring<T> {
     /// The sleep is on the `sleeping` flag itself: the sleeper sets it to 1,
     /// checks its condition once more, and sleeps while the flag is still 1;
     /// the other side, after changing `word` or closing, swaps the flag back
-    /// to 0 and wakes the sleeper. All of these are sequentially consistent, so
-    /// either the sleeper sees the change or the waker sees the flag, and a
-    /// wake-up that arrives before the sleep finds the flag already 0 and the
-    /// sleep does not start: no wake-up is lost.
+    /// to 0 and wakes the sleeper. Either the sleeper sees the change or the
+    /// waker sees the flag (see [`Ring::publish`] for why), and a wake-up
+    /// that arrives before the sleep finds the flag already 0 and the sleep
+    /// does not start: no wake-up is lost.
     fn wait(&self, word: u64, seen: u32, sleeping: u64, closed: u64, pid_offset: u64, until: Until) -> bool {
         let word = self.word(word);
         if notify::spin_until_changed_every(word, seen, SPINS / PAUSES_PER_LOOK, PAUSES_PER_LOOK) {
@@ -224,8 +231,16 @@ impl<T> Ring<T> {
         }
         let flag = self.word(sleeping);
         flag.swap(1, Ordering::SeqCst);
+        // Pairs with a light publisher's compiler-only barrier. Without it
+        // (no membarrier here) a light publisher may miss the flag: sleep in
+        // short slices then, so a missed wake-up costs a millisecond, not a hang.
+        let slice = if sys::heavy_barrier() {
+            LIVENESS_SLICE
+        } else {
+            UNPAIRED_SLICE
+        };
         if word.load(Ordering::SeqCst) == seen && self.word(closed).load(Ordering::SeqCst) == 0 {
-            notify::sleep_while_equal(flag, 1, LIVENESS_SLICE.min(until.left()));
+            notify::sleep_while_equal(flag, 1, slice.min(until.left()));
         }
         flag.store(0, Ordering::SeqCst);
         let pid = self.word(pid_offset).load(Ordering::Acquire);
@@ -233,8 +248,22 @@ impl<T> Ring<T> {
     }
 
     /// Publishes a new value of `word` and wakes the other side if it sleeps.
+    ///
+    /// The sleeper stores its flag and then looks at `word`; this side stores
+    /// `word` and then looks at the flag. One of the two must see the other's
+    /// store (Dekker's pattern), which needs a store-load barrier on both
+    /// sides. The sleeper pays for it with a heavy barrier (`membarrier`, a
+    /// few microseconds, only on its way to sleep), so this side, registered
+    /// for it, gets by with a plain store and a compiler-only barrier: a
+    /// record costs a store, not a locked instruction waiting for the cache
+    /// line. Where `membarrier` is missing both sides use locked instructions.
     fn publish(&self, word: u64, value: u32, sleeping: u64) {
-        self.word(word).swap(value, Ordering::SeqCst);
+        if self.light {
+            self.word(word).store(value, Ordering::Release);
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        } else {
+            self.word(word).swap(value, Ordering::SeqCst);
+        }
         self.wake(sleeping);
     }
 

@@ -1,5 +1,6 @@
 //! The system calls this crate needs beyond std: futex wait/wake on a word of
-//! shared memory (Linux) and reserving a file's blocks up front.
+//! shared memory (Linux), process-wide memory barriers (`membarrier`), and
+//! reserving a file's blocks up front.
 
 use std::fs::File;
 use std::io;
@@ -39,6 +40,56 @@ pub(crate) fn futex_wake_all(word: &AtomicU32) {
     unsafe {
         libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, i32::MAX);
     }
+}
+
+/// `membarrier` commands (linux/membarrier.h).
+#[cfg(target_os = "linux")]
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED: libc::c_long = 1 << 1;
+#[cfg(target_os = "linux")]
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: libc::c_long = 1 << 2;
+
+/// Registers this process as a target of [`heavy_barrier`], once; returns
+/// whether the kernel accepted (Linux 4.16 and later, unless a seccomp filter
+/// refuses `membarrier`). A registered process may pair a compiler-only
+/// barrier on its hot path with another process's [`heavy_barrier`].
+#[cfg(target_os = "linux")]
+pub(crate) fn register_for_heavy_barriers() -> bool {
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *REGISTERED.get_or_init(|| {
+        // SAFETY: membarrier with a command and flags 0 passes no memory; the
+        // registration only changes how this process handles later barriers.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+                0,
+                0,
+            )
+        };
+        rc == 0
+    })
+}
+
+/// No heavy barriers off Linux: callers use full fences on both sides.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn register_for_heavy_barriers() -> bool {
+    false
+}
+
+/// Makes every thread of every registered process that is running right now
+/// execute a full memory barrier before this returns (the others pass one
+/// when they are next scheduled). Returns whether the kernel did it.
+#[cfg(target_os = "linux")]
+pub(crate) fn heavy_barrier() -> bool {
+    // SAFETY: as above: a command and flags 0, no memory passed.
+    let rc = unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) };
+    rc == 0
+}
+
+/// No heavy barriers off Linux.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn heavy_barrier() -> bool {
+    false
 }
 
 /// Reserves `len` bytes of blocks for `file` and sets its length, so that later

@@ -105,7 +105,9 @@ impl<'r> Turn<'r> {
         while self.word.load(Ordering::Acquire) != mine {
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(CLOCK_EVERY) && until.get_or_insert_with(|| Until::after(timeout)).passed() {
+            if spins.is_multiple_of(CLOCK_EVERY)
+                && until.get_or_insert_with(|| Until::after(timeout)).passed()
+            {
                 return false;
             }
         }
