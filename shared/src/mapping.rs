@@ -53,6 +53,7 @@ impl Mapping {
     }
 
     /// Length of the mapping in bytes.
+    #[inline]
     pub(crate) fn len(&self) -> u64 {
         self.raw.len() as u64
     }
@@ -111,6 +112,7 @@ impl Mapping {
     ///
     /// Refused when the word is out of range or not 4-byte aligned, or when
     /// the mapping is read-only (an atomic store would fault).
+    #[inline]
     pub(crate) fn atomic_u32(&self, offset: u64) -> Result<&AtomicU32, Refused> {
         let start = self.start(offset, 4)?;
         // The mapping starts on a page boundary, so alignment of the address is

@@ -340,6 +340,14 @@ impl<T: Record> RecordSender<T> {
     /// [`StreamError::PeerGone`] when the consumer died or closed while the
     /// ring was full; [`StreamError::Corrupt`] for impossible indices.
     pub fn send(&mut self, msg: &T) -> Result<(), StreamError> {
+        // The common case in a few instructions: room known without reading
+        // the consumer's head, and the consumer still there.
+        if self.tail.wrapping_sub(self.head_seen) < self.ring.capacity
+            && !self.ring.is_set(CONSUMER_CLOSED_OFFSET)
+        {
+            self.write_one(msg);
+            return Ok(());
+        }
         self.send_batch(std::slice::from_ref(msg))
     }
 
@@ -445,6 +453,18 @@ impl<T: Record> RecordSender<T> {
             }
         }
         self.tail = self.tail.wrapping_add(msgs.len() as u32);
+        self.ring
+            .publish(TAIL_OFFSET, self.tail, CONSUMER_SLEEPING_OFFSET);
+    }
+
+    /// Writes one record into the next slot (there is room) and publishes it.
+    fn write_one(&mut self, msg: &T) {
+        // In range: the slot was computed modulo the capacity.
+        let _ = self
+            .ring
+            .mapping()
+            .write(self.ring.slot_offset(self.tail), msg.as_bytes());
+        self.tail = self.tail.wrapping_add(1);
         self.ring
             .publish(TAIL_OFFSET, self.tail, CONSUMER_SLEEPING_OFFSET);
     }
