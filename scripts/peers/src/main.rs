@@ -58,6 +58,9 @@ pub struct System {
     pub streams: bool,
     /// Whether it is Python (`peer.py`) rather than this executable.
     pub python: bool,
+    /// Not a library but the floor: the least work the job can take (only
+    /// measured where it says something, the round trip on one CPU).
+    pub floor: bool,
 }
 
 pub const SYSTEMS: &[System] = &[
@@ -65,9 +68,10 @@ pub const SYSTEMS: &[System] = &[
         key: "ours-block",
         library: "shared (this repository)",
         wait: Wait::Block,
-        how: "Turn::wait_for_turn: 200 looks at the turn word (yielding every 16), then futex; stream: RecordSender::send / recv_batch, same spin-then-futex",
+        how: "Turn::wait_for_turn: up to 2,000 looks at the turn word (yielding every 8), then futex; stream: RecordSender::send (a plain store per record) / recv_batch, spin then futex (membarrier before sleeping)",
         streams: true,
         python: false,
+        floor: false,
     },
     System {
         key: "ours-spin",
@@ -76,6 +80,7 @@ pub const SYSTEMS: &[System] = &[
         how: "Turn::spin_for_turn: polls the turn word, never sleeps",
         streams: false,
         python: false,
+        floor: false,
     },
     System {
         key: "iceoryx2-event",
@@ -84,6 +89,7 @@ pub const SYSTEMS: &[System] = &[
         how: "pub-sub [u64;2] + event service per direction: send_copy, notify; Listener::blocking_wait then receive (its event benchmark's way); stream: not measured in this mode (see iceoryx2-busy)",
         streams: false,
         python: false,
+        floor: false,
     },
     System {
         key: "iceoryx2-busy",
@@ -92,6 +98,7 @@ pub const SYSTEMS: &[System] = &[
         how: "pub-sub [u64;2] per direction, receive() polled in a loop (its publish-subscribe benchmark's way); stream: one sample per record, RetryUntilDelivered, buffer 4096, consumer polls receive()",
         streams: true,
         python: false,
+        floor: false,
     },
     System {
         key: "ipc-channel",
@@ -100,6 +107,7 @@ pub const SYSTEMS: &[System] = &[
         how: "IpcSender<[u64;2]>::send / IpcReceiver::recv (Unix socket, blocking); no busy-wait mode (try_recv is a system call too)",
         streams: true,
         python: false,
+        floor: false,
     },
     System {
         key: "raw_sync-event",
@@ -108,6 +116,7 @@ pub const SYSTEMS: &[System] = &[
         how: "16 bytes in a Shmem + two auto-reset raw_sync::events::Event (process-shared pthread mutex + condvar); stream: no queue in either crate, so a hand-written ring in the Shmem, both sides spinning on its indices",
         streams: true,
         python: false,
+        floor: false,
     },
     System {
         key: "raw_sync-busy",
@@ -116,6 +125,7 @@ pub const SYSTEMS: &[System] = &[
         how: "16 bytes in a Shmem + two auto-reset raw_sync::events::BusyEvent (compare-and-swap loop)",
         streams: false,
         python: false,
+        floor: false,
     },
     System {
         key: "python-event",
@@ -124,6 +134,7 @@ pub const SYSTEMS: &[System] = &[
         how: "multiprocessing.shared_memory 16 bytes + two multiprocessing.Event (semaphore-backed); stream: no queue in the stdlib, so a ring in shared_memory with a full/empty byte per slot, time.sleep(0) while empty/full",
         streams: true,
         python: true,
+        floor: false,
     },
     System {
         key: "python-busy",
@@ -132,6 +143,16 @@ pub const SYSTEMS: &[System] = &[
         how: "multiprocessing.shared_memory 16 bytes + a sequence byte polled in a loop",
         streams: false,
         python: true,
+        floor: false,
+    },
+    System {
+        key: "floor-yield",
+        library: "none: the floor for one CPU",
+        wait: Wait::Block,
+        how: "no library: 16 bytes and a sequence word in a Shmem; the waiter calls sched_yield at every look, so a round trip is two system calls and two context switches and nothing else; one CPU only",
+        streams: false,
+        python: false,
+        floor: true,
     },
 ];
 
@@ -496,6 +517,7 @@ fn bench(args: &[String]) -> Result<(), String> {
         .iter()
         .filter(|s| {
             s.key.starts_with("ours")
+                || s.floor
                 || only
                     .as_ref()
                     .is_none_or(|o| o.iter().any(|k| s.key.starts_with(k.as_str())))
@@ -514,6 +536,7 @@ fn bench(args: &[String]) -> Result<(), String> {
         workloads.retain(|w| filter.contains(&w.label()));
     }
     let applies = |s: &System, w: Workload| match w {
+        _ if s.floor => w == Workload::RoundTrip(Placement::OneCpu),
         // Two busy-waiters on one CPU hand over once per scheduler time
         // slice: that measures the scheduler, not the library.
         Workload::RoundTrip(Placement::OneCpu) => s.wait == Wait::Block,
@@ -696,6 +719,7 @@ fn report(
                 }
                 (_, Some(Err(e))) => println!("ratio {name} n/a   ({} failed: {e})", s.key),
                 (Some(Err(e)), _) => println!("ratio {name} n/a   ({ours_key} failed: {e})"),
+                _ if s.floor => {}
                 _ => {
                     let why = match w {
                         Workload::RoundTrip(Placement::OneCpu) => {
