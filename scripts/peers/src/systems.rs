@@ -752,7 +752,10 @@ mod floor {
             shmem: rawsync::map(name, first, 4096)?,
         };
         say(&format!("ready {cpus}"));
-        let mut client = C { floor: &floor, seq: 0 };
+        let mut client = C {
+            floor: &floor,
+            seq: 0,
+        };
         let result = run_round_trip(first, Some(&mut client), || {
             let mut seq = 1;
             loop {
