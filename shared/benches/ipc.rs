@@ -2,27 +2,48 @@
 //! against (`cargo bench -p shared --bench ipc`, or `scripts/bench.sh` for
 //! the summary and `scripts/bench.sh --repeat 3` for the repeatability table).
 //!
-//! Every headline ratio is one [`Pair`]: ours and its baseline, both set up
-//! at once (buffers allocated and touched, peer processes started and parked
-//! on a blocking read so that an idle side costs no CPU), then timed
-//! interleaved, ours then the baseline, in [`ROUNDS`] rounds of about
-//! [`TIMING`] each (the median of [`SLICES`] slices, see [`sliced`]). The summary gives each side's median per operation with
-//! its fastest–slowest spread, and the ratio (ours ÷ baseline) of each round
+//! Every headline ratio is one [`Pair`]: ours and its baseline. The run has
+//! two phases. First [`Bench::compare`] sets up every wanted pair, one after
+//! the other: buffers allocated and touched, peer processes started and
+//! parked on a blocking read so that an idle side costs no CPU, and each
+//! side timed once to size its timings. Then [`Bench::run_rounds`] times
+//! them all in [`ROUNDS`] rounds spread over the whole run: each round goes
+//! round-robin through every pair, ours then the baseline, about [`TIMING`]
+//! each (the median of [`SLICES`] slices, see [`sliced`]; the iterations
+//! follow the median of the side's rounds so far, so a timing stays near
+//! [`TIMING`]). A pair's rounds are thus seconds apart: on a shared host
+//! whose core-to-core latency changes several-fold every few seconds, a pair
+//! timed in one block could fall wholly in one state and its ratio would not
+//! repeat from run to run; spread over the run, every pair samples the same
+//! states. The summary gives each side's median per operation with its
+//! fastest–slowest spread, and the ratio (ours ÷ baseline) of each round
 //! with its median and spread. A `FLAG` line (and `FLAGGED` on the ratio)
 //! marks a figure not to trust: a side whose slowest round is more than
 //! [`MAX_SPREAD`] times its fastest, a floor (a baseline that does strictly
 //! less work than ours) that came out more than [`FLOOR_TOLERANCE`] times
-//! slower than ours, a copy faster than
-//! any machine can copy, or pinning the kernel refused.
+//! slower than ours, a copy faster than any machine can copy, or pinning the
+//! kernel refused.
+//!
+//! A pair that is not a headline ([`Pair::headline`]) is printed as an
+//! `illustration` line instead of a `ratio` line, so that
+//! `scripts/bench.sh --repeat` leaves it out of its repeatability table:
+//! `turns_naive_one_cpu_vs_uds`, the naive scheme (take the mutex, check
+//! whose turn it is, release, retry) with both processes on one CPU, waits
+//! out the scheduler's time slice on every turn. It measures the time slice,
+//! not work, and cannot repeat; it shows what the blocking wait avoids. Its
+//! spread is not flagged, being what it shows, and its timings do at most
+//! [`ILLUSTRATION_ITERS`] turns (a turn costs a time slice, or a few
+//! microseconds when the two processes fall into step).
 //!
 //! Cross-process cases start one peer process (this executable, re-run with
 //! `SHM_BENCH_PEER=<role>`). Placements: `free` (the scheduler decides),
 //! `one-cpu` (both pinned to CPU 0) and `apart` (CPU 0 and CPU 1); each side
-//! reads back the CPUs the kernel actually granted.
+//! reads back the CPUs the kernel actually granted, and this process pins
+//! itself again before each pair's timings in every round.
 //!
-//! Arguments: `--test` (what `cargo bench -- --test` and CI run: every pair
-//! once, short rounds, nothing asserted about speed), and any other word
-//! filters the pairs by name (`scripts/bench.sh pingpong`).
+//! Arguments: `--test` (what `cargo bench -- --test` runs: every pair in
+//! [`TEST_ROUNDS`] rounds of short timings, nothing asserted about speed),
+//! and any other word filters the pairs by name (`scripts/bench.sh pingpong`).
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -53,11 +74,13 @@ const PARENT: u32 = 1;
 const CHILD: u32 = 2;
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Rounds of every interleaved comparison (at least 5; odd, so that the
-/// median is one round's value).
-const ROUNDS: usize = 7;
+/// Rounds of every comparison, spread over the run (at least 5; odd, so
+/// that the median is one round's value).
+const ROUNDS: usize = 11;
+/// Rounds under `--test` (more than one, so that the round-robin is exercised).
+const TEST_ROUNDS: usize = 3;
 /// About how long each side's timing in a round lasts (1 ms under `--test`).
-const TIMING: Duration = Duration::from_millis(60);
+const TIMING: Duration = Duration::from_millis(40);
 /// The fastest any copy can go: one 64-byte store per cycle at 6 GHz. A
 /// measurement above it did not do the copy (the compiler removed it).
 const MAX_COPY_BYTES_PER_NS: f64 = 64.0 * 6.0;
@@ -284,6 +307,10 @@ struct Pair {
     bytes: Option<usize>,
     /// Where the two processes ran (`None` when there is no second process).
     placement: Option<Placement>,
+    /// A headline ratio (`ratio` line), or an illustration that cannot repeat
+    /// (`illustration` line, kept out of the repeatability table; see the
+    /// module documentation).
+    headline: bool,
 }
 
 /// A pair after its rounds.
@@ -343,7 +370,7 @@ impl Config {
         let filters = args.iter().filter(|a| !a.starts_with("--")).cloned().collect();
         Config {
             filters,
-            rounds: ROUNDS,
+            rounds: if quick { TEST_ROUNDS } else { ROUNDS },
             timing: if quick { Duration::from_millis(1) } else { TIMING },
         }
     }
@@ -358,24 +385,49 @@ impl Config {
     }
 }
 
-/// Collects the measured pairs.
-struct Bench {
+/// A pair set up by [`Bench::compare`], waiting for its rounds.
+struct Pending<'a> {
+    pair: Pair,
+    /// Ours and the baseline.
+    sides: [Side<'a>; 2],
+    /// Iterations of each side's next timing.
+    iters: [u64; 2],
+    /// Each side's ns per operation, round by round.
+    ns: [Vec<f64>; 2],
+    placement_note: Option<(String, bool)>,
+    shared_cpu: [(usize, usize); 2],
+}
+
+/// The pairs: set up, then timed in rounds spread over the run, then measured.
+struct Bench<'a> {
     config: Config,
+    /// Set up, not yet timed.
+    pending: Vec<Pending<'a>>,
     measured: Vec<Measured>,
 }
 
-impl Bench {
-    /// Times `ours` and `baseline` interleaved: a first estimate of each side
-    /// (doubling the iterations until a timing lasts a quarter of the round's
-    /// share), then rounds of ours-then-baseline, each about `timing` long.
-    /// `setup` runs only when the pair is wanted; it returns the two sides,
-    /// everything they need already allocated, touched and started.
-    fn compare<'a>(&mut self, pair: Pair, setup: impl FnOnce() -> (Side<'a>, Side<'a>)) {
+impl<'a> Bench<'a> {
+    fn new(config: Config) -> Bench<'a> {
+        Bench {
+            config,
+            pending: Vec::new(),
+            measured: Vec::new(),
+        }
+    }
+
+    /// Sets up `pair` for [`Bench::run_rounds`]: pins this process per the
+    /// pair's placement, runs `setup` (only when the pair is wanted; it
+    /// returns the two sides, everything they need already allocated,
+    /// touched and started), notes the CPUs this process and the peers were
+    /// granted, and sizes each side's timings (doubling the iterations until
+    /// a timing lasts a quarter of [`Config::timing`]).
+    fn compare(&mut self, pair: Pair, setup: impl FnOnce() -> (Side<'a>, Side<'a>)) {
         if !self.config.wants(&[pair.ratio, &pair.ours, &pair.baseline]) {
             return;
         }
         let (mine, theirs_cpu) = pair.placement.map(|p| p.cpus()).unwrap_or((None, None));
         let granted_here = pin(mine);
+        PEER_CPUS.with(|p| p.borrow_mut().clear());
         let (mut ours, mut baseline) = setup();
         // The peers pinned themselves while `setup` started them; they say
         // what they got in `ready`, collected by the setup in PEER_CPUS.
@@ -397,45 +449,99 @@ impl Bench {
             (text, refused)
         });
         let timing = self.config.timing;
+        let most = most_iters(&pair);
         let iters_for = |side: &mut Side<'a>| -> u64 {
             let mut iters = 1u64;
             loop {
                 let took = side(iters);
-                if took >= timing / 4 || iters >= 1 << 26 {
-                    let ns = took.as_nanos().max(1) as f64 / iters as f64;
-                    return ((timing.as_nanos() as f64 / ns) as u64).max(1);
+                if took >= timing / 4 || iters >= most.min(1 << 26) {
+                    return iters_lasting(timing, took.as_nanos() as f64 / iters as f64, most);
                 }
                 iters *= 2;
             }
         };
-        let ours_iters = iters_for(&mut ours);
-        let baseline_iters = iters_for(&mut baseline);
-        let mut ours_ns = Vec::new();
-        let mut baseline_ns = Vec::new();
-        let take = || SHARED_CPU.with(|s| std::mem::take(&mut *s.borrow_mut()));
-        let mut shared_cpu = [(0, 0), (0, 0)];
-        let _ = take();
-        for _ in 0..self.config.rounds {
-            ours_ns.push(sliced(&mut ours, ours_iters));
-            let seen = take();
-            shared_cpu[0].0 += seen.iter().filter(|&&s| s).count();
-            shared_cpu[0].1 += seen.len();
-            baseline_ns.push(sliced(&mut baseline, baseline_iters));
-            let seen = take();
-            shared_cpu[1].0 += seen.iter().filter(|&&s| s).count();
-            shared_cpu[1].1 += seen.len();
-        }
-        drop(ours);
-        drop(baseline);
-        pin(None);
-        eprintln!("  measured {} ({} ÷ {})", pair.ratio, pair.ours, pair.baseline);
-        self.measured.push(Measured {
+        let iters = [iters_for(&mut ours), iters_for(&mut baseline)];
+        eprintln!(
+            "  measured {}: set up, timings sized ({} ÷ {})",
+            pair.ratio, pair.ours, pair.baseline
+        );
+        self.pending.push(Pending {
             pair,
-            ours_ns,
-            baseline_ns,
+            sides: [ours, baseline],
+            iters,
+            ns: [Vec::new(), Vec::new()],
             placement_note,
-            shared_cpu,
+            shared_cpu: [(0, 0), (0, 0)],
         });
+    }
+
+    /// Times every pair set up: [`Config::rounds`] rounds, each going through
+    /// every pair in turn (this process pinned per its placement), ours then
+    /// the baseline; then ends the peers and files the results.
+    fn run_rounds(&mut self) {
+        let (rounds, timing) = (self.config.rounds, self.config.timing);
+        let take = || SHARED_CPU.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        for round in 1..=rounds {
+            for p in &mut self.pending {
+                pin(p.pair.placement.and_then(|placement| placement.cpus().0));
+                for side in 0..2 {
+                    let _ = take();
+                    let ns = sliced(&mut p.sides[side], p.iters[side]);
+                    let seen = take();
+                    p.shared_cpu[side].0 += seen.iter().filter(|&&s| s).count();
+                    p.shared_cpu[side].1 += seen.len();
+                    p.ns[side].push(ns);
+                    let median = Spread::of(&p.ns[side]).median;
+                    p.iters[side] = iters_lasting(timing, median, most_iters(&p.pair));
+                }
+            }
+            eprintln!(
+                "  measured round {round} of {rounds} ({} pairs, ours then baseline in each)",
+                self.pending.len()
+            );
+        }
+        for p in self.pending.drain(..) {
+            let Pending {
+                pair,
+                sides,
+                ns: [ours_ns, baseline_ns],
+                placement_note,
+                shared_cpu,
+                ..
+            } = p;
+            // The peers end here (their stdin or socket closes).
+            drop(sides);
+            self.measured.push(Measured {
+                pair,
+                ours_ns,
+                baseline_ns,
+                placement_note,
+                shared_cpu,
+            });
+        }
+        pin(None);
+    }
+}
+
+/// Iterations that take about `timing` at `ns` per operation (at least one,
+/// at most `most`).
+fn iters_lasting(timing: Duration, ns: f64, most: u64) -> u64 {
+    ((timing.as_nanos() as f64 / ns.max(1.0)) as u64).clamp(1, most)
+}
+
+/// Most operations a timing of an illustration does. The naive turns on one
+/// CPU have two modes: a turn per time slice (milliseconds), or a few
+/// microseconds when the two processes fall into step on the mutex. Sized in
+/// the fast mode, a timing that meets the slow one would last minutes (seen:
+/// 15,000 turns at 16 ms); ten turns last at most a few hundred ms.
+const ILLUSTRATION_ITERS: u64 = 10;
+
+/// The cap on a pair's iterations per timing.
+fn most_iters(pair: &Pair) -> u64 {
+    if pair.headline {
+        u64::MAX
+    } else {
+        ILLUSTRATION_ITERS
     }
 }
 
@@ -481,25 +587,34 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let mut bench = Bench {
-        config,
-        measured: Vec::new(),
-    };
+    // What the sides borrow lives longer than the bench that holds them.
+    let streams = Streams::new();
+    let accessor_region = config
+        .wants(&ACCESSOR_NAMES)
+        .then(|| demo_region(&unique("accessor")));
+    let accessor_case = accessor_region
+        .as_ref()
+        .map(|region| RefCell::new(AccessorCase::new(region)));
+    let mut bench = Bench::new(config);
     eprintln!(
-        "{} rounds per pair, ours then baseline in each, about {:?} per timing",
+        "{} rounds spread over the run, each through every pair (ours then baseline), about {:?} per timing",
         bench.config.rounds, bench.config.timing
     );
     pingpong(&mut bench);
     turns(&mut bench);
-    streaming(&mut bench);
-    accessor(&mut bench);
+    streaming(&mut bench, &streams);
+    if let Some(case) = &accessor_case {
+        accessor(&mut bench, case);
+    }
     region_lifecycle(&mut bench);
+    bench.run_rounds();
     report(&bench);
 }
 
 /// Round trip of one 16-byte record between two processes: ours blocking vs
-/// a Unix socket, ours spinning vs a bare cache line.
-fn pingpong(bench: &mut Bench) {
+/// a Unix socket and (on one CPU) vs a bare word yielding at every look, ours
+/// spinning vs a bare cache line.
+fn pingpong(bench: &mut Bench<'_>) {
     for (ratio, placement) in [
         ("pingpong_blocking_vs_uds", Placement::Free),
         ("pingpong_blocking_vs_uds_apart", Placement::Apart),
@@ -515,11 +630,33 @@ fn pingpong(bench: &mut Bench) {
             kind: Baseline::Rival,
             bytes: None,
             placement: Some(placement),
+            headline: true,
         };
         bench.compare(pair, || {
             (turn_pingpong(placement, false), uds_pingpong(placement))
         });
     }
+    // The one-CPU blocking round trip next to the cheapest hand-over on one
+    // CPU: a bare word whose waiters yield at every look (two context
+    // switches per round trip and nothing else).
+    let placement = Placement::OneCpu;
+    bench.compare(
+        Pair {
+            ratio: "pingpong_blocking_one_cpu_vs_yield_floor",
+            ours: format!("pingpong/region-block/{}", placement.label()),
+            baseline: format!("pingpong/yield-floor/{}", placement.label()),
+            kind: Baseline::Floor,
+            bytes: None,
+            placement: Some(placement),
+            headline: true,
+        },
+        || {
+            (
+                turn_pingpong(placement, false),
+                cacheline_pingpong(placement, true),
+            )
+        },
+    );
     // Two spinners on one CPU hand over once per time slice: not measured.
     for (ratio, placement) in [
         ("pingpong_spin_vs_cacheline", Placement::Free),
@@ -535,9 +672,13 @@ fn pingpong(bench: &mut Bench) {
             kind: Baseline::Floor,
             bytes: None,
             placement: Some(placement),
+            headline: true,
         };
         bench.compare(pair, || {
-            (turn_pingpong(placement, true), cacheline_pingpong(placement))
+            (
+                turn_pingpong(placement, true),
+                cacheline_pingpong(placement, false),
+            )
         });
     }
 }
@@ -574,18 +715,9 @@ fn region_round_trips(region: &Region, iters: u64, spin: bool) -> Duration {
 
 /// A Unix-socket echo: 16 bytes there, 16 back.
 fn uds_pingpong<'a>(placement: Placement) -> Side<'a> {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let path = dir.path().join("echo.sock");
-    let listener = UnixListener::bind(&path).unwrap_or_else(|e| panic!("{e}"));
-    let peer = start_peer(
-        "uds-echo",
-        path.to_str().unwrap_or_default(),
-        placement.cpus().1,
-        &[],
-    );
-    let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = Connected::start("uds-echo", placement, &[]);
     Box::new(move |iters| {
-        let _keep = (&peer, &dir);
+        let Connected { stream, .. } = &mut conn;
         let mut buf = [0u8; 16];
         let start = Instant::now();
         for i in 0..iters {
@@ -598,6 +730,31 @@ fn uds_pingpong<'a>(placement: Placement) -> Side<'a> {
         black_box(buf);
         start.elapsed()
     })
+}
+
+/// A peer connected by a Unix socket. The fields drop in order: the socket
+/// closes first, so the peer, which ends at the end of the stream, is ending
+/// when its `Drop` waits for it (the other way round, that `Drop` waited its
+/// full 5 s and then killed the peer).
+struct Connected {
+    stream: UnixStream,
+    peer: Peer,
+    _dir: tempfile::TempDir,
+}
+
+impl Connected {
+    fn start(role: &str, placement: Placement, extra: &[(&str, String)]) -> Connected {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join(format!("{role}.sock"));
+        let listener = UnixListener::bind(&path).unwrap_or_else(|e| panic!("{e}"));
+        let peer = start_peer(role, path.to_str().unwrap_or_default(), placement.cpus().1, extra);
+        let (stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
+        Connected {
+            stream,
+            peer,
+            _dir: dir,
+        }
+    }
 }
 
 /// The baseline for spinning: one bare atomic on a shared cache line, no
@@ -641,6 +798,22 @@ impl CacheLine {
         }
         start.elapsed()
     }
+
+    /// [`CacheLine::round_trips`] with `sched_yield` at every look instead of
+    /// a pause: on one CPU a round trip is two system calls and two context
+    /// switches and nothing else, the cheapest hand-over there is.
+    fn round_trips_yielding(&self, iters: u64) -> Duration {
+        let word = self.word();
+        let start = Instant::now();
+        for _ in 0..iters {
+            let sent = word.load(Ordering::Relaxed).wrapping_add(1) | 1;
+            word.store(sent, Ordering::Release);
+            while word.load(Ordering::Acquire) == sent {
+                std::thread::yield_now();
+            }
+        }
+        start.elapsed()
+    }
 }
 
 /// Removes a file when dropped.
@@ -652,12 +825,13 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-fn cacheline_pingpong<'a>(placement: Placement) -> Side<'a> {
+/// The bare cache line, its waiters spinning, or yielding at every look.
+fn cacheline_pingpong<'a>(placement: Placement, yielding: bool) -> Side<'a> {
     let path = bench_dir().join(unique("cacheline").as_str());
     let line = CacheLine::open(&path, true);
     let file = RemoveOnDrop(path);
     let mut peer = start_peer(
-        "cacheline",
+        if yielding { "yield-floor" } else { "cacheline" },
         file.0.to_str().unwrap_or_default(),
         placement.cpus().1,
         &[],
@@ -665,15 +839,20 @@ fn cacheline_pingpong<'a>(placement: Placement) -> Side<'a> {
     Box::new(move |iters| {
         let _keep = &file;
         peer.command(iters);
-        let took = line.round_trips(iters);
+        let took = if yielding {
+            line.round_trips_yielding(iters)
+        } else {
+            line.round_trips(iters)
+        };
         peer.done();
         took
     })
 }
 
 /// One turn each under the named mutex, the demo's pattern, vs the socket
-/// round trip.
-fn turns(bench: &mut Bench) {
+/// round trip. The naive scheme on one CPU is an illustration, not a
+/// headline: it waits out a time slice per turn (see the module documentation).
+fn turns(bench: &mut Bench<'_>) {
     for (ratio, kind, placement) in [
         ("turns_free_vs_uds", "futex", Placement::Free),
         ("turns_one_cpu_vs_uds", "futex", Placement::OneCpu),
@@ -686,6 +865,7 @@ fn turns(bench: &mut Bench) {
             kind: Baseline::Rival,
             bytes: None,
             placement: Some(placement),
+            headline: kind != "naive",
         };
         bench.compare(pair, || {
             (mutex_turns(placement, kind == "naive"), uds_pingpong(placement))
@@ -718,7 +898,7 @@ fn mutex_turns<'a>(placement: Placement, naive: bool) -> Side<'a> {
 /// Records from one process to another: the ring vs a Unix socket (one
 /// record per send, and batched), and the batched ring vs memcpy of the same
 /// bytes.
-fn streaming(bench: &mut Bench) {
+fn streaming<'a>(bench: &mut Bench<'a>, streams: &'a Streams) {
     // Producer and consumer on CPUs of their own where there are two: where
     // the scheduler puts them decides a stream's speed more than the code.
     let placement = if cpu_count() >= 2 {
@@ -726,10 +906,7 @@ fn streaming(bench: &mut Bench) {
     } else {
         Placement::Free
     };
-    let records: Vec<ServiceMsg> = (0..RECORDS_PER_STREAM)
-        .map(|i| ServiceMsg::new(i as i32, i as i64))
-        .collect();
-    let bytes: Vec<u8> = records.iter().flat_map(|m| m.encode()).collect();
+    let (records, bytes) = (&streams.records[..], &streams.bytes[..]);
     let few = RECORDS_PER_RECORD_STREAM;
     bench.compare(
         Pair {
@@ -739,6 +916,7 @@ fn streaming(bench: &mut Bench) {
             kind: Baseline::Rival,
             bytes: None,
             placement: Some(placement),
+            headline: true,
         },
         || {
             (
@@ -755,11 +933,12 @@ fn streaming(bench: &mut Bench) {
             kind: Baseline::Rival,
             bytes: None,
             placement: Some(placement),
+            headline: true,
         },
         || {
             (
-                ring_stream(&records, true, placement),
-                uds_stream(&bytes, true, placement),
+                ring_stream(records, true, placement),
+                uds_stream(bytes, true, placement),
             )
         },
     );
@@ -771,9 +950,26 @@ fn streaming(bench: &mut Bench) {
             kind: Baseline::Floor,
             bytes: Some(bytes.len()),
             placement: Some(placement),
+            headline: true,
         },
-        || (ring_stream(&records, true, placement), memcpy_stream(&bytes)),
+        || (ring_stream(records, true, placement), memcpy_stream(bytes)),
     );
+}
+
+/// The records every stream pair sends, and the same as bytes.
+struct Streams {
+    records: Vec<ServiceMsg>,
+    bytes: Vec<u8>,
+}
+
+impl Streams {
+    fn new() -> Streams {
+        let records: Vec<ServiceMsg> = (0..RECORDS_PER_STREAM)
+            .map(|i| ServiceMsg::new(i as i32, i as i64))
+            .collect();
+        let bytes = records.iter().flat_map(|m| m.encode()).collect();
+        Streams { records, bytes }
+    }
 }
 
 /// Our ring: all of `records` per operation, one `send` each or in batches,
@@ -785,6 +981,7 @@ fn ring_stream<'a>(records: &'a [ServiceMsg], batched: bool, placement: Placemen
     let count = [("SHM_BENCH_COUNT", records.len().to_string())];
     let mut peer = start_peer("ring-consumer", ring_name.as_str(), placement.cpus().1, &count);
     Box::new(move |iters| {
+        peer.command(iters);
         let start = Instant::now();
         for _ in 0..iters {
             if batched {
@@ -798,27 +995,20 @@ fn ring_stream<'a>(records: &'a [ServiceMsg], batched: bool, placement: Placemen
             }
             peer.expect("ok");
         }
-        start.elapsed()
+        let took = start.elapsed();
+        peer.done();
+        took
     })
 }
 
 /// The same bytes through a Unix socket: one write per record, or in
 /// chunks the size of the ring's batches.
 fn uds_stream<'a>(bytes: &'a [u8], batched: bool, placement: Placement) -> Side<'a> {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let path = dir.path().join("stream.sock");
-    let listener = UnixListener::bind(&path).unwrap_or_else(|e| panic!("{e}"));
     let count = [("SHM_BENCH_COUNT", bytes.len().to_string())];
-    let mut peer = start_peer(
-        "uds-sink",
-        path.to_str().unwrap_or_default(),
-        placement.cpus().1,
-        &count,
-    );
-    let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = Connected::start("uds-sink", placement, &count);
     let chunk = if batched { STREAM_BATCH * 16 } else { 16 };
     Box::new(move |iters| {
-        let _keep = &dir;
+        let Connected { stream, peer, .. } = &mut conn;
         let start = Instant::now();
         for _ in 0..iters {
             for piece in bytes.chunks(chunk) {
@@ -1015,23 +1205,19 @@ impl<'r> AccessorCase<'r> {
     }
 }
 
+/// The accessor pairs' names (their buffers are set up only when one is wanted).
+const ACCESSOR_NAMES: [&str; 4] = [
+    "accessor_write_array_vs_memcpy",
+    "accessor_read_array_vs_memcpy",
+    "accessor_vs_memcpy",
+    "accessor/",
+];
+
 /// `write_array` / `read_array` of 1,024 `ServiceMsg` (16 KiB) through the
 /// accessor vs memcpy of the same bytes into / out of a heap buffer of the
 /// same size at the same offset in its page.
-fn accessor(bench: &mut Bench) {
-    let names = [
-        "accessor_write_array_vs_memcpy",
-        "accessor_read_array_vs_memcpy",
-        "accessor_vs_memcpy",
-        "accessor/",
-    ];
-    if !bench.config.wants(&names) {
-        return;
-    }
-    let region = demo_region(&unique("accessor"));
-    let case = RefCell::new(AccessorCase::new(&region));
-    let side = |ops: &'static [Op]| -> Side<'_> {
-        let case = &case;
+fn accessor<'a>(bench: &mut Bench<'a>, case: &'a RefCell<AccessorCase<'_>>) {
+    let side = |ops: &'static [Op]| -> Side<'a> {
         Box::new(move |iters| ops.iter().map(|&op| case.borrow_mut().run(op, iters)).sum())
     };
     for (ratio, ours, baseline, bytes) in [
@@ -1066,13 +1252,14 @@ fn accessor(bench: &mut Bench) {
             kind: Baseline::Floor,
             bytes: Some(bytes),
             placement: None,
+            headline: true,
         };
         bench.compare(pair, || (side(ours), side(baseline)));
     }
 }
 
 /// Creating, mapping and removing a 1 MB region vs the raw system calls.
-fn region_lifecycle(bench: &mut Bench) {
+fn region_lifecycle(bench: &mut Bench<'_>) {
     let ours_create = || -> Side<'static> {
         Box::new(|iters| {
             let start = Instant::now();
@@ -1100,6 +1287,7 @@ fn region_lifecycle(bench: &mut Bench) {
             kind: Baseline::Floor,
             bytes: None,
             placement: None,
+            headline: true,
         },
         || (ours_create(), raw_create(false)),
     );
@@ -1111,6 +1299,7 @@ fn region_lifecycle(bench: &mut Bench) {
             kind: Baseline::Floor,
             bytes: None,
             placement: None,
+            headline: true,
         },
         || (ours_create(), raw_create(true)),
     );
@@ -1122,6 +1311,7 @@ fn region_lifecycle(bench: &mut Bench) {
             kind: Baseline::Floor,
             bytes: None,
             placement: None,
+            headline: true,
         },
         || {
             let kept = demo_region(&unique("kept"));
@@ -1210,7 +1400,8 @@ fn flags(m: &Measured) -> Vec<String> {
     let pair = &m.pair;
     for (label, ns) in [(&pair.ours, &m.ours_ns), (&pair.baseline, &m.baseline_ns)] {
         let spread = Spread::of(ns);
-        if spread.factor() > MAX_SPREAD {
+        // An illustration's spread is what it shows (time slices), not noise.
+        if pair.headline && spread.factor() > MAX_SPREAD {
             flags.push(format!(
                 "{label}: spread {:.2}x (slowest round ÷ fastest) is over {MAX_SPREAD}x: the machine was busy",
                 spread.factor()
@@ -1264,10 +1455,12 @@ fn flags(m: &Measured) -> Vec<String> {
 }
 
 /// The summary: each pair's sides and ratio, the placements, the flags.
-fn report(bench: &Bench) {
+fn report(bench: &Bench<'_>) {
     println!();
     println!(
-        "== summary == ({} interleaved rounds per pair, ours then baseline in each; per op: median (fastest – slowest, spread); ratio: ours ÷ baseline round by round, lower is better)",
+        "== summary == ({} rounds per pair, spread over the run: each round times every pair in turn, ours then baseline; \
+         per op: median (fastest – slowest, spread); ratio: ours ÷ baseline round by round, lower is better; \
+         illustration: a ratio that measures the scheduler's time slice, not work, so it cannot repeat and is no headline)",
         bench.config.rounds
     );
     let mut all_flags = Vec::new();
@@ -1308,8 +1501,10 @@ fn report(bench: &Bench) {
         let ratios: Vec<f64> = m.ours_ns.iter().zip(&m.baseline_ns).map(|(a, b)| a / b).collect();
         let r = Spread::of(&ratios);
         let flagged = if flags(m).is_empty() { "" } else { "  FLAGGED" };
+        // `scripts/bench.sh --repeat` tabulates only the `ratio` lines.
+        let kind = if m.pair.headline { "ratio" } else { "illustration" };
         println!(
-            "ratio {} {}   (rounds {} – {}){flagged}",
+            "{kind} {} {}   (rounds {} – {}){flagged}",
             m.pair.ratio,
             ratio_text(r.median),
             ratio_text(r.min),
@@ -1406,6 +1601,22 @@ mod peer {
                     }
                 });
             }
+            // The cache line's peer, yielding at every look (one CPU's floor).
+            "yield-floor" => {
+                let line = CacheLine::open(Path::new(&name), false);
+                ready();
+                let word = line.word();
+                on_command(|n| {
+                    for _ in 0..n {
+                        let mut seen = word.load(Ordering::Acquire);
+                        while seen.is_multiple_of(2) {
+                            std::thread::yield_now();
+                            seen = word.load(Ordering::Acquire);
+                        }
+                        word.store(seen.wrapping_add(1), Ordering::Release);
+                    }
+                });
+            }
             "uds-echo" => {
                 let stream = UnixStream::connect(&name).unwrap_or_else(|e| panic!("{e}"));
                 ready();
@@ -1424,18 +1635,24 @@ mod peer {
                     RecordReceiver::<ServiceMsg>::open(&options).unwrap_or_else(|e| panic!("{e}"));
                 ready();
                 let mut buf = vec![ServiceMsg::default(); STREAM_BATCH];
-                let mut received = 0;
-                while let Ok(n) = receiver.recv_batch(&mut buf) {
-                    if n == 0 {
-                        return;
-                    }
-                    black_box(&buf[..n]);
-                    received += n;
-                    if received == count {
+                // Told how many streams to take, not waiting in `recv_batch`
+                // between timings: an idle receiver there wakes every 100 ms
+                // to see whether the producer lives (a spin and a membarrier
+                // each time, about 1.4 ms of CPU a second), which would
+                // disturb the other pairs' timings.
+                on_command(|n| {
+                    for _ in 0..n {
+                        let mut received = 0;
+                        while received < count {
+                            let got = receiver.recv_batch(&mut buf).unwrap_or_else(|e| panic!("{e}"));
+                            assert!(got > 0, "the producer closed mid-stream");
+                            black_box(&buf[..got]);
+                            received += got;
+                        }
+                        assert_eq!(received, count, "more records than sent");
                         say("ok");
-                        received = 0;
                     }
-                }
+                });
             }
             "uds-sink" => {
                 let mut stream = UnixStream::connect(&name).unwrap_or_else(|e| panic!("{e}"));
