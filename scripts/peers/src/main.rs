@@ -22,7 +22,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod probe;
 mod systems;
+
+use probe::{HostState, Probe};
 
 /// How many records the stream carries.
 pub const STREAM_RECORDS: u64 = 1_000_000;
@@ -249,6 +252,18 @@ pub fn pin(cpu: Option<usize>) -> String {
             .map(|c| c.to_string())
             .collect();
         cpus.join(",")
+    }
+}
+
+/// Lets the calling thread run on every online CPU again.
+pub fn pin_all() {
+    // SAFETY: sysconf reads a value; cpu_set_t is plain data (all zero = the
+    // empty set) and sched_setaffinity only reads it, for the calling thread.
+    unsafe {
+        let cpus = usize::try_from(libc::sysconf(libc::_SC_NPROCESSORS_ONLN)).unwrap_or(1);
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        (0..cpus.max(1)).for_each(|c| libc::CPU_SET(c, &mut set));
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }
 
@@ -495,7 +510,7 @@ fn time_text(ns: f64) -> String {
 
 fn bench(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick" || a == "--test");
-    let mut rounds = if quick { 1 } else { 7 };
+    let mut rounds = if quick { 1 } else { 9 };
     let mut only: Option<Vec<String>> = None;
     let mut workload_filter: Option<Vec<String>> = None;
     let mut it = args.iter();
@@ -546,6 +561,9 @@ fn bench(args: &[String]) -> Result<(), String> {
     // results[(workload, system)] = per-round ns (NaN for a round that
     // failed), errors[...] = what went wrong in those rounds.
     let mut results: Results = Default::default();
+    let mut states: States = Default::default();
+    let mut probes: Vec<f64> = Vec::new();
+    let probe = Probe::new();
     let mut errors: Errors = Default::default();
     let mut affinity_notes: Vec<String> = Vec::new();
     let mut run = 0u32;
@@ -556,7 +574,16 @@ fn bench(args: &[String]) -> Result<(), String> {
                 let key = (workload.label(), system.key);
                 run += 1;
                 let began = Instant::now();
+                // Cross-core workloads: the host state before and after.
+                let before = probed(workload).then(|| probe.measure());
                 let outcome = measure(system, workload, timing, run);
+                let state = before.and_then(|before| {
+                    let after = probe.measure();
+                    probes.extend([before, after]);
+                    let state = HostState::of(before);
+                    (state == HostState::of(after)).then_some(state)
+                });
+                states.entry(key.clone()).or_default().push(state);
                 match outcome {
                     Ok(m) => {
                         let (want_a, want_b) = match workload {
@@ -610,11 +637,102 @@ fn bench(args: &[String]) -> Result<(), String> {
             }
         }
     }
-    report(&systems, &workloads, &results, &errors, &affinity_notes, rounds);
+    report(
+        &systems,
+        &workloads,
+        &Measurements {
+            results: &results,
+            states: &states,
+            probes: &probes,
+            errors: &errors,
+        },
+        &affinity_notes,
+        rounds,
+    );
     Ok(())
 }
 
+/// A cross-core ratio is reported for a host state seen in at least this
+/// many rounds (with fewer, one odd round would be the median).
+const MIN_STATE_ROUNDS: usize = 3;
+
+/// Prints `ratio NAME V (… rounds MIN – MAX …)` from (ours, theirs) per
+/// round, and flags a side whose rounds spread over [`MAX_SPREAD`].
+fn ratio_line(
+    name: &str,
+    (ours, theirs): (&str, &str),
+    pairs: &[(f64, f64)],
+    extra: &str,
+    flags: &mut Vec<String>,
+) {
+    let ratios: Vec<f64> = pairs.iter().map(|(a, b)| a / b).collect();
+    let r = Spread::of(&ratios);
+    let mut flagged = "";
+    for (label, values) in [
+        (ours, pairs.iter().map(|p| p.0).collect::<Vec<_>>()),
+        (theirs, pairs.iter().map(|p| p.1).collect()),
+    ] {
+        let sp = Spread::of(&values);
+        if sp.factor() > MAX_SPREAD {
+            flagged = "  FLAGGED";
+            flags.push(format!(
+                "FLAG {name} {label}: spread {:.2}x over {MAX_SPREAD}x in the rounds this ratio uses",
+                sp.factor()
+            ));
+        }
+    }
+    println!(
+        "ratio {name} {}   ({ours} ÷ {theirs}; rounds {} – {}{extra}){flagged}",
+        ratio_text(r.median),
+        ratio_text(r.min),
+        ratio_text(r.max)
+    );
+}
+
+/// One line: how often each host state held through a whole measurement.
+fn host_summary(probes: &[f64]) {
+    if probes.is_empty() {
+        return;
+    }
+    let mut counts = [0usize; 3];
+    let mut changed = 0;
+    for pair in probes.chunks(2) {
+        match pair {
+            [a, b] if HostState::of(*a) == HostState::of(*b) => counts[HostState::of(*a) as usize] += 1,
+            _ => changed += 1,
+        }
+    }
+    let sp = Spread::of(probes);
+    println!(
+        "host core-to-core: near {} measurements, mid {}, far {}, changed {changed} (probe {} – {}, median {})",
+        counts[0],
+        counts[1],
+        counts[2],
+        time_text(sp.min),
+        time_text(sp.max),
+        time_text(sp.median)
+    );
+    println!();
+}
+
 type Results<'s> = std::collections::BTreeMap<(String, &'s str), Vec<f64>>;
+/// The host state of each round of each measurement (`None`: not probed, or
+/// the state changed during the measurement).
+type States<'s> = std::collections::BTreeMap<(String, &'s str), Vec<Option<HostState>>>;
+
+/// Everything one run measured.
+struct Measurements<'m, 's> {
+    results: &'m Results<'s>,
+    states: &'m States<'s>,
+    probes: &'m [f64],
+    errors: &'m Errors<'s>,
+}
+
+/// Whether a workload crosses cores, so that its rounds are bracketed by
+/// host-state probes and its ratios reported per state.
+fn probed(w: Workload) -> bool {
+    w != Workload::RoundTrip(Placement::OneCpu)
+}
 type Errors<'s> = std::collections::BTreeMap<(String, &'s str), Vec<String>>;
 
 /// The rounds that succeeded, or the first error when none did.
@@ -627,14 +745,8 @@ fn rounds_of(results: &Results, errors: &Errors, key: &(String, &str)) -> Option
     }
 }
 
-fn report(
-    systems: &[&System],
-    workloads: &[Workload],
-    results: &Results,
-    errors: &Errors,
-    notes: &[String],
-    rounds: usize,
-) {
+fn report(systems: &[&System], workloads: &[Workload], m: &Measurements, notes: &[String], rounds: usize) {
+    let (results, errors) = (m.results, m.errors);
     println!();
     println!("== peers == ({rounds} rounds, interleaved; median (fastest – slowest) of the rounds)");
     println!();
@@ -674,6 +786,7 @@ fn report(
         }
     }
     println!();
+    host_summary(m.probes);
     let mut flags = Vec::new();
     // Ratios: ours in the same waiting class ÷ the peer, round by round.
     for &w in workloads {
@@ -690,32 +803,42 @@ fn report(
                 rounds_of(results, errors, &ours_key_t),
                 rounds_of(results, errors, &key_t),
             ) {
-                (Some(Ok(ours)), Some(Ok(theirs))) => {
-                    // Round by round, only rounds where both sides succeeded.
-                    let ratios: Vec<f64> = results[&ours_key_t]
+                (Some(Ok(_)), Some(Ok(_))) => {
+                    // Round by round, only rounds where both sides succeeded
+                    // (and, across cores, both ran in the same host state).
+                    let both: Vec<(f64, f64, Option<HostState>, Option<HostState>)> = results[&ours_key_t]
                         .iter()
                         .zip(&results[&key_t])
-                        .map(|(a, b)| a / b)
-                        .filter(|r| !r.is_nan())
+                        .zip(m.states[&ours_key_t].iter().zip(&m.states[&key_t]))
+                        .map(|((&a, &b), (&sa, &sb))| (a, b, sa, sb))
+                        .filter(|(a, b, _, _)| !a.is_nan() && !b.is_nan())
                         .collect();
-                    let r = Spread::of(&ratios);
-                    for (label, v) in [(ours_key, ours), (s.key, theirs)] {
-                        let sp = Spread::of(&v);
-                        if sp.factor() > MAX_SPREAD {
-                            flags.push(format!(
-                                "FLAG {} {label}: spread {:.2}x over {MAX_SPREAD}x; ratio {name} unreliable",
-                                w.label(),
-                                sp.factor()
-                            ));
+                    let sides = (ours_key, s.key);
+                    if !probed(w) {
+                        let pairs: Vec<(f64, f64)> = both.iter().map(|&(a, b, _, _)| (a, b)).collect();
+                        ratio_line(&name, sides, &pairs, "", &mut flags);
+                        continue;
+                    }
+                    for state in HostState::ALL {
+                        let pairs: Vec<(f64, f64)> = both
+                            .iter()
+                            .filter(|&&(_, _, sa, sb)| sa == Some(state) && sb == Some(state))
+                            .map(|&(a, b, _, _)| (a, b))
+                            .collect();
+                        let state_name = format!("{name}@{}", state.label());
+                        match pairs.len() {
+                            0 => {}
+                            n if n < MIN_STATE_ROUNDS => println!(
+                                "state {state_name} only {n} rounds (core-to-core {}): not reported",
+                                state.range()
+                            ),
+                            n => {
+                                let extra =
+                                    format!("; {n} of {} rounds, core-to-core {}", both.len(), state.range());
+                                ratio_line(&state_name, sides, &pairs, &extra, &mut flags);
+                            }
                         }
                     }
-                    println!(
-                        "ratio {name} {}   ({ours_key} ÷ {}; rounds {} – {})",
-                        ratio_text(r.median),
-                        s.key,
-                        ratio_text(r.min),
-                        ratio_text(r.max)
-                    );
                 }
                 (_, Some(Err(e))) => println!("ratio {name} n/a   ({} failed: {e})", s.key),
                 (Some(Err(e)), _) => println!("ratio {name} n/a   ({ours_key} failed: {e})"),
