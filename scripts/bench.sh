@@ -9,8 +9,11 @@
 #                                    shared_memory + raw_sync and Python, next
 #                                    to ours (builds it first, about 4 minutes)
 #   scripts/bench.sh --repeat 3 ...  runs the chosen suite 3 times in a row and
-#                                    adds a table of every ratio in every run,
-#                                    its median and how far each run lies from it
+#                                    adds each run's host core-to-core line and a
+#                                    table of every ratio in every run, its median
+#                                    and how far each run lies from it (a ratio
+#                                    missing from some runs, a host state that
+#                                    did not occur in them, is marked as such)
 #
 # Output lines:
 #   ratio NAME VALUE (rounds MIN – MAX)   our time ÷ the baseline's for the same
@@ -18,6 +21,16 @@
 #                       ours and the baseline back to back, with the spread of
 #                       the rounds; FLAGGED at the end when a FLAG line says why
 #                       the ratio is not to be trusted
+#   ratio NAME@near VALUE (rounds MIN – MAX; N of M rounds, probe median P ns)
+#                       the same for a pair across cores (placement free or
+#                       apart), from only the rounds whose core-to-core probes
+#                       before and after fell in one host state: @near, @mid or
+#                       @far (see shared/benches/ipc.rs); one line per state
+#                       seen in at least 3 of its rounds
+#   state NAME@STATE only N rounds: not reported   a state seen in 1 or 2 rounds
+#   host core-to-core: near N rounds, mid N, far N, changed N (probe min–max ...)
+#                       how many cross-core rounds fell in each host state in
+#                       the run (changed: the probes around it disagreed)
 #   FLAG ...            a measurement not to trust (too noisy, a floor slower
 #                       than what it is the floor for, a copy faster than any
 #                       machine can copy, pinning refused), with the reason
@@ -96,6 +109,11 @@ done
 if [ "$repeat" -gt 1 ]; then
   echo
   echo "== repeatability == ($repeat consecutive runs; each ratio's median over the runs, and the largest deviation of a run from it)"
+  for run in $(seq 1 "$repeat"); do
+    host=$(grep -m1 '^host core-to-core:' "${logs[run - 1]}" || true)
+    echo "run $run: ${host:-host core-to-core: no line in ${logs[run - 1]}}"
+  done
+  echo
   awk -v runs="$repeat" '
     FNR == 1 { file++ }
     $1 == "ratio" && $3 != "n/a" {
@@ -125,8 +143,10 @@ if [ "$repeat" -gt 1 ]; then
             row = row " " x ((name, f) in flagged ? " (flagged)" : "") " |"
           } else row = row " – |"
         }
-        ok = (dev <= 0.20 && m == runs) ? "yes" : "NO"
-        printf "%s %.3f | %.0f%% | %s |\n", row, med, dev * 100, ok
+        # A ratio missing from a run: its host state did not occur there.
+        if (m < runs) ok = "only in " m " of " runs " runs"
+        else ok = (dev <= 0.20) ? "yes" : "NO"
+        printf "%s %.3g | %.0f%% | %s |\n", row, med, dev * 100, ok
       }
     }' "${logs[@]}"
 fi

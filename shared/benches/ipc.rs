@@ -11,18 +11,37 @@
 //! round-robin through every pair, ours then the baseline, about [`TIMING`]
 //! each (the median of [`SLICES`] slices, see [`sliced`]; the iterations
 //! follow the median of the side's rounds so far, so a timing stays near
-//! [`TIMING`]). A pair's rounds are thus seconds apart: on a shared host
-//! whose core-to-core latency changes several-fold every few seconds, a pair
-//! timed in one block could fall wholly in one state and its ratio would not
-//! repeat from run to run; spread over the run, every pair samples the same
-//! states. The summary gives each side's median per operation with its
-//! fastest–slowest spread, and the ratio (ours ÷ baseline) of each round
-//! with its median and spread. A `FLAG` line (and `FLAGGED` on the ratio)
-//! marks a figure not to trust: a side whose slowest round is more than
-//! [`MAX_SPREAD`] times its fastest, a floor (a baseline that does strictly
-//! less work than ours) that came out more than [`FLOOR_TOLERANCE`] times
-//! slower than ours, a copy faster than any machine can copy, or pinning the
-//! kernel refused.
+//! [`TIMING`]). A pair's rounds are thus seconds apart, so every pair samples
+//! the host states described below rather than falling wholly in one. The
+//! summary gives each side's median per operation with its fastest–slowest
+//! spread, and the ratio (ours ÷ baseline) of each round with its median and
+//! spread. A `FLAG` line (and `FLAGGED` on the ratio) marks a figure not to
+//! trust: a side whose slowest round is more than [`MAX_SPREAD`] times its
+//! fastest, a floor (a baseline that does strictly less work than ours) that
+//! came out more than [`FLOOR_TOLERANCE`] times slower than ours, a copy
+//! faster than any machine can copy, or pinning the kernel refused.
+//!
+//! Host states. On a shared host (this one: two vCPUs of a Firecracker VM)
+//! the host moves the vCPUs, and the time one cache line takes to go from
+//! CPU 0 to CPU 1 and back jumps between clusters (about 30–90 ns, 150–210
+//! ns and 450–1000 ns), changing every few seconds to minutes. Every
+//! cross-core figure follows it, and not alike: ours waits on that latency,
+//! a Unix socket mostly on system calls, so their ratio moves up to tenfold
+//! with the host and no number of rounds makes one ratio repeat. So the
+//! bench measures the host: a [`CoreProbe`] (a helper thread pinned to CPU
+//! 1, parked between probes, and this thread pinned to CPU 0 for the probe)
+//! bounces one cache line for about 2 ms and gives the ns per round trip.
+//! Every round of every cross-core pair (placement `free` or `apart`) is
+//! probed just before ours is timed and just after the baseline is; the
+//! round belongs to the state `near` (under [`NEAR_BELOW_NS`]), `mid` or
+//! `far` (from [`FAR_FROM_NS`]) when both probes fall in it, else to
+//! `changed`, which is counted but in no state's ratio. Such a pair reports
+//! one ratio per state that held for at least [`MIN_STATE_ROUNDS`] of its
+//! rounds (`ratio NAME@near ...`), each a figure that can repeat whenever the
+//! host is in that state again; a state seen in fewer rounds gets a `state`
+//! line instead. Pairs on one CPU or without a second process do not depend
+//! on the host's latency and report one ratio as before. The line `host
+//! core-to-core:` says how many rounds fell in each state in this run.
 //!
 //! A pair that is not a headline ([`Pair::headline`]) is printed as an
 //! `illustration` line instead of a `ratio` line, so that
@@ -51,6 +70,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use std::hint::black_box;
@@ -166,6 +186,216 @@ fn wanted(cpu: Option<usize>) -> String {
             .map(|c| c.to_string())
             .collect::<Vec<_>>()
             .join(","),
+    }
+}
+
+/// The calling thread's CPU mask.
+fn affinity() -> libc::cpu_set_t {
+    // SAFETY: all-zero is the empty set; sched_getaffinity(0, ...) writes
+    // the calling thread's mask into it (left empty if it fails).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
+        set
+    }
+}
+
+/// Gives the calling thread back a mask read by [`affinity`].
+fn set_affinity(set: &libc::cpu_set_t) {
+    // SAFETY: sched_setaffinity(0, ...) only reads the set, for the calling thread.
+    unsafe {
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set);
+    }
+}
+
+/// Bounds of the host states, in ns per core-to-core round trip of one
+/// cache line. Measured on this machine (two vCPUs of a Firecracker VM on a
+/// shared host): the round trip sits in one of three clusters, about 30–90
+/// ns, 150–210 ns and 450–1000 ns, and the host switches between them every
+/// few seconds to minutes. Below `NEAR_BELOW_NS` is `near`, from it to
+/// `FAR_FROM_NS` is `mid`, from `FAR_FROM_NS` up is `far`; each bound lies
+/// in a gap between two clusters.
+const NEAR_BELOW_NS: f64 = 120.0;
+/// See [`NEAR_BELOW_NS`].
+const FAR_FROM_NS: f64 = 300.0;
+/// Fewest rounds in one host state for a pair to report a ratio for it.
+const MIN_STATE_ROUNDS: usize = 3;
+
+/// The host's state during a round, from the core-to-core probes around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostState {
+    Near,
+    Mid,
+    Far,
+    /// The probes before and after the round fell in different states.
+    Changed,
+}
+
+impl HostState {
+    const BINS: [HostState; 3] = [HostState::Near, HostState::Mid, HostState::Far];
+
+    fn of(ns: f64) -> HostState {
+        if ns < NEAR_BELOW_NS {
+            HostState::Near
+        } else if ns < FAR_FROM_NS {
+            HostState::Mid
+        } else {
+            HostState::Far
+        }
+    }
+
+    /// The state of a round probed `before` and `after` (ns).
+    fn of_round([before, after]: [f64; 2]) -> HostState {
+        let state = HostState::of(before);
+        if HostState::of(after) == state {
+            state
+        } else {
+            HostState::Changed
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            HostState::Near => "near",
+            HostState::Mid => "mid",
+            HostState::Far => "far",
+            HostState::Changed => "changed",
+        }
+    }
+}
+
+/// Warm-up of a probe (the helper wakes and both caches settle).
+const PROBE_WARMUP: Duration = Duration::from_micros(300);
+/// The timed part of a probe, the median of [`SLICES`] slices.
+const PROBE_TIMING: Duration = Duration::from_millis(2);
+/// Written to the probe's word to send the helper back to its channel.
+const PROBE_STOP: u32 = u32::MAX;
+
+/// The word the probe bounces, alone on its cache line.
+#[repr(C, align(64))]
+struct ProbeLine(AtomicU32);
+
+/// The core-to-core probe: a helper thread pinned to CPU 1 for the whole
+/// run, parked on a channel between probes (no CPU used), and one cache
+/// line it and the calling thread, pinned to CPU 0 while it probes, pass
+/// back and forth as [`CacheLine::round_trips`] does between processes.
+struct CoreProbe {
+    line: Arc<ProbeLine>,
+    start: Option<mpsc::Sender<()>>,
+    done: mpsc::Receiver<()>,
+    helper: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CoreProbe {
+    /// Starts the helper; `Err` says why there is nothing to probe.
+    fn start() -> Result<CoreProbe, String> {
+        if cpu_count() < 2 {
+            return Err("one CPU online, no second core".to_owned());
+        }
+        let line = Arc::new(ProbeLine(AtomicU32::new(0)));
+        let (start, started) = mpsc::channel::<()>();
+        let (finished, done) = mpsc::channel::<()>();
+        let (granted_tx, granted_rx) = mpsc::channel::<String>();
+        let theirs = Arc::clone(&line);
+        let helper = std::thread::Builder::new()
+            .name("core-probe".to_owned())
+            .spawn(move || {
+                let _ = granted_tx.send(pin(Some(1)));
+                // Parked here between probes; ends when the sender drops.
+                for () in started {
+                    let word = &theirs.0;
+                    loop {
+                        let seen = word.load(Ordering::Acquire);
+                        if seen == PROBE_STOP {
+                            break;
+                        }
+                        if !seen.is_multiple_of(2) {
+                            word.store(seen.wrapping_add(1), Ordering::Release);
+                        } else {
+                            std::hint::spin_loop();
+                        }
+                    }
+                    if finished.send(()).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| format!("the probe thread did not start: {e}"))?;
+        let probe = CoreProbe {
+            line,
+            start: Some(start),
+            done,
+            helper: Some(helper),
+        };
+        let theirs = granted_rx.recv().unwrap_or_else(|_| "unknown".to_owned());
+        let saved = affinity();
+        let mine = pin(Some(0));
+        set_affinity(&saved);
+        if theirs != wanted(Some(1)) || mine != wanted(Some(0)) {
+            return Err(format!(
+                "pinning refused: the probe asked for CPUs 0 and 1 and was granted {mine} and {theirs}"
+            ));
+        }
+        Ok(probe)
+    }
+
+    /// ns per core-to-core round trip now: about [`PROBE_WARMUP`], then
+    /// about [`PROBE_TIMING`] in [`SLICES`] slices, the median slice. The
+    /// calling thread is pinned to CPU 0 meanwhile and gets its own mask
+    /// back afterwards.
+    fn round_trip_ns(&self) -> f64 {
+        let saved = affinity();
+        pin(Some(0));
+        let word = &self.line.0;
+        word.store(0, Ordering::Release);
+        if let Some(start) = &self.start {
+            start
+                .send(())
+                .unwrap_or_else(|_| panic!("the probe thread ended"));
+        }
+        let round_trips = |n: u64| {
+            for _ in 0..n {
+                let sent = word.load(Ordering::Relaxed).wrapping_add(1) | 1;
+                word.store(sent, Ordering::Release);
+                while word.load(Ordering::Acquire) == sent {
+                    std::hint::spin_loop();
+                }
+            }
+        };
+        // The first round trip waits for the helper to wake.
+        round_trips(1);
+        let warm = Instant::now();
+        let mut warmed = 0u64;
+        while warm.elapsed() < PROBE_WARMUP {
+            round_trips(16);
+            warmed += 16;
+        }
+        let per = warm.elapsed().as_nanos() as f64 / warmed as f64;
+        let slice = PROBE_TIMING.as_nanos() as f64 / SLICES as f64;
+        let iters = ((slice / per.max(1.0)) as u64).max(16);
+        let mut ns: Vec<f64> = (0..SLICES)
+            .map(|_| {
+                let start = Instant::now();
+                round_trips(iters);
+                start.elapsed().as_nanos() as f64 / iters as f64
+            })
+            .collect();
+        word.store(PROBE_STOP, Ordering::Release);
+        self.done
+            .recv()
+            .unwrap_or_else(|_| panic!("the probe thread ended"));
+        set_affinity(&saved);
+        ns.sort_by(f64::total_cmp);
+        ns[ns.len() / 2]
+    }
+}
+
+impl Drop for CoreProbe {
+    fn drop(&mut self) {
+        drop(self.start.take());
+        if let Some(helper) = self.helper.take() {
+            let _ = helper.join();
+        }
     }
 }
 
@@ -313,6 +543,14 @@ struct Pair {
     headline: bool,
 }
 
+impl Pair {
+    /// Whether its figures depend on the host's core-to-core latency: a
+    /// second process on a CPU of its own or wherever the scheduler puts it.
+    fn cross_core(&self) -> bool {
+        matches!(self.placement, Some(Placement::Free | Placement::Apart))
+    }
+}
+
 /// A pair after its rounds.
 struct Measured {
     pair: Pair,
@@ -323,6 +561,32 @@ struct Measured {
     /// For ours and the baseline: in how many of how many timings the
     /// command-driven peer ended on the same CPU as this process.
     shared_cpu: [(usize, usize); 2],
+    /// Per round, the core-to-core probe before ours and after the baseline
+    /// (ns per round trip); empty when the pair was not probed.
+    probes: Vec<[f64; 2]>,
+}
+
+impl Measured {
+    /// Ours ÷ the baseline, round by round.
+    fn ratios(&self) -> Vec<f64> {
+        self.ours_ns
+            .iter()
+            .zip(&self.baseline_ns)
+            .map(|(a, b)| a / b)
+            .collect()
+    }
+
+    /// The rounds (indices) whose host state was `state`.
+    fn rounds_in(&self, state: HostState) -> Vec<usize> {
+        (0..self.probes.len())
+            .filter(|&r| HostState::of_round(self.probes[r]) == state)
+            .collect()
+    }
+}
+
+/// The values of `rounds` (indices) among `values`.
+fn pick(values: &[f64], rounds: &[usize]) -> Vec<f64> {
+    rounds.iter().map(|&r| values[r]).collect()
 }
 
 /// Median, fastest and slowest of some per-round values.
@@ -396,6 +660,7 @@ struct Pending<'a> {
     ns: [Vec<f64>; 2],
     placement_note: Option<(String, bool)>,
     shared_cpu: [(usize, usize); 2],
+    probes: Vec<[f64; 2]>,
 }
 
 /// The pairs: set up, then timed in rounds spread over the run, then measured.
@@ -404,6 +669,8 @@ struct Bench<'a> {
     /// Set up, not yet timed.
     pending: Vec<Pending<'a>>,
     measured: Vec<Measured>,
+    /// Why the cross-core pairs were not probed, if they were not.
+    unprobed: Option<String>,
 }
 
 impl<'a> Bench<'a> {
@@ -412,6 +679,7 @@ impl<'a> Bench<'a> {
             config,
             pending: Vec::new(),
             measured: Vec::new(),
+            unprobed: None,
         }
     }
 
@@ -472,17 +740,32 @@ impl<'a> Bench<'a> {
             ns: [Vec::new(), Vec::new()],
             placement_note,
             shared_cpu: [(0, 0), (0, 0)],
+            probes: Vec::new(),
         });
     }
 
     /// Times every pair set up: [`Config::rounds`] rounds, each going through
-    /// every pair in turn (this process pinned per its placement), ours then
-    /// the baseline; then ends the peers and files the results.
+    /// every pair in turn, ours then the baseline; then ends the peers and
+    /// files the results. A cross-core pair's round is probed (see
+    /// [`CoreProbe`]) first, then this process is pinned per the pair's
+    /// placement and both sides are timed, then probed again (the probe pins
+    /// to CPU 0 and gives back the pair's mask).
     fn run_rounds(&mut self) {
         let (rounds, timing) = (self.config.rounds, self.config.timing);
         let take = || SHARED_CPU.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        let probe = if self.pending.iter().any(|p| p.pair.cross_core()) {
+            CoreProbe::start()
+        } else {
+            Err("no cross-core pair in this run".to_owned())
+        };
+        if let Err(why) = &probe {
+            self.unprobed = Some(why.clone());
+        }
         for round in 1..=rounds {
+            let mut states = Vec::new();
             for p in &mut self.pending {
+                let probe = probe.as_ref().ok().filter(|_| p.pair.cross_core());
+                let before = probe.map(CoreProbe::round_trip_ns);
                 pin(p.pair.placement.and_then(|placement| placement.cpus().0));
                 for side in 0..2 {
                     let _ = take();
@@ -494,12 +777,29 @@ impl<'a> Bench<'a> {
                     let median = Spread::of(&p.ns[side]).median;
                     p.iters[side] = iters_lasting(timing, median, most_iters(&p.pair));
                 }
+                if let (Some(probe), Some(before)) = (probe, before) {
+                    let probes = [before, probe.round_trip_ns()];
+                    states.push(format!(
+                        "{} {:.0}/{:.0}",
+                        HostState::of_round(probes).label(),
+                        probes[0],
+                        probes[1]
+                    ));
+                    p.probes.push(probes);
+                }
             }
             eprintln!(
                 "  measured round {round} of {rounds} ({} pairs, ours then baseline in each)",
                 self.pending.len()
             );
+            if !states.is_empty() {
+                eprintln!(
+                    "  probed round {round}: host state, ns before/after, per cross-core pair: {}",
+                    states.join(", ")
+                );
+            }
         }
+        drop(probe);
         for p in self.pending.drain(..) {
             let Pending {
                 pair,
@@ -507,6 +807,7 @@ impl<'a> Bench<'a> {
                 ns: [ours_ns, baseline_ns],
                 placement_note,
                 shared_cpu,
+                probes,
                 ..
             } = p;
             // The peers end here (their stdin or socket closes).
@@ -517,6 +818,7 @@ impl<'a> Bench<'a> {
                 baseline_ns,
                 placement_note,
                 shared_cpu,
+                probes,
             });
         }
         pin(None);
@@ -1394,11 +1696,14 @@ fn time_text(ns: f64) -> String {
     }
 }
 
-/// Why a measured pair's ratio is not to be trusted, if it is not.
-fn flags(m: &Measured) -> Vec<String> {
+/// Why the ratio of some of a pair's rounds (indices) is not to be trusted,
+/// if it is not: a side too noisy over those rounds, a floor slower than
+/// ours. A probed pair is judged per host state, on that state's rounds.
+fn round_flags(m: &Measured, rounds: &[usize]) -> Vec<String> {
     let mut flags = Vec::new();
     let pair = &m.pair;
-    for (label, ns) in [(&pair.ours, &m.ours_ns), (&pair.baseline, &m.baseline_ns)] {
+    let (ours, baseline) = (pick(&m.ours_ns, rounds), pick(&m.baseline_ns, rounds));
+    for (label, ns) in [(&pair.ours, &ours), (&pair.baseline, &baseline)] {
         let spread = Spread::of(ns);
         // An illustration's spread is what it shows (time slices), not noise.
         if pair.headline && spread.factor() > MAX_SPREAD {
@@ -1407,19 +1712,8 @@ fn flags(m: &Measured) -> Vec<String> {
                 spread.factor()
             ));
         }
-        if let Some(bytes) = pair.bytes {
-            let fastest = bytes as f64 / spread.min;
-            if fastest > MAX_COPY_BYTES_PER_NS {
-                flags.push(format!(
-                    "{label}: {bytes} bytes in {:.1} ns is {fastest:.0} GB/s, faster than any copy \
-                     (one 64-byte store per cycle at 6 GHz is {MAX_COPY_BYTES_PER_NS:.0} GB/s): the copy was optimised away",
-                    spread.min
-                ));
-            }
-        }
     }
-    let ours = Spread::of(&m.ours_ns).median;
-    let baseline = Spread::of(&m.baseline_ns).median;
+    let (ours, baseline) = (Spread::of(&ours).median, Spread::of(&baseline).median);
     if pair.kind == Baseline::Floor && baseline > ours * FLOOR_TOLERANCE {
         flags.push(format!(
             "{}: the floor ({}) came out slower than ours ({}), which does strictly more work: \
@@ -1428,6 +1722,27 @@ fn flags(m: &Measured) -> Vec<String> {
             time_text(baseline),
             time_text(ours)
         ));
+    }
+    flags
+}
+
+/// Why none of a pair's ratios is to be trusted, if so: a copy faster than
+/// any machine can copy, a free placement the scheduler kept on one CPU,
+/// pinning refused.
+fn pair_flags(m: &Measured) -> Vec<String> {
+    let mut flags = Vec::new();
+    let pair = &m.pair;
+    if let Some(bytes) = pair.bytes {
+        for (label, ns) in [(&pair.ours, &m.ours_ns), (&pair.baseline, &m.baseline_ns)] {
+            let fastest_ns = Spread::of(ns).min;
+            let fastest = bytes as f64 / fastest_ns;
+            if fastest > MAX_COPY_BYTES_PER_NS {
+                flags.push(format!(
+                    "{label}: {bytes} bytes in {fastest_ns:.1} ns is {fastest:.0} GB/s, faster than any copy \
+                     (one 64-byte store per cycle at 6 GHz is {MAX_COPY_BYTES_PER_NS:.0} GB/s): the copy was optimised away"
+                ));
+            }
+        }
     }
     let share = |(shared, of): (usize, usize)| {
         if of == 0 {
@@ -1454,12 +1769,58 @@ fn flags(m: &Measured) -> Vec<String> {
     flags
 }
 
-/// The summary: each pair's sides and ratio, the placements, the flags.
+/// One ratio a pair reports: its name (`NAME` or `NAME@STATE`), its rounds
+/// (indices) and, for a host state, that state.
+struct Reported {
+    name: String,
+    rounds: Vec<usize>,
+    state: Option<HostState>,
+}
+
+/// The ratios `m` reports: one over all its rounds when it was not probed,
+/// else one per host state held in at least [`MIN_STATE_ROUNDS`] rounds.
+/// Also the states seen in fewer rounds, with their counts.
+fn reported(m: &Measured) -> (Vec<Reported>, Vec<(HostState, usize)>) {
+    if m.probes.is_empty() {
+        let all = Reported {
+            name: m.pair.ratio.to_owned(),
+            rounds: (0..m.ours_ns.len()).collect(),
+            state: None,
+        };
+        return (vec![all], Vec::new());
+    }
+    let (mut reported, mut few) = (Vec::new(), Vec::new());
+    for state in HostState::BINS {
+        let rounds = m.rounds_in(state);
+        if rounds.len() >= MIN_STATE_ROUNDS {
+            reported.push(Reported {
+                name: format!("{}@{}", m.pair.ratio, state.label()),
+                rounds,
+                state: Some(state),
+            });
+        } else if !rounds.is_empty() {
+            few.push((state, rounds.len()));
+        }
+    }
+    (reported, few)
+}
+
+/// Median of the probes (before and after) of some rounds, in ns.
+fn probe_median(m: &Measured, rounds: &[usize]) -> f64 {
+    let probes: Vec<f64> = rounds.iter().flat_map(|&r| m.probes[r]).collect();
+    Spread::of(&probes).median
+}
+
+/// The summary: each pair's sides and ratio, the placements, the host
+/// states, the flags.
 fn report(bench: &Bench<'_>) {
     println!();
     println!(
         "== summary == ({} rounds per pair, spread over the run: each round times every pair in turn, ours then baseline; \
          per op: median (fastest – slowest, spread); ratio: ours ÷ baseline round by round, lower is better; \
+         a pair across cores (free, apart) is reported per host state, NAME@near/@mid/@far, from the rounds whose \
+         core-to-core probes before and after fell in that state (near under {NEAR_BELOW_NS:.0} ns, far from \
+         {FAR_FROM_NS:.0} ns), when there are at least {MIN_STATE_ROUNDS}; \
          illustration: a ratio that measures the scheduler's time slice, not work, so it cannot repeat and is no headline)",
         bench.config.rounds
     );
@@ -1477,12 +1838,44 @@ fn report(bench: &Bench<'_>) {
                 s.factor()
             );
         }
-        let ratios: Vec<f64> = m.ours_ns.iter().zip(&m.baseline_ns).map(|(a, b)| a / b).collect();
-        let r = Spread::of(&ratios);
+        let r = Spread::of(&m.ratios());
         println!(
             "  {:<40} {:>10.3} ({:.3} – {:.3})",
             "ratio, round by round", r.median, r.min, r.max
         );
+        let of = m.probes.len();
+        for state in HostState::BINS.into_iter().chain([HostState::Changed]) {
+            let rounds = m.rounds_in(state);
+            if rounds.is_empty() {
+                continue;
+            }
+            if state == HostState::Changed {
+                println!(
+                    "  host changed: {} of {of} rounds (the probes before and after disagree; in no state's ratio)",
+                    rounds.len()
+                );
+                continue;
+            }
+            let ours = Spread::of(&pick(&m.ours_ns, &rounds)).median;
+            let baseline = Spread::of(&pick(&m.baseline_ns, &rounds)).median;
+            let r = Spread::of(&pick(&m.ratios(), &rounds));
+            println!(
+                "  host {}: {} of {of} rounds, probe median {:.0} ns: ours {}, baseline {}, ratio {} ({} – {}){}",
+                state.label(),
+                rounds.len(),
+                probe_median(m, &rounds),
+                time_text(ours),
+                time_text(baseline),
+                ratio_text(r.median),
+                ratio_text(r.min),
+                ratio_text(r.max),
+                if rounds.len() < MIN_STATE_ROUNDS {
+                    "; too few rounds to report"
+                } else {
+                    ""
+                }
+            );
+        }
         if let Some((note, _)) = &m.placement_note {
             println!("  placement {note}");
         }
@@ -1491,25 +1884,80 @@ fn report(bench: &Bench<'_>) {
                 println!("  cpu {label}: the peer ended {shared} of {of} timings on this process's CPU");
             }
         }
-        let flags = flags(m);
-        for flag in &flags {
+        for flag in pair_flags(m) {
             all_flags.push(format!("FLAG {}: {flag}", pair.ratio));
+        }
+        for reported in reported(m).0 {
+            for flag in round_flags(m, &reported.rounds) {
+                all_flags.push(format!("FLAG {}: {flag}", reported.name));
+            }
         }
     }
     println!();
+    let probed: Vec<&Measured> = bench.measured.iter().filter(|m| !m.probes.is_empty()).collect();
+    match &bench.unprobed {
+        Some(why) if probed.is_empty() => println!("host core-to-core: not probed ({why})"),
+        _ => {
+            let count = |state| probed.iter().map(|m| m.rounds_in(state).len()).sum::<usize>();
+            let all: Vec<f64> = probed
+                .iter()
+                .flat_map(|m| m.probes.iter().flatten().copied())
+                .collect();
+            let range = Spread::of(&all);
+            println!(
+                "host core-to-core: near {} rounds, mid {}, far {}, changed {} (probe min–max {:.0} – {:.0} ns)",
+                count(HostState::Near),
+                count(HostState::Mid),
+                count(HostState::Far),
+                count(HostState::Changed),
+                range.min,
+                range.max
+            );
+        }
+    }
     for m in &bench.measured {
-        let ratios: Vec<f64> = m.ours_ns.iter().zip(&m.baseline_ns).map(|(a, b)| a / b).collect();
-        let r = Spread::of(&ratios);
-        let flagged = if flags(m).is_empty() { "" } else { "  FLAGGED" };
+        let ratios = m.ratios();
+        let flagged_pair = !pair_flags(m).is_empty();
+        let (reported, few) = reported(m);
         // `scripts/bench.sh --repeat` tabulates only the `ratio` lines.
         let kind = if m.pair.headline { "ratio" } else { "illustration" };
-        println!(
-            "{kind} {} {}   (rounds {} – {}){flagged}",
-            m.pair.ratio,
-            ratio_text(r.median),
-            ratio_text(r.min),
-            ratio_text(r.max)
-        );
+        for state in HostState::BINS {
+            if let Some(&(_, n)) = few.iter().find(|(s, _)| *s == state) {
+                println!(
+                    "state {}@{} only {n} rounds: not reported",
+                    m.pair.ratio,
+                    state.label()
+                );
+            }
+            let Some(reported) = reported.iter().find(|r| r.state == Some(state)) else {
+                continue;
+            };
+            let r = Spread::of(&pick(&ratios, &reported.rounds));
+            let flagged = flagged_pair || !round_flags(m, &reported.rounds).is_empty();
+            println!(
+                "{kind} {} {}   (rounds {} – {}; {} of {} rounds, probe median {:.0} ns){}",
+                reported.name,
+                ratio_text(r.median),
+                ratio_text(r.min),
+                ratio_text(r.max),
+                reported.rounds.len(),
+                m.probes.len(),
+                probe_median(m, &reported.rounds),
+                if flagged { "  FLAGGED" } else { "" }
+            );
+        }
+        for reported in reported.iter().filter(|r| r.state.is_none()) {
+            let r = Spread::of(&pick(&ratios, &reported.rounds));
+            let flagged = flagged_pair || !round_flags(m, &reported.rounds).is_empty();
+            println!(
+                "{kind} {} {}   (rounds {} – {}){}",
+                reported.name,
+                ratio_text(r.median),
+                ratio_text(r.min),
+                ratio_text(r.max),
+                if flagged { "  FLAGGED" } else { "" }
+            );
+        }
     }
     for m in bench
         .measured
