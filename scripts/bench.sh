@@ -24,11 +24,12 @@
 #   ratio NAME@near VALUE (rounds MIN – MAX; N of M rounds, probe median P ns)
 #                       the same for a pair across cores (placement free or
 #                       apart), from only the rounds whose core-to-core probes
-#                       before and after fell in one host state: @near, @mid or
-#                       @far (see shared/benches/ipc.rs); one line per state
+#                       before and after fell in one host state: @core, @near,
+#                       @mid or @far (see shared/benches/ipc.rs and
+#                       scripts/peers/src/probe.rs); one line per state
 #                       seen in at least 3 of its rounds
 #   state NAME@STATE only N rounds: not reported   a state seen in 1 or 2 rounds
-#   host core-to-core: near N rounds, mid N, far N, changed N (probe min–max ...)
+#   host core-to-core: core N rounds, near N, mid N, far N, changed N (...)
 #                       how many cross-core rounds fell in each host state in
 #                       the run (changed: the probes around it disagreed)
 #   FLAG ...            a measurement not to trust (too noisy, a floor slower

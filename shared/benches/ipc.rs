@@ -33,7 +33,8 @@
 //! bounces one cache line for about 2 ms and gives the ns per round trip.
 //! Every round of every cross-core pair (placement `free` or `apart`) is
 //! probed just before ours is timed and just after the baseline is; the
-//! round belongs to the state `near` (under [`NEAR_BELOW_NS`]), `mid` or
+//! round belongs to the state `core` (under [`CORE_BELOW_NS`]: the two
+//! vCPUs on one physical core), `near` (under [`NEAR_BELOW_NS`]), `mid` or
 //! `far` (from [`FAR_FROM_NS`]) when both probes fall in it, else to
 //! `changed`, which is counted but in no state's ratio. Such a pair reports
 //! one ratio per state that held for at least [`MIN_STATE_ROUNDS`] of its
@@ -210,13 +211,16 @@ fn set_affinity(set: &libc::cpu_set_t) {
 
 /// Bounds of the host states, in ns per core-to-core round trip of one
 /// cache line. Measured on this machine (two vCPUs of a Firecracker VM on a
-/// shared host): the round trip sits in one of three clusters, about 30–90
-/// ns, 150–210 ns and 450–1000 ns, and the host switches between them every
-/// few seconds to minutes. Below `NEAR_BELOW_NS` is `near`, from it to
-/// `FAR_FROM_NS` is `mid`, from `FAR_FROM_NS` up is `far`; each bound lies
-/// in a gap between two clusters.
+/// shared host): the round trip sits in one of four clusters, about 30 ns
+/// (the two vCPUs on one physical core), 65–90 ns, 150–210 ns and 450–1000
+/// ns, and the host switches between them every few seconds to minutes.
+/// Below `CORE_BELOW_NS` is `core`, from it to `NEAR_BELOW_NS` is `near`,
+/// from there to `FAR_FROM_NS` is `mid`, from `FAR_FROM_NS` up is `far`;
+/// each bound lies in a gap between two clusters.
+const CORE_BELOW_NS: f64 = 50.0;
+/// See [`CORE_BELOW_NS`].
 const NEAR_BELOW_NS: f64 = 120.0;
-/// See [`NEAR_BELOW_NS`].
+/// See [`CORE_BELOW_NS`].
 const FAR_FROM_NS: f64 = 300.0;
 /// Fewest rounds in one host state for a pair to report a ratio for it.
 const MIN_STATE_ROUNDS: usize = 3;
@@ -224,6 +228,7 @@ const MIN_STATE_ROUNDS: usize = 3;
 /// The host's state during a round, from the core-to-core probes around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HostState {
+    Core,
     Near,
     Mid,
     Far,
@@ -232,10 +237,12 @@ enum HostState {
 }
 
 impl HostState {
-    const BINS: [HostState; 3] = [HostState::Near, HostState::Mid, HostState::Far];
+    const BINS: [HostState; 4] = [HostState::Core, HostState::Near, HostState::Mid, HostState::Far];
 
     fn of(ns: f64) -> HostState {
-        if ns < NEAR_BELOW_NS {
+        if ns < CORE_BELOW_NS {
+            HostState::Core
+        } else if ns < NEAR_BELOW_NS {
             HostState::Near
         } else if ns < FAR_FROM_NS {
             HostState::Mid
@@ -256,6 +263,7 @@ impl HostState {
 
     fn label(self) -> &'static str {
         match self {
+            HostState::Core => "core",
             HostState::Near => "near",
             HostState::Mid => "mid",
             HostState::Far => "far",
@@ -1818,8 +1826,9 @@ fn report(bench: &Bench<'_>) {
     println!(
         "== summary == ({} rounds per pair, spread over the run: each round times every pair in turn, ours then baseline; \
          per op: median (fastest – slowest, spread); ratio: ours ÷ baseline round by round, lower is better; \
-         a pair across cores (free, apart) is reported per host state, NAME@near/@mid/@far, from the rounds whose \
-         core-to-core probes before and after fell in that state (near under {NEAR_BELOW_NS:.0} ns, far from \
+         a pair across cores (free, apart) is reported per host state, NAME@core/@near/@mid/@far, from the rounds whose \
+         core-to-core probes before and after fell in that state (core under {CORE_BELOW_NS:.0} ns, near under \
+         {NEAR_BELOW_NS:.0} ns, far from \
          {FAR_FROM_NS:.0} ns), when there are at least {MIN_STATE_ROUNDS}; \
          illustration: a ratio that measures the scheduler's time slice, not work, so it cannot repeat and is no headline)",
         bench.config.rounds
@@ -1905,7 +1914,8 @@ fn report(bench: &Bench<'_>) {
                 .collect();
             let range = Spread::of(&all);
             println!(
-                "host core-to-core: near {} rounds, mid {}, far {}, changed {} (probe min–max {:.0} – {:.0} ns)",
+                "host core-to-core: core {} rounds, near {}, mid {}, far {}, changed {} (probe min–max {:.0} – {:.0} ns)",
+                count(HostState::Core),
                 count(HostState::Near),
                 count(HostState::Mid),
                 count(HostState::Far),

@@ -694,7 +694,7 @@ fn host_summary(probes: &[f64]) {
     if probes.is_empty() {
         return;
     }
-    let mut counts = [0usize; 3];
+    let mut counts = [0usize; 4];
     let mut changed = 0;
     for pair in probes.chunks(2) {
         match pair {
@@ -704,10 +704,11 @@ fn host_summary(probes: &[f64]) {
     }
     let sp = Spread::of(probes);
     println!(
-        "host core-to-core: near {} measurements, mid {}, far {}, changed {changed} (probe {} – {}, median {})",
+        "host core-to-core: core {} measurements, near {}, mid {}, far {}, changed {changed} (probe {} – {}, median {})",
         counts[0],
         counts[1],
         counts[2],
+        counts[3],
         time_text(sp.min),
         time_text(sp.max),
         time_text(sp.median)
