@@ -1097,32 +1097,41 @@ impl CacheLine {
     }
 
     fn round_trips(&self, iters: u64) -> Duration {
-        let word = self.word();
-        let start = Instant::now();
-        for _ in 0..iters {
-            let sent = word.load(Ordering::Relaxed).wrapping_add(1) | 1;
-            word.store(sent, Ordering::Release);
-            while word.load(Ordering::Acquire) == sent {
-                std::hint::spin_loop();
-            }
-        }
-        start.elapsed()
+        self.round_trips_pausing(iters, std::hint::spin_loop)
     }
 
     /// [`CacheLine::round_trips`] with `sched_yield` at every look instead of
     /// a pause: on one CPU a round trip is two system calls and two context
     /// switches and nothing else, the cheapest hand-over there is.
     fn round_trips_yielding(&self, iters: u64) -> Duration {
+        self.round_trips_pausing(iters, std::thread::yield_now)
+    }
+
+    /// Sends `iters` times, calling `pause` between looks for the answer.
+    fn round_trips_pausing(&self, iters: u64, pause: impl Fn()) -> Duration {
         let word = self.word();
         let start = Instant::now();
         for _ in 0..iters {
             let sent = word.load(Ordering::Relaxed).wrapping_add(1) | 1;
             word.store(sent, Ordering::Release);
             while word.load(Ordering::Acquire) == sent {
-                std::thread::yield_now();
+                pause();
             }
         }
         start.elapsed()
+    }
+
+    /// The peer's side: answers `n` round trips, calling `pause` between looks.
+    fn answer(&self, n: u64, pause: impl Fn()) {
+        let word = self.word();
+        for _ in 0..n {
+            let mut seen = word.load(Ordering::Acquire);
+            while seen.is_multiple_of(2) {
+                pause();
+                seen = word.load(Ordering::Acquire);
+            }
+            word.store(seen.wrapping_add(1), Ordering::Release);
+        }
     }
 }
 
@@ -2075,36 +2084,16 @@ mod peer {
                     }
                 });
             }
-            "cacheline" => {
+            // The cache line's peer: pausing between looks, or yielding at
+            // every look (one CPU's floor).
+            "cacheline" | "yield-floor" => {
                 let line = CacheLine::open(Path::new(&name), false);
                 ready();
-                let word = line.word();
-                on_command(|n| {
-                    for _ in 0..n {
-                        let mut seen = word.load(Ordering::Acquire);
-                        while seen.is_multiple_of(2) {
-                            std::hint::spin_loop();
-                            seen = word.load(Ordering::Acquire);
-                        }
-                        word.store(seen.wrapping_add(1), Ordering::Release);
-                    }
-                });
-            }
-            // The cache line's peer, yielding at every look (one CPU's floor).
-            "yield-floor" => {
-                let line = CacheLine::open(Path::new(&name), false);
-                ready();
-                let word = line.word();
-                on_command(|n| {
-                    for _ in 0..n {
-                        let mut seen = word.load(Ordering::Acquire);
-                        while seen.is_multiple_of(2) {
-                            std::thread::yield_now();
-                            seen = word.load(Ordering::Acquire);
-                        }
-                        word.store(seen.wrapping_add(1), Ordering::Release);
-                    }
-                });
+                if role == "yield-floor" {
+                    on_command(|n| line.answer(n, std::thread::yield_now));
+                } else {
+                    on_command(|n| line.answer(n, std::hint::spin_loop));
+                }
             }
             "uds-echo" => {
                 let stream = UnixStream::connect(&name).unwrap_or_else(|e| panic!("{e}"));
