@@ -48,26 +48,25 @@ const MEMBARRIER_CMD_GLOBAL_EXPEDITED: libc::c_long = 1 << 1;
 #[cfg(target_os = "linux")]
 const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: libc::c_long = 1 << 2;
 
-/// Registers this process as a target of [`heavy_barrier`], once; returns
-/// whether the kernel accepted (Linux 4.16 and later, unless a seccomp filter
-/// refuses `membarrier`). A registered process may pair a compiler-only
-/// barrier on its hot path with another process's [`heavy_barrier`].
+/// Registers this process as a target of [`heavy_barrier`]; returns whether
+/// the kernel accepted (Linux 4.16 and later, unless a seccomp filter refuses
+/// `membarrier`). A registered process may pair a compiler-only barrier on
+/// its hot path with another process's [`heavy_barrier`]. Registering again
+/// is harmless, so it is asked every time (once per stream end) rather than
+/// remembered: a remembered answer would be wrong in a forked child.
 #[cfg(target_os = "linux")]
 pub(crate) fn register_for_heavy_barriers() -> bool {
-    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *REGISTERED.get_or_init(|| {
-        // SAFETY: membarrier with a command and flags 0 passes no memory; the
-        // registration only changes how this process handles later barriers.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_membarrier,
-                MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
-                0,
-                0,
-            )
-        };
-        rc == 0
-    })
+    // SAFETY: membarrier with a command and flags 0 passes no memory; the
+    // registration only changes how this process handles later barriers.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_membarrier,
+            MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+            0,
+            0,
+        )
+    };
+    rc == 0
 }
 
 /// No heavy barriers off Linux: callers use full fences on both sides.
