@@ -2,7 +2,7 @@
 # Runs the benchmarks and prints the summary and the headline ratios.
 #
 #   scripts/bench.sh                 shared/benches/ipc.rs: every ratio of ours to
-#                                    its baseline (about 2 minutes on 2 cores)
+#                                    its baseline (about 25 s on 2 cores)
 #   scripts/bench.sh pingpong        only the pairs whose name contains a word
 #   scripts/bench.sh --peers         scripts/peers: the same round trip and
 #                                    stream through iceoryx2, ipc-channel,
