@@ -5,13 +5,15 @@
 //! | offset | size | content |
 //! |---|---|---|
 //! | 0 | 4 | ring magic `IMRG` |
-//! | 4 | 4 | ring layout version (2) |
+//! | 4 | 4 | ring layout version (3) |
 //! | 8 | 4 | capacity in records (a power of two, 1024 ..= 2^24) |
 //! | 12 | 4 | record size (`size_of::<T>()`; both ends must agree) |
 //! | 16 | 4 | producer pid |
 //! | 20 | 4 | consumer pid (0 before one attaches) |
 //! | 24 | 4 | producer closed (1 = no more records will come) |
 //! | 28 | 4 | consumer closed (1 = nobody will read any more) |
+//! | 32 | 4 | how the producer publishes (0 = not known yet, 1 = plain store, 2 = locked exchange) |
+//! | 36 | 4 | how the consumer publishes (the same values) |
 //! | 64 | 4 | tail: records written so far (wrapping `u32`); futex word |
 //! | 68 | 4 | consumer sleeping (1 while the consumer sleeps on tail) |
 //! | 128 | 4 | head: records read so far (wrapping `u32`); futex word |
@@ -43,7 +45,7 @@ use crate::sys;
 /// `IMRG` read as a little-endian `u32`: marks an initialized ring.
 pub const RING_MAGIC: u32 = u32::from_le_bytes(*b"IMRG");
 /// Version of the ring layout above.
-pub const RING_VERSION: u32 = 2;
+pub const RING_VERSION: u32 = 3;
 /// Offset of the ring header in the stream's region.
 pub const RING_OFFSET: u64 = 0;
 /// Offset of the tail (producer index) word.
@@ -64,6 +66,12 @@ const PRODUCER_PID_OFFSET: u64 = RING_OFFSET + 16;
 const CONSUMER_PID_OFFSET: u64 = RING_OFFSET + 20;
 const PRODUCER_CLOSED_OFFSET: u64 = RING_OFFSET + 24;
 const CONSUMER_CLOSED_OFFSET: u64 = RING_OFFSET + 28;
+const PRODUCER_PUBLISHES_OFFSET: u64 = RING_OFFSET + 32;
+const CONSUMER_PUBLISHES_OFFSET: u64 = RING_OFFSET + 36;
+/// How an end publishes: a plain store paired with the sleeper's heavy
+/// barrier, or a locked exchange that needs no pairing.
+const PUBLISHES_PLAIN: u32 = 1;
+const PUBLISHES_LOCKED: u32 = 2;
 const CONSUMER_SLEEPING_OFFSET: u64 = TAIL_OFFSET + 4;
 const PRODUCER_SLEEPING_OFFSET: u64 = HEAD_OFFSET + 4;
 
@@ -164,6 +172,31 @@ pub trait Record: FromBytes + IntoBytes + Immutable {}
 
 impl<T: FromBytes + IntoBytes + Immutable> Record for T {}
 
+/// The header words of the other end, as the waiting end sees them.
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    /// Its closed flag.
+    closed: u64,
+    /// Its pid.
+    pid: u64,
+    /// How it publishes.
+    publishes: u64,
+}
+
+/// The consumer, as the producer sees it.
+const CONSUMER: Peer = Peer {
+    closed: CONSUMER_CLOSED_OFFSET,
+    pid: CONSUMER_PID_OFFSET,
+    publishes: CONSUMER_PUBLISHES_OFFSET,
+};
+
+/// The producer, as the consumer sees it.
+const PRODUCER: Peer = Peer {
+    closed: PRODUCER_CLOSED_OFFSET,
+    pid: PRODUCER_PID_OFFSET,
+    publishes: PRODUCER_PUBLISHES_OFFSET,
+};
+
 /// The ring inside a region, shared by both ends.
 #[derive(Debug)]
 struct Ring<T> {
@@ -224,27 +257,37 @@ impl<T> Ring<T> {
     /// waker sees the flag (see [`Ring::publish`] for why), and a wake-up
     /// that arrives before the sleep finds the flag already 0 and the sleep
     /// does not start: no wake-up is lost.
-    fn wait(&self, word: u64, seen: u32, sleeping: u64, closed: u64, pid_offset: u64, until: Until) -> bool {
+    fn wait(&self, word: u64, seen: u32, sleeping: u64, peer: Peer, until: Until) -> bool {
         let word = self.word(word);
-        if notify::spin_until_changed_every(word, seen, SPINS / PAUSES_PER_LOOK, PAUSES_PER_LOOK) {
+        if notify::spin_until_changed_every(word, seen, SPINS / PAUSES_PER_LOOK, PAUSES_PER_LOOK, until) {
             return true;
         }
         let flag = self.word(sleeping);
         flag.swap(1, Ordering::SeqCst);
-        // Pairs with a light publisher's compiler-only barrier. Without it
-        // (no membarrier here) a light publisher may miss the flag: sleep in
-        // short slices then, so a missed wake-up costs a millisecond, not a hang.
-        let slice = if sys::heavy_barrier() {
-            LIVENESS_SLICE
-        } else {
-            UNPAIRED_SLICE
-        };
-        if word.load(Ordering::SeqCst) == seen && self.word(closed).load(Ordering::SeqCst) == 0 {
+        // Pairs with a plain-store publisher's compiler-only barrier. When it
+        // cannot be issued (no membarrier here) and the peer may publish with
+        // plain stores (it says so, or has not said yet), the peer may miss the
+        // flag: sleep in short slices then, so that a missed wake-up costs a
+        // millisecond, not a hang.
+        let paired =
+            sys::heavy_barrier() || self.word(peer.publishes).load(Ordering::Acquire) == PUBLISHES_LOCKED;
+        let slice = if paired { LIVENESS_SLICE } else { UNPAIRED_SLICE };
+        if word.load(Ordering::SeqCst) == seen && self.word(peer.closed).load(Ordering::SeqCst) == 0 {
             notify::sleep_while_equal(flag, 1, slice.min(until.left()));
         }
         flag.store(0, Ordering::SeqCst);
-        let pid = self.word(pid_offset).load(Ordering::Acquire);
+        let pid = self.word(peer.pid).load(Ordering::Acquire);
         pid == 0 || sys::pid_alive(pid)
+    }
+
+    /// Records in the header how this end publishes (`publishes`: its own word).
+    fn announce(&self, publishes: u64) {
+        let how = if self.light {
+            PUBLISHES_PLAIN
+        } else {
+            PUBLISHES_LOCKED
+        };
+        self.word(publishes).store(how, Ordering::Release);
     }
 
     /// Publishes a new value of `word` and wakes the other side if it sleeps.
@@ -313,6 +356,7 @@ impl<T: Record> RecordSender<T> {
             .store(Ring::<T>::RECORD_SIZE as u32, Ordering::Relaxed);
         ring.word(PRODUCER_PID_OFFSET)
             .store(std::process::id(), Ordering::Relaxed);
+        ring.announce(PRODUCER_PUBLISHES_OFFSET);
         let magic = ring.word(RING_OFFSET);
         magic.store(RING_MAGIC, Ordering::Release);
         notify::wake_all(magic);
@@ -337,8 +381,9 @@ impl<T: Record> RecordSender<T> {
     /// Sends one record, waiting while the ring is full.
     ///
     /// # Errors
-    /// [`StreamError::PeerGone`] when the consumer died or closed while the
-    /// ring was full; [`StreamError::Corrupt`] for impossible indices.
+    /// [`StreamError::PeerGone`] when the consumer has closed the stream, or
+    /// died while the ring was full; [`StreamError::Corrupt`] for impossible
+    /// indices.
     pub fn send(&mut self, msg: &T) -> Result<(), StreamError> {
         // The common case in a few instructions: room known without reading
         // the consumer's head, and the consumer still there.
@@ -407,8 +452,7 @@ impl<T: Record> RecordSender<T> {
                     HEAD_OFFSET,
                     self.head_seen,
                     PRODUCER_SLEEPING_OFFSET,
-                    CONSUMER_CLOSED_OFFSET,
-                    CONSUMER_PID_OFFSET,
+                    CONSUMER,
                     until,
                 );
                 if !alive {
@@ -527,6 +571,7 @@ impl<T: Record> RecordReceiver<T> {
         }
         let ring = validate(probe)?;
         claim_consumer(&ring)?;
+        ring.announce(CONSUMER_PUBLISHES_OFFSET);
         ring.word(CONSUMER_CLOSED_OFFSET).store(0, Ordering::Release);
         let head = ring.word(HEAD_OFFSET).load(Ordering::Acquire);
         Ok(RecordReceiver { ring, head })
@@ -600,14 +645,9 @@ impl<T: Record> RecordReceiver<T> {
             if until.passed() {
                 return Err(StreamError::TimedOut { done: 0 });
             }
-            let alive = self.ring.wait(
-                TAIL_OFFSET,
-                self.head,
-                CONSUMER_SLEEPING_OFFSET,
-                PRODUCER_CLOSED_OFFSET,
-                PRODUCER_PID_OFFSET,
-                until,
-            );
+            let alive = self
+                .ring
+                .wait(TAIL_OFFSET, self.head, CONSUMER_SLEEPING_OFFSET, PRODUCER, until);
             if !alive && !self.ring.is_set(PRODUCER_CLOSED_OFFSET) {
                 // Dead without closing: hand out what it sent, then say so.
                 let n = self.take(buf)?;

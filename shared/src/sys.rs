@@ -51,9 +51,13 @@ const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: libc::c_long = 1 << 2;
 /// Registers this process as a target of [`heavy_barrier`]; returns whether
 /// the kernel accepted (Linux 4.16 and later, unless a seccomp filter refuses
 /// `membarrier`). A registered process may pair a compiler-only barrier on
-/// its hot path with another process's [`heavy_barrier`]. Registering again
-/// is harmless, so it is asked every time (once per stream end) rather than
-/// remembered: a remembered answer would be wrong in a forked child.
+/// its hot path with another process's [`heavy_barrier`]. The registration
+/// lasts until the process ends or execs (a forked child inherits it), and
+/// while it lasts the process takes an interrupt whenever any process issues
+/// a heavy barrier while it runs. Asking again is harmless (well under a
+/// microsecond), so it is asked at every stream end rather than remembered;
+/// the first registration of a multi-threaded process waits for an RCU grace
+/// period (milliseconds).
 #[cfg(target_os = "linux")]
 pub(crate) fn register_for_heavy_barriers() -> bool {
     // SAFETY: membarrier with a command and flags 0 passes no memory; the

@@ -415,39 +415,53 @@ fn waits_with_a_timeout_end_when_it_runs_out_and_lose_nothing() {
 /// Every record reaches a consumer that went to sleep on the empty ring
 /// without waiting for the sleep's liveness slice (100 ms): the producer's
 /// plain store is paired with the sleeper's heavy barrier, so no wake-up is
-/// lost. The producer pauses between 20 microseconds and 2 milliseconds
-/// before each record: the consumer goes to sleep for most of them, and
-/// some arrive around the moment it stops spinning, where a lost wake-up
-/// would happen.
+/// lost. The producer sends one record at a time and waits for the consumer
+/// to acknowledge it before the next, so a lost wake-up cannot be rescued by
+/// the next send; before each record it pauses between 20 microseconds and
+/// 2 milliseconds, so the consumer goes to sleep for most records and some
+/// arrive just as it stops spinning, where a lost wake-up would happen.
 #[test]
 fn a_sleeping_consumer_is_woken_for_every_record() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::Instant;
+
     let dir = tempfile::tempdir().expect("dir");
     let options = RegionOptions::named(&unique("wakeups")).dir(dir.path());
     let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
     let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
-    let base = std::time::Instant::now();
     const RECORDS: u64 = 300;
-    let producer = std::thread::spawn(move || {
-        for i in 0..RECORDS {
-            let pause = Duration::from_micros(20 + (i * 397) % 2000);
-            let until = std::time::Instant::now() + pause;
-            while std::time::Instant::now() < until {
-                std::hint::spin_loop();
+    let acked = Arc::new(AtomicU64::new(0));
+    let consumer = {
+        let acked = Arc::clone(&acked);
+        std::thread::spawn(move || {
+            for i in 0..RECORDS {
+                let m = receiver.recv().expect("recv").expect("a record");
+                assert_eq!(m.id, i as i32);
+                acked.store(i + 1, Ordering::Release);
             }
-            let sent_at = base.elapsed().as_nanos() as i64;
-            sender.send(&ServiceMsg::new(i as i32, sent_at)).expect("send");
-        }
-    });
+        })
+    };
     let mut late = Vec::new();
     for i in 0..RECORDS {
-        let m = receiver.recv().expect("recv").expect("a record");
-        let waited = Duration::from_nanos((base.elapsed().as_nanos() as i64 - m.now_time).max(0) as u64);
-        assert_eq!(m.id, i as i32);
-        if waited >= Duration::from_millis(90) {
-            late.push((i, waited));
+        let until = Instant::now() + Duration::from_micros(20 + (i * 397) % 2000);
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+        let sent = Instant::now();
+        sender.send(&msg(i)).expect("send");
+        while acked.load(Ordering::Acquire) <= i {
+            assert!(
+                sent.elapsed() < Duration::from_secs(10),
+                "record {i} was never received"
+            );
+            std::thread::yield_now();
+        }
+        if sent.elapsed() >= Duration::from_millis(90) {
+            late.push((i, sent.elapsed()));
         }
     }
-    producer.join().expect("producer thread");
+    consumer.join().expect("consumer thread");
     // A lost wake-up shows as a record that waited out the 100 ms slice; a
     // busy machine may delay one or two by that much, never most of them.
     assert!(

@@ -120,4 +120,8 @@ fn a_turn_that_never_comes_ends_at_the_timeout() {
         "a turn that is already ours returns at once"
     );
     assert!(turn.wait_for_turn(B, Duration::MAX), "a huge timeout is fine");
+    assert!(
+        !turn.wait_for_turn(A, Duration::ZERO),
+        "a zero timeout only looks, and the turn is B's"
+    );
 }

@@ -38,6 +38,10 @@ pub const MAILBOX_LEN: usize = crate::object::meta::MAILBOX_LEN;
 /// Looks at the turn this many times before sleeping.
 const SPINS: u32 = 2_000;
 
+/// Looks at the turn this many times, without a clock and without yielding,
+/// before the deadline starts (the looks before the spin's first yield).
+const QUICK_LOOKS: u32 = wake::YIELD_EVERY - 1;
+
 /// A spinning waiter reads the clock once every this many looks (and not
 /// before the first of them: most hand-overs arrive sooner).
 const CLOCK_EVERY: u32 = 4096;
@@ -70,17 +74,21 @@ impl<'r> Turn<'r> {
     }
 
     /// Waits until it is `mine`'s turn, or `timeout` passes; returns whether it
-    /// is. Spins briefly, then sleeps until [`Turn::pass_turn`] wakes it.
+    /// is. Spins briefly, then sleeps until [`Turn::pass_turn`] wakes it. A
+    /// zero `timeout` only looks.
     ///
-    /// The clock is read only once the first spin has not brought the turn:
-    /// a hand-over that arrives within it costs no clock read (the timeout
-    /// then counts from the end of that spin, a few microseconds later).
+    /// A hand-over that arrives within the first few looks (between two
+    /// cores, most do) costs no clock read; after them the deadline starts,
+    /// and the spin checks it at every yield.
     pub fn wait_for_turn(&self, mine: u32, timeout: Duration) -> bool {
         let seen = self.word.load(Ordering::Acquire);
         if seen == mine {
             return true;
         }
-        if wake::spin_until_changed(self.word, seen, SPINS) && self.current() == mine {
+        if timeout.is_zero() {
+            return false;
+        }
+        if wake::spin_until_changed(self.word, seen, QUICK_LOOKS, Until::never()) && self.current() == mine {
             return true;
         }
         let until = Until::after(timeout);
@@ -92,7 +100,7 @@ impl<'r> Turn<'r> {
             if until.passed() {
                 return false;
             }
-            self.sleep_while_turn_is(seen, until.left().min(SLICE));
+            self.sleep_while_turn_is(seen, until);
         }
     }
 
@@ -156,15 +164,16 @@ impl<'r> Turn<'r> {
         value
     }
 
-    /// Spins briefly, then sleeps while the turn is still `seen`, counted
-    /// among the sleepers so that [`Turn::pass_turn`] knows to wake it.
-    fn sleep_while_turn_is(&self, seen: u32, timeout: Duration) {
-        if wake::spin_until_changed(self.word, seen, SPINS) {
+    /// Spins briefly (until `until` at the latest), then sleeps while the
+    /// turn is still `seen`, counted among the sleepers so that
+    /// [`Turn::pass_turn`] knows to wake it; each sleep lasts at most [`SLICE`].
+    fn sleep_while_turn_is(&self, seen: u32, until: Until) {
+        if wake::spin_until_changed(self.word, seen, SPINS, until) {
             return;
         }
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         if self.word.load(Ordering::SeqCst) == seen {
-            wake::sleep_while_equal(self.word, seen, timeout);
+            wake::sleep_while_equal(self.word, seen, until.left().min(SLICE));
         }
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
     }

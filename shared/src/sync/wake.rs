@@ -36,9 +36,9 @@ impl Until {
             .map_or(Duration::MAX, |at| at.saturating_duration_since(Instant::now()))
     }
 
-    /// Whether the time is up.
+    /// Whether the time is up (never reads the clock for "never").
     pub(crate) fn passed(&self) -> bool {
-        self.left().is_zero()
+        self.0.is_some() && self.left().is_zero()
     }
 }
 
@@ -46,25 +46,36 @@ impl Until {
 const SPINS: u32 = 200;
 
 /// Every this many looks, a spinning waiter yields its CPU.
-const YIELD_EVERY: u32 = 8;
+pub(crate) const YIELD_EVERY: u32 = 8;
 
 /// Looks at `word` up to `spins` times while it holds `seen`; returns whether
 /// it changed. Every [`YIELD_EVERY`] looks the waiter yields its CPU: when the
 /// peer it waits for shares that CPU, the peer runs at once instead of after
 /// a whole time slice; when the peer runs elsewhere, the yield returns at once.
-pub(crate) fn spin_until_changed(word: &AtomicU32, seen: u32, spins: u32) -> bool {
-    spin_until_changed_every(word, seen, spins, 1)
+/// Before each yield it looks at the clock (unless `until` is never) and stops
+/// once `until` has passed: on a busy CPU each yield may last a time slice.
+pub(crate) fn spin_until_changed(word: &AtomicU32, seen: u32, spins: u32, until: Until) -> bool {
+    spin_until_changed_every(word, seen, spins, 1, until)
 }
 
 /// [`spin_until_changed`], pausing `pauses` times between looks: a looker
 /// that reads a word another core keeps writing takes the cache line away
 /// from the writer at every look, so a stream's reader looks less often.
-pub(crate) fn spin_until_changed_every(word: &AtomicU32, seen: u32, spins: u32, pauses: u32) -> bool {
+pub(crate) fn spin_until_changed_every(
+    word: &AtomicU32,
+    seen: u32,
+    spins: u32,
+    pauses: u32,
+    until: Until,
+) -> bool {
     for look in 1..=spins {
         if word.load(Ordering::Acquire) != seen {
             return true;
         }
         if look % YIELD_EVERY == 0 {
+            if until.passed() {
+                break;
+            }
             std::thread::yield_now();
         } else {
             for _ in 0..pauses {
@@ -82,8 +93,9 @@ pub(crate) fn spin_until_changed_every(word: &AtomicU32, seen: u32, spins: u32, 
 /// May return early (spurious wake-up): callers re-check their condition in
 /// a loop, and bound each wait so that a peer that died is noticed.
 pub fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
-    if !spin_until_changed(word, seen, SPINS) {
-        sleep_while_equal(word, seen, timeout);
+    let until = Until::after(timeout);
+    if !spin_until_changed(word, seen, SPINS, until) {
+        sleep_while_equal(word, seen, until.left());
     }
 }
 
