@@ -259,7 +259,9 @@ impl<T> Ring<T> {
     /// does not start: no wake-up is lost.
     fn wait(&self, word: u64, seen: u32, sleeping: u64, peer: Peer, until: Until) -> bool {
         let word = self.word(word);
-        if notify::spin_until_changed_every(word, seen, SPINS / PAUSES_PER_LOOK, PAUSES_PER_LOOK, until) {
+        if notify::spin_until_changed_every(word, seen, SPINS / PAUSES_PER_LOOK, PAUSES_PER_LOOK, || {
+            until.passed()
+        }) {
             return true;
         }
         let flag = self.word(sleeping);

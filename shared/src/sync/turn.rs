@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-use super::wake::{self, Until};
+use super::wake::{self, Deadline};
 use crate::object::meta::{Meta, MAILBOX, TURN, TURN_SLEEPERS};
 
 /// The largest value the turn's mailbox carries, in bytes.
@@ -37,10 +37,6 @@ pub const MAILBOX_LEN: usize = crate::object::meta::MAILBOX_LEN;
 
 /// Looks at the turn this many times before sleeping.
 const SPINS: u32 = 2_000;
-
-/// Looks at the turn this many times, without a clock and without yielding,
-/// before the deadline starts (the looks before the spin's first yield).
-const QUICK_LOOKS: u32 = wake::YIELD_EVERY - 1;
 
 /// A spinning waiter reads the clock once every this many looks (and not
 /// before the first of them: most hand-overs arrive sooner).
@@ -77,30 +73,27 @@ impl<'r> Turn<'r> {
     /// is. Spins briefly, then sleeps until [`Turn::pass_turn`] wakes it. A
     /// zero `timeout` only looks.
     ///
-    /// A hand-over that arrives within the first few looks (between two
-    /// cores, most do) costs no clock read; after them the deadline starts,
-    /// and the spin checks it at every yield.
+    /// A hand-over that arrives before the spin first yields (between two
+    /// cores, most do) costs no clock read: the timeout counts from that
+    /// first yield, under a microsecond after the call.
     pub fn wait_for_turn(&self, mine: u32, timeout: Duration) -> bool {
-        let seen = self.word.load(Ordering::Acquire);
+        let mut seen = self.word.load(Ordering::Acquire);
         if seen == mine {
             return true;
         }
         if timeout.is_zero() {
             return false;
         }
-        if wake::spin_until_changed(self.word, seen, QUICK_LOOKS, Until::never()) && self.current() == mine {
-            return true;
-        }
-        let until = Until::after(timeout);
+        let deadline = Deadline::lazy(timeout);
         loop {
-            let seen = self.word.load(Ordering::Acquire);
+            self.sleep_while_turn_is(seen, &deadline);
+            seen = self.word.load(Ordering::Acquire);
             if seen == mine {
                 return true;
             }
-            if until.passed() {
+            if deadline.passed() {
                 return false;
             }
-            self.sleep_while_turn_is(seen, until);
         }
     }
 
@@ -108,14 +101,12 @@ impl<'r> Turn<'r> {
     /// two cores that hand over faster than a wake-up would take. The clock
     /// is read only after the first [`CLOCK_EVERY`] looks.
     pub fn spin_for_turn(&self, mine: u32, timeout: Duration) -> bool {
-        let mut until: Option<Until> = None;
+        let deadline = Deadline::lazy(timeout);
         let mut spins = 0u32;
         while self.word.load(Ordering::Acquire) != mine {
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(CLOCK_EVERY)
-                && until.get_or_insert_with(|| Until::after(timeout)).passed()
-            {
+            if spins.is_multiple_of(CLOCK_EVERY) && deadline.passed() {
                 return false;
             }
         }
@@ -164,16 +155,16 @@ impl<'r> Turn<'r> {
         value
     }
 
-    /// Spins briefly (until `until` at the latest), then sleeps while the
+    /// Spins briefly (until the deadline at the latest), then sleeps while the
     /// turn is still `seen`, counted among the sleepers so that
     /// [`Turn::pass_turn`] knows to wake it; each sleep lasts at most [`SLICE`].
-    fn sleep_while_turn_is(&self, seen: u32, until: Until) {
-        if wake::spin_until_changed(self.word, seen, SPINS, until) {
+    fn sleep_while_turn_is(&self, seen: u32, deadline: &Deadline) {
+        if wake::spin_until_changed(self.word, seen, SPINS, || deadline.passed()) {
             return;
         }
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         if self.word.load(Ordering::SeqCst) == seen {
-            wake::sleep_while_equal(self.word, seen, until.left().min(SLICE));
+            wake::sleep_while_equal(self.word, seen, deadline.left().min(SLICE));
         }
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
     }

@@ -11,6 +11,7 @@
 //! still looks again (and notices, for example, that a lock was freed by the
 //! kernel). Elsewhere a short bounded sleep stands in for the futex.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,47 @@ impl Until {
     }
 }
 
+/// A deadline whose clock starts only when first asked: a wait that ends
+/// within its first looks never reads the clock, and the timeout counts from
+/// the first look at the clock (the first yield of a spin, under a
+/// microsecond after the wait began).
+#[derive(Debug)]
+pub(crate) struct Deadline {
+    timeout: Duration,
+    until: Cell<Option<Until>>,
+}
+
+impl Deadline {
+    /// `timeout` from the first time it is asked.
+    pub(crate) fn lazy(timeout: Duration) -> Self {
+        Deadline {
+            timeout,
+            until: Cell::new(None),
+        }
+    }
+
+    fn until(&self) -> Until {
+        match self.until.get() {
+            Some(until) => until,
+            None => {
+                let until = Until::after(self.timeout);
+                self.until.set(Some(until));
+                until
+            }
+        }
+    }
+
+    /// Whether the time is up.
+    pub(crate) fn passed(&self) -> bool {
+        self.until().passed()
+    }
+
+    /// Time left.
+    pub(crate) fn left(&self) -> Duration {
+        self.until().left()
+    }
+}
+
 /// How many times to look at the word before sleeping.
 const SPINS: u32 = 200;
 
@@ -52,10 +94,10 @@ pub(crate) const YIELD_EVERY: u32 = 8;
 /// it changed. Every [`YIELD_EVERY`] looks the waiter yields its CPU: when the
 /// peer it waits for shares that CPU, the peer runs at once instead of after
 /// a whole time slice; when the peer runs elsewhere, the yield returns at once.
-/// Before each yield it looks at the clock (unless `until` is never) and stops
-/// once `until` has passed: on a busy CPU each yield may last a time slice.
-pub(crate) fn spin_until_changed(word: &AtomicU32, seen: u32, spins: u32, until: Until) -> bool {
-    spin_until_changed_every(word, seen, spins, 1, until)
+/// Before each yield it asks `passed` and stops when the time is up: on a
+/// busy CPU each yield may last a time slice.
+pub(crate) fn spin_until_changed(word: &AtomicU32, seen: u32, spins: u32, passed: impl Fn() -> bool) -> bool {
+    spin_until_changed_every(word, seen, spins, 1, passed)
 }
 
 /// [`spin_until_changed`], pausing `pauses` times between looks: a looker
@@ -66,14 +108,14 @@ pub(crate) fn spin_until_changed_every(
     seen: u32,
     spins: u32,
     pauses: u32,
-    until: Until,
+    passed: impl Fn() -> bool,
 ) -> bool {
     for look in 1..=spins {
         if word.load(Ordering::Acquire) != seen {
             return true;
         }
         if look % YIELD_EVERY == 0 {
-            if until.passed() {
+            if passed() {
                 break;
             }
             std::thread::yield_now();
@@ -93,9 +135,9 @@ pub(crate) fn spin_until_changed_every(
 /// May return early (spurious wake-up): callers re-check their condition in
 /// a loop, and bound each wait so that a peer that died is noticed.
 pub fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
-    let until = Until::after(timeout);
-    if !spin_until_changed(word, seen, SPINS, until) {
-        sleep_while_equal(word, seen, until.left());
+    let deadline = Deadline::lazy(timeout);
+    if !spin_until_changed(word, seen, SPINS, || deadline.passed()) {
+        sleep_while_equal(word, seen, deadline.left());
     }
 }
 
