@@ -99,7 +99,7 @@ impl<'r> Turn<'r> {
 
     /// Like [`Turn::wait_for_turn`] but never sleeps: for two processes on
     /// two cores that hand over faster than a wake-up would take. The clock
-    /// is read only after the first [`CLOCK_EVERY`] looks.
+    /// is read only after the first 4,096 looks.
     pub fn spin_for_turn(&self, mine: u32, timeout: Duration) -> bool {
         let deadline = Deadline::lazy(timeout);
         let mut spins = 0u32;
