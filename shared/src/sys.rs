@@ -42,6 +42,22 @@ pub(crate) fn futex_wake_all(word: &AtomicU32) {
     }
 }
 
+/// The CPU the calling thread runs on now (it may move at any moment: use
+/// it as a hint); `None` when the system cannot say.
+#[cfg(target_os = "linux")]
+pub(crate) fn current_cpu() -> Option<u32> {
+    // SAFETY: sched_getcpu takes no arguments and touches no memory of ours
+    // (glibc answers from the vDSO, a few nanoseconds); -1 means an error.
+    let cpu = unsafe { libc::sched_getcpu() };
+    u32::try_from(cpu).ok()
+}
+
+/// The CPU the calling thread runs on now; `None` when the system cannot say.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn current_cpu() -> Option<u32> {
+    None
+}
+
 /// `membarrier` commands (linux/membarrier.h).
 #[cfg(target_os = "linux")]
 const MEMBARRIER_CMD_GLOBAL_EXPEDITED: libc::c_long = 1 << 1;

@@ -276,6 +276,10 @@ fn files_are_owner_only_unless_a_mode_is_asked_for() {
     }
 }
 
+/// The companion layout version this build writes (`meta.rs`: version 3
+/// added the passer's CPU beside the turn).
+const CURRENT: u32 = 3;
+
 /// A companion `.NAME.meta` like the library's, of `version`, for a region
 /// of `size` bytes stored in `object`.
 fn companion(version: u32, size: u64, object: &Path) -> Vec<u8> {
@@ -297,13 +301,14 @@ fn a_companion_of_another_version_or_kind_or_garbage_is_refused_and_left_unchang
     let user_bytes = records::pattern(9, 20_000);
     /// Label, the companion's bytes for the object at a path, the refusal's reason.
     type Case = (&'static str, fn(&Path) -> Vec<u8>, &'static str);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         ("v1", |p| companion(1, 20_000, p), "layout version 1"),
-        ("v3", |p| companion(3, 20_000, p), "layout version 3"),
+        ("v2", |p| companion(2, 20_000, p), "layout version 2"),
+        ("v4", |p| companion(4, 20_000, p), "layout version 4"),
         (
             "kind",
             |p| {
-                let mut bytes = companion(2, 20_000, p);
+                let mut bytes = companion(CURRENT, 20_000, p);
                 bytes[8] = 2; // describes a mutex
                 bytes
             },
@@ -346,15 +351,15 @@ fn a_companion_of_another_version_or_kind_or_garbage_is_refused_and_left_unchang
 
 #[test]
 fn a_valid_companion_left_by_dead_users_is_cleaned_but_a_foreign_one_never() {
-    // The hand-made companion above, version 2: the library accepts it as
+    // The hand-made companion above, of this version: the library accepts it as
     // its own, finds no live user, and cleans up, as after a crash.
     let dir = tempfile::tempdir().expect("dir");
-    let name = unique("v2");
+    let name = unique("v3");
     let object = dir.path().join(name.as_str());
     std::fs::write(&object, records::pattern(5, 4096)).expect("write");
     std::fs::write(
         dir.path().join(format!(".{name}.meta")),
-        companion(2, 4096, &object),
+        companion(CURRENT, 4096, &object),
     )
     .expect("write");
     let observer = RegionOptions::named(&name)
@@ -381,7 +386,7 @@ fn a_valid_companion_left_by_dead_users_is_cleaned_but_a_foreign_one_never() {
     let meta = dir.path().join(format!(".{name}.meta"));
     let user_bytes = records::pattern(6, 4096);
     std::fs::write(&object, &user_bytes).expect("write");
-    let mut bytes = companion(2, 4096, &object);
+    let mut bytes = companion(CURRENT, 4096, &object);
     bytes[32] ^= 1; // another inode
     std::fs::write(&meta, &bytes).expect("write");
     let options = RegionOptions::named(&name).dir(dir.path()).size(4096);

@@ -96,6 +96,53 @@ fn a_users_own_type_travels_with_the_turn_between_processes() {
     assert_eq!(bytes, [0u8; 64], "the mailbox is not in the region's bytes");
 }
 
+/// Two sides pinned to one CPU: after the first hand-overs each knows that
+/// its peer runs on its own CPU and yields at every look instead of pausing
+/// (see `cpu_hints.rs`). Every record still arrives in order, and a wait for
+/// a turn that never comes still ends at its timeout on that path.
+#[test]
+fn two_sides_on_one_cpu_take_turns_and_a_wait_there_still_times_out() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("onecpu")).dir(dir.path()).size(64);
+    let region = options.create_or_open().expect("region");
+    let other = options.open_existing().expect("second handle");
+    if !pin_this_thread(0) {
+        eprintln!("SKIPPED: cannot pin to CPU 0 here");
+        return;
+    }
+    region.turn().expect("turn").pass_turn(A);
+    let b_side = std::thread::spawn(move || {
+        assert!(pin_this_thread(0), "pin the second side");
+        let turn = other.turn().expect("turn");
+        for i in 0..2_000 {
+            assert!(turn.wait_for_turn(B, WATCHDOG), "watchdog: turn {i} never came");
+            let got: u64 = turn.mailbox();
+            assert_eq!(got, i * 2);
+            turn.pass_turn_with(A, &(i * 2 + 1));
+        }
+    });
+    let turn = region.turn().expect("turn");
+    for i in 0..2_000u64 {
+        assert!(turn.wait_for_turn(A, WATCHDOG), "watchdog: turn {i} never came");
+        if i > 0 {
+            assert_eq!(turn.mailbox::<u64>(), i * 2 - 1);
+        }
+        turn.pass_turn_with(B, &(i * 2));
+    }
+    b_side.join().expect("other side");
+    assert!(turn.wait_for_turn(A, WATCHDOG), "the last answer");
+    // The peer is gone; the hint still says it shares this CPU.
+    turn.pass_turn(B);
+    let started = Instant::now();
+    assert!(!turn.wait_for_turn(A, Duration::from_millis(50)));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(50),
+        "waited its timeout: {waited:?}"
+    );
+    assert!(waited < WATCHDOG, "and not much longer: {waited:?}");
+}
+
 #[test]
 fn a_turn_that_never_comes_ends_at_the_timeout() {
     let dir = tempfile::tempdir().expect("dir");

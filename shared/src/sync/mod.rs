@@ -2,6 +2,7 @@
 //! `System.Threading.Mutex`), turn-taking ([`Turn`]), and sleeping on a word
 //! of shared memory ([`wait_while_equal`] / [`wake_all`]).
 
+mod cpu_hints;
 mod mutex;
 mod turn;
 mod wake;
@@ -10,4 +11,5 @@ pub use mutex::{Acquired, CreatedMutex, MutexGuard, MutexOptions, NamedMutex};
 pub use turn::{Turn, MAILBOX_LEN};
 pub use wake::{wait_while_equal, wake_all};
 
+pub(crate) use cpu_hints::CpuHints;
 pub(crate) use wake::{sleep_while_equal, spin_until_changed_every, Until};

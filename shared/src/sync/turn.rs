@@ -29,8 +29,9 @@ use std::time::Duration;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-use super::wake::{self, Deadline};
-use crate::object::meta::{Meta, MAILBOX, TURN, TURN_SLEEPERS};
+use super::cpu_hints::CpuHints;
+use super::wake::{self, Deadline, YIELD_EVERY};
+use crate::object::meta::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
 
 /// The largest value the turn's mailbox carries, in bytes.
 pub const MAILBOX_LEN: usize = crate::object::meta::MAILBOX_LEN;
@@ -52,6 +53,9 @@ pub struct Turn<'r> {
     meta: &'r Meta,
     word: &'r AtomicU32,
     sleepers: &'r AtomicU32,
+    /// The CPU of the last passer, plus 1 (a hint, on the turn's cache line).
+    passer_cpu: &'r AtomicU32,
+    cpus: &'r CpuHints,
 }
 
 impl<'r> Turn<'r> {
@@ -61,6 +65,8 @@ impl<'r> Turn<'r> {
             meta,
             word: meta.word(TURN)?,
             sleepers: meta.word(TURN_SLEEPERS)?,
+            passer_cpu: meta.word(TURN_CPU)?,
+            cpus: meta.cpus(),
         })
     }
 
@@ -79,17 +85,18 @@ impl<'r> Turn<'r> {
     pub fn wait_for_turn(&self, mine: u32, timeout: Duration) -> bool {
         let mut seen = self.word.load(Ordering::Acquire);
         if seen == mine {
-            return true;
+            return self.arrived();
         }
         if timeout.is_zero() {
             return false;
         }
         let deadline = Deadline::lazy(timeout);
+        let peer_here = self.cpus.peer_shares_this_cpu();
         loop {
-            self.sleep_while_turn_is(seen, &deadline);
+            self.sleep_while_turn_is(seen, &deadline, peer_here);
             seen = self.word.load(Ordering::Acquire);
             if seen == mine {
-                return true;
+                return self.arrived();
             }
             if deadline.passed() {
                 return false;
@@ -119,6 +126,7 @@ impl<'r> Turn<'r> {
         // Sequentially consistent on both sides (a locked exchange here, a
         // locked add in `sleep_while_turn_is`): either the sleeper sees the
         // new turn, or this side sees the sleeper and wakes it.
+        self.passer_cpu.store(self.cpus.published(), Ordering::Relaxed);
         self.word.swap(next, Ordering::SeqCst);
         if self.sleepers.load(Ordering::SeqCst) != 0 {
             wake::wake_all(self.word);
@@ -155,11 +163,25 @@ impl<'r> Turn<'r> {
         value
     }
 
+    /// The turn came: notes where the passer ran (see [`CpuHints`]).
+    fn arrived(&self) -> bool {
+        self.cpus.note_peer(self.passer_cpu.load(Ordering::Relaxed));
+        true
+    }
+
     /// Spins briefly (until the deadline at the latest), then sleeps while the
     /// turn is still `seen`, counted among the sleepers so that
     /// [`Turn::pass_turn`] knows to wake it; each sleep lasts at most [`SLICE`].
-    fn sleep_while_turn_is(&self, seen: u32, deadline: &Deadline) {
-        if wake::spin_until_changed(self.word, seen, SPINS, || deadline.passed()) {
+    /// A waiter whose peer runs on its own CPU yields at every look instead
+    /// of pausing between looks: the peer can answer only while it is off
+    /// the CPU.
+    fn sleep_while_turn_is(&self, seen: u32, deadline: &Deadline, peer_here: bool) {
+        let changed = if peer_here {
+            wake::yield_until_changed(self.word, seen, SPINS / YIELD_EVERY, || deadline.passed())
+        } else {
+            wake::spin_until_changed(self.word, seen, SPINS, || deadline.passed())
+        };
+        if changed {
             return;
         }
         self.sleepers.fetch_add(1, Ordering::SeqCst);

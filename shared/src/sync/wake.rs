@@ -128,6 +128,29 @@ pub(crate) fn spin_until_changed_every(
     word.load(Ordering::Acquire) != seen
 }
 
+/// Looks at `word` up to `looks` times while it holds `seen`, yielding the
+/// CPU after every look; returns whether it changed. For a waiter whose peer
+/// runs on the same CPU: the peer can change the word only while the waiter
+/// is off the CPU, so looking again before yielding only delays it. Before
+/// each yield it asks `passed` and stops when the time is up.
+pub(crate) fn yield_until_changed(
+    word: &AtomicU32,
+    seen: u32,
+    looks: u32,
+    passed: impl Fn() -> bool,
+) -> bool {
+    for _ in 0..looks {
+        if word.load(Ordering::Acquire) != seen {
+            return true;
+        }
+        if passed() {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    word.load(Ordering::Acquire) != seen
+}
+
 /// Waits until `word` is no longer `seen`, another process calls
 /// [`wake_all`] on it, or `timeout` passes: spins briefly, then sleeps (a
 /// futex on Linux, which works across processes on shared memory).

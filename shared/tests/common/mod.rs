@@ -222,3 +222,19 @@ pub fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'sta
         Err(RecvTimeoutError::Disconnected) => panic!("{what} panicked"),
     }
 }
+
+/// Pins the calling thread to `cpu`; returns whether the kernel agreed (a
+/// container may allow fewer CPUs).
+pub fn pin_this_thread(cpu: usize) -> bool {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set, CPU_SET writes inside
+    // it (cpu is below CPU_SETSIZE or the call is skipped), and
+    // sched_setaffinity only reads it, for the calling thread (pid 0).
+    unsafe {
+        if cpu >= libc::CPU_SETSIZE as usize {
+            return false;
+        }
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
