@@ -1338,15 +1338,16 @@ fn mutex_turns<'a>(placement: Placement, naive: bool) -> Side<'a> {
 }
 
 /// Records from one process to another: the ring vs a Unix socket (one
-/// record per send, and batched), and the batched ring vs memcpy of the same
-/// bytes.
+/// record per send, and batched), and the batched ring vs a bare byte ring
+/// between the same two cores ([`BareRing`]).
 ///
 /// The batched pairs send one batch of [`STREAM_BATCH`] records (64 KiB) over
-/// and over until [`RECORDS_PER_STREAM`] have gone, and memcpy copies the same
-/// 64 KiB as often: a 16 MB source comes from the host's shared last-level
-/// cache or from memory depending on what other tenants do, which made the
-/// batched figures jump between two speeds (about 1 ms and 2 ms a million
-/// records) from round to round; what is measured is the transport.
+/// and over until [`RECORDS_PER_STREAM`] have gone, so that the source stays
+/// in cache and what is measured is the transport. Even so, bytes cross
+/// between this machine's cores at one of two speeds (a million records in
+/// about 0.6 ms or about 1.6 ms), switching every few seconds with the host:
+/// the ratio to the bare ring, which crosses the same way, holds through
+/// both; the ratio to a socket and the records per second do not.
 fn streaming<'a>(bench: &mut Bench<'a>, streams: &'a Streams) {
     // Producer and consumer on CPUs of their own where there are two: where
     // the scheduler puts them decides a stream's speed more than the code.
