@@ -47,7 +47,7 @@
 //! A pair that is not a headline ([`Pair::figure`]) is printed as an
 //! `illustration` line instead of a `ratio` line, so that
 //! `scripts/bench.sh --repeat` leaves it out of its repeatability table. Its
-//! spread is not flagged, being what it shows. There are two:
+//! spread is not flagged, being what it shows. There are three:
 //! - `turns_naive_one_cpu_vs_uds`, the naive scheme (take the mutex, check
 //!   whose turn it is, release, retry) with both processes on one CPU, waits
 //!   out the scheduler's time slice on every turn. It measures the time
@@ -60,6 +60,13 @@
 //!   [`BareRing`]), which moves the ring's time threefold and the socket's,
 //!   bound by its system calls, hardly at all. The ratio to the bare ring,
 //!   `stream_ring_vs_bare_ring`, is the headline for the batched ring.
+//! - `pingpong_blocking_vs_uds` and `_apart`: a socket's round trip between
+//!   two CPUs is two wake-ups of a sleeping thread on the other CPU, and on
+//!   this VM that cost drifts continuously, 9–23 µs for a bare futex
+//!   ping-pong within one minute (the socket stays at 1.2–1.45× it), while
+//!   ours, handing over within its spin, follows the cache line. The ratio
+//!   moved 0.0046–0.0062 across three runs. `pingpong_blocking_vs_cacheline`
+//!   and `_apart`, against the bare cache line, are the headlines for it.
 //!
 //! Cross-process cases start one peer process (this executable, re-run with
 //! `SHM_BENCH_PEER=<role>`). Placements: `free` (the scheduler decides),
@@ -551,6 +558,9 @@ enum Figure {
     /// Follows the host's cross-core copy speed, which our side depends on
     /// and the baseline hardly.
     CopySpeed,
+    /// Follows the host's cost of waking a thread on the other CPU, which the
+    /// baseline pays twice per round trip and ours (spinning) does not.
+    WakeCost,
 }
 
 /// One headline ratio: how it is named and what its baseline is.
@@ -958,10 +968,39 @@ fn pingpong(bench: &mut Bench<'_>) {
             kind: Baseline::Rival,
             bytes: None,
             placement: Some(placement),
-            figure: Figure::Headline,
+            figure: if placement == Placement::OneCpu {
+                Figure::Headline
+            } else {
+                Figure::WakeCost
+            },
         };
         bench.compare(pair, || {
             (turn_pingpong(placement, false), uds_pingpong(placement))
+        });
+    }
+    // Between cores the blocking wait hands over while it still spins: its
+    // floor is the bare cache line, as for the spinning wait.
+    for (ratio, placement) in [
+        ("pingpong_blocking_vs_cacheline", Placement::Free),
+        ("pingpong_blocking_vs_cacheline_apart", Placement::Apart),
+    ] {
+        if placement == Placement::Apart && cpu_count() < 2 {
+            continue;
+        }
+        let pair = Pair {
+            ratio,
+            ours: format!("pingpong/region-block/{}", placement.label()),
+            baseline: format!("pingpong/cacheline/{}", placement.label()),
+            kind: Baseline::Floor,
+            bytes: None,
+            placement: Some(placement),
+            figure: Figure::Headline,
+        };
+        bench.compare(pair, || {
+            (
+                turn_pingpong(placement, false),
+                cacheline_pingpong(placement, false),
+            )
         });
     }
     // The one-CPU blocking round trip next to the cheapest hand-over on one
@@ -1993,7 +2032,8 @@ fn report(bench: &Bench<'_>) {
          {NEAR_BELOW_NS:.0} ns, far from \
          {FAR_FROM_NS:.0} ns), when there are at least {MIN_STATE_ROUNDS}; \
          illustration: a ratio that cannot repeat and is no headline, because it measures the scheduler's time slice \
-         (the naive turns) or follows the host's cross-core copy speed (the batched ring against a socket))",
+         (the naive turns), follows the host's cross-core copy speed (the batched ring against a socket) \
+         or its cost of waking a thread on the other CPU (the blocking round trip against a socket))",
         bench.config.rounds
     );
     let mut all_flags = Vec::new();
