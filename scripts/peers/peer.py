@@ -7,11 +7,17 @@ and the partner to SHM_PEER_CPU2 when they are set, prints `ready CPUS`, waits f
 `affinity CPUS` (the partner's) and `result NS` (ns per round trip, or ns for
 the whole stream). Standard library only.
 """
+import gc
 import os
 import struct
 import sys
 import time
 from multiprocessing import get_context, shared_memory
+
+# As timeit does: a garbage collection in the middle of a timing is the
+# interpreter's cost, not the IPC's. Both processes (the partner is forked)
+# run without the cyclic collector; they allocate little and live seconds.
+gc.disable()
 
 STOP = -1
 CTX = get_context("fork")

@@ -951,7 +951,7 @@ fn main() {
 
 /// Round trip of one 16-byte record between two processes: ours blocking vs
 /// a Unix socket and (on one CPU) vs a bare word yielding at every look, ours
-/// spinning vs a bare cache line.
+/// blocking and spinning vs a bare cache line between two cores.
 fn pingpong(bench: &mut Bench<'_>) {
     for (ratio, placement) in [
         ("pingpong_blocking_vs_uds", Placement::Free),
@@ -978,31 +978,6 @@ fn pingpong(bench: &mut Bench<'_>) {
             (turn_pingpong(placement, false), uds_pingpong(placement))
         });
     }
-    // Between cores the blocking wait hands over while it still spins: its
-    // floor is the bare cache line, as for the spinning wait.
-    for (ratio, placement) in [
-        ("pingpong_blocking_vs_cacheline", Placement::Free),
-        ("pingpong_blocking_vs_cacheline_apart", Placement::Apart),
-    ] {
-        if placement == Placement::Apart && cpu_count() < 2 {
-            continue;
-        }
-        let pair = Pair {
-            ratio,
-            ours: format!("pingpong/region-block/{}", placement.label()),
-            baseline: format!("pingpong/cacheline/{}", placement.label()),
-            kind: Baseline::Floor,
-            bytes: None,
-            placement: Some(placement),
-            figure: Figure::Headline,
-        };
-        bench.compare(pair, || {
-            (
-                turn_pingpong(placement, false),
-                cacheline_pingpong(placement, false),
-            )
-        });
-    }
     // The one-CPU blocking round trip next to the cheapest hand-over on one
     // CPU: a bare word whose waiters yield at every look (two context
     // switches per round trip and nothing else).
@@ -1024,17 +999,22 @@ fn pingpong(bench: &mut Bench<'_>) {
             )
         },
     );
-    // Two spinners on one CPU hand over once per time slice: not measured.
-    for (ratio, placement) in [
-        ("pingpong_spin_vs_cacheline", Placement::Free),
-        ("pingpong_spin_vs_cacheline_apart", Placement::Apart),
+    // Between cores both waits hand over while they spin: their floor is the
+    // bare cache line. (Two spinners on one CPU hand over once per time
+    // slice: not measured.)
+    for (ratio, placement, spin) in [
+        ("pingpong_blocking_vs_cacheline", Placement::Free, false),
+        ("pingpong_blocking_vs_cacheline_apart", Placement::Apart, false),
+        ("pingpong_spin_vs_cacheline", Placement::Free, true),
+        ("pingpong_spin_vs_cacheline_apart", Placement::Apart, true),
     ] {
         if placement == Placement::Apart && cpu_count() < 2 {
             continue;
         }
+        let wait = if spin { "spin" } else { "block" };
         let pair = Pair {
             ratio,
-            ours: format!("pingpong/region-spin/{}", placement.label()),
+            ours: format!("pingpong/region-{wait}/{}", placement.label()),
             baseline: format!("pingpong/cacheline/{}", placement.label()),
             kind: Baseline::Floor,
             bytes: None,
@@ -1043,7 +1023,7 @@ fn pingpong(bench: &mut Bench<'_>) {
         };
         bench.compare(pair, || {
             (
-                turn_pingpong(placement, true),
+                turn_pingpong(placement, spin),
                 cacheline_pingpong(placement, false),
             )
         });

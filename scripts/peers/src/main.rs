@@ -36,6 +36,12 @@ const ROUND_TRIP_TIMING: Duration = Duration::from_millis(200);
 const QUICK_TIMING: Duration = Duration::from_millis(20);
 /// Slowest round ÷ fastest round above which a figure is flagged as noisy.
 const MAX_SPREAD: f64 = 3.0;
+/// Rounds of a full run. Every measurement starts fresh processes, and a
+/// cross-core ratio is reported per host state from at least
+/// [`MIN_STATE_ROUNDS`] rounds: with 9, a run in which the host spent a
+/// third of its time outside `near` had too few `near` rounds for some
+/// systems; 15 take about 3 minutes.
+const ROUNDS: usize = 15;
 
 /// How two processes wait for each other in one measured system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -510,7 +516,7 @@ fn time_text(ns: f64) -> String {
 
 fn bench(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick" || a == "--test");
-    let mut rounds = if quick { 1 } else { 9 };
+    let mut rounds = if quick { 1 } else { ROUNDS };
     let mut only: Option<Vec<String>> = None;
     let mut workload_filter: Option<Vec<String>> = None;
     let mut it = args.iter();
