@@ -7,7 +7,7 @@
 #   scripts/bench.sh --peers         scripts/peers: the same round trip and
 #                                    stream through iceoryx2, ipc-channel,
 #                                    shared_memory + raw_sync and Python, next
-#                                    to ours (builds it first, about 4 minutes)
+#                                    to ours (builds it first; about 3 minutes a run)
 #   scripts/bench.sh --repeat 3 ...  runs the chosen suite 3 times in a row and
 #                                    adds each run's host core-to-core line and a
 #                                    table of every ratio in every run, its median
