@@ -58,6 +58,23 @@ pub(crate) fn current_cpu() -> Option<u32> {
     None
 }
 
+/// Pins the calling thread to `cpu` (for tests); returns whether the kernel
+/// agreed (a container may allow fewer CPUs).
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) fn pin_this_thread(cpu: usize) -> bool {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return false;
+    }
+    // SAFETY: a zeroed cpu_set_t is a valid empty set, CPU_SET writes inside
+    // it (cpu is below CPU_SETSIZE), and sched_setaffinity only reads it, for
+    // the calling thread (pid 0).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
 /// `membarrier` commands (linux/membarrier.h).
 #[cfg(target_os = "linux")]
 const MEMBARRIER_CMD_GLOBAL_EXPEDITED: libc::c_long = 1 << 1;

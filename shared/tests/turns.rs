@@ -96,10 +96,11 @@ fn a_users_own_type_travels_with_the_turn_between_processes() {
     assert_eq!(bytes, [0u8; 64], "the mailbox is not in the region's bytes");
 }
 
-/// Two sides pinned to one CPU: after the first hand-overs each knows that
-/// its peer runs on its own CPU and yields at every look instead of pausing
-/// (see `cpu_hints.rs`). Every record still arrives in order, and a wait for
-/// a turn that never comes still ends at its timeout on that path.
+/// Two sides pinned to one CPU: after the first hand-overs each sees that
+/// the last two passes came from its own CPU and yields at every look
+/// instead of pausing (see `cpu_hints.rs`; its unit test in `turn.rs` checks
+/// that the path is taken). Every record still arrives in order, and a wait
+/// for a turn that never comes still ends at its timeout on that path.
 #[test]
 fn two_sides_on_one_cpu_take_turns_and_a_wait_there_still_times_out() {
     let dir = tempfile::tempdir().expect("dir");
@@ -111,8 +112,8 @@ fn two_sides_on_one_cpu_take_turns_and_a_wait_there_still_times_out() {
         return;
     }
     region.turn().expect("turn").pass_turn(A);
+    // The second side inherits this thread's CPU.
     let b_side = std::thread::spawn(move || {
-        assert!(pin_this_thread(0), "pin the second side");
         let turn = other.turn().expect("turn");
         for i in 0..2_000 {
             assert!(turn.wait_for_turn(B, WATCHDOG), "watchdog: turn {i} never came");
@@ -140,7 +141,11 @@ fn two_sides_on_one_cpu_take_turns_and_a_wait_there_still_times_out() {
         waited >= Duration::from_millis(50),
         "waited its timeout: {waited:?}"
     );
-    assert!(waited < WATCHDOG, "and not much longer: {waited:?}");
+    // At most one sleep slice (100 ms) past it, and a loaded machine's slack.
+    assert!(
+        waited < Duration::from_millis(1150),
+        "and not much longer: {waited:?}"
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@
 //! | 128 | 4 | region: whose turn it is (see [`crate::sync::Turn`]) | atomic; futex word |
 //! | 132 | 4 | region: processes sleeping for a turn | atomic |
 //! | 136 | 52 | region: the turn's mailbox | written by the turn's holder |
-//! | 188 | 4 | region: the CPU the last process to pass the turn ran on, plus 1 (0: unknown) | written with the turn; a hint |
+//! | 188 | 4 | region: the CPUs the last two passes of the turn came from, plus 1, 16 bits each (low: the last; 0: unknown) | written with the turn; a hint (see `sync/cpu_hints.rs`) |
 //!
 //! Integers are little-endian. The device and inode say which file the
 //! companion vouches for: a file at the object's path that is not that file is
@@ -32,7 +32,6 @@ use std::sync::atomic::AtomicU32;
 use byteorder::{ByteOrder, LittleEndian};
 
 use crate::mapping::Mapping;
-use crate::sync::CpuHints;
 
 /// `IMSH` read as a little-endian `u32`: marks a companion file of this crate.
 pub(crate) const MAGIC: u32 = u32::from_le_bytes(*b"IMSH");
@@ -57,8 +56,8 @@ pub(crate) const TURN_SLEEPERS: u64 = 132;
 pub(crate) const MAILBOX: u64 = 136;
 /// Size of the turn's mailbox: the turn word's cache line up to [`TURN_CPU`].
 pub(crate) const MAILBOX_LEN: usize = 52;
-/// Offset of the CPU the last passer of the turn ran on, plus 1 (on the turn
-/// word's cache line, so that it travels with the turn).
+/// Offset of the CPUs the last two passes of the turn came from (on the turn
+/// word's cache line, so that they travel with the turn).
 pub(crate) const TURN_CPU: u64 = 188;
 
 const _: () = assert!(MAILBOX + MAILBOX_LEN as u64 == TURN_CPU);
@@ -194,12 +193,10 @@ pub(crate) fn read_header(file: &File, kind: Kind) -> std::io::Result<Result<Hea
     Ok(Header::decode(&bytes, kind))
 }
 
-/// A mapped companion file: the shared words of one object, and what this
-/// process has learnt about where the turn's users run.
+/// A mapped companion file: the shared words of one object.
 #[derive(Debug)]
 pub(crate) struct Meta {
     mapping: Mapping,
-    cpus: CpuHints,
 }
 
 impl Meta {
@@ -207,7 +204,6 @@ impl Meta {
     pub(crate) fn map(file: &File, writable: bool) -> std::io::Result<Meta> {
         Ok(Meta {
             mapping: Mapping::map(file, META_LEN, writable)?,
-            cpus: CpuHints::default(),
         })
     }
 
@@ -220,11 +216,6 @@ impl Meta {
     /// The mapped companion.
     pub(crate) fn mapping(&self) -> &Mapping {
         &self.mapping
-    }
-
-    /// This process's hints about where the turn's users run.
-    pub(crate) fn cpus(&self) -> &CpuHints {
-        &self.cpus
     }
 }
 

@@ -11,5 +11,4 @@ pub use mutex::{Acquired, CreatedMutex, MutexGuard, MutexOptions, NamedMutex};
 pub use turn::{Turn, MAILBOX_LEN};
 pub use wake::{wait_while_equal, wake_all};
 
-pub(crate) use cpu_hints::CpuHints;
 pub(crate) use wake::{sleep_while_equal, spin_until_changed_every, Until};

@@ -29,9 +29,10 @@ use std::time::Duration;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-use super::cpu_hints::CpuHints;
+use super::cpu_hints;
 use super::wake::{self, Deadline, YIELD_EVERY};
 use crate::object::meta::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
+use crate::sys;
 
 /// The largest value the turn's mailbox carries, in bytes.
 pub const MAILBOX_LEN: usize = crate::object::meta::MAILBOX_LEN;
@@ -53,9 +54,9 @@ pub struct Turn<'r> {
     meta: &'r Meta,
     word: &'r AtomicU32,
     sleepers: &'r AtomicU32,
-    /// The CPU of the last passer, plus 1 (a hint, on the turn's cache line).
-    passer_cpu: &'r AtomicU32,
-    cpus: &'r CpuHints,
+    /// The CPUs of the last two passes (a hint, on the turn's cache line;
+    /// see `cpu_hints.rs`).
+    passer_cpus: &'r AtomicU32,
 }
 
 impl<'r> Turn<'r> {
@@ -65,8 +66,7 @@ impl<'r> Turn<'r> {
             meta,
             word: meta.word(TURN)?,
             sleepers: meta.word(TURN_SLEEPERS)?,
-            passer_cpu: meta.word(TURN_CPU)?,
-            cpus: meta.cpus(),
+            passer_cpus: meta.word(TURN_CPU)?,
         })
     }
 
@@ -81,22 +81,25 @@ impl<'r> Turn<'r> {
     ///
     /// A hand-over that arrives before the spin first yields (between two
     /// cores, most do) costs no clock read: the timeout counts from that
-    /// first yield, under a microsecond after the call.
+    /// first yield, under a microsecond after the call. When the last two
+    /// passes of the turn both came from the CPU this thread runs on, the
+    /// peer shares it and can answer only while this thread is off it: the
+    /// spin then yields at every look instead of pausing between looks.
     pub fn wait_for_turn(&self, mine: u32, timeout: Duration) -> bool {
         let mut seen = self.word.load(Ordering::Acquire);
         if seen == mine {
-            return self.arrived();
+            return true;
         }
         if timeout.is_zero() {
             return false;
         }
         let deadline = Deadline::lazy(timeout);
-        let peer_here = self.cpus.peer_shares_this_cpu();
+        let peer_here = self.peer_shares_this_cpu();
         loop {
             self.sleep_while_turn_is(seen, &deadline, peer_here);
             seen = self.word.load(Ordering::Acquire);
             if seen == mine {
-                return self.arrived();
+                return true;
             }
             if deadline.passed() {
                 return false;
@@ -126,7 +129,9 @@ impl<'r> Turn<'r> {
         // Sequentially consistent on both sides (a locked exchange here, a
         // locked add in `sleep_while_turn_is`): either the sleeper sees the
         // new turn, or this side sees the sleeper and wakes it.
-        self.passer_cpu.store(self.cpus.published(), Ordering::Relaxed);
+        let cpus = self.passer_cpus.load(Ordering::Relaxed);
+        self.passer_cpus
+            .store(cpu_hints::after_pass(cpus, sys::current_cpu()), Ordering::Relaxed);
         self.word.swap(next, Ordering::SeqCst);
         if self.sleepers.load(Ordering::SeqCst) != 0 {
             wake::wake_all(self.word);
@@ -163,10 +168,10 @@ impl<'r> Turn<'r> {
         value
     }
 
-    /// The turn came: notes where the passer ran (see [`CpuHints`]).
-    fn arrived(&self) -> bool {
-        self.cpus.note_peer(self.passer_cpu.load(Ordering::Relaxed));
-        true
+    /// Whether the last two passes of the turn came from the CPU this thread
+    /// runs on: then the peer can answer only while this thread is off it.
+    fn peer_shares_this_cpu(&self) -> bool {
+        cpu_hints::peer_shares_cpu(self.passer_cpus.load(Ordering::Relaxed), sys::current_cpu())
     }
 
     /// Spins briefly (until the deadline at the latest), then sleeps while the
@@ -189,5 +194,73 @@ impl<'r> Turn<'r> {
             wake::sleep_while_equal(self.word, seen, deadline.left().min(SLICE));
         }
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RegionName, RegionOptions};
+    use std::sync::Arc;
+
+    /// Two sides pinned to `cpus` take 200 turns each, through two handles
+    /// or threads sharing one; returns, for the first side after each of its
+    /// passes, whether it would take its peer to share its CPU.
+    fn peer_here_after_passes(cpus: (usize, usize), one_handle: bool) -> Option<Vec<bool>> {
+        let dir = tempfile::tempdir().expect("dir");
+        let name =
+            RegionName::new(&format!("hint{}{}{}", cpus.0, cpus.1, u8::from(one_handle))).expect("name");
+        let options = RegionOptions::named(&name).dir(dir.path()).size(64);
+        let a = Arc::new(options.create_or_open().expect("region"));
+        let b = if one_handle {
+            Arc::clone(&a)
+        } else {
+            Arc::new(options.open_existing().expect("second handle"))
+        };
+        if !sys::pin_this_thread(cpus.0) {
+            return None;
+        }
+        let turn = a.turn().expect("turn");
+        turn.pass_turn(1);
+        let other = std::thread::spawn(move || {
+            assert!(sys::pin_this_thread(cpus.1), "pin the second side");
+            let turn = b.turn().expect("turn");
+            for _ in 0..200 {
+                assert!(turn.wait_for_turn(2, Duration::from_secs(10)));
+                turn.pass_turn(1);
+            }
+        });
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            assert!(turn.wait_for_turn(1, Duration::from_secs(10)));
+            turn.pass_turn(2);
+            seen.push(turn.peer_shares_this_cpu());
+        }
+        other.join().expect("other side");
+        Some(seen)
+    }
+
+    #[test]
+    fn a_waiter_takes_its_peer_to_share_its_cpu_only_when_it_does() {
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+            eprintln!("SKIPPED: one CPU");
+            return;
+        }
+        let count = |seen: &[bool]| seen.iter().filter(|&&same| same).count();
+        let Some(same) = peer_here_after_passes((0, 0), false) else {
+            eprintln!("SKIPPED: cannot pin to CPUs 0 and 1 here");
+            return;
+        };
+        let apart = peer_here_after_passes((0, 1), false).expect("pinned before");
+        let shared_handle = peer_here_after_passes((0, 1), true).expect("pinned before");
+        // The first pass knows nothing of the peer yet; a migration may cost
+        // a few more.
+        assert!(count(&same) >= 190, "one CPU: {} of 200", count(&same));
+        assert!(count(&apart) <= 10, "two CPUs: {} of 200", count(&apart));
+        assert!(
+            count(&shared_handle) <= 10,
+            "two threads on one handle, two CPUs: {} of 200",
+            count(&shared_handle)
+        );
     }
 }

@@ -104,7 +104,7 @@ impl Tick {
     }
 }
 
-/// A 48-byte value that travels with the turn (the mailbox holds up to 56).
+/// A 48-byte value that travels with the turn (the mailbox holds up to 52).
 #[derive(Debug, Clone, Copy, PartialEq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[zerocopy(crate = "shared::zerocopy")]
 #[repr(C)]
