@@ -32,7 +32,6 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 use super::cpu_hints;
 use super::wake::{self, Deadline, YIELD_EVERY};
 use crate::object::meta::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
-use crate::sys;
 
 /// The largest value the turn's mailbox carries, in bytes.
 pub const MAILBOX_LEN: usize = crate::object::meta::MAILBOX_LEN;
@@ -94,7 +93,7 @@ impl<'r> Turn<'r> {
             return false;
         }
         let deadline = Deadline::lazy(timeout);
-        let peer_here = self.peer_shares_this_cpu();
+        let peer_here = self.peer_shares_cpu(cpu_hints::ask_cpu());
         loop {
             self.sleep_while_turn_is(seen, &deadline, peer_here);
             seen = self.word.load(Ordering::Acquire);
@@ -131,7 +130,7 @@ impl<'r> Turn<'r> {
         // new turn, or this side sees the sleeper and wakes it.
         let cpus = self.passer_cpus.load(Ordering::Relaxed);
         self.passer_cpus
-            .store(cpu_hints::after_pass(cpus, sys::current_cpu()), Ordering::Relaxed);
+            .store(cpu_hints::after_pass(cpus), Ordering::Relaxed);
         self.word.swap(next, Ordering::SeqCst);
         if self.sleepers.load(Ordering::SeqCst) != 0 {
             wake::wake_all(self.word);
@@ -168,10 +167,11 @@ impl<'r> Turn<'r> {
         value
     }
 
-    /// Whether the last two passes of the turn came from the CPU this thread
-    /// runs on: then the peer can answer only while this thread is off it.
-    fn peer_shares_this_cpu(&self) -> bool {
-        cpu_hints::peer_shares_cpu(self.passer_cpus.load(Ordering::Relaxed), sys::current_cpu())
+    /// Whether the last two passes of the turn came from `here` (this
+    /// thread's CPU, from [`cpu_hints::ask_cpu`]): then the peer can answer
+    /// only while this thread is off it.
+    fn peer_shares_cpu(&self, here: u32) -> bool {
+        cpu_hints::peer_shares_cpu(self.passer_cpus.load(Ordering::Relaxed), here)
     }
 
     /// Spins briefly (until the deadline at the latest), then sleeps while the
@@ -200,6 +200,7 @@ impl<'r> Turn<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys;
     use crate::{RegionName, RegionOptions};
     use std::sync::Arc;
 
@@ -234,7 +235,7 @@ mod tests {
         for _ in 0..200 {
             assert!(turn.wait_for_turn(1, Duration::from_secs(10)));
             turn.pass_turn(2);
-            seen.push(turn.peer_shares_this_cpu());
+            seen.push(turn.peer_shares_cpu(cpu_hints::ask_cpu()));
         }
         other.join().expect("other side");
         Some(seen)
