@@ -1894,10 +1894,11 @@ fn round_flags(m: &Measured, rounds: &[usize]) -> Vec<String> {
     let (ours, baseline) = (pick(&m.ours_ns, rounds), pick(&m.baseline_ns, rounds));
     for (label, ns) in [(&pair.ours, &ours), (&pair.baseline, &baseline)] {
         let spread = Spread::of(ns);
-        // An illustration's spread is what it shows (time slices), not noise.
+        // An illustration's spread is what it shows (time slices, the host's
+        // copy speed or wake-up cost), not noise.
         if pair.figure == Figure::Headline && spread.factor() > MAX_SPREAD {
             flags.push(format!(
-                "{label}: spread {:.2}x (slowest round ÷ fastest) is over {MAX_SPREAD}x: the machine was busy",
+                "{label}: spread {:.2}x (slowest round ÷ fastest) is over {MAX_SPREAD}x: something moved it between rounds (load, or a host state no probe sees)",
                 spread.factor()
             ));
         }
