@@ -1110,20 +1110,28 @@ struct CacheLine {
     map: memmap2::MmapRaw,
 }
 
+/// Maps the file at `path` for reading and writing, creating it `len`
+/// bytes long first when `create` (the peer opens what this process made).
+fn map_bench_file(path: &Path, create: bool, len: usize) -> memmap2::MmapRaw {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(create)
+        .truncate(create)
+        .open(path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    if create {
+        file.set_len(len as u64).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let map = memmap2::MmapRaw::map_raw(&file).unwrap_or_else(|e| panic!("{e}"));
+    assert!(map.len() >= len, "{} is shorter than {len} bytes", path.display());
+    map
+}
+
 impl CacheLine {
     fn open(path: &Path, create: bool) -> CacheLine {
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(create)
-            .truncate(create)
-            .open(path)
-            .unwrap_or_else(|e| panic!("{e}"));
-        if create {
-            file.set_len(4096).unwrap_or_else(|e| panic!("{e}"));
-        }
         CacheLine {
-            map: memmap2::MmapRaw::map_raw(&file).unwrap_or_else(|e| panic!("{e}")),
+            map: map_bench_file(path, create, 4096),
         }
     }
 
@@ -1195,23 +1203,9 @@ const BARE_TAIL: usize = 64;
 
 impl BareRing {
     fn open(path: &Path, create: bool) -> BareRing {
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(create)
-            .truncate(create)
-            .open(path)
-            .unwrap_or_else(|e| panic!("{e}"));
-        if create {
-            file.set_len((BARE_DATA + BARE_LEN) as u64)
-                .unwrap_or_else(|e| panic!("{e}"));
+        BareRing {
+            map: map_bench_file(path, create, BARE_DATA + BARE_LEN),
         }
-        let map = memmap2::MmapRaw::map_raw(&file).unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            map.len() >= BARE_DATA + BARE_LEN,
-            "the bare ring's file is too short"
-        );
-        BareRing { map }
     }
 
     /// Bytes written so far (`0`) or read so far (`BARE_TAIL`).
