@@ -125,12 +125,14 @@ impl<'r> Turn<'r> {
     /// Gives the turn to `next` and wakes whoever sleeps waiting for it (no
     /// system call when nobody sleeps).
     pub fn pass_turn(&self, next: u32) {
-        // Sequentially consistent on both sides (a locked exchange here, a
-        // locked add in `sleep_while_turn_is`): either the sleeper sees the
-        // new turn, or this side sees the sleeper and wakes it.
+        // Where this pass came from travels with the turn (the swap below
+        // releases it).
         let cpus = self.passer_cpus.load(Ordering::Relaxed);
         self.passer_cpus
             .store(cpu_hints::after_pass(cpus), Ordering::Relaxed);
+        // Sequentially consistent on both sides (a locked exchange here, a
+        // locked add in `sleep_while_turn_is`): either the sleeper sees the
+        // new turn, or this side sees the sleeper and wakes it.
         self.word.swap(next, Ordering::SeqCst);
         if self.sleepers.load(Ordering::SeqCst) != 0 {
             wake::wake_all(self.word);
