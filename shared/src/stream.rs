@@ -224,15 +224,19 @@ impl<T> Ring<T> {
         self.region.mapping()
     }
 
+    #[inline]
     fn word(&self, offset: u64) -> &AtomicU32 {
         match self.mapping().atomic_u32(offset) {
             Ok(word) => word,
             // Offsets are aligned constants below DATA_OFFSET, and every
             // stream region is larger than that (checked at create/open).
-            Err(_) => unreachable!("ring word {offset} outside a checked region"),
+            // The message names no offset: formatting one made the hot path
+            // keep it on the stack, a store per record.
+            Err(_) => unreachable!("a ring word outside a checked region"),
         }
     }
 
+    #[inline]
     fn slot_offset(&self, index: u32) -> u64 {
         DATA_OFFSET + u64::from(index & (self.capacity - 1)) * Self::RECORD_SIZE
     }
@@ -302,6 +306,7 @@ impl<T> Ring<T> {
     /// for it, gets by with a plain store and a compiler-only barrier: a
     /// record costs a store, not a locked instruction waiting for the cache
     /// line. Where `membarrier` is missing both sides use locked instructions.
+    #[inline]
     fn publish(&self, word: u64, value: u32, sleeping: u64) {
         if self.light {
             self.word(word).store(value, Ordering::Release);
@@ -313,6 +318,7 @@ impl<T> Ring<T> {
     }
 
     /// Wakes the side whose `sleeping` flag is set (no system call otherwise).
+    #[inline]
     fn wake(&self, sleeping: u64) {
         let flag = self.word(sleeping);
         if flag.load(Ordering::SeqCst) != 0 && flag.swap(0, Ordering::SeqCst) != 0 {
@@ -320,6 +326,7 @@ impl<T> Ring<T> {
         }
     }
 
+    #[inline]
     fn is_set(&self, offset: u64) -> bool {
         self.word(offset).load(Ordering::Acquire) != 0
     }
@@ -386,6 +393,7 @@ impl<T: Record> RecordSender<T> {
     /// [`StreamError::PeerGone`] when the consumer has closed the stream, or
     /// died while the ring was full; [`StreamError::Corrupt`] for impossible
     /// indices.
+    #[inline]
     pub fn send(&mut self, msg: &T) -> Result<(), StreamError> {
         // The common case in a few instructions: room known without reading
         // the consumer's head, and the consumer still there.
@@ -504,6 +512,7 @@ impl<T: Record> RecordSender<T> {
     }
 
     /// Writes one record into the next slot (there is room) and publishes it.
+    #[inline]
     fn write_one(&mut self, msg: &T) {
         // In range: the slot was computed modulo the capacity.
         let _ = self
