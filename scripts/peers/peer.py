@@ -92,19 +92,27 @@ def consumer(name, n, conn):
     shm.close()
 
 
-def round_trip(mode):
-    timing = int(os.environ.get("SHM_PEER_TIMING_NS", "250000000")) / 1e9
-    shm = shared_memory.SharedMemory(create=True, size=4096)
-    buf = shm.buf
-    req, resp = CTX.Event(), CTX.Event()
+def start_partner(target, *args):
+    """Forks the partner running `target(*args, conn)`, pins both sides, says
+    `ready`, waits for `go`, says the partner's `affinity`; returns the
+    partner and this side's end of the pipe."""
     mine, theirs = CTX.Pipe()
-    child = CTX.Process(target=server, args=(shm.name, mode, req, resp, theirs))
+    child = CTX.Process(target=target, args=(*args, theirs))
     child.start()
     cpus = pin()
     child_cpus = mine.recv()
     say(f"ready {cpus}")
     sys.stdin.readline()
     say(f"affinity {child_cpus}")
+    return child, mine
+
+
+def round_trip(mode):
+    timing = int(os.environ.get("SHM_PEER_TIMING_NS", "250000000")) / 1e9
+    shm = shared_memory.SharedMemory(create=True, size=4096)
+    buf = shm.buf
+    req, resp = CTX.Event(), CTX.Event()
+    child, _ = start_partner(server, shm.name, mode, req, resp)
 
     def call(v):
         MSG.pack_into(buf, 0, 0, v)
@@ -154,14 +162,7 @@ def stream():
     n = int(os.environ.get("SHM_PEER_RECORDS", "1000000"))
     shm = shared_memory.SharedMemory(create=True, size=FULL + CAP)
     buf = shm.buf
-    mine, theirs = CTX.Pipe()
-    child = CTX.Process(target=consumer, args=(shm.name, n, theirs))
-    child.start()
-    cpus = pin()
-    child_cpus = mine.recv()
-    say(f"ready {cpus}")
-    sys.stdin.readline()
-    say(f"affinity {child_cpus}")
+    child, mine = start_partner(consumer, shm.name, n)
     start = time.monotonic_ns()
     for i in range(n):
         slot = i % CAP
