@@ -152,7 +152,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        for socket in ["default", "viewer", "host"] {
+        for socket in ["default", "viewer", "host", "hup"] {
             let _ = self.run(socket, &["kill-server"]);
         }
     }
@@ -368,4 +368,58 @@ fn the_demo_in_a_tmux_pane_with_no_client_runs_as_batch_and_leaves_no_session() 
         Vec::<String>::new(),
         "no files are left"
     );
+}
+
+/// Whether process `pid` has ended (gone, or a zombie waiting to be reaped).
+fn has_ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // "pid (comm) S ...": the state follows the last ')'.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => true,
+    }
+}
+
+#[test]
+fn a_waiting_program_whose_terminal_closes_leaves_nothing_behind_50_times() {
+    // Closing a terminal sends SIGHUP while the program's own stdin read ends
+    // too: the main thread and the signal-handling thread then leave at once,
+    // and the clean-up must complete whichever of them ends the process.
+    let Some(tmux) = Tmux::new() else { return };
+    let idle = tempfile::tempdir().expect("TMPDIR");
+    // Keeps the server up between runs (a server whose last session ends
+    // exits, and a session started meanwhile would race its exit).
+    tmux.start("hup", "keep", idle.path(), "sleep 600");
+    for run in 0..50 {
+        let dir = tempfile::tempdir().expect("region directory");
+        let name = unique_name("hup");
+        let session = format!("hup{run}");
+        let line = format!(
+            "exec '{}' --dir '{}' --name {name}",
+            message_server().display(),
+            dir.path().display()
+        );
+        tmux.start("hup", &session, dir.path(), &line);
+        tmux.wait_for("hup", &session, &["Start the state service"], WATCHDOG);
+        let pid: u32 = tmux
+            .ok("hup", &["display-message", "-p", "-t", &session, "#{pane_pid}"])
+            .trim()
+            .parse()
+            .expect("the pane's pid");
+        tmux.ok("hup", &["kill-session", "-t", &session]);
+        let deadline = Instant::now() + WATCHDOG;
+        while !has_ended(pid) {
+            assert!(
+                Instant::now() < deadline,
+                "run {run}: message-server ({pid}) still runs {WATCHDOG:?} after its terminal closed"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            dir_entries(dir.path()),
+            Vec::<String>::new(),
+            "run {run}: files left after the terminal closed"
+        );
+    }
 }

@@ -42,6 +42,14 @@ pub(crate) fn futex_wake_all(word: &AtomicU32) {
     }
 }
 
+/// Has the C library run `hook` when the process exits normally (`exit`, or
+/// `main` returning), before it ends; `false` when it refused.
+pub(crate) fn at_process_exit(hook: extern "C" fn()) -> bool {
+    // SAFETY: atexit only records the function pointer; `hook` is a function
+    // of this program, valid for the program's whole life, taking nothing.
+    unsafe { libc::atexit(hook) == 0 }
+}
+
 /// The CPU the calling thread runs on now (it may move at any moment: use
 /// it as a hint); `None` when the system cannot say.
 #[cfg(target_os = "linux")]

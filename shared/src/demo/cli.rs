@@ -2,7 +2,7 @@
 //! is, how long to wait, which language to speak, and how failures end.
 
 use std::fmt;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -36,8 +36,9 @@ pub fn exit_cleanly_on_signals(out: Transcript) {
     // clean-up on signals; stale regions are still treated as gone later.
     let _ = ctrlc::set_handler(move || {
         // A terminal has just echoed `^C`: start on a line of our own.
+        // (`eprintln!` would panic on a terminal that has hung up.)
         if std::io::stderr().is_terminal() {
-            eprintln!();
+            let _ = writeln!(std::io::stderr());
         }
         super::output::error(&out, out.interrupted());
         crate::exit_closing_regions(130);

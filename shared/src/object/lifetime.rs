@@ -90,15 +90,17 @@ fn lock_within(
     let until = wait.until;
     let mut pause = Duration::from_micros(50);
     loop {
-        match try_lock(file) {
-            Ok(()) => return Ok(()),
-            Err(TryLockError::WouldBlock) => {}
-            Err(TryLockError::Error(error)) => return Err(ObjectError::io("lock", path, error)),
-        }
+        // Looked at before each try: an open that starts after the process
+        // began leaving never takes a lock.
         if wait.interruptible && EXIT_REQUESTED.load(Ordering::Acquire) {
             return Err(ObjectError::Interrupted {
                 path: path.to_owned(),
             });
+        }
+        match try_lock(file) {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(error)) => return Err(ObjectError::io("lock", path, error)),
         }
         if until.passed() {
             return Err(ObjectError::TimedOut {
@@ -211,10 +213,18 @@ impl Presence {
             close,
             detached: Mutex::new(false),
         });
+        install_exit_hook();
         let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
-        open.retain(|weak| weak.strong_count() > 0);
         open.push(Arc::downgrade(&presence));
         presence
+    }
+
+    /// Leaves [`OPEN`] once detached: until then, a process that is leaving
+    /// waits for this close to end (see `wait_for_closes_in_progress`).
+    fn unregister(&self) {
+        OPEN.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|weak| !std::ptr::eq(weak.as_ptr(), self));
     }
 
     /// Stops using the object; the last process out removes its files.
@@ -255,16 +265,21 @@ pub(crate) fn names_object(path: &Path, header: &Header) -> bool {
 impl Drop for Presence {
     fn drop(&mut self) {
         if EXIT_REQUESTED.load(Ordering::Acquire) {
-            // `exit_closing_regions` holds the gate (perhaps on this very
-            // thread) and detaches everything itself; detaching twice is a
-            // no-op, so do not wait for the gate.
+            // The process is leaving: `close_everything` holds the gate
+            // (perhaps on this very thread) and detaches everything itself;
+            // detaching twice is a no-op, so do not wait for the gate.
             self.detach();
+            self.unregister();
             return;
         }
-        // Inside the gate: a signal arriving now waits for this close to end
-        // (this presence can no longer be found by `exit_closing_regions`).
-        let _gate = open_gate();
-        self.detach();
+        {
+            // Inside the gate: a signal arriving now waits for this close to
+            // end (this presence can no longer be found by
+            // `exit_closing_regions`).
+            let _gate = open_gate();
+            self.detach();
+        }
+        self.unregister();
     }
 }
 
@@ -323,19 +338,76 @@ pub(crate) fn open_gate() -> RwLockReadGuard<'static, ()> {
 /// ([`RegionError::Interrupted`](crate::RegionError::Interrupted)); opens
 /// past their waits finish and are closed too; opens that have not started
 /// never start.
+///
+/// Another thread may exit meanwhile (`main` returning, say): its exit waits
+/// until this clean-up is complete. An exit from any thread also closes what
+/// is still open (an exit hook), so regions are left as cleanly when a
+/// program calls [`std::process::exit`] with regions in scope.
 pub fn exit_closing_regions(code: i32) -> ! {
-    EXIT_REQUESTED.store(true, Ordering::Release);
-    let _gate = EXIT_GATE.write().unwrap_or_else(PoisonError::into_inner);
-    let open: Vec<Arc<Presence>> = OPEN
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .filter_map(Weak::upgrade)
-        .collect();
-    for presence in &open {
-        presence.detach();
-    }
-    // Exit while `open` still holds the presences: dropping the last one here
-    // would run its destructor on this thread, inside the gate.
+    close_everything();
+    // The closing is complete before the exit starts. Should another thread
+    // already be exiting, `exit` waits for it, and that thread's exit hook
+    // waited for this closing (see `close_everything_at_exit`).
     std::process::exit(code)
+}
+
+/// Leaves every object this process still has open, as dropping it would;
+/// from then on, opens give up and no new open starts its file work.
+fn close_everything() {
+    EXIT_REQUESTED.store(true, Ordering::Release);
+    let open: Vec<Arc<Presence>> = {
+        // Waits for the opens and closes in progress inside the gate, and for
+        // a closing that another thread started (it holds the gate until done).
+        let _gate = EXIT_GATE.write().unwrap_or_else(PoisonError::into_inner);
+        let open: Vec<Arc<Presence>> = OPEN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for presence in &open {
+            presence.detach();
+        }
+        open
+    };
+    wait_for_closes_in_progress();
+    // Dropping `open` may drop last references: detaching again is a no-op.
+    drop(open);
+}
+
+/// Waits (bounded) until no destructor is still detaching an object: one
+/// whose last reference went before the closing could take it over.
+/// Outside the gate, since such a destructor may be waiting to enter it.
+fn wait_for_closes_in_progress() {
+    let until = Until::after(CLOSE_WAIT * 2);
+    loop {
+        let dropping = OPEN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|weak| weak.strong_count() == 0);
+        if !dropping || until.passed() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The exit hook: an exit from any thread (`std::process::exit`, or `main`
+/// returning) first finishes the closing. Without it, `main` returning while
+/// a signal-handling thread was inside [`exit_closing_regions`] ended the
+/// process halfway through a clean-up: the region file removed, its
+/// companion and setup file left behind.
+extern "C" fn close_everything_at_exit() {
+    close_everything();
+}
+
+/// Installs [`close_everything_at_exit`] once per process.
+fn install_exit_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Without the hook (the C library refused it), objects still open at
+        // exit leave files that the next open treats as stale.
+        let _ = crate::sys::at_process_exit(close_everything_at_exit);
+    });
 }
