@@ -145,8 +145,8 @@ fn wait_for_state_service(
             }
         };
         let flags = handshake.flags();
-        let warning = if let Some(pid) = acquired.abandoned_by() {
-            Some(out.state_died_holding_mutex(pid))
+        let warning = if acquired.is_abandoned() {
+            Some(out.state_died_holding_mutex(acquired.abandoned_by()))
         } else if flags.contains(Flags::STATE_STARTED) && !flags.contains(Flags::STATE_WRITTEN) {
             Some(out.state_stopped_early().to_owned())
         } else {

@@ -217,7 +217,7 @@ fn run() -> Result<(), Box<dyn Error>> {
                 "created_new={} guard={} holder={}",
                 created.created_new,
                 created.guard.is_some(),
-                created.mutex.holder_pid()
+                created.mutex.holder_pid().unwrap_or(0)
             ));
             drop(created.guard);
             say("ready");

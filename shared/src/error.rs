@@ -5,8 +5,6 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::object::ObjectError;
-
 /// Creating or opening a region failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -111,21 +109,6 @@ impl RegionError {
         RegionError::NotARegion {
             path: path.into(),
             reason: reason.to_string(),
-        }
-    }
-}
-
-impl From<ObjectError> for RegionError {
-    fn from(error: ObjectError) -> Self {
-        match error {
-            ObjectError::NotFound { path } => RegionError::NotFound { path },
-            ObjectError::AlreadyExists { path } => RegionError::AlreadyExists { path },
-            ObjectError::Foreign { path, reason } => RegionError::NotARegion { path, reason },
-            ObjectError::NoSpace { path, size } => RegionError::NoSpace { path, size },
-            ObjectError::Stranger { path, uid, message } => RegionError::NotYours { path, uid, message },
-            ObjectError::TimedOut { what, path, holder } => RegionError::TimedOut { what, path, holder },
-            ObjectError::Interrupted { path } => RegionError::Interrupted { path },
-            ObjectError::Io { action, path, source } => RegionError::io(action, path, source),
         }
     }
 }
@@ -275,8 +258,8 @@ pub enum MutexError {
     Lock {
         /// The mutex name.
         name: String,
-        /// The lock library's error.
-        source: named_lock::Error,
+        /// The system's error.
+        source: io::Error,
     },
     /// The operating system refused access.
     PermissionDenied {
@@ -320,28 +303,11 @@ pub enum MutexError {
 }
 
 impl MutexError {
-    pub(crate) fn from_object(error: ObjectError, name: &str) -> Self {
-        match error {
-            ObjectError::NotFound { .. } => MutexError::NotFound {
-                name: name.to_owned(),
-            },
-            ObjectError::Foreign { path, reason } => MutexError::NotALockFile { path, reason },
-            ObjectError::AlreadyExists { path } => MutexError::NotALockFile {
-                path,
-                reason: "it exists already".to_owned(),
-            },
-            ObjectError::NoSpace { path, .. } => MutexError::Io {
-                action: "create",
-                path,
-                source: io::Error::from(io::ErrorKind::StorageFull),
-            },
-            ObjectError::Stranger { path, uid, message } => MutexError::NotYours { path, uid, message },
-            ObjectError::TimedOut { what, path, holder } => MutexError::TimedOut { what, path, holder },
-            ObjectError::Interrupted { path } => MutexError::Interrupted { path },
-            ObjectError::Io { source, path, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
-                MutexError::PermissionDenied { path }
-            }
-            ObjectError::Io { action, path, source } => MutexError::Io { action, path, source },
+    /// The system call behind a lock or wait failed.
+    pub(crate) fn lock(name: &str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        MutexError::Lock {
+            name: name.to_owned(),
+            source: io::Error::other(source),
         }
     }
 }
@@ -395,10 +361,7 @@ impl std::error::Error for MutexError {
 /// ", held by pid N (user X)" when the holder is known.
 fn held_by(holder: Option<u32>) -> String {
     match holder {
-        Some(pid) => match crate::ownership::process_owner(pid) {
-            Some(uid) => format!(", held by pid {pid}, {}", crate::ownership::describe(uid)),
-            None => format!(", held by pid {pid}"),
-        },
+        Some(pid) => format!(", held by pid {pid}{}", crate::os::describe_process_owner(pid)),
         None => String::new(),
     }
 }

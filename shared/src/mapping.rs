@@ -1,4 +1,4 @@
-//! The mapped bytes of a file, and the only place that touches them.
+//! The mapped bytes of a region, and the only place that touches them.
 //!
 //! Another process maps the same file, so nothing here ever hands out a Rust
 //! reference (`&[u8]` / `&mut [u8]`) to mapped bytes: a reference promises that
@@ -18,7 +18,7 @@ use std::fs::File;
 use std::io;
 use std::sync::atomic::AtomicU32;
 
-use memmap2::{MmapOptions, MmapRaw};
+use crate::os::MappedView;
 
 /// Why an access to the mapping was refused (nothing was read or written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,10 +29,10 @@ pub(crate) enum Refused {
     ReadOnly,
 }
 
-/// A shared mapping of the first `len` bytes of a file.
+/// A shared mapping of a region's bytes (the platform's view of them).
 #[derive(Debug)]
 pub(crate) struct Mapping {
-    raw: MmapRaw,
+    raw: MappedView,
     writable: bool,
 }
 
@@ -42,14 +42,13 @@ impl Mapping {
     /// (every access is out of range).
     pub(crate) fn map(file: &File, len: u64, writable: bool) -> io::Result<Self> {
         let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        let mut options = MmapOptions::new();
-        options.len(len);
-        let raw = if writable {
-            options.map_raw(file)?
-        } else {
-            options.map_raw_read_only(file)?
-        };
-        Ok(Mapping { raw, writable })
+        Ok(Mapping::of(MappedView::of_file(file, len, writable)?, writable))
+    }
+
+    /// The mapping of a view the platform layer made; `writable` must say
+    /// whether it was mapped with write access.
+    pub(crate) fn of(raw: MappedView, writable: bool) -> Self {
+        Mapping { raw, writable }
     }
 
     /// Length of the mapping in bytes.
@@ -80,7 +79,11 @@ impl Mapping {
         // source lies inside the live mapping; `buf` is a separate Rust buffer, so
         // the ranges cannot overlap. No reference to mapped bytes is created.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.raw.as_ptr().add(start), buf.as_mut_ptr(), buf.len());
+            std::ptr::copy_nonoverlapping(
+                self.raw.as_ptr().cast_const().add(start),
+                buf.as_mut_ptr(),
+                buf.len(),
+            );
         }
         Ok(())
     }
@@ -103,7 +106,7 @@ impl Mapping {
         // outside the mapping, so no overlap. The mapping is shared: other
         // processes see the bytes, which is the point.
         unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), self.raw.as_mut_ptr().add(start), data.len());
+            std::ptr::copy_nonoverlapping(data.as_ptr(), self.raw.as_ptr().add(start), data.len());
         }
         Ok(())
     }

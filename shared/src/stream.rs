@@ -37,10 +37,10 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use crate::error::RegionError;
 use crate::mapping::Mapping;
+use crate::os::sys;
 use crate::region::{Region, RegionOptions};
 use crate::sync as notify;
 use crate::sync::Until;
-use crate::sys;
 
 /// `IMRG` read as a little-endian `u32`: marks an initialized ring.
 pub const RING_MAGIC: u32 = u32::from_le_bytes(*b"IMRG");

@@ -23,7 +23,7 @@ fn create_owned_returns_created_new_and_the_guard_and_a_second_process_waits_for
     assert_eq!(guard.mutex_name(), name.as_str());
     assert_eq!(created.mutex.name(), name.as_str());
     assert_eq!(created.mutex.path(), dir.path().join(name.as_str()));
-    assert_eq!(created.mutex.holder_pid(), std::process::id());
+    assert_eq!(created.mutex.holder_pid(), Some(std::process::id()));
     assert_eq!(entries(dir.path()), object_files(name.as_str()));
 
     let mut other =
@@ -99,8 +99,9 @@ fn a_wait_by_the_owner_is_already_owned_instead_of_a_deadlock() {
         .dir(dir.path())
         .open_existing()
         .expect("a second handle");
-    // Ownership is the acquiring thread's: the waits below run on it.
-    let (mutex, again, guard) = within("a wait by the owner", move || {
+    // Ownership is the acquiring thread's: the waits below run on it, and
+    // the guard (not `Send`) is dropped there.
+    let (mutex, again) = within("a wait by the owner", move || {
         let guard = mutex.try_wait().expect("free").expect("taken").into_guard();
         assert!(matches!(mutex.wait(), Err(MutexError::AlreadyOwned { .. })));
         assert!(matches!(mutex.try_wait(), Err(MutexError::AlreadyOwned { .. })));
@@ -112,15 +113,15 @@ fn a_wait_by_the_owner_is_already_owned_instead_of_a_deadlock() {
             matches!(again.wait(), Err(MutexError::AlreadyOwned { .. })),
             "another handle in the owning thread too"
         );
-        (mutex, again, guard)
+        drop(guard);
+        (mutex, again)
     });
-    drop(guard);
-    let acquired = within("a wait after the release", move || {
+    let owned = within("a wait after the release", move || {
         let acquired = again.wait().expect("free again");
         drop(mutex);
-        acquired
+        matches!(acquired, Acquired::Owned(_))
     });
-    assert!(matches!(acquired, Acquired::Owned(_)));
+    assert!(owned);
 }
 
 #[test]
@@ -132,7 +133,7 @@ fn a_holder_killed_with_kill_9_leaves_an_abandoned_mutex_with_its_pid() {
         .dir(dir.path())
         .open_existing()
         .expect("open");
-    assert_eq!(mutex.holder_pid(), helper.pid());
+    assert_eq!(mutex.holder_pid(), Some(helper.pid()));
     assert!(mutex.try_wait().expect("try").is_none(), "held by the helper");
     let pid = helper.pid();
     helper.kill();
@@ -141,10 +142,10 @@ fn a_holder_killed_with_kill_9_leaves_an_abandoned_mutex_with_its_pid() {
         .expect("wait")
         .expect("the kernel released it");
     assert_eq!(acquired.abandoned_by(), Some(pid));
-    assert!(matches!(acquired, Acquired::Abandoned { holder_pid, .. } if holder_pid == pid));
-    assert_eq!(mutex.holder_pid(), std::process::id());
+    assert!(matches!(acquired, Acquired::Abandoned { holder_pid, .. } if holder_pid == Some(pid)));
+    assert_eq!(mutex.holder_pid(), Some(std::process::id()));
     drop(acquired);
-    assert_eq!(mutex.holder_pid(), 0);
+    assert_eq!(mutex.holder_pid(), None);
     let next = mutex.try_wait().expect("try").expect("free");
     assert!(
         matches!(next, Acquired::Owned(_)),
@@ -191,7 +192,11 @@ fn the_mutex_files_go_with_the_last_user_even_when_it_was_killed() {
         .create(true)
         .expect("fresh");
     assert!(created.created_new && created.guard.is_some());
-    assert_eq!(created.mutex.holder_pid(), std::process::id(), "no stale holder");
+    assert_eq!(
+        created.mutex.holder_pid(),
+        Some(std::process::id()),
+        "no stale holder"
+    );
 }
 
 #[test]

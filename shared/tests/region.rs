@@ -391,7 +391,7 @@ fn the_mutex_must_have_been_created_to_be_opened() {
     let created = MutexOptions::for_region(&region).create(true).expect("create");
     assert!(created.created_new && created.guard.is_some());
     assert_eq!(created.mutex.name(), region.mutex_name());
-    assert_eq!(created.mutex.holder_pid(), std::process::id());
+    assert_eq!(created.mutex.holder_pid(), Some(std::process::id()));
     let again = MutexOptions::for_region(&region)
         .create(true)
         .expect("open again");
@@ -400,7 +400,7 @@ fn the_mutex_must_have_been_created_to_be_opened() {
         "only the creator owns it initially"
     );
     drop(created.guard);
-    assert_eq!(again.mutex.holder_pid(), 0, "released");
+    assert_eq!(again.mutex.holder_pid(), None, "released");
 }
 
 #[test]
@@ -418,12 +418,12 @@ fn a_held_mutex_blocks_others_and_an_abandoned_one_is_reported_with_the_pid() {
         .wait_timeout(Duration::from_millis(30))
         .expect("wait")
         .is_none());
-    assert_eq!(mutex.holder_pid(), helper.pid());
+    assert_eq!(mutex.holder_pid(), Some(helper.pid()));
 
     let pid = helper.pid();
     helper.kill();
     match mutex.wait_timeout(WATCHDOG).expect("wait") {
-        Some(Acquired::Abandoned { holder_pid, .. }) => assert_eq!(holder_pid, pid),
+        Some(Acquired::Abandoned { holder_pid, .. }) => assert_eq!(holder_pid, Some(pid)),
         other => panic!("expected an abandoned mutex, got {other:?}"),
     }
     match mutex.try_wait().expect("try again") {

@@ -66,8 +66,8 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
     let deadline = cli.region.deadline();
     let (region, mutex) = open_region_and_mutex(options, &cli.region, &deadline)?;
     let acquired = deadline.acquire(&mutex, out)?; // WaitOne()
-    if let Some(pid) = acquired.abandoned_by() {
-        warn(out, &out.previous_holder_died(pid));
+    if acquired.is_abandoned() {
+        warn(out, &out.previous_holder_died(acquired.abandoned_by()));
     }
     let handshake = Handshake::of(&region)?;
     handshake.set_flags(Flags::STATE_STARTED);

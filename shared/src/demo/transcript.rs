@@ -207,19 +207,26 @@ impl Transcript {
     }
 
     /// The message server, while the state server holds the mutex.
-    pub fn waiting_for_state_to_finish(&self, holder_pid: u32) -> String {
+    pub fn waiting_for_state_to_finish(&self, holder_pid: Option<u32>) -> String {
+        let pid = comma_pid(holder_pid);
         self.pick(
-            format!("Waiting for the state service to finish writing (it holds the mutex, pid {holder_pid})"),
-            format!("正在等待状态服务写完(它持有互斥体, pid {holder_pid})"),
+            format!("Waiting for the state service to finish writing (it holds the mutex{pid})"),
+            format!("正在等待状态服务写完(它持有互斥体{pid})"),
         )
     }
 
     /// A wait for the mutex another process holds.
-    pub fn waiting_for_mutex(&self, holder_pid: u32) -> String {
-        self.pick(
-            format!("Waiting for the message service to release the mutex (held by pid {holder_pid})"),
-            format!("正在等待消息服务释放互斥体(持有者 pid {holder_pid})"),
-        )
+    pub fn waiting_for_mutex(&self, holder_pid: Option<u32>) -> String {
+        match holder_pid {
+            Some(pid) => self.pick(
+                format!("Waiting for the message service to release the mutex (held by pid {pid})"),
+                format!("正在等待消息服务释放互斥体(持有者 pid {pid})"),
+            ),
+            None => self.pick(
+                "Waiting for the message service to release the mutex".to_owned(),
+                "正在等待消息服务释放互斥体".to_owned(),
+            ),
+        }
     }
 
     /// The end of the message server's wait: the state server has written.
@@ -265,12 +272,13 @@ impl Transcript {
     }
 
     /// The message server got the mutex from a state server that died holding it.
-    pub fn state_died_holding_mutex(&self, pid: u32) -> String {
+    pub fn state_died_holding_mutex(&self, pid: Option<u32>) -> String {
+        let pid = space_pid(pid);
         self.pick(
             format!(
-                "the state service (pid {pid}) died holding the mutex (abandoned mutex); showing what it wrote before it died"
+                "the state service{pid} died holding the mutex (abandoned mutex); showing what it wrote before it died"
             ),
-            format!("状态服务 (pid {pid}) 在持有互斥体时终止(abandoned mutex, 互斥体被遗弃); 下面显示它终止前写入的内容"),
+            format!("状态服务{pid} 在持有互斥体时终止(abandoned mutex, 互斥体被遗弃); 下面显示它终止前写入的内容"),
         )
     }
 
@@ -283,10 +291,11 @@ impl Transcript {
     }
 
     /// The state server got the mutex from a holder that died holding it.
-    pub fn previous_holder_died(&self, pid: u32) -> String {
+    pub fn previous_holder_died(&self, pid: Option<u32>) -> String {
+        let pid = space_pid(pid);
         self.pick(
-            format!("the previous holder (pid {pid}) died holding the mutex (abandoned mutex)"),
-            format!("互斥体的上一个持有者 (pid {pid}) 在持有时终止(abandoned mutex, 互斥体被遗弃)"),
+            format!("the previous holder{pid} died holding the mutex (abandoned mutex)"),
+            format!("互斥体的上一个持有者{pid} 在持有时终止(abandoned mutex, 互斥体被遗弃)"),
         )
     }
 
@@ -479,6 +488,16 @@ fn view_error_zh(error: &ViewError) -> &'static str {
         ViewError::ReadOnly => "只读, 不能写入",
         _ => "超出范围",
     }
+}
+
+/// ", pid N" when the pid is known (Windows does not tell who holds a mutex).
+fn comma_pid(pid: Option<u32>) -> String {
+    pid.map(|pid| format!(", pid {pid}")).unwrap_or_default()
+}
+
+/// " (pid N)" when the pid is known.
+fn space_pid(pid: Option<u32>) -> String {
+    pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -21,19 +21,17 @@
 
 mod options;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
 pub use options::{Access, FileMode, RegionOptions, DEFAULT_MODE};
+pub(crate) use options::{Disposition, Location, Trust};
 
 use crate::error::{RegionError, ViewError};
 use crate::mapping::{Mapping, Refused};
-use crate::object::lifetime::{self, Presence};
-use crate::object::meta::{Header, Meta};
-use crate::object::{Attached, ObjectFiles};
-use crate::ownership::Trust;
+use crate::os::RegionInner;
+#[cfg(target_os = "linux")]
 use crate::sync::Turn;
 use crate::view::{AccessorView, StreamView, Window};
 
@@ -46,21 +44,6 @@ pub fn default_dir() -> PathBuf {
     } else {
         std::env::temp_dir()
     }
-}
-
-/// One process's hold on a region; the last one dropped closes it.
-#[derive(Debug)]
-struct RegionInner {
-    mapping: Mapping,
-    meta: Option<Meta>,
-    meta_file: Option<File>,
-    files: ObjectFiles,
-    persistent: bool,
-    mode: u32,
-    trust: Trust,
-    created_new: bool,
-    /// Declared last: the mapping is gone before the last user removes the files.
-    presence: Option<Arc<Presence>>,
 }
 
 /// An open shared-memory region. Cheap to clone (clones share one mapping);
@@ -105,128 +88,73 @@ impl Region {
         RegionOptions::file(path).create_from_file()
     }
 
-    fn from_attached(
-        attached: Attached,
-        files: ObjectFiles,
-        (mode, trust): (u32, Trust),
-        writable: bool,
-    ) -> Result<Region, RegionError> {
-        let Attached {
-            object,
-            header,
-            meta,
-            presence,
-            meta_file,
-            created_new,
-        } = attached;
-        let mapping = Mapping::map(&object, header.size, writable)
-            .map_err(|e| RegionError::io("map", &files.object, e))?;
-        Ok(Region {
-            inner: Arc::new(RegionInner {
-                mapping,
-                meta: Some(meta),
-                meta_file: Some(meta_file),
-                files,
-                persistent: header.persistent,
-                mode,
-                trust,
-                created_new,
-                presence,
-            }),
-        })
-    }
-
-    fn observed(
-        object: &File,
-        size: u64,
-        meta: Option<(File, Header, Meta)>,
-        files: ObjectFiles,
-    ) -> Result<Region, RegionError> {
-        let mapping =
-            Mapping::map(object, size, false).map_err(|e| RegionError::io("map", &files.object, e))?;
-        let (meta_file, persistent, meta) = match meta {
-            Some((file, header, meta)) => (Some(file), header.persistent, Some(meta)),
-            None => (None, true, None),
-        };
-        Ok(Region {
-            inner: Arc::new(RegionInner {
-                mapping,
-                meta,
-                meta_file,
-                files,
-                persistent,
-                mode: DEFAULT_MODE,
-                trust: Trust::Owner,
-                created_new: false,
-                presence: None,
-            }),
-        })
+    pub(crate) fn of(inner: RegionInner) -> Region {
+        Region {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The region's name (for a file region, its file name).
     pub fn name(&self) -> &str {
-        &self.inner.files.name
+        self.inner.name()
     }
 
     /// The file holding the region's bytes.
     pub fn path(&self) -> &Path {
-        &self.inner.files.object
+        self.inner.path()
     }
 
     /// The directory of the region and its companion files.
     pub fn dir(&self) -> &Path {
-        &self.inner.files.dir
+        self.inner.dir()
     }
 
     /// The name the demo derives from the region for its mutex: `<name>mutex`
     /// (see [`MutexOptions::for_region`](crate::MutexOptions::for_region)).
     pub fn mutex_name(&self) -> String {
-        format!("{}mutex", self.inner.files.name)
+        format!("{}mutex", self.inner.name())
     }
 
     /// The mode the region's files are created with.
     pub fn mode(&self) -> u32 {
-        self.inner.mode
+        self.inner.mode()
     }
 
     pub(crate) fn trust(&self) -> Trust {
-        self.inner.trust
+        self.inner.trust()
     }
 
     /// Whether this open created the region (a named region, or a file that
     /// did not exist), rather than opening one that was there.
     pub fn created_new(&self) -> bool {
-        self.inner.created_new
+        self.inner.created_new()
     }
 
     /// How many processes use the region now, this one included unless it is
     /// an observer (Linux, from `/proc/locks`; `None` elsewhere).
     pub fn attached_processes(&self) -> Option<usize> {
-        match &self.inner.meta_file {
-            Some(file) => lifetime::attached_processes(file),
-            None => Some(0),
-        }
+        self.inner.attached_processes()
     }
 
     /// Size of the region in bytes (.NET: the capacity).
     pub fn size(&self) -> u64 {
-        self.inner.mapping.len()
+        self.inner.mapping().len()
     }
 
     /// Whether the region is a file kept after every process exits.
     pub fn is_persistent(&self) -> bool {
-        self.inner.persistent
+        self.inner.is_persistent()
     }
 
     /// Whether this process may only read the bytes ([`Access::Read`] or an observer).
     pub fn is_read_only(&self) -> bool {
-        !self.inner.mapping.is_writable()
+        !self.inner.mapping().is_writable()
     }
 
     /// Whether this handle is an observer ([`RegionOptions::observe`]): not
     /// registered as a user, removing nothing.
     pub fn is_observer(&self) -> bool {
-        self.inner.presence.is_none()
+        self.inner.is_observer()
     }
 
     /// .NET `CreateViewStream(offset, len)`: a `Read + Write + Seek` window of
@@ -235,7 +163,7 @@ impl Region {
     /// # Errors
     /// [`ViewError::OutsideRegion`] when the window does not fit in the region.
     pub fn create_view_stream(&self, offset: u64, len: u64) -> Result<StreamView<'_>, ViewError> {
-        Ok(StreamView::new(&self.inner.mapping, self.window(offset, len)?))
+        Ok(StreamView::new(self.inner.mapping(), self.window(offset, len)?))
     }
 
     /// .NET `CreateViewAccessor(offset, len)`: typed, bounds-checked reads and
@@ -244,7 +172,7 @@ impl Region {
     /// # Errors
     /// [`ViewError::OutsideRegion`] when the window does not fit in the region.
     pub fn create_view_accessor(&self, offset: u64, len: u64) -> Result<AccessorView<'_>, ViewError> {
-        Ok(AccessorView::new(&self.inner.mapping, self.window(offset, len)?))
+        Ok(AccessorView::new(self.inner.mapping(), self.window(offset, len)?))
     }
 
     /// Writes the whole region back to its file (`msync`): for a region over a
@@ -254,7 +182,7 @@ impl Region {
     /// # Errors
     /// The system's error when the write-back fails.
     pub fn flush(&self) -> std::io::Result<()> {
-        self.inner.mapping.flush_range(0, self.size())
+        self.inner.mapping().flush_range(0, self.size())
     }
 
     /// [`Region::flush`] for the bytes `offset .. offset + len` only.
@@ -263,7 +191,7 @@ impl Region {
     /// [`std::io::ErrorKind::InvalidInput`] when the range is outside the
     /// region; the system's error when the write-back fails.
     pub fn flush_range(&self, offset: u64, len: u64) -> std::io::Result<()> {
-        self.inner.mapping.flush_range(offset, len)
+        self.inner.mapping().flush_range(offset, len)
     }
 
     /// The 4-byte word at region offset `offset` as an atomic shared with the
@@ -275,7 +203,7 @@ impl Region {
     /// not 4-byte aligned; [`ViewError::ReadOnly`] for a read-only region.
     pub fn atomic_u32(&self, offset: u64) -> Result<&AtomicU32, ViewError> {
         self.inner
-            .mapping
+            .mapping()
             .atomic_u32(offset)
             .map_err(|refused| match refused {
                 Refused::ReadOnly => ViewError::ReadOnly,
@@ -291,16 +219,14 @@ impl Region {
     ///
     /// # Errors
     /// [`ViewError::ReadOnly`] for a read-only region or an observer.
+    #[cfg(target_os = "linux")]
     pub fn turn(&self) -> Result<Turn<'_>, ViewError> {
-        self.inner
-            .meta
-            .as_ref()
-            .and_then(Turn::new)
-            .ok_or(ViewError::ReadOnly)
+        self.inner.meta().and_then(Turn::new).ok_or(ViewError::ReadOnly)
     }
 
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // for the record stream and turns (Linux only for now)
     pub(crate) fn mapping(&self) -> &Mapping {
-        &self.inner.mapping
+        self.inner.mapping()
     }
 
     fn window(&self, offset: u64, len: u64) -> Result<Window, ViewError> {

@@ -1,19 +1,12 @@
 //! How to find, create or open a region: the builder ending in `create_new()`,
 //! `open_existing()`, `create_or_open()`, `create_from_file()` or `observe()`.
 
-use std::fs::File;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{default_dir, Region};
+use super::Region;
 use crate::error::RegionError;
-use crate::files::{self, Create};
 use crate::name::RegionName;
-use crate::object::lifetime::{self, SetupLock};
-use crate::object::meta::{Header, Kind};
-use crate::object::{self, Attached, Disposition, MetaState, ObjectError, ObjectFiles, Spec};
-use crate::ownership::Trust;
 use crate::sync::Until;
 
 /// Default mode of the files this crate creates: owner read/write only.
@@ -46,8 +39,31 @@ pub enum FileMode {
     Create,
 }
 
+/// Which owners' objects an open accepts (Linux: the files' owners; Windows
+/// leaves access to the kernel objects' default security).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Trust {
+    /// Only files owned by this process's effective user (the default).
+    #[default]
+    Owner,
+    /// Also group-shared files of users in one of this process's groups.
+    Group,
+}
+
+/// How an open treats a region (or mutex) that exists, or does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Disposition {
+    /// .NET `CreateNew`.
+    CreateNew,
+    /// .NET `OpenExisting`.
+    OpenExisting,
+    /// .NET `CreateOrOpen`.
+    CreateOrOpen,
+}
+
+/// Where a region's bytes are.
 #[derive(Debug, Clone)]
-enum Location {
+pub(crate) enum Location {
     /// Non-persistent: `DIR/NAME`, removed by the last process out.
     Named { dir: Option<PathBuf>, name: RegionName },
     /// Persistent: a file the user names, kept after every process exits.
@@ -65,14 +81,14 @@ enum Location {
 /// ```
 #[derive(Debug, Clone)]
 pub struct RegionOptions {
-    location: Location,
-    size: u64,
-    mode: u32,
-    access: Access,
-    file_mode: FileMode,
-    reserve: bool,
-    trust: Trust,
-    timeout: Option<Duration>,
+    pub(crate) location: Location,
+    pub(crate) size: u64,
+    pub(crate) mode: u32,
+    pub(crate) access: Access,
+    pub(crate) file_mode: FileMode,
+    pub(crate) reserve: bool,
+    pub(crate) trust: Trust,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl RegionOptions {
@@ -259,32 +275,7 @@ impl RegionOptions {
                 reason: "FileMode::Create empties the file, so it needs a capacity: give one with RegionOptions::size",
             });
         }
-        let files = self.files()?;
-        let spec = self.spec(&files);
-        let _gate = lifetime::open_gate();
-        let setup = SetupLock::acquire(
-            &files.guard,
-            self.mode,
-            self.trust,
-            lifetime::Wait::open(self.until()),
-        )
-        .map_err(RegionError::from)?;
-        let result = FileOpener {
-            options: self,
-            spec,
-            path,
-        }
-        .open();
-        match result {
-            Ok(attached) => {
-                drop(setup);
-                Region::from_attached(attached, files.clone(), (self.mode, self.trust), spec.writable)
-            }
-            Err(error) => {
-                setup.remove();
-                Err(error)
-            }
-        }
+        Ok(Region::of(crate::os::region::create_from_file(self, path)?))
     }
 
     /// Opens the region read-only as an **observer**: it never registers as a
@@ -301,30 +292,11 @@ impl RegionOptions {
     /// [`RegionError::NotARegion`] when a named region's file is not vouched
     /// for by its companion; [`RegionError::PermissionDenied`], [`RegionError::Io`].
     pub fn observe(&self) -> Result<Region, RegionError> {
-        let files = self.files()?;
-        let spec = Spec {
-            files: &files,
-            kind: Kind::Region,
-            mode: self.mode,
-            writable: false,
-            trust: self.trust,
-            until: self.until(),
-            persistent: self.is_file(),
-        };
-        let require_meta = matches!(self.location, Location::Named { .. });
-        let (object, meta) = object::observe(&spec, require_meta)?;
-        let size = match &meta {
-            Some((_, header, _)) => header.size,
-            None => object
-                .metadata()
-                .map_err(|e| RegionError::io("inspect", &files.object, e))?
-                .len(),
-        };
-        Region::observed(&object, size, meta, files)
+        Ok(Region::of(crate::os::region::observe(self)?))
     }
 
     /// Refuses a size no file can have (past `i64::MAX` bytes), before anything is created.
-    fn check_size_fits_a_file(&self) -> Result<(), RegionError> {
+    pub(crate) fn check_size_fits_a_file(&self) -> Result<(), RegionError> {
         if i64::try_from(self.size).is_err() {
             return Err(RegionError::BadSize {
                 size: self.size,
@@ -334,39 +306,8 @@ impl RegionOptions {
         Ok(())
     }
 
-    fn files(&self) -> Result<ObjectFiles, RegionError> {
-        match &self.location {
-            Location::Named { dir, name } => {
-                let dir = dir.clone().unwrap_or_else(default_dir);
-                Ok(ObjectFiles::new(dir, name.as_str()))
-            }
-            Location::File(path) => {
-                let file_name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .ok_or_else(|| RegionError::not_a_region(path, "it does not name a file"))?;
-                let dir = match path.parent() {
-                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-                    _ => PathBuf::from("."),
-                };
-                Ok(ObjectFiles::new(dir, file_name))
-            }
-        }
-    }
-
-    fn spec<'a>(&self, files: &'a ObjectFiles) -> Spec<'a> {
-        Spec {
-            files,
-            kind: Kind::Region,
-            mode: self.mode,
-            writable: self.access == Access::ReadWrite,
-            trust: self.trust,
-            until: self.until(),
-            persistent: self.is_file(),
-        }
-    }
-
-    fn until(&self) -> Until {
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // for the record stream and turns (Linux only for now)
+    pub(crate) fn until(&self) -> Until {
         Until::after(self.timeout.unwrap_or(Duration::MAX))
     }
 
@@ -390,151 +331,6 @@ impl RegionOptions {
                 });
             }
         }
-        let files = self.files()?;
-        let (size, reserve) = (self.size, self.reserve);
-        let init = move |file: &File, path: &Path| size_file(file, path, size, reserve);
-        let spec = self.spec(&files);
-        let attached = spec.open_named(how, &init)?;
-        Region::from_attached(attached, files.clone(), (self.mode, self.trust), spec.writable)
-    }
-}
-
-/// Gives a new (or growing) file its size, reserving its blocks when asked.
-fn size_file(file: &File, path: &Path, size: u64, reserve: bool) -> Result<u64, ObjectError> {
-    let result = if reserve {
-        crate::sys::reserve(file, size)
-    } else {
-        file.set_len(size)
-    };
-    result.map_err(|error| match error.kind() {
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge => {
-            ObjectError::NoSpace {
-                path: path.to_owned(),
-                size,
-            }
-        }
-        _ => ObjectError::io("size", path, error),
-    })?;
-    Ok(size)
-}
-
-/// One `create_from_file`, run under the setup lock.
-struct FileOpener<'a> {
-    options: &'a RegionOptions,
-    spec: Spec<'a>,
-    path: &'a Path,
-}
-
-impl FileOpener<'_> {
-    fn open(&self) -> Result<Attached, RegionError> {
-        match self.spec.inspect_meta()? {
-            MetaState::Live { file, header } => self.join_live(file, header),
-            MetaState::Stale { header } => {
-                self.spec.remove_stale(&header);
-                self.open_fresh()
-            }
-            MetaState::Missing => self.open_fresh(),
-        }
-    }
-
-    /// Other processes map the file now: join them at their size.
-    fn join_live(&self, meta_file: File, header: Header) -> Result<Attached, RegionError> {
-        match self.options.file_mode {
-            FileMode::CreateNew | FileMode::Create => {
-                return Err(RegionError::AlreadyExists {
-                    path: self.path.to_owned(),
-                })
-            }
-            FileMode::Open | FileMode::OpenOrCreate => {}
-        }
-        let capacity = self.options.size;
-        if capacity != 0 && capacity != header.size {
-            return Err(RegionError::BadSize {
-                size: capacity,
-                reason: "other processes map this file at another capacity: ask for 0 (theirs) or the same",
-            });
-        }
-        let object = self.spec.open_vouched(&header)?;
-        Ok(self.spec.join(meta_file, header, object)?)
-    }
-
-    /// Nobody maps the file: open it as the file mode says, size it, and
-    /// publish a companion for it.
-    fn open_fresh(&self) -> Result<Attached, RegionError> {
-        let (file, created) = self.open_file()?;
-        let path = self.path;
-        if let Some(reason) =
-            files::irregular_reason(&file).map_err(|e| RegionError::io("inspect", path, e))?
-        {
-            return Err(RegionError::not_a_region(path, reason));
-        }
-        if self.options.file_mode == FileMode::Create {
-            file.set_len(0)
-                .map_err(|e| RegionError::io("truncate", path, e))?;
-        }
-        let capacity = self.capacity(&file)?;
-        let header = Header::describing(Kind::Region, true, capacity, &file)
-            .map_err(|e| RegionError::io("inspect", path, e))?;
-        let (meta_file, meta) = self.spec.publish_meta(header)?;
-        let mut attached = self.spec.created(file, header, meta_file, meta)?;
-        attached.created_new = created;
-        Ok(attached)
-    }
-
-    fn open_file(&self) -> Result<(File, bool), RegionError> {
-        let path = self.path;
-        let how = match self.options.file_mode {
-            FileMode::Open => Create::No,
-            FileMode::CreateNew => Create::New,
-            FileMode::OpenOrCreate | FileMode::Create => Create::IfMissing,
-        };
-        let (file, created) = files::open_reporting(path, how, self.options.mode, self.spec.writable)
-            .map_err(|error| match error.kind() {
-                io::ErrorKind::NotFound => RegionError::NoSuchFile {
-                    path: path.to_owned(),
-                },
-                io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
-                    path: path.to_owned(),
-                },
-                _ => ObjectError::classify("open", path, error).into(),
-            })?;
-        // Before anything is read, written, grown or mapped: a file another
-        // user put at the path (perhaps to read what we write) is refused.
-        ObjectError::check_owner(&file, path, self.spec.trust)?;
-        Ok((file, created))
-    }
-
-    /// The capacity asked for, checked against the file (and the file grown to it).
-    fn capacity(&self, file: &File) -> Result<u64, RegionError> {
-        let path = self.path;
-        let len = file
-            .metadata()
-            .map_err(|e| RegionError::io("inspect", path, e))?
-            .len();
-        let capacity = match self.options.size {
-            0 => len,
-            asked => asked,
-        };
-        if capacity == 0 {
-            return Err(RegionError::BadSize {
-                size: 0,
-                reason: "the file is empty: give a capacity with RegionOptions::size",
-            });
-        }
-        if capacity < len {
-            return Err(RegionError::BadSize {
-                size: capacity,
-                reason: "the capacity is smaller than the file (use 0 for the file's size)",
-            });
-        }
-        if capacity > len {
-            if self.options.access == Access::Read {
-                return Err(RegionError::BadOptions {
-                    reason: "a read-only region cannot grow its file: ask for capacity 0",
-                });
-            }
-            size_file(file, path, capacity, self.options.reserve)?;
-        }
-        Ok(capacity)
+        Ok(Region::of(crate::os::region::open_named(self, how)?))
     }
 }

@@ -1,61 +1,46 @@
 //! The named cross-process mutex: the Rust side of .NET's `System.Threading.Mutex`.
 //!
-//! A mutex called `NAME` in a directory is the empty lock file `DIR/NAME`,
-//! whose `flock` (through `named-lock`) is the ownership, plus the companion
-//! `DIR/.NAME.meta` and setup file `DIR/.NAME.guard` that every named object of
-//! this crate has (see the crate docs). The kernel releases the lock when its
-//! holder dies; the holder also writes its pid into the companion and clears
-//! it on release, so the next owner can tell a clean hand-over from an
-//! abandoned one (.NET's `AbandonedMutexException`). Like a .NET named mutex,
-//! it exists while some process has it open: the last one out removes its files.
+//! The portable part: the builder, the handle, ownership by one thread, and
+//! what an acquisition says. How a mutex is made is the platform's
+//! (`crate::os`): on Linux a lock file with a companion, on Windows the
+//! kernel's own named mutex. Like a .NET named mutex, it exists while some
+//! process has it open.
 
 use std::collections::HashSet;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use named_lock::{NamedLock, NamedLockGuard};
-
-use super::wake::{self, Until};
 use crate::error::MutexError;
 use crate::name::RegionName;
-use crate::object::lifetime::Presence;
-use crate::object::meta::{Kind, Meta, HOLDER_PID, RELEASE_COUNT, RELEASE_SLEEPERS};
-use crate::object::{Disposition, ObjectFiles, Spec};
-use crate::ownership::Trust;
-use crate::region::{default_dir, Region, DEFAULT_MODE};
+use crate::os::mutex::{MutexId, Taken};
+use crate::os::{MutexInner, MutexLock};
+use crate::region::Trust;
+use crate::region::{Disposition, Region, DEFAULT_MODE};
 
-/// Longest single sleep while waiting: a holder that dies wakes nobody, so a
-/// waiter looks again at least this often.
-const WAIT_SLICE: Duration = Duration::from_millis(50);
-
-/// A mutex owned by one thread of this process: the lock file's device and
-/// inode (however its path is spelled), and the owning thread.
-type Ownership = (u64, u64, ThreadId);
+/// A mutex owned by one thread of this process.
+type Ownership = (MutexId, ThreadId);
 
 /// The mutexes threads of this process own now, so that a second wait by
 /// the owning thread fails instead of waiting for itself forever (as in
 /// .NET, ownership is a thread's: other threads of the process wait).
 static OWNED: StdMutex<Option<HashSet<Ownership>>> = StdMutex::new(None);
 
-fn owned_by_this_thread(file: (u64, u64)) -> bool {
+fn owned_by_this_thread(mutex: MutexId) -> bool {
     let owned = OWNED.lock().unwrap_or_else(PoisonError::into_inner);
     let me = std::thread::current().id();
-    owned
-        .as_ref()
-        .is_some_and(|set| set.contains(&(file.0, file.1, me)))
+    owned.as_ref().is_some_and(|set| set.contains(&(mutex, me)))
 }
 
-fn set_owned(file: (u64, u64), thread: ThreadId, owned_now: bool) {
+fn set_owned(mutex: MutexId, thread: ThreadId, owned_now: bool) {
     let mut owned = OWNED.lock().unwrap_or_else(PoisonError::into_inner);
     let set = owned.get_or_insert_with(HashSet::new);
-    let key = (file.0, file.1, thread);
     if owned_now {
-        set.insert(key);
+        set.insert((mutex, thread));
     } else {
-        set.remove(&key);
+        set.remove(&(mutex, thread));
     }
 }
 
@@ -73,15 +58,15 @@ fn set_owned(file: (u64, u64), thread: ThreadId, owned_now: bool) {
 /// ```
 #[derive(Debug, Clone)]
 pub struct MutexOptions {
-    name: String,
-    dir: Option<PathBuf>,
-    mode: u32,
-    trust: Trust,
-    timeout: Option<Duration>,
+    pub(crate) name: String,
+    pub(crate) dir: Option<PathBuf>,
+    pub(crate) mode: u32,
+    pub(crate) trust: Trust,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl MutexOptions {
-    /// The mutex called `name` (in [`default_dir`] unless
+    /// The mutex called `name` (in [`default_dir`](crate::default_dir) unless
     /// [`MutexOptions::dir`] says otherwise). Names follow the rules of
     /// [`RegionName`]; a mutex and a region in one directory need different names.
     pub fn named(name: &RegionName) -> Self {
@@ -136,10 +121,6 @@ impl MutexOptions {
         self
     }
 
-    fn files(&self) -> ObjectFiles {
-        ObjectFiles::new(self.dir.clone().unwrap_or_else(default_dir), &self.name)
-    }
-
     /// .NET `new Mutex(initiallyOwned, name, out createdNew)`: creates the
     /// mutex, or opens it when a live process has it. With `initially_owned`,
     /// a mutex this call creates is owned by the caller from the start, with
@@ -164,55 +145,9 @@ impl MutexOptions {
     }
 
     fn open(&self, how: Disposition, initially_owned: bool) -> Result<CreatedMutex, MutexError> {
-        let files = self.files();
-        let spec = Spec {
-            files: &files,
-            kind: Kind::Mutex,
-            mode: crate::object::companion_mode(self.mode),
-            writable: true,
-            trust: self.trust,
-            until: Until::after(self.timeout.unwrap_or(Duration::MAX)),
-            persistent: false,
-        };
-        let object_error = |error| MutexError::from_object(error, &self.name);
-        let (attached, setup) = spec
-            .open_named_locked_setup(how, &|_, _| Ok(0))
-            .map_err(object_error)?;
-        let created_new = attached.created_new;
-        let lock = match NamedLock::with_path(&files.object) {
-            Ok(lock) => lock,
-            Err(source) => {
-                drop(setup); // before the presence, whose drop takes the setup lock
-                return Err(MutexError::Lock {
-                    name: self.name.clone(),
-                    source,
-                });
-            }
-        };
-        let mutex = NamedMutex {
-            inner: Arc::new(MutexInner {
-                lock,
-                meta: attached.meta,
-                files,
-                name: self.name.clone(),
-                file: (attached.header.dev, attached.header.ino),
-                _presence: attached.presence,
-            }),
-        };
-        // Still under the setup lock: nobody can open the new mutex yet.
-        let guard = if initially_owned && created_new {
-            match mutex.try_wait() {
-                Ok(Some(acquired)) => Some(acquired.into_guard()),
-                Ok(None) => None,
-                Err(error) => {
-                    drop(setup);
-                    return Err(error);
-                }
-            }
-        } else {
-            None
-        };
-        drop(setup);
+        let (inner, created_new, taken) = MutexInner::open(self, how, initially_owned)?;
+        let mutex = NamedMutex { inner };
+        let guard = taken.map(|taken| mutex.took(taken).into_guard());
         Ok(CreatedMutex {
             mutex,
             created_new,
@@ -227,25 +162,18 @@ pub struct NamedMutex {
     inner: Arc<MutexInner>,
 }
 
-#[derive(Debug)]
-struct MutexInner {
-    lock: NamedLock,
-    meta: Meta,
-    files: ObjectFiles,
-    name: String,
-    /// The lock file's device and inode.
-    file: (u64, u64),
-    /// Declared last: this process stops using the mutex after the rest is gone.
-    _presence: Option<Arc<Presence>>,
-}
-
 /// Ownership of the mutex; dropping it releases the mutex (.NET `ReleaseMutex`).
+///
+/// Not `Send`, as std's guard is not: a mutex is owned by the thread that
+/// took it, and on Windows only that thread can release it.
 #[derive(Debug)]
+#[must_use = "dropping the guard releases the mutex at once"]
 pub struct MutexGuard {
     inner: Arc<MutexInner>,
-    lock: Option<NamedLockGuard>,
-    /// The thread that acquired it (the guard may be dropped on another).
+    lock: Option<MutexLock>,
+    /// The thread that acquired it.
     owner: ThreadId,
+    _owned_by_this_thread: PhantomData<*const ()>,
 }
 
 /// How the mutex was acquired: cleanly, or from a holder that died holding it.
@@ -261,8 +189,9 @@ pub enum Acquired {
     Abandoned {
         /// The mutex, now owned by the caller.
         guard: MutexGuard,
-        /// Pid of the process that died holding it.
-        holder_pid: u32,
+        /// Pid of the process that died holding it, where the platform
+        /// knows it (Linux: always; Windows: never, the kernel does not say).
+        holder_pid: Option<u32>,
     },
 }
 
@@ -274,11 +203,17 @@ impl Acquired {
         }
     }
 
-    /// The pid of the holder that died holding the mutex, if it was abandoned.
+    /// Whether the previous holder died holding the mutex.
+    pub fn is_abandoned(&self) -> bool {
+        matches!(self, Acquired::Abandoned { .. })
+    }
+
+    /// The pid of the holder that died holding the mutex, if it was
+    /// abandoned and the platform knows the pid (see [`Acquired::Abandoned`]).
     pub fn abandoned_by(&self) -> Option<u32> {
         match self {
             Acquired::Owned(_) => None,
-            Acquired::Abandoned { holder_pid, .. } => Some(*holder_pid),
+            Acquired::Abandoned { holder_pid, .. } => *holder_pid,
         }
     }
 }
@@ -296,7 +231,7 @@ pub struct CreatedMutex {
 }
 
 impl NamedMutex {
-    /// [`MutexOptions::create`] for the mutex `name` in [`default_dir`].
+    /// [`MutexOptions::create`] for the mutex `name` in [`default_dir`](crate::default_dir).
     ///
     /// # Errors
     /// See [`MutexOptions::create`].
@@ -304,7 +239,7 @@ impl NamedMutex {
         MutexOptions::named(name).create(initially_owned)
     }
 
-    /// [`MutexOptions::open_existing`] for the mutex `name` in [`default_dir`].
+    /// [`MutexOptions::open_existing`] for the mutex `name` in [`default_dir`](crate::default_dir).
     ///
     /// # Errors
     /// See [`MutexOptions::open_existing`].
@@ -314,28 +249,31 @@ impl NamedMutex {
 
     /// The mutex name.
     pub fn name(&self) -> &str {
-        &self.inner.name
+        self.inner.name()
     }
 
-    /// The mutex's lock file.
+    /// Where the mutex is: its lock file on Linux, its kernel object name on
+    /// Windows.
     pub fn path(&self) -> &Path {
-        &self.inner.files.object
+        self.inner.path()
     }
 
-    /// Pid of the process holding the mutex now (0 when free; a dead
-    /// holder's pid until the next owner takes over).
-    pub fn holder_pid(&self) -> u32 {
-        self.word(HOLDER_PID).load(Ordering::Acquire)
+    /// Pid of the process holding the mutex now (`None` when free; a dead
+    /// holder's pid until the next owner takes over). Always `None` on
+    /// Windows, where the kernel does not say who holds a mutex.
+    pub fn holder_pid(&self) -> Option<u32> {
+        self.inner.holder_pid()
     }
 
-    /// .NET `WaitOne()`: blocks until this process owns the mutex. Sleeps
-    /// until a release wakes it (and looks again every 50 ms, for holders
-    /// that die).
+    /// .NET `WaitOne()`: blocks until this thread owns the mutex. Sleeps
+    /// until a release wakes it (on Linux it also looks again every 50 ms,
+    /// for holders that die).
     ///
     /// # Errors
     /// [`MutexError::AlreadyOwned`] when this thread owns it already (other
-    /// threads of the process wait, as in .NET);
-    /// [`MutexError::Lock`] when the lock call fails.
+    /// threads of the process wait, as in .NET; unlike .NET, where a Windows
+    /// mutex is re-entrant, a second wait by the owner is refused on every
+    /// platform); [`MutexError::Lock`] when the system call fails.
     pub fn wait(&self) -> Result<Acquired, MutexError> {
         loop {
             if let Some(acquired) = self.wait_timeout(Duration::from_secs(3600))? {
@@ -350,19 +288,8 @@ impl NamedMutex {
     /// # Errors
     /// As [`NamedMutex::wait`].
     pub fn try_wait(&self) -> Result<Option<Acquired>, MutexError> {
-        if owned_by_this_thread(self.inner.file) {
-            return Err(MutexError::AlreadyOwned {
-                name: self.inner.name.clone(),
-            });
-        }
-        match self.inner.lock.try_lock() {
-            Ok(lock) => Ok(Some(self.took(lock))),
-            Err(named_lock::Error::WouldBlock) => Ok(None),
-            Err(source) => Err(MutexError::Lock {
-                name: self.inner.name.clone(),
-                source,
-            }),
-        }
+        self.refuse_if_owned()?;
+        Ok(self.inner.try_lock()?.map(|taken| self.took(taken)))
     }
 
     /// .NET `WaitOne(timeout)`: waits at most `timeout` for the mutex; `None`
@@ -371,77 +298,51 @@ impl NamedMutex {
     /// # Errors
     /// As [`NamedMutex::wait`].
     pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<Acquired>, MutexError> {
-        let until = Until::after(timeout);
-        let releases = self.word(RELEASE_COUNT);
-        loop {
-            let seen = releases.load(Ordering::Acquire);
-            if let Some(acquired) = self.try_wait()? {
-                return Ok(Some(acquired));
-            }
-            if until.passed() {
-                return Ok(None);
-            }
-            let sleepers = self.word(RELEASE_SLEEPERS);
-            sleepers.fetch_add(1, Ordering::SeqCst);
-            wake::wait_while_equal(releases, seen, until.left().min(WAIT_SLICE));
-            sleepers.fetch_sub(1, Ordering::SeqCst);
+        self.refuse_if_owned()?;
+        Ok(self.inner.lock_within(timeout)?.map(|taken| self.took(taken)))
+    }
+
+    fn refuse_if_owned(&self) -> Result<(), MutexError> {
+        if owned_by_this_thread(self.inner.id()) {
+            return Err(MutexError::AlreadyOwned {
+                name: self.inner.name().to_owned(),
+            });
         }
+        Ok(())
     }
 
-    fn word(&self, offset: u64) -> &AtomicU32 {
-        self.inner.word(offset)
-    }
-
-    fn took(&self, lock: NamedLockGuard) -> Acquired {
-        let me = std::process::id();
-        let previous = self.word(HOLDER_PID).swap(me, Ordering::AcqRel);
-        set_owned(self.inner.file, std::thread::current().id(), true);
+    fn took(&self, taken: Taken) -> Acquired {
+        let owner = std::thread::current().id();
+        set_owned(self.inner.id(), owner, true);
         let guard = MutexGuard {
             inner: Arc::clone(&self.inner),
-            lock: Some(lock),
-            owner: std::thread::current().id(),
+            lock: Some(taken.lock),
+            owner,
+            _owned_by_this_thread: PhantomData,
         };
-        if previous == 0 || previous == me {
-            Acquired::Owned(guard)
-        } else {
+        if taken.abandoned {
             Acquired::Abandoned {
                 guard,
-                holder_pid: previous,
+                holder_pid: taken.dead_holder,
             }
+        } else {
+            Acquired::Owned(guard)
         }
-    }
-}
-
-impl MutexInner {
-    fn word(&self, offset: u64) -> &AtomicU32 {
-        static FALLBACK: AtomicU32 = AtomicU32::new(0);
-        // Mutex companions are always mapped writable (see `MutexOptions::open`),
-        // and the offsets are aligned constants inside them.
-        self.meta.word(offset).unwrap_or(&FALLBACK)
     }
 }
 
 impl MutexGuard {
     /// The name of the mutex this guard owns.
     pub fn mutex_name(&self) -> &str {
-        &self.inner.name
+        self.inner.name()
     }
 }
 
 impl Drop for MutexGuard {
     fn drop(&mut self) {
-        // Clear the holder first (a holder seen after this is a dead one),
-        // then unlock, then count the release and wake waiters: a waiter that
-        // sees the new count finds the lock already free.
-        self.inner.word(HOLDER_PID).swap(0, Ordering::AcqRel);
-        set_owned(self.inner.file, self.owner, false);
-        drop(self.lock.take());
-        let releases = self.inner.word(RELEASE_COUNT);
-        releases.fetch_add(1, Ordering::SeqCst);
-        // Only waiters that sleep on the counter need a wake-up: skip the
-        // system call otherwise.
-        if self.inner.word(RELEASE_SLEEPERS).load(Ordering::SeqCst) != 0 {
-            wake::wake_all(releases);
+        set_owned(self.inner.id(), self.owner, false);
+        if let Some(lock) = self.lock.take() {
+            self.inner.release(lock);
         }
     }
 }

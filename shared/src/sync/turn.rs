@@ -31,10 +31,10 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use super::cpu_hints;
 use super::wake::{self, Deadline, YIELD_EVERY};
-use crate::object::meta::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
+use crate::os::object::meta::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
 
 /// The largest value the turn's mailbox carries, in bytes.
-pub const MAILBOX_LEN: usize = crate::object::meta::MAILBOX_LEN;
+pub const MAILBOX_LEN: usize = crate::os::object::meta::MAILBOX_LEN;
 
 /// Looks at the turn this many times before sleeping.
 const SPINS: u32 = 2_000;
@@ -202,7 +202,7 @@ impl<'r> Turn<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sys;
+    use crate::os::sys;
     use crate::{RegionName, RegionOptions};
     use std::sync::Arc;
 

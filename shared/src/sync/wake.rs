@@ -22,6 +22,7 @@ pub(crate) struct Until(Option<Instant>);
 
 impl Until {
     /// Never (without reading the clock: for hot paths).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // for the record stream and turns (Linux only for now)
     pub(crate) const fn never() -> Self {
         Until(None)
     }
@@ -133,6 +134,7 @@ pub(crate) fn spin_until_changed_every(
 /// runs on the same CPU: the peer can change the word only while the waiter
 /// is off the CPU, so looking again before yielding only delays it. Before
 /// each yield it asks `passed` and stops when the time is up.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // for turns (Linux only for now)
 pub(crate) fn yield_until_changed(
     word: &AtomicU32,
     seen: u32,
@@ -167,7 +169,7 @@ pub fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
 /// Sleeps (no spinning) until `word` is no longer `seen`, a wake-up, or `timeout`.
 #[cfg(target_os = "linux")]
 pub(crate) fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
-    crate::sys::futex_wait(word, seen, timeout);
+    crate::os::sys::futex_wait(word, seen, timeout);
 }
 
 /// Sleeps (no spinning) until `word` is no longer `seen`, a wake-up, or `timeout`.
@@ -182,7 +184,7 @@ pub(crate) fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) 
 /// changing it).
 pub fn wake_all(word: &AtomicU32) {
     #[cfg(target_os = "linux")]
-    crate::sys::futex_wake_all(word);
+    crate::os::sys::futex_wake_all(word);
     #[cfg(not(target_os = "linux"))]
     let _ = word;
 }

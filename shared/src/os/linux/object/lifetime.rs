@@ -21,7 +21,7 @@
 //! the path) and starts again.
 //!
 //! A process stopped by a signal runs no destructors;
-//! [`exit_closing_regions`] lets a signal handler leave as cleanly as a normal
+//! [`exit_closing_regions`](crate::exit_closing_regions) lets a signal handler leave as cleanly as a normal
 //! exit would.
 
 use std::fs::{File, TryLockError};
@@ -33,8 +33,8 @@ use std::time::Duration;
 
 use super::meta::Header;
 use super::{ObjectError, ObjectFiles};
-use crate::files::{self, Create};
-use crate::ownership::Trust;
+use crate::os::files::{self, Create};
+use crate::os::ownership::Trust;
 use crate::sync::Until;
 
 /// How long closing waits for the setup lock before leaving the files to the
@@ -45,7 +45,7 @@ const CLOSE_WAIT: Duration = Duration::from_millis(500);
 /// exit stays prompt, but long enough for another process's open or close.
 const EXIT_CLOSE_WAIT: Duration = Duration::from_millis(200);
 
-/// Set when the process is leaving ([`exit_closing_regions`]): lock waits
+/// Set when the process is leaving ([`exit_closing_regions`](crate::exit_closing_regions)): lock waits
 /// stop, so that the exit is not held up by an open that waits.
 static EXIT_REQUESTED: AtomicBool = AtomicBool::new(false);
 
@@ -184,7 +184,7 @@ pub(crate) struct CloseSpec {
 }
 
 /// This process's use of one object: its companion file with the shared
-/// presence lock. Detaching (on drop, or from [`exit_closing_regions`])
+/// presence lock. Detaching (on drop, or from [`exit_closing_regions`](crate::exit_closing_regions))
 /// happens once.
 #[derive(Debug)]
 pub(crate) struct Presence {
@@ -195,7 +195,7 @@ pub(crate) struct Presence {
     detached: Mutex<bool>,
 }
 
-/// Every object this process has open, for [`exit_closing_regions`].
+/// Every object this process has open, for [`exit_closing_regions`](crate::exit_closing_regions).
 static OPEN: Mutex<Vec<Weak<Presence>>> = Mutex::new(Vec::new());
 
 impl Presence {
@@ -318,7 +318,7 @@ pub(crate) fn lock_holders(file: &File, kind: &str) -> Option<Vec<u32>> {
 }
 
 /// Held (shared) by every open from its first file operation until the object
-/// is registered; [`exit_closing_regions`] takes it exclusively, so no open
+/// is registered; [`exit_closing_regions`](crate::exit_closing_regions) takes it exclusively, so no open
 /// can slip between its clean-up and the end of the process.
 static EXIT_GATE: RwLock<()> = RwLock::new(());
 
@@ -327,33 +327,9 @@ pub(crate) fn open_gate() -> RwLockReadGuard<'static, ()> {
     EXIT_GATE.read().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Ends the process with `code` after leaving every region and named mutex it
-/// has open exactly as dropping them would (the last process out removes
-/// them).
-///
-/// For a signal-handling *thread* (such as the `ctrlc` or `signal-hook`
-/// crates provide; it is not async-signal-safe, so never call it inside a raw
-/// signal handler): destructors do not run when a signal ends a process. Opens
-/// waiting for a lock on other threads give up at once
-/// ([`RegionError::Interrupted`](crate::RegionError::Interrupted)); opens
-/// past their waits finish and are closed too; opens that have not started
-/// never start.
-///
-/// Another thread may exit meanwhile (`main` returning, say): its exit waits
-/// until this clean-up is complete. An exit from any thread also closes what
-/// is still open (an exit hook), so regions are left as cleanly when a
-/// program calls [`std::process::exit`] with regions in scope.
-pub fn exit_closing_regions(code: i32) -> ! {
-    close_everything();
-    // The closing is complete before the exit starts. Should another thread
-    // already be exiting, `exit` waits for it, and that thread's exit hook
-    // waited for this closing (see `close_everything_at_exit`).
-    std::process::exit(code)
-}
-
 /// Leaves every object this process still has open, as dropping it would;
 /// from then on, opens give up and no new open starts its file work.
-fn close_everything() {
+pub(crate) fn close_everything() {
     EXIT_REQUESTED.store(true, Ordering::Release);
     let open: Vec<Arc<Presence>> = {
         // Waits for the opens and closes in progress inside the gate, and for
@@ -395,7 +371,7 @@ fn wait_for_closes_in_progress() {
 
 /// The exit hook: an exit from any thread (`std::process::exit`, or `main`
 /// returning) first finishes the closing. Without it, `main` returning while
-/// a signal-handling thread was inside [`exit_closing_regions`] ended the
+/// a signal-handling thread was inside [`exit_closing_regions`](crate::exit_closing_regions) ended the
 /// process halfway through a clean-up: the region file removed, its
 /// companion and setup file left behind.
 extern "C" fn close_everything_at_exit() {
@@ -408,6 +384,6 @@ fn install_exit_hook() {
     INSTALLED.call_once(|| {
         // Without the hook (the C library refused it), objects still open at
         // exit leave files that the next open treats as stale.
-        let _ = crate::sys::at_process_exit(close_everything_at_exit);
+        let _ = crate::os::sys::at_process_exit(close_everything_at_exit);
     });
 }

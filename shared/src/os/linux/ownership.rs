@@ -13,15 +13,7 @@ use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-/// Which owners' files an open accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Trust {
-    /// Only files owned by this process's effective user (the default).
-    #[default]
-    Owner,
-    /// Also group-shared files of users in one of this process's groups.
-    Group,
-}
+pub(crate) use crate::region::Trust;
 
 /// A file owned by someone this process does not trust.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +32,8 @@ pub(crate) fn check(file: &File, trust: Trust) -> std::io::Result<Result<(), Str
         meta.gid(),
         meta.mode(),
         trust,
-        crate::sys::effective_uid(),
-        crate::sys::effective_groups,
+        crate::os::sys::effective_uid(),
+        crate::os::sys::effective_groups,
     ))
 }
 

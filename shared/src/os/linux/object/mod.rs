@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use crate::files::{self, Create};
-use crate::ownership::{self, Trust};
+use crate::os::files::{self, Create};
+use crate::os::ownership::{self, Trust};
 use crate::sync::Until;
 use lifetime::Presence;
 use meta::{Header, Kind, Meta, META_LEN};
@@ -164,7 +164,7 @@ impl ObjectError {
     /// at without opening or following it).
     pub(crate) fn owned_by_someone_else(path: &Path) -> Option<Self> {
         let uid = std::fs::symlink_metadata(path).ok()?.uid();
-        (uid != crate::sys::effective_uid()).then(|| ObjectError::Stranger {
+        (uid != crate::os::sys::effective_uid()).then(|| ObjectError::Stranger {
             path: path.to_owned(),
             uid,
             message: ownership::refusal(path, &ownership::Stranger { uid, why: "" }),
@@ -172,13 +172,7 @@ impl ObjectError {
     }
 }
 
-/// How an open treats an object that exists, or does not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Disposition {
-    CreateNew,
-    OpenExisting,
-    CreateOrOpen,
-}
+pub(crate) use crate::region::Disposition;
 
 /// An object this process now uses.
 #[derive(Debug)]
@@ -571,5 +565,55 @@ pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Opti
             "no companion .meta file vouches for it, so it belongs to someone else",
         )),
         _ => Ok((object, meta)),
+    }
+}
+
+impl From<ObjectError> for crate::RegionError {
+    fn from(error: ObjectError) -> Self {
+        match error {
+            ObjectError::NotFound { path } => crate::RegionError::NotFound { path },
+            ObjectError::AlreadyExists { path } => crate::RegionError::AlreadyExists { path },
+            ObjectError::Foreign { path, reason } => crate::RegionError::NotARegion { path, reason },
+            ObjectError::NoSpace { path, size } => crate::RegionError::NoSpace { path, size },
+            ObjectError::Stranger { path, uid, message } => {
+                crate::RegionError::NotYours { path, uid, message }
+            }
+            ObjectError::TimedOut { what, path, holder } => {
+                crate::RegionError::TimedOut { what, path, holder }
+            }
+            ObjectError::Interrupted { path } => crate::RegionError::Interrupted { path },
+            ObjectError::Io { action, path, source } => crate::RegionError::io(action, path, source),
+        }
+    }
+}
+
+impl crate::MutexError {
+    pub(crate) fn from_object(error: ObjectError, name: &str) -> Self {
+        match error {
+            ObjectError::NotFound { .. } => crate::MutexError::NotFound {
+                name: name.to_owned(),
+            },
+            ObjectError::Foreign { path, reason } => crate::MutexError::NotALockFile { path, reason },
+            ObjectError::AlreadyExists { path } => crate::MutexError::NotALockFile {
+                path,
+                reason: "it exists already".to_owned(),
+            },
+            ObjectError::NoSpace { path, .. } => crate::MutexError::Io {
+                action: "create",
+                path,
+                source: io::Error::from(io::ErrorKind::StorageFull),
+            },
+            ObjectError::Stranger { path, uid, message } => {
+                crate::MutexError::NotYours { path, uid, message }
+            }
+            ObjectError::TimedOut { what, path, holder } => {
+                crate::MutexError::TimedOut { what, path, holder }
+            }
+            ObjectError::Interrupted { path } => crate::MutexError::Interrupted { path },
+            ObjectError::Io { source, path, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+                crate::MutexError::PermissionDenied { path }
+            }
+            ObjectError::Io { action, path, source } => crate::MutexError::Io { action, path, source },
+        }
     }
 }

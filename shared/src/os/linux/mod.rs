@@ -1,0 +1,24 @@
+//! The Linux backend: named objects as files in a directory (`/dev/shm` by
+//! default), `flock` for presence and set-up, futexes for wake-ups.
+
+pub(crate) mod files;
+pub(crate) mod mapped_view;
+pub(crate) mod mutex;
+pub(crate) mod object;
+pub(crate) mod ownership;
+pub(crate) mod region;
+pub(crate) mod sys;
+
+pub(crate) use mapped_view::MappedView;
+pub(crate) use mutex::{MutexInner, MutexLock};
+pub(crate) use object::lifetime::close_everything;
+pub(crate) use region::RegionInner;
+pub(crate) use sys::pid_alive;
+
+/// ", user NAME (uid N)" for the owner of process `pid`, or "" when unknown.
+pub(crate) fn describe_process_owner(pid: u32) -> String {
+    match ownership::process_owner(pid) {
+        Some(uid) => format!(", {}", ownership::describe(uid)),
+        None => String::new(),
+    }
+}

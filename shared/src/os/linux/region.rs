@@ -1,0 +1,388 @@
+//! Linux regions: a file `DIR/NAME` (a named region, removed by the last
+//! user out) or any file the user names (a persistent region), mapped shared,
+//! with the companion and setup files of [`super::object`].
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::files::{self, Create};
+use super::object::lifetime::{self, Presence, SetupLock};
+use super::object::meta::{Header, Kind, Meta};
+use super::object::{self, Attached, MetaState, ObjectError, ObjectFiles, Spec};
+use super::ownership::Trust;
+use crate::error::RegionError;
+use crate::mapping::Mapping;
+use crate::region::{default_dir, Access, Disposition, FileMode, Location, RegionOptions, DEFAULT_MODE};
+
+/// One process's hold on a region; the last one dropped closes it.
+#[derive(Debug)]
+pub(crate) struct RegionInner {
+    mapping: Mapping,
+    meta: Option<Meta>,
+    meta_file: Option<File>,
+    files: ObjectFiles,
+    persistent: bool,
+    mode: u32,
+    trust: Trust,
+    created_new: bool,
+    /// Declared last: the mapping is gone before the last user removes the files.
+    presence: Option<Arc<Presence>>,
+}
+
+impl RegionInner {
+    pub(crate) fn from_attached(
+        attached: Attached,
+        files: ObjectFiles,
+        (mode, trust): (u32, Trust),
+        writable: bool,
+    ) -> Result<RegionInner, RegionError> {
+        let Attached {
+            object,
+            header,
+            meta,
+            presence,
+            meta_file,
+            created_new,
+        } = attached;
+        let mapping = Mapping::map(&object, header.size, writable)
+            .map_err(|e| RegionError::io("map", &files.object, e))?;
+        Ok(RegionInner {
+            mapping,
+            meta: Some(meta),
+            meta_file: Some(meta_file),
+            files,
+            persistent: header.persistent,
+            mode,
+            trust,
+            created_new,
+            presence,
+        })
+    }
+
+    pub(crate) fn observed(
+        object: &File,
+        size: u64,
+        meta: Option<(File, Header, Meta)>,
+        files: ObjectFiles,
+    ) -> Result<RegionInner, RegionError> {
+        let mapping =
+            Mapping::map(object, size, false).map_err(|e| RegionError::io("map", &files.object, e))?;
+        let (meta_file, persistent, meta) = match meta {
+            Some((file, header, meta)) => (Some(file), header.persistent, Some(meta)),
+            None => (None, true, None),
+        };
+        Ok(RegionInner {
+            mapping,
+            meta,
+            meta_file,
+            files,
+            persistent,
+            mode: DEFAULT_MODE,
+            trust: Trust::Owner,
+            created_new: false,
+            presence: None,
+        })
+    }
+
+    /// The mapped bytes.
+    pub(crate) fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    /// The region's name (a file region's file name).
+    pub(crate) fn name(&self) -> &str {
+        &self.files.name
+    }
+
+    /// The file holding the bytes.
+    pub(crate) fn path(&self) -> &Path {
+        &self.files.object
+    }
+
+    /// The directory of the region and its companion files.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.files.dir
+    }
+
+    /// The mode its files are created with.
+    pub(crate) fn mode(&self) -> u32 {
+        self.mode
+    }
+
+    /// Whose files this handle accepts.
+    pub(crate) fn trust(&self) -> Trust {
+        self.trust
+    }
+
+    /// Whether this open created the region.
+    pub(crate) fn created_new(&self) -> bool {
+        self.created_new
+    }
+
+    /// Whether the region's file stays after the last user leaves.
+    pub(crate) fn is_persistent(&self) -> bool {
+        self.persistent
+    }
+
+    /// Whether this handle is an observer (no presence).
+    pub(crate) fn is_observer(&self) -> bool {
+        self.presence.is_none()
+    }
+
+    /// How many processes use the region (from `/proc/locks`).
+    pub(crate) fn attached_processes(&self) -> Option<usize> {
+        match &self.meta_file {
+            Some(file) => lifetime::attached_processes(file),
+            None => Some(0),
+        }
+    }
+
+    /// The companion's shared words (for turns); `None` for an observer.
+    pub(crate) fn meta(&self) -> Option<&Meta> {
+        self.meta.as_ref()
+    }
+}
+
+/// `create_new`, `open_existing` and `create_or_open` of a named region,
+/// after the portable checks.
+pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, RegionError> {
+    let files = files(options)?;
+    let (size, reserve) = (options.size, options.reserve);
+    let init = move |file: &File, path: &Path| size_file(file, path, size, reserve);
+    let spec = spec(options, &files);
+    let attached = spec.open_named(how, &init)?;
+    RegionInner::from_attached(
+        attached,
+        files.clone(),
+        (options.mode, options.trust),
+        spec.writable,
+    )
+}
+
+/// `create_from_file`, after the portable checks.
+pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<RegionInner, RegionError> {
+    let files = files(options)?;
+    let spec = spec(options, &files);
+    let _gate = lifetime::open_gate();
+    let setup = SetupLock::acquire(
+        &files.guard,
+        options.mode,
+        options.trust,
+        lifetime::Wait::open(options.until()),
+    )
+    .map_err(RegionError::from)?;
+    let result = FileOpener { options, spec, path }.open();
+    match result {
+        Ok(attached) => {
+            drop(setup);
+            RegionInner::from_attached(
+                attached,
+                files.clone(),
+                (options.mode, options.trust),
+                spec.writable,
+            )
+        }
+        Err(error) => {
+            setup.remove();
+            Err(error)
+        }
+    }
+}
+
+/// [`RegionOptions::observe`].
+pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, RegionError> {
+    let files = files(options)?;
+    let spec = Spec {
+        files: &files,
+        kind: Kind::Region,
+        mode: options.mode,
+        writable: false,
+        trust: options.trust,
+        until: options.until(),
+        persistent: options.is_file(),
+    };
+    let require_meta = matches!(options.location, Location::Named { .. });
+    let (object, meta) = object::observe(&spec, require_meta)?;
+    let size = match &meta {
+        Some((_, header, _)) => header.size,
+        None => object
+            .metadata()
+            .map_err(|e| RegionError::io("inspect", &files.object, e))?
+            .len(),
+    };
+    RegionInner::observed(&object, size, meta, files)
+}
+
+fn files(options: &RegionOptions) -> Result<ObjectFiles, RegionError> {
+    match &options.location {
+        Location::Named { dir, name } => {
+            let dir = dir.clone().unwrap_or_else(default_dir);
+            Ok(ObjectFiles::new(dir, name.as_str()))
+        }
+        Location::File(path) => {
+            let file_name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| RegionError::not_a_region(path, "it does not name a file"))?;
+            let dir = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+                _ => PathBuf::from("."),
+            };
+            Ok(ObjectFiles::new(dir, file_name))
+        }
+    }
+}
+
+fn spec<'a>(options: &RegionOptions, files: &'a ObjectFiles) -> Spec<'a> {
+    Spec {
+        files,
+        kind: Kind::Region,
+        mode: options.mode,
+        writable: options.access == Access::ReadWrite,
+        trust: options.trust,
+        until: options.until(),
+        persistent: options.is_file(),
+    }
+}
+
+/// Gives a new (or growing) file its size, reserving its blocks when asked.
+fn size_file(file: &File, path: &Path, size: u64, reserve: bool) -> Result<u64, ObjectError> {
+    let result = if reserve {
+        crate::os::sys::reserve(file, size)
+    } else {
+        file.set_len(size)
+    };
+    result.map_err(|error| match error.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge => {
+            ObjectError::NoSpace {
+                path: path.to_owned(),
+                size,
+            }
+        }
+        _ => ObjectError::io("size", path, error),
+    })?;
+    Ok(size)
+}
+
+/// One `create_from_file`, run under the setup lock.
+struct FileOpener<'a> {
+    options: &'a RegionOptions,
+    spec: Spec<'a>,
+    path: &'a Path,
+}
+
+impl FileOpener<'_> {
+    fn open(&self) -> Result<Attached, RegionError> {
+        match self.spec.inspect_meta()? {
+            MetaState::Live { file, header } => self.join_live(file, header),
+            MetaState::Stale { header } => {
+                self.spec.remove_stale(&header);
+                self.open_fresh()
+            }
+            MetaState::Missing => self.open_fresh(),
+        }
+    }
+
+    /// Other processes map the file now: join them at their size.
+    fn join_live(&self, meta_file: File, header: Header) -> Result<Attached, RegionError> {
+        match self.options.file_mode {
+            FileMode::CreateNew | FileMode::Create => {
+                return Err(RegionError::AlreadyExists {
+                    path: self.path.to_owned(),
+                })
+            }
+            FileMode::Open | FileMode::OpenOrCreate => {}
+        }
+        let capacity = self.options.size;
+        if capacity != 0 && capacity != header.size {
+            return Err(RegionError::BadSize {
+                size: capacity,
+                reason: "other processes map this file at another capacity: ask for 0 (theirs) or the same",
+            });
+        }
+        let object = self.spec.open_vouched(&header)?;
+        Ok(self.spec.join(meta_file, header, object)?)
+    }
+
+    /// Nobody maps the file: open it as the file mode says, size it, and
+    /// publish a companion for it.
+    fn open_fresh(&self) -> Result<Attached, RegionError> {
+        let (file, created) = self.open_file()?;
+        let path = self.path;
+        if let Some(reason) =
+            files::irregular_reason(&file).map_err(|e| RegionError::io("inspect", path, e))?
+        {
+            return Err(RegionError::not_a_region(path, reason));
+        }
+        if self.options.file_mode == FileMode::Create {
+            file.set_len(0)
+                .map_err(|e| RegionError::io("truncate", path, e))?;
+        }
+        let capacity = self.capacity(&file)?;
+        let header = Header::describing(Kind::Region, true, capacity, &file)
+            .map_err(|e| RegionError::io("inspect", path, e))?;
+        let (meta_file, meta) = self.spec.publish_meta(header)?;
+        let mut attached = self.spec.created(file, header, meta_file, meta)?;
+        attached.created_new = created;
+        Ok(attached)
+    }
+
+    fn open_file(&self) -> Result<(File, bool), RegionError> {
+        let path = self.path;
+        let how = match self.options.file_mode {
+            FileMode::Open => Create::No,
+            FileMode::CreateNew => Create::New,
+            FileMode::OpenOrCreate | FileMode::Create => Create::IfMissing,
+        };
+        let (file, created) = files::open_reporting(path, how, self.options.mode, self.spec.writable)
+            .map_err(|error| match error.kind() {
+                io::ErrorKind::NotFound => RegionError::NoSuchFile {
+                    path: path.to_owned(),
+                },
+                io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
+                    path: path.to_owned(),
+                },
+                _ => ObjectError::classify("open", path, error).into(),
+            })?;
+        // Before anything is read, written, grown or mapped: a file another
+        // user put at the path (perhaps to read what we write) is refused.
+        ObjectError::check_owner(&file, path, self.spec.trust)?;
+        Ok((file, created))
+    }
+
+    /// The capacity asked for, checked against the file (and the file grown to it).
+    fn capacity(&self, file: &File) -> Result<u64, RegionError> {
+        let path = self.path;
+        let len = file
+            .metadata()
+            .map_err(|e| RegionError::io("inspect", path, e))?
+            .len();
+        let capacity = match self.options.size {
+            0 => len,
+            asked => asked,
+        };
+        if capacity == 0 {
+            return Err(RegionError::BadSize {
+                size: 0,
+                reason: "the file is empty: give a capacity with RegionOptions::size",
+            });
+        }
+        if capacity < len {
+            return Err(RegionError::BadSize {
+                size: capacity,
+                reason: "the capacity is smaller than the file (use 0 for the file's size)",
+            });
+        }
+        if capacity > len {
+            if self.options.access == Access::Read {
+                return Err(RegionError::BadOptions {
+                    reason: "a read-only region cannot grow its file: ask for capacity 0",
+                });
+            }
+            size_file(file, path, capacity, self.options.reserve)?;
+        }
+        Ok(capacity)
+    }
+}

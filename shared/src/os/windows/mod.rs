@@ -1,0 +1,29 @@
+//! The Windows backend: the kernel's own named objects, exactly as .NET
+//! creates them, so that a region or mutex made here is the one the C#
+//! programs open by the same name (and the other way round).
+//!
+//! - A named region is a pagefile-backed section (`CreateFileMappingW` on
+//!   `INVALID_HANDLE_VALUE`, `OpenFileMappingW`), a file region a section over
+//!   a file; both mapped with `MapViewOfFile`.
+//! - A named mutex is `CreateMutexW` / `OpenMutexW`; `WAIT_ABANDONED` tells
+//!   that its holder died holding it.
+//! - The kernel keeps an object while some handle to it is open and closes
+//!   the handles of a process that exits or dies: there are no files to
+//!   clean up.
+//! - Names are passed to the kernel unchanged: a bare name lives in the
+//!   session's namespace, `Local\` and `Global\` pick one explicitly.
+
+pub(crate) mod handle;
+pub(crate) mod mapped_view;
+pub(crate) mod mutex;
+pub(crate) mod process;
+pub(crate) mod region;
+
+pub(crate) use mapped_view::MappedView;
+pub(crate) use mutex::{MutexInner, MutexLock};
+pub(crate) use process::{describe_process_owner, pid_alive};
+pub(crate) use region::RegionInner;
+
+/// Nothing to do at exit: the kernel closes an exiting process's handles,
+/// and an object goes with its last handle.
+pub(crate) fn close_everything() {}

@@ -1,0 +1,244 @@
+//! Windows regions: a named pagefile-backed section, as
+//! `MemoryMappedFile.CreateOrOpen(name, capacity)` makes one, or a section
+//! over a file (`CreateFromFile`).
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use windows_sys::Win32::Foundation::{
+    ERROR_ACCESS_DENIED, ERROR_COMMITMENT_LIMIT, ERROR_DISK_FULL, ERROR_FILE_NOT_FOUND, ERROR_INVALID_HANDLE,
+    ERROR_NOT_ENOUGH_MEMORY,
+};
+
+use super::handle::{os_error, wide};
+use super::mapped_view::{create_section, open_section, MappedView};
+use crate::error::RegionError;
+use crate::mapping::Mapping;
+use crate::region::{Access, Disposition, FileMode, Location, RegionOptions, Trust, DEFAULT_MODE};
+
+/// One process's hold on a region: the view (which keeps the section open).
+#[derive(Debug)]
+pub(crate) struct RegionInner {
+    mapping: Mapping,
+    name: String,
+    /// A file region's file; a named region's kernel object name.
+    path: PathBuf,
+    dir: PathBuf,
+    persistent: bool,
+    created_new: bool,
+}
+
+impl RegionInner {
+    /// The mapped bytes.
+    pub(crate) fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    /// The region's name (a file region's file name).
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A file region's file, or a named region's kernel object name.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A file region's directory; empty for a named region (no files).
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Files get no mode on Windows: the default, for a mutex made beside it.
+    pub(crate) fn mode(&self) -> u32 {
+        DEFAULT_MODE
+    }
+
+    /// Access is the kernel's default security on Windows.
+    pub(crate) fn trust(&self) -> Trust {
+        Trust::Owner
+    }
+
+    /// Whether this open created the region.
+    pub(crate) fn created_new(&self) -> bool {
+        self.created_new
+    }
+
+    /// Whether the region's file stays after the last user leaves.
+    pub(crate) fn is_persistent(&self) -> bool {
+        self.persistent
+    }
+
+    /// Every Windows handle is a user: the kernel keeps the section for it.
+    pub(crate) fn is_observer(&self) -> bool {
+        false
+    }
+
+    /// The kernel does not say how many processes hold a section.
+    pub(crate) fn attached_processes(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// `create_new`, `open_existing` and `create_or_open` of a named region,
+/// after the portable checks: the kernel's named section.
+pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, RegionError> {
+    let Location::Named { name, .. } = &options.location else {
+        return Err(RegionError::BadOptions {
+            reason: "a region over a file opens with create_from_file (.NET CreateFromFile)",
+        });
+    };
+    let name = name.as_str();
+    let path = PathBuf::from(name);
+    let wide_name = wide(name);
+    let writable = options.access == Access::ReadWrite;
+    let (section, created_new) = match how {
+        Disposition::OpenExisting => {
+            let section = open_section(&wide_name, writable).map_err(|code| named_error(&path, code))?;
+            (section, false)
+        }
+        Disposition::CreateNew | Disposition::CreateOrOpen => {
+            let (section, existed) =
+                create_section(&wide_name, options.size).map_err(|code| named_error(&path, code))?;
+            if existed && how == Disposition::CreateNew {
+                return Err(RegionError::AlreadyExists { path });
+            }
+            (section, !existed)
+        }
+    };
+    let view = MappedView::of_section(section, 0, writable).map_err(|e| RegionError::io("map", &path, e))?;
+    if how == Disposition::CreateOrOpen && (view.len() as u64) < options.size {
+        return Err(RegionError::BadSize {
+            size: options.size,
+            reason: "a smaller region of this name exists: ask for its size (or less), or use another name",
+        });
+    }
+    Ok(RegionInner {
+        mapping: Mapping::of(view, writable),
+        name: name.to_owned(),
+        path,
+        dir: PathBuf::new(),
+        persistent: false,
+        created_new,
+    })
+}
+
+/// What a Win32 error on a named section means here.
+fn named_error(path: &Path, code: u32) -> RegionError {
+    let path = path.to_owned();
+    match code {
+        ERROR_FILE_NOT_FOUND => RegionError::NotFound { path },
+        // The name belongs to an object of another kind (a mutex, an event).
+        ERROR_INVALID_HANDLE => RegionError::not_a_region(
+            path,
+            "a kernel object of another kind (not a file mapping) has this name",
+        ),
+        ERROR_ACCESS_DENIED => RegionError::PermissionDenied { path },
+        ERROR_NOT_ENOUGH_MEMORY | ERROR_COMMITMENT_LIMIT | ERROR_DISK_FULL => {
+            RegionError::NoSpace { path, size: 0 }
+        }
+        code => RegionError::io("create the section", path, os_error(code)),
+    }
+}
+
+/// `create_from_file`, after the portable checks: the file opened as the
+/// file mode says, sized, and mapped through an unnamed section.
+pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<RegionInner, RegionError> {
+    let writable = options.access == Access::ReadWrite;
+    let existed = path.exists();
+    let mut open = OpenOptions::new();
+    open.read(true).write(writable);
+    match options.file_mode {
+        FileMode::Open => {}
+        FileMode::CreateNew => {
+            open.create_new(true);
+        }
+        FileMode::OpenOrCreate => {
+            open.create(true);
+        }
+        FileMode::Create => {
+            open.create(true).truncate(true);
+        }
+    }
+    let file = open.open(path).map_err(|error| match error.kind() {
+        io::ErrorKind::NotFound => RegionError::NoSuchFile {
+            path: path.to_owned(),
+        },
+        io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
+            path: path.to_owned(),
+        },
+        _ => RegionError::io("open", path, error),
+    })?;
+    let capacity = capacity(options, &file, path)?;
+    let mapping = Mapping::map(&file, capacity, writable).map_err(|e| RegionError::io("map", path, e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    Ok(RegionInner {
+        mapping,
+        name,
+        path: path.to_owned(),
+        dir,
+        persistent: true,
+        created_new: !existed,
+    })
+}
+
+/// The capacity asked for, checked against the file (and the file grown to it).
+fn capacity(options: &RegionOptions, file: &File, path: &Path) -> Result<u64, RegionError> {
+    let len = file
+        .metadata()
+        .map_err(|e| RegionError::io("inspect", path, e))?
+        .len();
+    let capacity = match options.size {
+        0 => len,
+        asked => asked,
+    };
+    if capacity == 0 {
+        return Err(RegionError::BadSize {
+            size: 0,
+            reason: "the file is empty: give a capacity with RegionOptions::size",
+        });
+    }
+    if capacity < len {
+        return Err(RegionError::BadSize {
+            size: capacity,
+            reason: "the capacity is smaller than the file (use 0 for the file's size)",
+        });
+    }
+    if capacity > len {
+        if options.access == Access::Read {
+            return Err(RegionError::BadOptions {
+                reason: "a read-only region cannot grow its file: ask for capacity 0",
+            });
+        }
+        file.set_len(capacity).map_err(|error| match error.kind() {
+            io::ErrorKind::StorageFull => RegionError::NoSpace {
+                path: path.to_owned(),
+                size: capacity,
+            },
+            _ => RegionError::io("size", path, error),
+        })?;
+    }
+    Ok(capacity)
+}
+
+/// [`RegionOptions::observe`] on Windows: a read-only open of the section
+/// (its handle keeps the section alive, as every handle does there), or of
+/// the file.
+pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, RegionError> {
+    let read_only = options.clone().access(Access::Read);
+    match &options.location {
+        Location::Named { .. } => open_named(&read_only, Disposition::OpenExisting),
+        Location::File(path) => {
+            let read_only = read_only.file_mode(FileMode::Open).size(0);
+            create_from_file(&read_only, path)
+        }
+    }
+}
