@@ -23,10 +23,11 @@ use shared::demo::cli::{Deadline, DemoError, RegionArgs, WaitedFor};
 use shared::demo::console::Console;
 use shared::demo::handshake::{Flags, Handshake};
 use shared::demo::layout::{
-    record_view_offset, INTS_PER_SERVER, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT,
-    TOTAL_INTS,
+    record_view_offset, INTS_PER_SERVER, INT_SIZE, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN,
+    RECORD_COUNT, STATE_INTS_OFFSET, TOTAL_INTS,
 };
-use shared::demo::output::{data, warn};
+use shared::demo::original_peer;
+use shared::demo::output::{data, note, warn};
 use shared::demo::transcript::Transcript;
 use shared::demo::wait_indicator::WaitIndicator;
 use shared::demo::ServiceMsg;
@@ -60,9 +61,9 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
     drop(owned); // ReleaseMutex()
 
     console.wait_for_enter(out.start_state_then_enter())?;
-    let guard = wait_for_state_service(&region, &mutex, cli.region.deadline(), out)?;
+    let (guard, peer) = wait_for_state_service(&region, &mutex, cli.region.deadline(), out)?;
     read_ints(&region, out)?;
-    read_records(&region, out)?;
+    read_records(&region, peer, out)?;
     Handshake::of(&region)?.set_flags(Flags::MESSAGE_READ);
     drop(guard); // ReleaseMutex()
 
@@ -86,6 +87,11 @@ fn create_region_and_mutex(
         None => take_over_mutex(&region, &created.mutex, deadline)?,
     };
     Handshake::of(&region)?.start_exchange();
+    // A persistent file may hold an earlier exchange's 5..9, which would pass
+    // for an original state service's writes (see `wait_for_state_service`).
+    region
+        .create_view_accessor(STATE_INTS_OFFSET, (INTS_PER_SERVER * INT_SIZE) as u64)?
+        .write(0, &[0i32; INTS_PER_SERVER])?;
     Ok((region, created.mutex, owned))
 }
 
@@ -120,14 +126,24 @@ fn write_message_ints(region: &Region, out: &Transcript) -> Result<(), DemoError
     Ok(())
 }
 
+/// Which state service wrote: ours (with the handshake), or the article's
+/// own `IMServer_State` (none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatePeer {
+    Ours,
+    Original,
+}
+
 /// `WaitOne()`, and keep waiting (visibly) until the state service has
-/// written everything, stopped early, or died holding the mutex.
+/// written everything, stopped early, or died holding the mutex. The
+/// original `IMServer_State` writes no handshake: it is recognised by what it
+/// wrote once its mutex is released.
 fn wait_for_state_service(
     region: &Region,
     mutex: &NamedMutex,
     deadline: Deadline,
     out: &Transcript,
-) -> Result<MutexGuard, DemoError> {
+) -> Result<(MutexGuard, StatePeer), DemoError> {
     let handshake = Handshake::of(region)?;
     let place = if region.is_persistent() {
         format!("--file {}", region.path().display())
@@ -145,6 +161,11 @@ fn wait_for_state_service(
             }
         };
         let flags = handshake.flags();
+        let peer = if original_peer::is_original_state_service(region)? {
+            StatePeer::Original
+        } else {
+            StatePeer::Ours
+        };
         let warning = if acquired.is_abandoned() {
             Some(out.state_died_holding_mutex(acquired.abandoned_by()))
         } else if flags.contains(Flags::STATE_STARTED) && !flags.contains(Flags::STATE_WRITTEN) {
@@ -152,7 +173,7 @@ fn wait_for_state_service(
         } else {
             None
         };
-        if flags.contains(Flags::STATE_STARTED) || warning.is_some() {
+        if flags.contains(Flags::STATE_STARTED) || warning.is_some() || peer == StatePeer::Original {
             if let Some(indicator) = waiting.take() {
                 let outcome = match warning {
                     Some(_) => out.state_has_stopped(),
@@ -160,10 +181,13 @@ fn wait_for_state_service(
                 };
                 indicator.done(out, outcome);
             }
+            if peer == StatePeer::Original {
+                note(out.original_state_peer());
+            }
             if let Some(warning) = warning {
                 warn(out, &warning);
             }
-            return Ok(acquired.into_guard());
+            return Ok((acquired.into_guard(), peer));
         }
         drop(acquired); // not written yet: let the state service in
         WaitIndicator::show(&mut waiting, &out.waiting_for_state_to_start(&place));
@@ -189,10 +213,14 @@ fn read_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> {
     Ok(())
 }
 
-/// Reads every record the state service wrote, through an accessor view.
-fn read_records(region: &Region, out: &Transcript) -> Result<(), DemoError> {
+/// Reads every record the state service wrote, through an accessor view:
+/// as many as ours counted in the handshake, or as the original stamped.
+fn read_records(region: &Region, peer: StatePeer, out: &Transcript) -> Result<(), DemoError> {
     let accessor = region.create_view_accessor(RECORDS_OFFSET, RECORDS_VIEW_LEN)?;
-    let written = (Handshake::of(region)?.record_count() as usize).min(RECORD_COUNT);
+    let written = match peer {
+        StatePeer::Ours => (Handshake::of(region)?.record_count() as usize).min(RECORD_COUNT),
+        StatePeer::Original => original_peer::records_written_by_original(region)?,
+    };
     for k in 0..written {
         let msg: ServiceMsg = accessor.read(record_view_offset(k))?; // accessor.Read(i, out msg)
         data(&out.record(&msg));

@@ -15,7 +15,7 @@
 
 use std::process::ExitCode;
 use std::thread::sleep;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use byteorder::{LittleEndian, WriteBytesExt};
 use clap::Parser;
@@ -25,7 +25,8 @@ use shared::demo::handshake::{Flags, Handshake};
 use shared::demo::layout::{
     record_view_offset, INTS_PER_SERVER, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, STATE_INTS_OFFSET,
 };
-use shared::demo::output::{data, warn};
+use shared::demo::original_peer;
+use shared::demo::output::{data, note, warn};
 use shared::demo::transcript::Transcript;
 use shared::demo::ServiceMsg;
 use shared::{MutexError, NamedMutex, Region, RegionError, RegionOptions};
@@ -33,6 +34,10 @@ use shared::{MutexError, NamedMutex, Region, RegionError, RegionOptions};
 /// How long to wait for a message service that has created the region but
 /// not yet written its numbers.
 const MESSAGE_SETUP_WAIT: Duration = Duration::from_secs(5);
+
+/// How often the wait for the message service looks for an original one,
+/// which sets no flag to wake us.
+const ORIGINAL_PEER_LOOK: Duration = Duration::from_millis(100);
 
 /// The IM state service: opens the region the message service created, and
 /// under its mutex writes 5..9 and five timestamped records.
@@ -64,7 +69,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
     // --timeout bounds all the waits until the next Enter together.
     let deadline = cli.region.deadline();
-    let (region, mutex) = open_region_and_mutex(options, &cli.region, &deadline)?;
+    let (region, mutex) = open_region_and_mutex(options, &cli.region, &deadline, out)?;
     let acquired = deadline.acquire(&mutex, out)?; // WaitOne()
     if acquired.is_abandoned() {
         warn(out, &out.previous_holder_died(acquired.abandoned_by()));
@@ -88,6 +93,7 @@ fn open_region_and_mutex(
     options: &RegionOptions,
     args: &RegionArgs,
     deadline: &Deadline,
+    out: &Transcript,
 ) -> Result<(Region, NamedMutex), DemoError> {
     let region = shared::demo::cli::open_existing(options).map_err(|error| match error {
         RegionError::NotFound { path } | RegionError::NoSuchFile { path } => {
@@ -99,17 +105,7 @@ fn open_region_and_mutex(
         }
         other => other.into(),
     })?;
-    // The message service writes first (it created the mutex already owned);
-    // wait for that, so this side never goes first even if started at once.
-    let setup_wait = deadline
-        .remaining()
-        .map_or(MESSAGE_SETUP_WAIT, |left| left.min(MESSAGE_SETUP_WAIT));
-    let flags = Handshake::of(&region)?.wait_for_flags(Flags::MESSAGE_WRITTEN, setup_wait);
-    if !flags.contains(Flags::MESSAGE_WRITTEN) {
-        return Err(DemoError::StartMessageServerFirst {
-            name: region.name().to_owned(),
-        });
-    }
+    wait_for_message_service(&region, deadline, out)?;
     let mutex = args
         .mutex_options(&region, deadline)
         .open_existing()
@@ -120,6 +116,38 @@ fn open_region_and_mutex(
             other => other.into(),
         })?;
     Ok((region, mutex))
+}
+
+/// The message service writes first (it created the mutex already owned):
+/// waits for that, so this side never goes first even if started at once.
+/// The original `IMServer_Message` writes no handshake: met, it is said so,
+/// and its mutex alone orders the two, as in the article.
+fn wait_for_message_service(region: &Region, deadline: &Deadline, out: &Transcript) -> Result<(), DemoError> {
+    let setup_wait = deadline
+        .remaining()
+        .map_or(MESSAGE_SETUP_WAIT, |left| left.min(MESSAGE_SETUP_WAIT));
+    let until = Instant::now() + setup_wait;
+    let handshake = Handshake::of(region)?;
+    loop {
+        let slice = until
+            .saturating_duration_since(Instant::now())
+            .min(ORIGINAL_PEER_LOOK);
+        if handshake
+            .wait_for_flags(Flags::MESSAGE_WRITTEN, slice)
+            .contains(Flags::MESSAGE_WRITTEN)
+        {
+            return Ok(());
+        }
+        if original_peer::is_original_message_service(region)? {
+            note(out.original_message_peer());
+            return Ok(());
+        }
+        if Instant::now() >= until {
+            return Err(DemoError::StartMessageServerFirst {
+                name: region.name().to_owned(),
+            });
+        }
+    }
 }
 
 /// Writes 5..9 as `int32` at offset 20 through a stream view (`BinaryWriter`).

@@ -2,7 +2,8 @@
 //!
 //! The C# article's layout ([`layout`]), its 16-byte record ([`ServiceMsg`]),
 //! .NET ticks ([`ticks`]), and the handshake the two programs keep in the
-//! bytes the original leaves unused ([`handshake`]). With the `console`
+//! bytes the original leaves unused ([`handshake`]), and how to recognise
+//! the original C# programs, which write none of it ([`original_peer`]). With the `console`
 //! feature, also the two programs' shared command line, prompts, transcript
 //! and wait indicator.
 
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod console;
 pub mod handshake;
 pub mod layout;
+pub mod original_peer;
 #[cfg(feature = "console")]
 pub mod output;
 mod service_msg;

@@ -290,6 +290,22 @@ impl Transcript {
         }
     }
 
+    /// The state server met the original `IMServer_Message`.
+    pub fn original_message_peer(&self) -> &'static str {
+        match self.lang {
+            Lang::En => "The message service wrote no handshake (bytes 40-51): it is the original IMServer_Message. Relying on the mutex alone, as the original does.",
+            Lang::Zh => "消息服务没有写握手字节(40-51): 它是原版 IMServer_Message。像原版一样只依靠互斥体。",
+        }
+    }
+
+    /// The message server met the original `IMServer_State`.
+    pub fn original_state_peer(&self) -> &'static str {
+        match self.lang {
+            Lang::En => "The state service wrote without the handshake (bytes 40-51): it is the original IMServer_State. Relying on the mutex alone, as the original does; showing what it wrote.",
+            Lang::Zh => "状态服务写入时没有握手字节(40-51): 它是原版 IMServer_State。像原版一样只依靠互斥体; 下面显示它写入的内容。",
+        }
+    }
+
     /// The state server got the mutex from a holder that died holding it.
     pub fn previous_holder_died(&self, pid: Option<u32>) -> String {
         let pid = space_pid(pid);
