@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints the summary and the headline ratios.
 #
-#   scripts/bench.sh                 shared/benches/ipc.rs: every ratio of ours to
+#   scripts/bench.sh                 shared/benches/ipc/: every ratio of ours to
 #                                    its baseline (about 25 s on 2 cores)
 #   scripts/bench.sh pingpong        only the pairs whose name contains a word
 #   scripts/bench.sh --peers         scripts/peers: the same round trip and
@@ -25,8 +25,8 @@
 #                       the same for a pair across cores (placement free or
 #                       apart), from only the rounds whose core-to-core probes
 #                       before and after fell in one host state: @core, @near,
-#                       @mid or @far (see shared/benches/ipc.rs and
-#                       scripts/peers/src/probe.rs); one line per state
+#                       @mid or @far (see shared/benches/ipc/main.rs and
+#                       scripts/bench-support/src/host_state.rs); one line per state
 #                       seen in at least 3 of its rounds
 #   state NAME@STATE only N rounds: not reported   a state seen in 1 or 2 rounds
 #   host core-to-core: core N rounds, near N, mid N, far N, changed N (...)

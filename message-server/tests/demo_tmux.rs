@@ -5,6 +5,7 @@
 //! at the end; each demo's private directory is made in the test's own
 //! `TMPDIR`, which must be empty afterwards. Skipped (with a note) without
 //! tmux 3.0 or later.
+#![cfg(target_os = "linux")] // Linux only: it drives tmux.
 
 mod common;
 

@@ -59,7 +59,7 @@ fn the_whole_exchange_runs_in_order_and_leaves_nothing_behind() {
     message.expect_line("Test: I am the IM message service, and I have started!!!");
 
     // Both programs now wait for their final Enter: the region is still there.
-    let bytes = std::fs::read(dir.path().join(&name)).expect("region file while both run");
+    let bytes = region_bytes(dir.path(), &name);
     assert_eq!(bytes.len(), 1_024_000);
     assert_eq!(ints_in(&bytes), (0..10).collect::<Vec<i32>>());
     // Bytes 40..52 hold the demo's own handshake: every flag set, five
@@ -418,4 +418,24 @@ fn help_and_version_work_on_both_programs() {
         assert_eq!(version.code(), Some(0));
         assert!(version.stdout.join("").contains(env!("CARGO_PKG_VERSION")));
     }
+}
+
+/// Every byte of the live region `name`: its file on Linux, the kernel's
+/// section (opened read-only through the library) on Windows.
+fn region_bytes(dir: &std::path::Path, name: &str) -> Vec<u8> {
+    if cfg!(target_os = "linux") {
+        return std::fs::read(dir.join(name)).expect("region file while both run");
+    }
+    let name = shared::RegionName::new(name).expect("name");
+    let region = shared::RegionOptions::named(&name)
+        .access(shared::Access::Read)
+        .open_existing()
+        .expect("the region while both run");
+    let mut bytes = vec![0u8; region.size() as usize];
+    region
+        .create_view_accessor(0, 0)
+        .expect("view")
+        .read_bytes(0, &mut bytes)
+        .expect("read");
+    bytes
 }

@@ -5,6 +5,7 @@
 //!
 //! The other users are played with `setpriv --reuid=N --regid=G --clear-groups`,
 //! which needs root: without it these tests say so and pass without running.
+#![cfg(target_os = "linux")] // Linux only: other users are played with `setpriv` in a shared directory.
 
 mod common;
 

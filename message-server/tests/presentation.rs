@@ -2,6 +2,7 @@
 //! status-line hint) and the Python reader, the original's Chinese lines and
 //! this project's own lines in Chinese, `--quiet`, and colour only where it
 //! belongs.
+#![cfg(unix)] // Unix only: a pseudo-terminal through rexpect.
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The interactive prompt path, through a pseudo-terminal: the dialoguer name
 //! prompt, its default, and its re-prompt on a bad name.
+#![cfg(unix)] // Unix only: a pseudo-terminal through rexpect.
 
 mod common;
 

@@ -30,13 +30,16 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+#[cfg(target_os = "linux")]
 use shared::stream::RecordReceiver;
 use shared::{MutexOptions, RegionName, RegionOptions};
 
 #[path = "../tests/common/records.rs"]
 mod records;
 
-use records::{from_hex, to_hex, Move, Sample, Tick};
+use records::{from_hex, to_hex, Sample};
+#[cfg(target_os = "linux")]
+use records::{Move, Tick};
 
 /// Offset of the counter the `count` command increments.
 const COUNTER_OFFSET: u64 = 2048;
@@ -47,7 +50,9 @@ const MARKER_OFFSET: u64 = 1024;
 /// The marker the `hold` command writes.
 const MARKER: i64 = 0x5EED_F00D;
 /// Side B of the `turns` command (side A, the test, is 1).
+#[cfg(target_os = "linux")]
 const SIDE_A: u32 = 1;
+#[cfg(target_os = "linux")]
 const SIDE_B: u32 = 2;
 /// The longest any wait of the helper may take.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -168,6 +173,7 @@ fn run() -> Result<(), Box<dyn Error>> {
             say("done");
             Ok(())
         }
+        #[cfg(target_os = "linux")] // turns are Linux only for now
         "turns" => {
             let count: u64 = number(rest, 0, "N")?;
             let region = options.open_existing()?;
@@ -185,6 +191,7 @@ fn run() -> Result<(), Box<dyn Error>> {
             }
             Ok(())
         }
+        #[cfg(target_os = "linux")] // the record stream is Linux only for now
         "ticks" => {
             let mut receiver = RecordReceiver::<Tick>::open(&options)?;
             say("ready");

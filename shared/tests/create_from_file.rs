@@ -22,6 +22,7 @@ fn user_bytes(seed: u64, len: usize) -> Vec<u8> {
     bytes
 }
 
+#[cfg(target_os = "linux")] // for the Linux-only companion checks
 fn contains_imsh(bytes: &[u8]) -> bool {
     bytes.windows(4).any(|w| w == b"IMSH")
 }
@@ -34,6 +35,7 @@ fn from_file(path: &Path, mode: FileMode, capacity: u64) -> Result<Region, Regio
 }
 
 #[test]
+#[cfg(target_os = "linux")] // Linux only: it checks the companion files beside the file
 fn an_existing_six_megabyte_file_of_any_content_is_rewritten_in_place_and_only_there() {
     const LEN: usize = 6_000_000;
     const OFFSET: u64 = 4_000_000;
@@ -220,6 +222,7 @@ fn a_smaller_capacity_or_nothing_to_map_is_bad_size_and_changes_nothing() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // Linux only: the companion records the users' size
 fn a_file_region_shared_by_two_processes_keeps_one_size() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("two.dat");
@@ -293,6 +296,7 @@ fn flushing_puts_the_bytes_in_the_file_while_the_region_is_open() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // Linux only: it reads the named region's file
 fn flushing_a_named_region_succeeds_too() {
     let dir = tempfile::tempdir().expect("dir");
     let region = RegionOptions::named(&unique("flushnamed"))

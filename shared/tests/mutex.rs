@@ -1,6 +1,7 @@
 //! The stand-alone named mutex (.NET `System.Threading.Mutex`) across real
 //! processes: atomic create-and-own, blocking until release, abandonment with
 //! the holder's pid, no self-deadlock, and its files gone with its last user.
+#![cfg(target_os = "linux")] // Linux only: the lock file and its companion; the portable basics are in portable.rs.
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The public API on real files: opening modes, lifetime, views, foreign files,
 //! persistence, and the region's mutex across real processes (the `helper`
 //! example).
+#![cfg(target_os = "linux")] // Linux only: files at a region's path (foreign files, FIFOs, links), companions and `/proc/locks`; the portable basics are in portable.rs.
 
 mod common;
 

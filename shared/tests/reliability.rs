@@ -1,6 +1,7 @@
 //! Crash safety and abuse: concurrent creation, mutual exclusion under load,
 //! a full disk, permissions, file modes, companions that are not ours, links,
 //! and decoding arbitrary bytes.
+#![cfg(target_os = "linux")] // Linux only: it forges companion files, file modes and `/dev/shm` layouts that exist only in the Linux backend.
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Any size the user asks for, every byte the user's: regions of 1, 4,096 and
 //! 10,000 bytes written by one process and read and rewritten by another; size
 //! 0 refused; a sparse region larger than 4 GiB used above the 4 GiB mark.
+#![cfg(target_os = "linux")] // Linux only: file sizes and block reservation in a directory.
 
 mod common;
 

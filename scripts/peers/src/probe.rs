@@ -1,69 +1,15 @@
-//! How far apart the host has put this VM's two CPUs right now.
-//!
-//! On a shared host the hypervisor moves virtual CPUs: the round trip of one
-//! cache line between CPU 0 and CPU 1 was measured at about 30 ns (the two
-//! vCPUs on one physical core), 65–90 ns, 150–210 ns and 450–1000 ns on the
-//! project's machine, changing every
-//! few seconds to minutes. Everything that crosses cores follows it, so a
-//! ratio of ours (bound by that latency) to a peer bound by system calls is
-//! a different number in each state. Each measurement is bracketed by two
-//! probes, and ratios are reported per state.
+//! The host probe: how far apart the host has put this VM's two CPUs right
+//! now, the round trip of one cache line between CPU 0 and CPU 1. Each
+//! cross-core measurement is bracketed by two probes, and its ratios are
+//! reported per host state (see [`bench_support::host_state`]).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::{Duration, Instant};
 
-/// Probe round trips below this are `core` (one physical core).
-const CORE_BELOW_NS: f64 = 50.0;
-/// Probe round trips from [`CORE_BELOW_NS`] up to this are `near`.
-const NEAR_BELOW_NS: f64 = 120.0;
-/// Probe round trips from [`NEAR_BELOW_NS`] up to this are `mid`; above, `far`.
-const MID_BELOW_NS: f64 = 300.0;
+use bench_support::placement::pin;
 
-/// The host state a probe found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum HostState {
-    Core,
-    Near,
-    Mid,
-    Far,
-}
-
-impl HostState {
-    pub fn of(ns: f64) -> HostState {
-        if ns < CORE_BELOW_NS {
-            HostState::Core
-        } else if ns < NEAR_BELOW_NS {
-            HostState::Near
-        } else if ns < MID_BELOW_NS {
-            HostState::Mid
-        } else {
-            HostState::Far
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            HostState::Core => "core",
-            HostState::Near => "near",
-            HostState::Mid => "mid",
-            HostState::Far => "far",
-        }
-    }
-
-    pub const ALL: [HostState; 4] = [HostState::Core, HostState::Near, HostState::Mid, HostState::Far];
-
-    /// The range, for the report.
-    pub fn range(self) -> String {
-        match self {
-            HostState::Core => format!("< {CORE_BELOW_NS:.0} ns"),
-            HostState::Near => format!("{CORE_BELOW_NS:.0}–{NEAR_BELOW_NS:.0} ns"),
-            HostState::Mid => format!("{NEAR_BELOW_NS:.0}–{MID_BELOW_NS:.0} ns"),
-            HostState::Far => format!(">= {MID_BELOW_NS:.0} ns"),
-        }
-    }
-}
-
+/// The word the probe bounces, alone on its cache line.
 #[repr(align(64))]
 struct Line(AtomicU32);
 
@@ -80,7 +26,7 @@ impl Probe {
         let (start, requests) = channel::<u64>();
         let (finished, done) = channel();
         std::thread::spawn(move || {
-            crate::pin(Some(1));
+            pin(Some(1));
             // Parked on the channel between probes: no CPU used while idle.
             while let Ok(n) = requests.recv() {
                 for _ in 0..n {
@@ -122,11 +68,11 @@ impl Probe {
     /// slices of about 0.4 ms after a warm-up), with this thread back on
     /// every CPU afterwards so that the processes it starts are not pinned.
     pub fn measure(&self) -> f64 {
-        crate::pin_all();
-        crate::pin(Some(0));
+        pin(None);
+        pin(Some(0));
         self.round_trips(2_000);
         let mut slices: Vec<f64> = (0..5).map(|_| self.round_trips(2_000)).collect();
-        crate::pin_all();
+        pin(None);
         slices.sort_by(f64::total_cmp);
         slices[2]
     }

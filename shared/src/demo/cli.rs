@@ -172,7 +172,10 @@ impl RegionArgs {
         exchange: impl FnOnce(&Transcript, &Console, RegionOptions) -> Result<(), DemoError>,
     ) -> ExitCode {
         super::output::set_quiet(self.quiet);
+        // The Chinese lines need a UTF-8 console on Windows (no-op elsewhere).
+        crate::os::console::use_utf8_output();
         let out = self.transcript();
+        self.warn_of_flags_without_meaning(&out);
         exit_cleanly_on_signals(out);
         let console = Console::detect();
         let result = self
@@ -181,6 +184,19 @@ impl RegionArgs {
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => error.report(&out),
+        }
+    }
+
+    /// Says which flags given mean nothing on this platform: on Windows a
+    /// named region is a kernel object, with no directory and no file mode.
+    fn warn_of_flags_without_meaning(&self, out: &Transcript) {
+        if !cfg!(windows) {
+            return;
+        }
+        for (given, flag) in [(self.dir.is_some(), "--dir"), (self.mode.is_some(), "--mode")] {
+            if given {
+                super::output::warn(out, &out.flag_without_meaning_on_windows(flag));
+            }
         }
     }
 

@@ -290,6 +290,16 @@ impl Transcript {
         }
     }
 
+    /// A flag given on Windows that only Linux uses.
+    pub fn flag_without_meaning_on_windows(&self, flag: &str) -> String {
+        self.pick(
+            format!(
+                "{flag} has no meaning on Windows (a named region is a kernel object, not a file); ignored"
+            ),
+            format!("{flag} 在 Windows 上没有意义(命名区域是内核对象, 不是文件); 已忽略"),
+        )
+    }
+
     /// The state server met the original `IMServer_Message`.
     pub fn original_message_peer(&self) -> &'static str {
         match self.lang {

@@ -13,6 +13,7 @@
 //! - Names are passed to the kernel unchanged: a bare name lives in the
 //!   session's namespace, `Local\` and `Global\` pick one explicitly.
 
+pub(crate) mod console;
 pub(crate) mod handle;
 pub(crate) mod mapped_view;
 pub(crate) mod mutex;

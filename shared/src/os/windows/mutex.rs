@@ -162,8 +162,7 @@ impl MutexInner {
 
     /// `ReleaseMutex`, on the thread that owns the mutex (the portable guard
     /// is not `Send`, so it is dropped there).
-    pub(crate) fn release(&self, lock: MutexLock) {
-        drop(lock);
+    pub(crate) fn release(&self, _ownership: MutexLock) {
         // SAFETY: the handle is a live mutex handle with MUTEX_MODIFY_STATE
         // access, owned by the calling thread. A failure (not the owner)
         // changes nothing, and a guard's drop has no one to report it to.

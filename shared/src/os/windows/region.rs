@@ -95,12 +95,13 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
     let writable = options.access == Access::ReadWrite;
     let (section, created_new) = match how {
         Disposition::OpenExisting => {
-            let section = open_section(&wide_name, writable).map_err(|code| named_error(&path, code))?;
+            let section =
+                open_section(&wide_name, writable).map_err(|code| named_error(&path, options.size, code))?;
             (section, false)
         }
         Disposition::CreateNew | Disposition::CreateOrOpen => {
-            let (section, existed) =
-                create_section(&wide_name, options.size).map_err(|code| named_error(&path, code))?;
+            let (section, existed) = create_section(&wide_name, options.size)
+                .map_err(|code| named_error(&path, options.size, code))?;
             if existed && how == Disposition::CreateNew {
                 return Err(RegionError::AlreadyExists { path });
             }
@@ -125,7 +126,7 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
 }
 
 /// What a Win32 error on a named section means here.
-fn named_error(path: &Path, code: u32) -> RegionError {
+fn named_error(path: &Path, size: u64, code: u32) -> RegionError {
     let path = path.to_owned();
     match code {
         ERROR_FILE_NOT_FOUND => RegionError::NotFound { path },
@@ -136,7 +137,7 @@ fn named_error(path: &Path, code: u32) -> RegionError {
         ),
         ERROR_ACCESS_DENIED => RegionError::PermissionDenied { path },
         ERROR_NOT_ENOUGH_MEMORY | ERROR_COMMITMENT_LIMIT | ERROR_DISK_FULL => {
-            RegionError::NoSpace { path, size: 0 }
+            RegionError::NoSpace { path, size }
         }
         code => RegionError::io("create the section", path, os_error(code)),
     }
