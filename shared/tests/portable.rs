@@ -1,0 +1,186 @@
+//! The library's behaviour that every backend keeps, run unchanged on Linux
+//! and on Windows: regions by name (.NET's `CreateNew`, `OpenExisting`,
+//! `CreateOrOpen`), bytes shared with another process, a named mutex created
+//! owned, waits with timeouts, ownership by one thread, abandonment by a
+//! killed holder, and an object of another kind at a name. Each test uses
+//! its own unique names (on Linux in its own directory; Windows has no
+//! directories for named objects and ignores it).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use shared::{Acquired, MutexError, MutexOptions, RegionError, RegionOptions};
+
+fn region_options(name: &shared::RegionName, dir: &std::path::Path) -> RegionOptions {
+    RegionOptions::named(name).dir(dir)
+}
+
+fn mutex_options(name: &shared::RegionName, dir: &std::path::Path) -> MutexOptions {
+    MutexOptions::named(name).dir(dir)
+}
+
+#[test]
+fn create_new_open_existing_and_create_or_open_behave_as_in_dotnet() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("dispositions");
+    let options = region_options(&name, dir.path()).size(64 * 1024);
+    assert!(matches!(
+        options.open_existing(),
+        Err(RegionError::NotFound { .. })
+    ));
+    let first = options.create_new().expect("create_new");
+    assert!(first.created_new());
+    assert!(matches!(
+        options.create_new(),
+        Err(RegionError::AlreadyExists { .. })
+    ));
+    let second = options.create_or_open().expect("create_or_open");
+    assert!(!second.created_new());
+    let third = options.open_existing().expect("open_existing");
+    assert_eq!(third.size(), first.size());
+    first
+        .create_view_accessor(0, 0)
+        .expect("view")
+        .write(100, &0x1234_5678u32)
+        .expect("write");
+    let seen: u32 = third
+        .create_view_accessor(0, 0)
+        .expect("view")
+        .read(100)
+        .expect("read");
+    assert_eq!(seen, 0x1234_5678);
+    drop((first, second, third));
+    assert!(
+        matches!(options.open_existing(), Err(RegionError::NotFound { .. })),
+        "the region went with its last user"
+    );
+}
+
+#[test]
+fn another_process_sees_the_bytes_and_its_region_outlives_our_handle() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("shared-bytes");
+    let mut helper = Helper::start(&["hold", name.as_str(), arg(dir.path()), "65536"]);
+    let region = region_options(&name, dir.path()).open_existing().expect("open");
+    let marker: i64 = region
+        .create_view_accessor(0, 0)
+        .expect("view")
+        .read(1024)
+        .expect("read");
+    assert_eq!(marker, 0x5EED_F00D, "the helper's marker");
+    drop(region);
+    assert!(
+        region_options(&name, dir.path()).open_existing().is_ok(),
+        "the helper still holds it"
+    );
+    helper.kill();
+}
+
+#[test]
+fn a_mutex_created_owned_is_owned_at_once_and_only_by_its_creator() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("owned");
+    assert!(matches!(
+        mutex_options(&name, dir.path()).open_existing(),
+        Err(MutexError::NotFound { .. })
+    ));
+    let created = mutex_options(&name, dir.path()).create(true).expect("create");
+    assert!(created.created_new);
+    let guard = created.guard.expect("created owned");
+    let again = mutex_options(&name, dir.path()).create(true).expect("open");
+    assert!(!again.created_new);
+    assert!(again.guard.is_none(), "an existing mutex is only opened");
+    assert!(matches!(
+        again.mutex.try_wait(),
+        Err(MutexError::AlreadyOwned { .. })
+    ));
+    let other = again.mutex.clone();
+    let waited = within("a wait by another thread", move || {
+        other
+            .wait_timeout(Duration::from_millis(50))
+            .expect("wait")
+            .is_none()
+    });
+    assert!(waited, "another thread times out while we hold it");
+    drop(guard);
+    let other = again.mutex.clone();
+    let taken = within("a wait after the release", move || {
+        matches!(
+            other.wait_timeout(WATCHDOG).expect("wait"),
+            Some(Acquired::Owned(_))
+        )
+    });
+    assert!(taken);
+}
+
+#[test]
+fn a_holder_killed_holding_the_mutex_hands_it_over_as_abandoned() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("abandon");
+    let mut helper = Helper::start(&["mutex-hold", name.as_str(), arg(dir.path())]);
+    let mutex = mutex_options(&name, dir.path()).open_existing().expect("open");
+    assert!(mutex.try_wait().expect("try").is_none(), "held by the helper");
+    let pid = helper.pid();
+    helper.kill();
+    let acquired = mutex
+        .wait_timeout(WATCHDOG)
+        .expect("wait")
+        .expect("the system released it");
+    assert!(acquired.is_abandoned(), "{acquired:?}");
+    // Linux knows the dead holder; Windows does not say.
+    let known = if cfg!(target_os = "linux") {
+        Some(pid)
+    } else {
+        None
+    };
+    assert_eq!(acquired.abandoned_by(), known);
+    drop(acquired);
+    let next = mutex.try_wait().expect("try").expect("free");
+    assert!(
+        matches!(next, Acquired::Owned(_)),
+        "a clean release is not abandoned"
+    );
+}
+
+#[test]
+fn a_mutex_at_a_regions_name_is_not_taken_for_the_region() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("kinds");
+    let mutex = mutex_options(&name, dir.path()).create(false).expect("mutex");
+    let region = region_options(&name, dir.path()).size(4096).create_or_open();
+    assert!(
+        matches!(region, Err(RegionError::NotARegion { .. })),
+        "{region:?}"
+    );
+    drop(mutex);
+}
+
+#[test]
+#[cfg(windows)] // Linux keeps an existing region's own size
+fn an_existing_region_smaller_than_asked_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("smaller");
+    let small = region_options(&name, dir.path())
+        .size(8192)
+        .create_or_open()
+        .expect("small");
+    let larger = region_options(&name, dir.path()).size(1 << 20).create_or_open();
+    assert!(matches!(larger, Err(RegionError::BadSize { .. })), "{larger:?}");
+    drop(small);
+}
+
+#[test]
+#[cfg(windows)] // VirtualQuery reports whole pages, as .NET's capacity
+fn a_windows_regions_size_is_its_views_whole_pages() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("pages");
+    let region = region_options(&name, dir.path())
+        .size(1000)
+        .create_or_open()
+        .expect("create");
+    assert_eq!(region.size(), 4096);
+    let opened = region_options(&name, dir.path()).open_existing().expect("open");
+    assert_eq!(opened.size(), 4096);
+}
