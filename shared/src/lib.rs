@@ -83,6 +83,7 @@ mod exit;
 mod mapping;
 mod name;
 mod os;
+mod process;
 mod region;
 // The record ring and turns build on the Linux companion's words and
 // futexes; their Windows backend (named events) is not written yet.
@@ -94,6 +95,7 @@ mod view;
 pub use error::{MutexError, RegionError, ViewError};
 pub use exit::exit_closing_regions;
 pub use name::{NameError, RegionName, MAX_NAME_BYTES};
+pub use process::process_alive;
 pub use region::{default_dir, Access, FileMode, Region, RegionOptions, DEFAULT_MODE};
 pub use sync::{Acquired, CreatedMutex, MutexGuard, MutexOptions, NamedMutex};
 pub use view::{AccessorView, StreamView};

@@ -41,7 +41,7 @@ use shared::demo::layout::{
 };
 use shared::demo::transcript::{Hint, Lang, Transcript};
 use shared::demo::ServiceMsg;
-use shared::{AccessorView, Region, RegionError, RegionName, RegionOptions};
+use shared::{AccessorView, MutexError, MutexOptions, Region, RegionError, RegionName, RegionOptions};
 
 /// Bytes shown by each hex dump.
 const HEX_LEN: u64 = 64;
@@ -157,26 +157,19 @@ fn write_report(out: &mut String, region: &Region) -> fmt::Result {
         None => "unknown on this system".to_owned(),
     };
     writeln!(out, "users           {users}")?;
-    let dir = region.dir();
-    let name = region.name();
-    writeln!(
-        out,
-        "companions      {}",
-        present(dir, &[format!(".{name}.meta"), format!(".{name}.guard")])
-    )?;
     let mutex = region.mutex_name();
-    let mutex_state = if dir.join(&mutex).exists() {
-        format!(
-            "present (files: {})",
-            present(
-                dir,
-                &[mutex.clone(), format!(".{mutex}.meta"), format!(".{mutex}.guard")]
-            )
-        )
+    if cfg!(windows) {
+        // Kernel objects, no files: looking the mutex up by name opens a
+        // handle for a moment and takes nothing.
+        let mutex_state = match MutexOptions::for_region(region).open_existing() {
+            Ok(_) => "present (a kernel object)".to_owned(),
+            Err(MutexError::NotFound { .. }) => "absent".to_owned(),
+            Err(error) => format!("unknown ({error})"),
+        };
+        writeln!(out, "mutex           {mutex} {mutex_state}")?;
     } else {
-        "absent".to_owned()
-    };
-    writeln!(out, "mutex           {mutex} {mutex_state}")?;
+        write_files(out, region, &mutex)?;
+    }
     if region.size() < MIN_REGION_SIZE {
         writeln!(
             out,
@@ -189,6 +182,33 @@ fn write_report(out: &mut String, region: &Region) -> fmt::Result {
     hex_dump(out, region, 0, HEX_LEN)?;
     writeln!(out, "hex {RECORDS_OFFSET}..{}", RECORDS_OFFSET + RECORDS_HEX_LEN)?;
     hex_dump(out, region, RECORDS_OFFSET, RECORDS_HEX_LEN)
+}
+
+/// The Linux backend's files of the region and its mutex.
+fn write_files(out: &mut String, region: &Region, mutex: &str) -> fmt::Result {
+    let dir = region.dir();
+    let name = region.name();
+    writeln!(
+        out,
+        "companions      {}",
+        present(dir, &[format!(".{name}.meta"), format!(".{name}.guard")])
+    )?;
+    let mutex_state = if dir.join(&mutex).exists() {
+        format!(
+            "present (files: {})",
+            present(
+                dir,
+                &[
+                    mutex.to_owned(),
+                    format!(".{mutex}.meta"),
+                    format!(".{mutex}.guard")
+                ]
+            )
+        )
+    } else {
+        "absent".to_owned()
+    };
+    writeln!(out, "mutex           {mutex} {mutex_state}")
 }
 
 /// Which of `names` exist in `dir`, or "none".
@@ -259,15 +279,12 @@ fn write_records(out: &mut String, records: &AccessorView<'_>, count: usize) -> 
     Ok(())
 }
 
-/// A pid and whether that process is alive (Linux: it has a `/proc` entry).
+/// A pid and whether that process is alive.
 fn pid_text(pid: u32) -> String {
     if pid == 0 {
         return "none".to_owned();
     }
-    let proc_dir = Path::new("/proc");
-    let alive = if !proc_dir.join("self").exists() {
-        "alive: unknown"
-    } else if proc_dir.join(pid.to_string()).exists() {
+    let alive = if shared::process_alive(pid) {
         "alive"
     } else {
         "gone"
