@@ -193,7 +193,7 @@ fn write_files(out: &mut String, region: &Region, mutex: &str) -> fmt::Result {
         "companions      {}",
         present(dir, &[format!(".{name}.meta"), format!(".{name}.guard")])
     )?;
-    let mutex_state = if dir.join(&mutex).exists() {
+    let mutex_state = if dir.join(mutex).exists() {
         format!(
             "present (files: {})",
             present(
