@@ -197,6 +197,14 @@ pub enum ViewError {
     },
     /// A write through a read-only view or region.
     ReadOnly,
+    /// The system refused what sleeping on a word needs (on Windows, the
+    /// named semaphore and count beside the region).
+    Wake {
+        /// The word's offset in the region.
+        offset: u64,
+        /// The system's error.
+        reason: String,
+    },
 }
 
 impl fmt::Display for ViewError {
@@ -213,6 +221,10 @@ impl fmt::Display for ViewError {
             ViewError::ReadOnly => write!(
                 f,
                 "this view or region is read-only; nothing was written (open it with Access::ReadWrite to write)"
+            ),
+            ViewError::Wake { offset, reason } => write!(
+                f,
+                "cannot set up wake-ups for the word at offset {offset}: {reason}"
             ),
         }
     }

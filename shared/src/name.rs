@@ -15,6 +15,12 @@ pub const MAX_NAME_BYTES: usize = 200;
 /// the empty name, `.` and `..`, names starting with `.` (reserved for this
 /// project's helper files), path separators, NUL and control characters, and
 /// names longer than [`MAX_NAME_BYTES`].
+///
+/// On Windows the name goes to the kernel unchanged, as .NET passes it: a
+/// bare name lives in the session's namespace, and a leading `Local\` or
+/// `Global\` picks one explicitly (`Global\` needs the privilege to create
+/// global objects). Linux refuses those prefixes, with an explanation: there
+/// a name is a file, and the directory plays the namespace's role.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RegionName(String);
 
@@ -79,19 +85,21 @@ impl RegionName {
         if name.is_empty() {
             return Err(NameError::Empty);
         }
-        if name.starts_with('.') {
-            return Err(NameError::StartsWithDot);
-        }
-        for prefix in ["Global\\", "Local\\"] {
-            if name
-                .as_bytes()
-                .get(..prefix.len())
-                .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
-            {
+        let (namespace, bare) = split_namespace(name);
+        if let Some(prefix) = namespace {
+            // Windows: the kernel namespace .NET passes on unchanged. Linux:
+            // a name is a file, and the directory plays that role.
+            if !cfg!(windows) {
                 return Err(NameError::WindowsNamespace(prefix));
             }
+            if bare.is_empty() {
+                return Err(NameError::Empty);
+            }
         }
-        if let Some(c) = name.chars().find(|c| matches!(c, '/' | '\\')) {
+        if bare.starts_with('.') {
+            return Err(NameError::StartsWithDot);
+        }
+        if let Some(c) = bare.chars().find(|c| matches!(c, '/' | '\\')) {
             return Err(NameError::Separator(c));
         }
         if let Some(c) = name.chars().find(|c| c.is_control()) {
@@ -113,6 +121,21 @@ impl RegionName {
     pub fn mutex_name(&self) -> String {
         format!("{}mutex", self.0)
     }
+}
+
+/// Splits off a leading `Global\` or `Local\` (any case): the kernel
+/// namespace prefix and the name after it.
+fn split_namespace(name: &str) -> (Option<&'static str>, &str) {
+    for prefix in ["Global\\", "Local\\"] {
+        if name
+            .as_bytes()
+            .get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
+        {
+            return (Some(prefix), &name[prefix.len()..]);
+        }
+    }
+    (None, name)
 }
 
 impl FromStr for RegionName {
@@ -151,14 +174,6 @@ mod tests {
         assert_eq!(RegionName::new(".hidden"), Err(NameError::StartsWithDot));
         assert_eq!(RegionName::new("a/b"), Err(NameError::Separator('/')));
         assert_eq!(RegionName::new("a\\b"), Err(NameError::Separator('\\')));
-        assert_eq!(
-            RegionName::new("Global\\testmap"),
-            Err(NameError::WindowsNamespace("Global\\"))
-        );
-        assert_eq!(
-            RegionName::new("local\\testmap"),
-            Err(NameError::WindowsNamespace("Local\\"))
-        );
         assert_eq!(RegionName::new("a\0b"), Err(NameError::ControlCharacter('\0')));
         assert_eq!(RegionName::new("a\nb"), Err(NameError::ControlCharacter('\n')));
         let long = "x".repeat(MAX_NAME_BYTES + 1);
@@ -169,6 +184,29 @@ mod tests {
             })
         );
         assert!(RegionName::new(&"x".repeat(MAX_NAME_BYTES)).is_ok());
+    }
+
+    #[test]
+    #[cfg(not(windows))]
+    fn the_windows_namespaces_are_refused_with_their_explanation() {
+        assert_eq!(
+            RegionName::new("Global\\testmap"),
+            Err(NameError::WindowsNamespace("Global\\"))
+        );
+        assert_eq!(
+            RegionName::new("local\\testmap"),
+            Err(NameError::WindowsNamespace("Local\\"))
+        );
+    }
+
+    #[test]
+    #[cfg(windows)]
+    fn the_windows_namespaces_are_accepted_as_the_kernel_takes_them() {
+        let name = RegionName::new("Local\\testmap").expect("Local");
+        assert_eq!(name.mutex_name(), "Local\\testmapmutex");
+        assert!(RegionName::new("Global\\testmap").is_ok());
+        assert_eq!(RegionName::new("Global\\"), Err(NameError::Empty));
+        assert_eq!(RegionName::new("Local\\a\\b"), Err(NameError::Separator('\\')));
     }
 
     #[test]

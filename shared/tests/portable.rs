@@ -8,7 +8,8 @@
 
 mod common;
 
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use common::*;
 use shared::{Acquired, MutexError, MutexOptions, RegionError, RegionOptions};
@@ -183,4 +184,36 @@ fn a_windows_regions_size_is_its_views_whole_pages() {
     assert_eq!(region.size(), 4096);
     let opened = region_options(&name, dir.path()).open_existing().expect("open");
     assert_eq!(opened.size(), 4096);
+}
+
+#[test]
+fn a_sleeper_on_a_regions_word_is_woken_when_it_changes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("notifier");
+    let options = region_options(&name, dir.path()).size(4096);
+    let region = options.create_or_open().expect("region");
+    let sleeper = {
+        let options = options.clone();
+        std::thread::spawn(move || {
+            let region = options.open_existing().expect("open");
+            let notifier = region.notifier(128).expect("notifier");
+            let started = Instant::now();
+            while notifier.word().load(Ordering::Acquire) == 0 && started.elapsed() < WATCHDOG {
+                // One long sleep: a lost wake-up would show as a wait of WATCHDOG.
+                notifier.wait_while_equal(0, WATCHDOG);
+            }
+            (notifier.word().load(Ordering::Acquire), started.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50)); // most likely asleep by now
+    let notifier = region.notifier(128).expect("notifier");
+    notifier.word().store(7, Ordering::Release);
+    notifier.wake_all();
+    let (seen, waited) = sleeper.join().expect("sleeper");
+    assert_eq!(seen, 7);
+    assert!(waited < WATCHDOG / 2, "woken, not timed out: {waited:?}");
+    assert!(matches!(
+        region.notifier(4094),
+        Err(shared::ViewError::OutsideView { .. })
+    ));
 }

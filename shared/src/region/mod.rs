@@ -31,6 +31,7 @@ pub(crate) use options::{Disposition, Location, Trust};
 use crate::error::{RegionError, ViewError};
 use crate::mapping::{Mapping, Refused};
 use crate::os::RegionInner;
+use crate::sync::Notifier;
 #[cfg(target_os = "linux")]
 use crate::sync::Turn;
 use crate::view::{AccessorView, StreamView, Window};
@@ -213,6 +214,23 @@ impl Region {
                     view_len: self.size(),
                 },
             })
+    }
+
+    /// The 4-byte word at region offset `offset` as a [`Notifier`]: sleep
+    /// on it until another process changes it and wakes you, on every
+    /// platform (see [`Notifier`]).
+    ///
+    /// # Errors
+    /// As [`Region::atomic_u32`]; [`ViewError::Wake`] when the system
+    /// refuses what the wake-ups need (Windows: the named semaphore beside
+    /// the region).
+    pub fn notifier(&self, offset: u64) -> Result<Notifier<'_>, ViewError> {
+        let word = self.atomic_u32(offset)?;
+        let waker = self.inner.word_waker(offset).map_err(|error| ViewError::Wake {
+            offset,
+            reason: error.to_string(),
+        })?;
+        Ok(Notifier::new(word, waker))
     }
 
     /// Turn-taking between the region's users (see [`Turn`]).

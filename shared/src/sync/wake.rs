@@ -86,7 +86,7 @@ impl Deadline {
 }
 
 /// How many times to look at the word before sleeping.
-const SPINS: u32 = 200;
+pub(crate) const SPINS: u32 = 200;
 
 /// Every this many looks, a spinning waiter yields its CPU.
 pub(crate) const YIELD_EVERY: u32 = 8;

@@ -9,12 +9,14 @@ pub(crate) mod object;
 pub(crate) mod ownership;
 pub(crate) mod region;
 pub(crate) mod sys;
+pub(crate) mod word_waker;
 
 pub(crate) use mapped_view::MappedView;
 pub(crate) use mutex::{MutexInner, MutexLock};
 pub(crate) use object::lifetime::close_everything;
 pub(crate) use region::RegionInner;
 pub(crate) use sys::pid_alive;
+pub(crate) use word_waker::WordWaker;
 
 /// ", user NAME (uid N)" for the owner of process `pid`, or "" when unknown.
 pub(crate) fn describe_process_owner(pid: u32) -> String {

@@ -139,6 +139,12 @@ impl RegionInner {
         }
     }
 
+    /// What wakes sleepers on the word at `offset`: on Linux nothing beyond
+    /// the word (a futex).
+    pub(crate) fn word_waker(&self, _offset: u64) -> io::Result<super::WordWaker> {
+        Ok(super::WordWaker)
+    }
+
     /// The companion's shared words (for turns); `None` for an observer.
     pub(crate) fn meta(&self) -> Option<&Meta> {
         self.meta.as_ref()

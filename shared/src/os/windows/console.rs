@@ -6,6 +6,7 @@ use windows_sys::Win32::System::Console::SetConsoleOutputCP;
 /// Makes the console show UTF-8 output (the Chinese lines of `--lang zh`):
 /// Rust writes UTF-8, which a console in a legacy code page shows as `?`.
 /// Without a console (output to a pipe) the call fails harmlessly.
+#[cfg_attr(not(feature = "console"), allow(dead_code))] // for the demo programs
 pub(crate) fn use_utf8_output() {
     // SAFETY: SetConsoleOutputCP takes a plain code page number.
     unsafe {

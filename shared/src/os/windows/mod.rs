@@ -19,11 +19,13 @@ pub(crate) mod mapped_view;
 pub(crate) mod mutex;
 pub(crate) mod process;
 pub(crate) mod region;
+pub(crate) mod word_waker;
 
 pub(crate) use mapped_view::MappedView;
 pub(crate) use mutex::{MutexInner, MutexLock};
 pub(crate) use process::{describe_process_owner, pid_alive};
 pub(crate) use region::RegionInner;
+pub(crate) use word_waker::WordWaker;
 
 /// Nothing to do at exit: the kernel closes an exiting process's handles,
 /// and an object goes with its last handle.

@@ -75,6 +75,21 @@ impl RegionInner {
         false
     }
 
+    /// What wakes sleepers on the word at `offset`: a named semaphore and a
+    /// count of sleepers beside the region, named after it (a file region
+    /// after a hash of its path).
+    pub(crate) fn word_waker(&self, offset: u64) -> io::Result<super::WordWaker> {
+        let base = if self.persistent {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            self.path.hash(&mut hasher);
+            format!("shared-file-{:016x}", hasher.finish())
+        } else {
+            self.name.clone()
+        };
+        super::WordWaker::open(&format!("{base}@{offset}"))
+    }
+
     /// The kernel does not say how many processes hold a section.
     pub(crate) fn attached_processes(&self) -> Option<usize> {
         None
