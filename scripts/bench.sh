@@ -82,7 +82,7 @@ run_once() {
     SHM_PEERS_PY="$root/scripts/peers/peer.py" scripts/peers/target/release/shm-peers bench "${args[@]+"${args[@]}"}" \
       2> >(tee -a "$log.err" >&2) | tee "$log"
   else
-    cargo bench -p shared --bench ipc -- "${args[@]+"${args[@]}"}" 2>&1 | tee "$log" | while IFS= read -r line; do
+    cargo bench -p shared --features demo --bench ipc -- "${args[@]+"${args[@]}"}" 2>&1 | tee "$log" | while IFS= read -r line; do
       case "$line" in
         "  measured "*) echo "$line" >&2 ;;
         "== summary =="*) summary=1 ;;

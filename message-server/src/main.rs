@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use byteorder::{LittleEndian, ReadBytesExt, WriteBytesExt};
 use clap::Parser;
-use shared::demo::cli::{Deadline, DemoError, RegionArgs, WaitedFor};
+use shared::demo::cli::{Deadline, RegionArgs};
 use shared::demo::console::Console;
+use shared::demo::error::{DemoError, WaitedFor};
 use shared::demo::handshake::{Flags, Handshake};
 use shared::demo::layout::{
     record_view_offset, INTS_PER_SERVER, INT_SIZE, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN,

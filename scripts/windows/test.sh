@@ -68,6 +68,10 @@ wineserver -p || die "cannot start the wineserver for $WINEPREFIX"
 echo "== cargo test --workspace --target x86_64-pc-windows-gnu $* (under Wine, WINEPREFIX=$WINEPREFIX)"
 start="$(date +%s)"
 rc=0
-cargo test --workspace --target x86_64-pc-windows-gnu "$@" || rc=$?
+# The tests start the programs and examples themselves, and under Wine they
+# cannot run cargo to build them: build them first, so that a filtered run
+# (--test NAME) never starts a stale one.
+cargo build --workspace --bins --examples --target x86_64-pc-windows-gnu || rc=$?
+[ "$rc" -ne 0 ] || cargo test --workspace --target x86_64-pc-windows-gnu "$@" || rc=$?
 echo "== cargo test (windows-gnu under Wine) exited $rc after $(($(date +%s) - start)) s"
 exit "$rc"

@@ -14,7 +14,7 @@
 //!                                   line, write their answers with write_array right after
 //! helper turns NAME DIR N           as side B, take N turns: read side A's `Move` from the
 //!                                   mailbox, pass the turn back with its answer
-//! helper ticks NAME DIR             receive `Tick` records from a stream until it closes,
+//! helper ticks NAME DIR             receive `Tick` records from a ring until it closes,
 //!                                   checking their order; print how many
 //! helper mutex-hold NAME DIR        create or open the stand-alone mutex, take it, wait forever
 //! helper mutex-wait NAME DIR        create(true) the mutex: print what came back, ready, then
@@ -31,15 +31,15 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 #[cfg(target_os = "linux")]
-use shared::stream::RecordReceiver;
+use shared::ring::RecordReceiver;
 use shared::{MutexOptions, RegionName, RegionOptions};
 
 #[path = "../tests/common/records.rs"]
 mod records;
 
-use records::{from_hex, to_hex, Sample};
 #[cfg(target_os = "linux")]
-use records::{Move, Tick};
+use records::Tick;
+use records::{from_hex, to_hex, Move, Sample};
 
 /// Offset of the counter the `count` command increments.
 const COUNTER_OFFSET: u64 = 2048;
@@ -50,9 +50,7 @@ const MARKER_OFFSET: u64 = 1024;
 /// The marker the `hold` command writes.
 const MARKER: i64 = 0x5EED_F00D;
 /// Side B of the `turns` command (side A, the test, is 1).
-#[cfg(target_os = "linux")]
 const SIDE_A: u32 = 1;
-#[cfg(target_os = "linux")]
 const SIDE_B: u32 = 2;
 /// The longest any wait of the helper may take.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -173,7 +171,6 @@ fn run() -> Result<(), Box<dyn Error>> {
             say("done");
             Ok(())
         }
-        #[cfg(target_os = "linux")] // turns are Linux only for now
         "turns" => {
             let count: u64 = number(rest, 0, "N")?;
             let region = options.open_existing()?;
@@ -191,7 +188,7 @@ fn run() -> Result<(), Box<dyn Error>> {
             }
             Ok(())
         }
-        #[cfg(target_os = "linux")] // the record stream is Linux only for now
+        #[cfg(target_os = "linux")] // the record ring is Linux only for now
         "ticks" => {
             let mut receiver = RecordReceiver::<Tick>::open(&options)?;
             say("ready");

@@ -29,13 +29,17 @@
 //!
 //! Beyond .NET: [`RegionOptions::observe`] looks at a region read-only without
 //! joining it (also after its users died); [`sync::Turn`] lets processes take
-//! turns without polling; [`stream`] is a single-producer/single-consumer ring
-//! of records of any plain-old-data type; [`sync::wait_while_equal`] sleeps on
-//! a word of your own layout; [`exit_closing_regions`] lets a signal handler
-//! leave cleanly.
+//! turns without polling; [`ring`] is a single-producer/single-consumer ring
+//! of records of any plain-old-data type (its `RecordSender` and
+//! `RecordReceiver` are not .NET's stream: that is [`StreamView`]);
+//! [`sync::wait_while_equal`] sleeps on a word of your own layout;
+//! [`exit_closing_regions`] lets a signal handler leave cleanly.
 //!
-//! The [`demo`] module holds the first user's own pieces (the C# article's
-//! layout and record); its console pieces need the `console` feature.
+//! # Features
+//! A plain dependency builds the library alone. The `demo` feature adds the
+//! `demo` module, the first user's own pieces (the C# article's layout and
+//! record, its handshake, .NET ticks through chrono); `console` adds the demo
+//! programs' console pieces on top of `demo`.
 //!
 //! # Example
 //! Two processes would each run their half; here one process plays both.
@@ -77,6 +81,8 @@ compile_error!(
     "the `shared` crate supports Linux and Windows only: its named objects are files under /dev/shm with flock and futexes on Linux, and the kernel's named sections and mutexes on Windows"
 );
 
+mod companion;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod error;
 mod exit;
@@ -88,7 +94,7 @@ mod region;
 // The record ring and turns build on the Linux companion's words and
 // futexes; their Windows backend (named events) is not written yet.
 #[cfg(target_os = "linux")]
-pub mod stream;
+pub mod ring;
 pub mod sync;
 mod view;
 

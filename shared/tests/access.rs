@@ -27,7 +27,6 @@ fn all_bytes(region: &Region) -> Vec<u8> {
 /// checks that each is refused as read-only.
 fn every_write_is_refused(region: &Region) {
     every_write_to_the_bytes_is_refused(region);
-    #[cfg(target_os = "linux")] // turns are Linux only for now
     assert!(matches!(region.turn(), Err(ViewError::ReadOnly)));
 }
 
@@ -156,7 +155,6 @@ fn a_read_only_file_region_reads_the_file_and_never_writes_or_grows_it() {
 }
 
 #[test]
-#[cfg(target_os = "linux")] // turns are Linux only for now
 fn a_read_only_file_region_refuses_the_turn_too() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("ro.dat");
@@ -169,7 +167,6 @@ fn a_read_only_file_region_refuses_the_turn_too() {
 }
 
 #[test]
-#[cfg(target_os = "linux")] // turns are Linux only for now
 fn a_read_only_file_region_joining_a_writer_refuses_the_turn() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("ro.dat");

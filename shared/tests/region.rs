@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::records::Stamp;
 use common::*;
-use shared::demo::ServiceMsg;
 use shared::{Acquired, FileMode, MutexError, MutexOptions, Region, RegionError, RegionOptions, ViewError};
 
 const SIZE: u64 = 10_000;
@@ -219,10 +219,10 @@ fn views_refuse_accesses_outside_their_window_and_write_nothing() {
     let accessor = region.create_view_accessor(1024, 32).expect("accessor");
     assert_eq!((accessor.offset(), accessor.capacity()), (1024, 32));
     accessor
-        .write(16, &ServiceMsg::new(16, 5))
+        .write(16, &Stamp::new(16, 5))
         .expect("fits at the end of the view");
     assert!(matches!(
-        accessor.write(17, &ServiceMsg::new(-1, -1)),
+        accessor.write(17, &Stamp::new(-1, -1)),
         Err(ViewError::OutsideView { .. })
     ));
     assert!(matches!(
@@ -230,8 +230,8 @@ fn views_refuse_accesses_outside_their_window_and_write_nothing() {
         Err(ViewError::OutsideView { .. })
     ));
     assert_eq!(
-        accessor.read::<ServiceMsg>(16),
-        Ok(ServiceMsg::new(16, 5)),
+        accessor.read::<Stamp>(16),
+        Ok(Stamp::new(16, 5)),
         "the refused write wrote nothing"
     );
 

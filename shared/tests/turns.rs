@@ -2,15 +2,13 @@
 //! sleeping while it is not their turn; a side that never answers ends the
 //! other's wait at its timeout instead of hanging it. The turn word and the
 //! mailbox live in the companion, never in the region's bytes.
-#![cfg(target_os = "linux")] // Linux only for now: turns have no Windows backend yet.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::records::Move;
+use common::records::{Move, Stamp};
 use common::*;
-use shared::demo::ServiceMsg;
 use shared::sync::MAILBOX_LEN;
 use shared::{MutexOptions, RegionOptions};
 
@@ -32,9 +30,9 @@ fn two_sides_take_ten_thousand_turns_and_see_every_record() {
         let turn = other.turn().expect("turn");
         for i in 0..10_000 {
             assert!(turn.wait_for_turn(B, WATCHDOG), "watchdog: turn {i} never came");
-            let msg: ServiceMsg = turn.mailbox();
-            assert_eq!(msg, ServiceMsg::new(i, i64::from(i) * 2));
-            turn.pass_turn_with(A, &ServiceMsg::new(i, i64::from(i) * 3));
+            let msg: Stamp = turn.mailbox();
+            assert_eq!(msg, Stamp::new(i, i64::from(i) * 2));
+            turn.pass_turn_with(A, &Stamp::new(i, i64::from(i) * 3));
         }
     });
     let turn = region.turn().expect("turn");
@@ -42,13 +40,10 @@ fn two_sides_take_ten_thousand_turns_and_see_every_record() {
         assert!(turn.wait_for_turn(A, WATCHDOG), "watchdog: turn {i} never came");
         let owned = mutex.wait().expect("mutex");
         if i > 0 {
-            assert_eq!(
-                turn.mailbox::<ServiceMsg>(),
-                ServiceMsg::new(i - 1, i64::from(i - 1) * 3)
-            );
+            assert_eq!(turn.mailbox::<Stamp>(), Stamp::new(i - 1, i64::from(i - 1) * 3));
         }
         drop(owned);
-        turn.pass_turn_with(B, &ServiceMsg::new(i, i64::from(i) * 2));
+        turn.pass_turn_with(B, &Stamp::new(i, i64::from(i) * 2));
     }
     b_side.join().expect("other side");
     let mut bytes = vec![0xAAu8; 4096];
@@ -103,6 +98,7 @@ fn a_users_own_type_travels_with_the_turn_between_processes() {
 /// that the path is taken). Every record still arrives in order, and a wait
 /// for a turn that never comes still ends at its timeout on that path.
 #[test]
+#[cfg(target_os = "linux")] // pins threads to a CPU
 fn two_sides_on_one_cpu_take_turns_and_a_wait_there_still_times_out() {
     let dir = tempfile::tempdir().expect("dir");
     let options = RegionOptions::named(&unique("onecpu")).dir(dir.path()).size(64);

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 
 use byteorder::{LittleEndian, WriteBytesExt};
 use clap::Parser;
-use shared::demo::cli::{Deadline, DemoError, RegionArgs};
+use shared::demo::cli::{Deadline, RegionArgs};
 use shared::demo::console::Console;
+use shared::demo::error::DemoError;
 use shared::demo::handshake::{Flags, Handshake};
 use shared::demo::layout::{
     record_view_offset, INTS_PER_SERVER, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT, STATE_INTS_OFFSET,

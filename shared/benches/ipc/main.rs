@@ -1,6 +1,7 @@
 //! How fast the library is, next to the baseline each figure must be read
-//! against (`cargo bench -p shared --bench ipc`, or `scripts/bench.sh` for
-//! the summary and `scripts/bench.sh --repeat 3` for the repeatability table).
+//! against (`cargo bench -p shared --features demo --bench ipc`, since it
+//! measures the demo's record and layout; or `scripts/bench.sh` for the
+//! summary and `scripts/bench.sh --repeat 3` for the repeatability table).
 //!
 //! Every headline ratio is one [`Pair`]: ours and its baseline. The run has
 //! two phases. First [`Bench::compare`] sets up every wanted pair, one after

@@ -1,19 +1,21 @@
 //! What the two demo programs share on their command lines: where the region
 //! is, how long to wait, which language to speak, and how failures end.
+//!
+//! The top of the demo's console pieces: it uses the errors, the transcript,
+//! the output, the console and the wait indicator, and none of them uses it.
 
-use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use super::console::{Console, ConsoleError};
+use super::console::Console;
+use super::error::{DemoError, WaitedFor};
 use super::layout::{DEFAULT_REGION_NAME, DEFAULT_REGION_SIZE, MIN_REGION_SIZE};
 use super::transcript::{Lang, Transcript};
 use super::wait_indicator::WaitIndicator;
 use crate::{
-    Acquired, FileMode, MutexError, MutexOptions, NameError, NamedMutex, Region, RegionError, RegionName,
-    RegionOptions, ViewError,
+    Acquired, FileMode, MutexOptions, NameError, NamedMutex, Region, RegionError, RegionName, RegionOptions,
 };
 
 /// The language flag's values.
@@ -183,7 +185,7 @@ impl RegionArgs {
             .and_then(|options| exchange(&out, &console, options));
         match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => error.report(&out),
+            Err(error) => report(&error, &out),
         }
     }
 
@@ -340,126 +342,12 @@ impl Deadline {
     }
 }
 
-/// Everything that can end a demo program early.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum DemoError {
-    /// Reading the person's answer failed.
-    Console(ConsoleError),
-    /// The region could not be created or opened.
-    Region(RegionError),
-    /// The mutex could not be created, opened or taken.
-    Mutex(MutexError),
-    /// A view access failed.
-    View(ViewError),
-    /// Other I/O (the stream view).
-    Io(std::io::Error),
-    /// The state server was started before any message server.
-    StartMessageServerFirst {
-        /// The region name.
-        name: String,
-    },
-    /// A message server already serves this region.
-    AlreadyServed {
-        /// The region name.
-        name: String,
-        /// Pid of the message server that created the mutex.
-        pid: u32,
-    },
-    /// `--timeout` ran out.
-    TimedOut {
-        /// What was being waited for.
-        what: WaitedFor,
-        /// The timeout in seconds.
-        secs: f64,
-    },
-}
-
-/// What a wait that ran out of time ([`DemoError::TimedOut`]) was for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WaitedFor {
-    /// The demo's mutex.
-    Mutex,
-    /// The state server to write its part.
-    StateService,
-}
-
-impl DemoError {
-    /// The exit code: 2 for bad input (usage), 130 when a signal ended it,
-    /// 1 for everything else.
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            DemoError::Console(ConsoleError::InvalidName(_)) => ExitCode::from(2),
-            DemoError::Console(ConsoleError::Interrupted) => ExitCode::from(130),
-            _ if self.ended_by_signal() => ExitCode::from(130),
-            _ => ExitCode::from(1),
-        }
+/// Prints `error: ...` on stderr in the transcript's language (unless a
+/// signal ended the program: the handler has reported it) and returns the
+/// exit code ([`DemoError::exit_code`]).
+fn report(error: &DemoError, out: &Transcript) -> ExitCode {
+    if !error.ended_by_signal() {
+        super::output::error(out, &out.error(error));
     }
-
-    /// Whether a signal ended a wait: the signal handler has already said so
-    /// and is closing the regions.
-    fn ended_by_signal(&self) -> bool {
-        matches!(
-            self,
-            DemoError::Region(RegionError::Interrupted { .. })
-                | DemoError::Mutex(MutexError::Interrupted { .. })
-        )
-    }
-
-    /// Prints `error: ...` on stderr in the transcript's language (unless a
-    /// signal ended the program, which the handler reports) and returns the
-    /// exit code.
-    pub fn report(&self, out: &Transcript) -> ExitCode {
-        if !self.ended_by_signal() {
-            super::output::error(out, &out.error(self));
-        }
-        self.exit_code()
-    }
-}
-
-impl fmt::Display for DemoError {
-    /// The English line; [`Transcript::error`] has it in each language.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&Transcript::english().error(self))
-    }
-}
-
-impl std::error::Error for DemoError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            DemoError::Console(e) => Some(e),
-            DemoError::Region(e) => Some(e),
-            DemoError::Mutex(e) => Some(e),
-            DemoError::View(e) => Some(e),
-            DemoError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<ConsoleError> for DemoError {
-    fn from(e: ConsoleError) -> Self {
-        DemoError::Console(e)
-    }
-}
-impl From<RegionError> for DemoError {
-    fn from(e: RegionError) -> Self {
-        DemoError::Region(e)
-    }
-}
-impl From<MutexError> for DemoError {
-    fn from(e: MutexError) -> Self {
-        DemoError::Mutex(e)
-    }
-}
-impl From<ViewError> for DemoError {
-    fn from(e: ViewError) -> Self {
-        DemoError::View(e)
-    }
-}
-impl From<std::io::Error> for DemoError {
-    fn from(e: std::io::Error) -> Self {
-        DemoError::Io(e)
-    }
+    error.exit_code()
 }

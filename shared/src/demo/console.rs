@@ -5,44 +5,11 @@
 //! terminal (pipes, scripts, tests), each question reads one line instead: an
 //! empty line takes the default, and end of input counts as Enter.
 
-use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
 
+use super::error::ConsoleError;
 use super::transcript::Transcript;
-use crate::name::{NameError, RegionName};
-
-/// Reading the person's answer failed.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ConsoleError {
-    /// The name read from a pipe is not a valid region name.
-    InvalidName(NameError),
-    /// The person pressed Ctrl-C at a prompt.
-    Interrupted,
-    /// The terminal or stdin could not be read.
-    Io(io::Error),
-}
-
-impl fmt::Display for ConsoleError {
-    /// The English line; [`Transcript::error`] has it in each language.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConsoleError::InvalidName(error) => error.fmt(f),
-            ConsoleError::Interrupted => write!(f, "interrupted at the prompt; nothing was changed"),
-            ConsoleError::Io(error) => write!(f, "could not read the keyboard: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for ConsoleError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ConsoleError::InvalidName(error) => Some(error),
-            ConsoleError::Io(error) => Some(error),
-            ConsoleError::Interrupted => None,
-        }
-    }
-}
+use crate::name::RegionName;
 
 /// The person's side of the exchange.
 #[derive(Debug, Clone, Copy)]

@@ -14,8 +14,7 @@
 //!   failed, then ` — ` and the library's own one-line report, which is
 //!   English only: `错误: 共享内存: 不存在 — no shared-memory region at …`.
 
-use super::cli::{DemoError, WaitedFor};
-use super::console::ConsoleError;
+use super::error::{ConsoleError, DemoError, WaitedFor};
 use super::ServiceMsg;
 use crate::{MutexError, RegionError, ViewError};
 
@@ -351,7 +350,8 @@ impl Transcript {
     /// The one line reporting `error` (without the `error:` label).
     pub fn error(&self, error: &DemoError) -> String {
         if self.lang == Lang::En {
-            return english_error(error);
+            // The English lines are the errors' own (`Display`).
+            return error.to_string();
         }
         match error {
             DemoError::Console(e) => console_error_zh(e),
@@ -443,30 +443,6 @@ impl Transcript {
                 format!("Cannot inspect the region: {error}"),
                 format!("无法查看共享内存 — {error}"),
             ),
-        }
-    }
-}
-
-/// The English report of `error`: the library's own line for wrapped errors.
-fn english_error(error: &DemoError) -> String {
-    match error {
-        DemoError::Console(e) => e.to_string(),
-        DemoError::Region(e) => e.to_string(),
-        DemoError::Mutex(e) => e.to_string(),
-        DemoError::View(e) => e.to_string(),
-        DemoError::Io(e) => format!("shared-memory stream failed: {e}"),
-        DemoError::StartMessageServerFirst { name } => format!(
-            "no message service is running on region `{name}`: start message-server first, then state-server with the same name"
-        ),
-        DemoError::AlreadyServed { name, pid } => format!(
-            "region `{name}` is already served by message-server (pid {pid}); use another name, or stop that one first"
-        ),
-        DemoError::TimedOut { what, secs } => {
-            let what = match what {
-                WaitedFor::Mutex => "the mutex",
-                WaitedFor::StateService => "the state service to write",
-            };
-            format!("gave up after {secs} s waiting for {what} (--timeout); is the other program still running?")
         }
     }
 }

@@ -32,7 +32,6 @@ use crate::error::{RegionError, ViewError};
 use crate::mapping::{Mapping, Refused};
 use crate::os::RegionInner;
 use crate::sync::Notifier;
-#[cfg(target_os = "linux")]
 use crate::sync::Turn;
 use crate::view::{AccessorView, StreamView, Window};
 
@@ -236,10 +235,12 @@ impl Region {
     /// Turn-taking between the region's users (see [`Turn`]).
     ///
     /// # Errors
-    /// [`ViewError::ReadOnly`] for a read-only region or an observer.
-    #[cfg(target_os = "linux")]
+    /// [`ViewError::ReadOnly`] for a read-only region or an observer;
+    /// [`ViewError::Wake`] when the system refuses what the turn needs
+    /// (Windows: its companion section and semaphore).
     pub fn turn(&self) -> Result<Turn<'_>, ViewError> {
-        self.inner.meta().and_then(Turn::new).ok_or(ViewError::ReadOnly)
+        let (meta, waker) = self.inner.turn_parts()?;
+        Turn::new(meta, waker).ok_or(ViewError::ReadOnly)
     }
 
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // for the record stream and turns (Linux only for now)

@@ -6,7 +6,7 @@
 //! within a fraction of a microsecond.
 //!
 //! Each pass of the turn records the passer's CPU in one word on the turn's
-//! cache line (see [`crate::os::object::meta`]), beside the CPU of the pass
+//! cache line (see `crate::companion`), beside the CPU of the pass
 //! before it: 16 bits each, the CPU plus 1, so that 0 is unknown. When both
 //! say "this CPU", the last two passes, this side's and its peer's, came
 //! from the CPU the waiter is on. The word is shared, and each thread
@@ -29,7 +29,7 @@ thread_local! {
 /// Asks which CPU this thread runs on now (plus 1; 0: unknown) and
 /// remembers it for the next [`after_pass`].
 pub(crate) fn ask_cpu() -> u32 {
-    let here = encode(crate::os::sys::current_cpu());
+    let here = encode(crate::os::current_cpu());
     ASKED.with(|asked| asked.set(here));
     here
 }

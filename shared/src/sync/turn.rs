@@ -4,8 +4,9 @@
 //! The naive way, "take the mutex, check whose turn it is, release, retry",
 //! never sleeps: on a machine where both processes share one CPU, the waiting
 //! one burns its whole time slice on every hand-over (milliseconds each). Here
-//! the turn is a word in the region's companion file (not in the region's
-//! bytes): the waiter spins briefly, then sleeps on it (a futex on Linux) until
+//! the turn is a word in the region's companion (not in the region's bytes):
+//! the waiter spins briefly, then sleeps on it (a futex on Linux, a named
+//! semaphore on Windows) until
 //! the other side passes the turn and wakes it. A mutex still guards the
 //! data; the turn only says who goes next. A small plain-old-data value can
 //! travel with the turn in the mailbox beside the turn word.
@@ -31,10 +32,11 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use super::cpu_hints;
 use super::wake::{self, Deadline, YIELD_EVERY};
-use crate::os::object::meta::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
+use crate::companion::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
+use crate::os::WordWaker;
 
 /// The largest value the turn's mailbox carries, in bytes.
-pub const MAILBOX_LEN: usize = crate::os::object::meta::MAILBOX_LEN;
+pub const MAILBOX_LEN: usize = crate::companion::MAILBOX_LEN;
 
 /// Looks at the turn this many times before sleeping.
 const SPINS: u32 = 2_000;
@@ -51,6 +53,9 @@ const SLICE: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, Copy)]
 pub struct Turn<'r> {
     meta: &'r Meta,
+    /// What sleepers on the turn word wait on (Linux: a futex on the word;
+    /// Windows: a named semaphore beside the region).
+    waker: &'r WordWaker,
     word: &'r AtomicU32,
     sleepers: &'r AtomicU32,
     /// The CPUs of the last two passes (a hint, on the turn's cache line;
@@ -60,9 +65,10 @@ pub struct Turn<'r> {
 
 impl<'r> Turn<'r> {
     /// The turn of a writable companion (`None` for a read-only one).
-    pub(crate) fn new(meta: &'r Meta) -> Option<Self> {
+    pub(crate) fn new(meta: &'r Meta, waker: &'r WordWaker) -> Option<Self> {
         Some(Turn {
             meta,
+            waker,
             word: meta.word(TURN)?,
             sleepers: meta.word(TURN_SLEEPERS)?,
             passer_cpus: meta.word(TURN_CPU)?,
@@ -135,7 +141,7 @@ impl<'r> Turn<'r> {
         // new turn, or this side sees the sleeper and wakes it.
         self.word.swap(next, Ordering::SeqCst);
         if self.sleepers.load(Ordering::SeqCst) != 0 {
-            wake::wake_all(self.word);
+            self.waker.wake_all(self.word);
         }
     }
 
@@ -193,13 +199,15 @@ impl<'r> Turn<'r> {
         }
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         if self.word.load(Ordering::SeqCst) == seen {
-            wake::sleep_while_equal(self.word, seen, deadline.left().min(SLICE));
+            self.waker
+                .sleep_while_equal(self.word, seen, deadline.left().min(SLICE));
         }
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-#[cfg(test)]
+// Pins threads to CPUs: Linux.
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
     use crate::os::sys;

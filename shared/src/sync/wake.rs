@@ -134,7 +134,6 @@ pub(crate) fn spin_until_changed_every(
 /// runs on the same CPU: the peer can change the word only while the waiter
 /// is off the CPU, so looking again before yielding only delays it. Before
 /// each yield it asks `passed` and stops when the time is up.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // for turns (Linux only for now)
 pub(crate) fn yield_until_changed(
     word: &AtomicU32,
     seen: u32,

@@ -117,9 +117,9 @@ impl Helper {
         Helper { child, lines }
     }
 
-    /// The `stream_consumer` example on `name` in `dir`, once it has started.
-    pub fn start_stream_consumer(name: &str, dir: &str) -> Helper {
-        let mut command = Command::new(example("stream_consumer"));
+    /// The `ring_consumer` example on `name` in `dir`, once it has started.
+    pub fn start_ring_consumer(name: &str, dir: &str) -> Helper {
+        let mut command = Command::new(example("ring_consumer"));
         command.args(["--name", name, "--dir", dir]);
         Helper::spawn(&mut command)
     }

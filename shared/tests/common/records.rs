@@ -79,7 +79,32 @@ impl Sample {
     }
 }
 
-/// A 24-byte record for the stream (the demo's `ServiceMsg` has 16).
+/// A 16-byte record shaped like the demo's `ServiceMsg` (an `i32`, four
+/// bytes of explicit padding, an `i64`), for the tests of the library that
+/// need a record of that size without the `demo` feature.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[zerocopy(crate = "shared::zerocopy")]
+#[repr(C)]
+pub struct Stamp {
+    pub id: i32,
+    pub padding: [u8; 4],
+    pub time: i64,
+}
+
+const _: () = assert!(std::mem::size_of::<Stamp>() == 16);
+
+impl Stamp {
+    /// A stamp with the given fields (padding zeroed).
+    pub const fn new(id: i32, time: i64) -> Stamp {
+        Stamp {
+            id,
+            padding: [0; 4],
+            time,
+        }
+    }
+}
+
+/// A 24-byte record for the ring (the demo's `ServiceMsg` has 16).
 #[derive(Debug, Clone, Copy, PartialEq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[zerocopy(crate = "shared::zerocopy")]
 #[repr(C)]

@@ -3,7 +3,7 @@
 
 use super::*;
 use shared::demo::ServiceMsg;
-use shared::stream::{RecordReceiver, RecordSender};
+use shared::ring::{RecordReceiver, RecordSender};
 use shared::{Region, RegionName, RegionOptions};
 
 const CLIENT: u32 = 1;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use bench_support::placement::{cpu_count, Placement};
 use shared::demo::ServiceMsg;
-use shared::stream::RecordSender;
+use shared::ring::RecordSender;
 use shared::RegionOptions;
 
 use crate::baselines::{bare_ring_stream, uds_stream};

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use bench_support::placement::{current_cpu, pin};
 use shared::demo::layout::RECORDS_OFFSET;
 use shared::demo::ServiceMsg;
-use shared::stream::RecordReceiver;
+use shared::ring::RecordReceiver;
 use shared::{MutexOptions, NamedMutex, Region, RegionName, RegionOptions};
 
 use crate::baselines::{BareRing, CacheLine};

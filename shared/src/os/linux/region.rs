@@ -12,7 +12,7 @@ use super::object::lifetime::{self, Presence, SetupLock};
 use super::object::meta::{Header, Kind, Meta};
 use super::object::{self, Attached, MetaState, ObjectError, ObjectFiles, Spec};
 use super::ownership::Trust;
-use crate::error::RegionError;
+use crate::error::{RegionError, ViewError};
 use crate::mapping::Mapping;
 use crate::region::{default_dir, Access, Disposition, FileMode, Location, RegionOptions, DEFAULT_MODE};
 
@@ -145,9 +145,14 @@ impl RegionInner {
         Ok(super::WordWaker)
     }
 
-    /// The companion's shared words (for turns); `None` for an observer.
-    pub(crate) fn meta(&self) -> Option<&Meta> {
-        self.meta.as_ref()
+    /// The companion's words and what wakes sleepers on them, for the turn;
+    /// an observer has no companion words to write.
+    pub(crate) fn turn_parts(&self) -> Result<(&Meta, &super::WordWaker), ViewError> {
+        static FUTEX: super::WordWaker = super::WordWaker;
+        self.meta
+            .as_ref()
+            .map(|meta| (meta, &FUTEX))
+            .ok_or(ViewError::ReadOnly)
     }
 }
 

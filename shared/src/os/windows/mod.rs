@@ -13,6 +13,7 @@
 //! - Names are passed to the kernel unchanged: a bare name lives in the
 //!   session's namespace, `Local\` and `Global\` pick one explicitly.
 
+pub(crate) mod companion;
 pub(crate) mod console;
 pub(crate) mod handle;
 pub(crate) mod mapped_view;
@@ -23,7 +24,7 @@ pub(crate) mod word_waker;
 
 pub(crate) use mapped_view::MappedView;
 pub(crate) use mutex::{MutexInner, MutexLock};
-pub(crate) use process::{describe_process_owner, pid_alive};
+pub(crate) use process::{current_cpu, describe_process_owner, pid_alive};
 pub(crate) use region::RegionInner;
 pub(crate) use word_waker::WordWaker;
 

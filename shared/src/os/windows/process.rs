@@ -4,7 +4,7 @@ use std::os::windows::io::AsRawHandle;
 
 use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, STILL_ACTIVE};
 use windows_sys::Win32::System::Threading::{
-    GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    GetCurrentProcessorNumber, GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
 };
 
 use super::handle::{last_error, owned};
@@ -30,4 +30,10 @@ pub(crate) fn pid_alive(pid: u32) -> bool {
 /// Nothing more to say of a pid's owner on Windows (Linux names the user).
 pub(crate) fn describe_process_owner(_pid: u32) -> String {
     String::new()
+}
+
+/// The CPU the calling thread runs on now (a hint: it may move at any moment).
+pub(crate) fn current_cpu() -> Option<u32> {
+    // SAFETY: GetCurrentProcessorNumber takes nothing and only reports.
+    Some(unsafe { GetCurrentProcessorNumber() })
 }

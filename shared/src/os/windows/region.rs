@@ -11,9 +11,14 @@ use windows_sys::Win32::Foundation::{
     ERROR_NOT_ENOUGH_MEMORY,
 };
 
+use std::sync::OnceLock;
+
+use super::companion;
 use super::handle::{os_error, wide};
 use super::mapped_view::{create_section, open_section, MappedView};
-use crate::error::RegionError;
+use super::WordWaker;
+use crate::companion::Meta;
+use crate::error::{RegionError, ViewError};
 use crate::mapping::Mapping;
 use crate::region::{Access, Disposition, FileMode, Location, RegionOptions, Trust, DEFAULT_MODE};
 
@@ -21,6 +26,8 @@ use crate::region::{Access, Disposition, FileMode, Location, RegionOptions, Trus
 #[derive(Debug)]
 pub(crate) struct RegionInner {
     mapping: Mapping,
+    /// The companion and the turn's semaphore, made on the first `turn()`.
+    turn: OnceLock<Result<(Meta, WordWaker), String>>,
     name: String,
     /// A file region's file; a named region's kernel object name.
     path: PathBuf,
@@ -78,16 +85,42 @@ impl RegionInner {
     /// What wakes sleepers on the word at `offset`: a named semaphore and a
     /// count of sleepers beside the region, named after it (a file region
     /// after a hash of its path).
-    pub(crate) fn word_waker(&self, offset: u64) -> io::Result<super::WordWaker> {
-        let base = if self.persistent {
+    pub(crate) fn word_waker(&self, offset: u64) -> io::Result<WordWaker> {
+        WordWaker::open(&format!("{}@{offset}", self.base_name()))
+    }
+
+    /// The companion's words and the semaphore sleepers on the turn wait on
+    /// (`NAME@meta`, `NAME@turn.wake`), made on the first call.
+    pub(crate) fn turn_parts(&self) -> Result<(&Meta, &WordWaker), ViewError> {
+        if !self.mapping.is_writable() {
+            return Err(ViewError::ReadOnly);
+        }
+        let parts = self.turn.get_or_init(|| {
+            let base = self.base_name();
+            let meta = companion::open(&base).map_err(|e| e.to_string())?;
+            let waker = WordWaker::open(&format!("{base}@turn")).map_err(|e| e.to_string())?;
+            Ok((meta, waker))
+        });
+        match parts {
+            Ok((meta, waker)) => Ok((meta, waker)),
+            Err(reason) => Err(ViewError::Wake {
+                offset: crate::companion::TURN,
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    /// What the kernel objects beside the region are named after: a named
+    /// region's name, a file region's path (hashed).
+    fn base_name(&self) -> String {
+        if self.persistent {
             use std::hash::{Hash, Hasher};
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             self.path.hash(&mut hasher);
             format!("shared-file-{:016x}", hasher.finish())
         } else {
             self.name.clone()
-        };
-        super::WordWaker::open(&format!("{base}@{offset}"))
+        }
     }
 
     /// The kernel does not say how many processes hold a section.
@@ -132,6 +165,7 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
     }
     Ok(RegionInner {
         mapping: Mapping::of(view, writable),
+        turn: OnceLock::new(),
         name: name.to_owned(),
         path,
         dir: PathBuf::new(),
@@ -198,6 +232,7 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
     };
     Ok(RegionInner {
         mapping,
+        turn: OnceLock::new(),
         name,
         path: path.to_owned(),
         dir,

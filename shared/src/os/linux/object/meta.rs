@@ -27,7 +27,6 @@
 use std::fmt;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
-use std::sync::atomic::AtomicU32;
 
 use byteorder::{ByteOrder, LittleEndian};
 
@@ -37,32 +36,9 @@ use crate::mapping::Mapping;
 pub(crate) const MAGIC: u32 = u32::from_le_bytes(*b"IMSH");
 /// Version of the layout above.
 pub(crate) const VERSION: u32 = 3;
-/// Length of a companion file.
-pub(crate) const META_LEN: u64 = 256;
+pub(crate) use crate::companion::{Meta, HOLDER_PID, META_LEN, RELEASE_COUNT, RELEASE_SLEEPERS};
 /// Length of the part written once at creation.
 pub(crate) const HEADER_LEN: usize = 40;
-
-/// Offset of the mutex holder's pid.
-pub(crate) const HOLDER_PID: u64 = 64;
-/// Offset of the mutex release counter.
-pub(crate) const RELEASE_COUNT: u64 = 68;
-/// Offset of the count of processes sleeping for a mutex release.
-pub(crate) const RELEASE_SLEEPERS: u64 = 72;
-/// Offset of the turn word.
-pub(crate) const TURN: u64 = 128;
-/// Offset of the count of processes sleeping for a turn.
-pub(crate) const TURN_SLEEPERS: u64 = 132;
-/// Offset of the turn's mailbox (on the turn word's cache line).
-pub(crate) const MAILBOX: u64 = 136;
-/// Size of the turn's mailbox: the turn word's cache line up to [`TURN_CPU`].
-pub(crate) const MAILBOX_LEN: usize = 52;
-/// Offset of the CPUs the last two passes of the turn came from (on the turn
-/// word's cache line, so that they travel with the turn).
-pub(crate) const TURN_CPU: u64 = 188;
-
-const _: () = assert!(MAILBOX + MAILBOX_LEN as u64 == TURN_CPU);
-const _: () = assert!(TURN_CPU + 4 == TURN + 64);
-const _: () = assert!(TURN + 64 <= META_LEN);
 
 /// What kind of object a companion file describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,29 +169,10 @@ pub(crate) fn read_header(file: &File, kind: Kind) -> std::io::Result<Result<Hea
     Ok(Header::decode(&bytes, kind))
 }
 
-/// A mapped companion file: the shared words of one object.
-#[derive(Debug)]
-pub(crate) struct Meta {
-    mapping: Mapping,
-}
-
 impl Meta {
     /// Maps an open, checked companion file (writable unless `writable` is false).
     pub(crate) fn map(file: &File, writable: bool) -> std::io::Result<Meta> {
-        Ok(Meta {
-            mapping: Mapping::map(file, META_LEN, writable)?,
-        })
-    }
-
-    /// The atomic word at `offset` (one of the constants above); `None` in a
-    /// read-only (observer's) mapping.
-    pub(crate) fn word(&self, offset: u64) -> Option<&AtomicU32> {
-        self.mapping.atomic_u32(offset).ok()
-    }
-
-    /// The mapped companion.
-    pub(crate) fn mapping(&self) -> &Mapping {
-        &self.mapping
+        Ok(Meta::of(Mapping::map(file, META_LEN, writable)?))
     }
 }
 

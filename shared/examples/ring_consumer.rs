@@ -1,4 +1,4 @@
-//! Receives the records of `stream_producer` and checks that none was lost,
+//! Receives the records of `ring_producer` and checks that none was lost,
 //! duplicated or reordered.
 
 #[cfg(target_os = "linux")]
@@ -9,14 +9,14 @@ mod on_linux {
 
     use clap::Parser;
     use shared::demo::ServiceMsg;
-    use shared::stream::{RecordReceiver, StreamError};
+    use shared::ring::{RecordReceiver, RingError};
     use shared::{RegionError, RegionName, RegionOptions};
 
     /// Receive numbered records from a shared-memory ring and check them.
     #[derive(Debug, Parser)]
     struct Cli {
-        /// Stream region name. Example: --name demo-stream
-        #[arg(long, value_parser = RegionName::new, default_value = "demo-stream")]
+        /// Ring region name. Example: --name demo-ring
+        #[arg(long, value_parser = RegionName::new, default_value = "demo-ring")]
         name: RegionName,
         /// Region directory [default: /dev/shm]. Example: --dir /tmp
         #[arg(long)]
@@ -42,7 +42,7 @@ mod on_linux {
         let deadline = Instant::now() + Duration::from_secs_f64(cli.wait.max(0.0));
         let mut receiver = loop {
             match RecordReceiver::<ServiceMsg>::open(&options) {
-                Err(StreamError::Region(RegionError::NotFound { .. })) if Instant::now() < deadline => {
+                Err(RingError::Region(RegionError::NotFound { .. })) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 other => break other?,
@@ -81,9 +81,9 @@ fn main() {
     on_linux::main()
 }
 
-/// The record stream has no Windows backend yet.
+/// The record ring has no Windows backend yet.
 #[cfg(not(target_os = "linux"))]
 fn main() -> std::process::ExitCode {
-    eprintln!("error: the record stream runs on Linux only for now");
+    eprintln!("error: the record ring runs on Linux only for now");
     std::process::ExitCode::from(2)
 }

@@ -1,6 +1,10 @@
-//! The record stream: correct data across processes (nothing lost, duplicated
+//! The record ring: correct data across processes (nothing lost, duplicated
 //! or reordered), the full and empty edges, a peer that dies, and bad input.
-#![cfg(target_os = "linux")] // Linux only for now: the record stream has no Windows backend yet.
+// Linux only for now: the record ring has no Windows backend yet. The
+// records are the demo's `ServiceMsg`, as the `ring_producer` and
+// `ring_consumer` examples send them: the `demo` feature (which a workspace
+// build turns on).
+#![cfg(all(target_os = "linux", feature = "demo"))]
 
 mod common;
 
@@ -10,14 +14,14 @@ use std::time::Duration;
 use common::records::Tick;
 use common::*;
 use shared::demo::ServiceMsg;
-use shared::stream::{RecordReceiver, RecordSender, StreamError, DATA_OFFSET, HEAD_OFFSET, TAIL_OFFSET};
+use shared::ring::{RecordReceiver, RecordSender, RingError, DATA_OFFSET, HEAD_OFFSET, TAIL_OFFSET};
 use shared::{RegionError, RegionOptions};
 
 fn msg(i: u64) -> ServiceMsg {
     ServiceMsg::new(i as i32, i as i64)
 }
 
-/// Starts the `stream_producer` example and waits for its `ready` line.
+/// Starts the `ring_producer` example and waits for its `ready` line.
 fn start_producer(name: &str, dir: &str, count: u64, capacity: u32, batch: usize) -> Helper {
     start_producer_after(name, dir, count, capacity, batch, 0)
 }
@@ -37,7 +41,7 @@ fn start_producer_after(
         batch.to_string(),
         delay_ms.to_string(),
     ];
-    let mut command = Command::new(example("stream_producer"));
+    let mut command = Command::new(example("ring_producer"));
     command.args(["--name", name, "--dir", dir]).args([
         "--count",
         &numbers[0],
@@ -59,7 +63,7 @@ fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("stream");
     let mut producer = start_producer(name.as_str(), arg(dir.path()), 300000, 1024, 100);
-    let consumer = Command::new(example("stream_consumer"))
+    let consumer = Command::new(example("ring_consumer"))
         .args(["--name", name.as_str(), "--dir", arg(dir.path())])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -93,7 +97,7 @@ fn a_users_own_24_byte_records_cross_processes_in_order() {
     for chunk in ticks.chunks(777) {
         within_send(&mut sender, chunk);
     }
-    drop(sender); // closes the stream
+    drop(sender); // closes the ring
     assert_eq!(consumer.line(), "received 200000");
     assert!(consumer.finish());
     assert_eq!(entries(dir.path()), Vec::<String>::new());
@@ -123,11 +127,11 @@ fn a_consumer_of_another_record_size_gets_not_a_ring() {
     let options = RegionOptions::named(&name).dir(dir.path());
     let _sender = RecordSender::<Tick>::create(&options, 1024).expect("sender");
     let error = RecordReceiver::<ServiceMsg>::open(&options).err();
-    assert!(matches!(error, Some(StreamError::NotARing(_))), "{error:?}");
+    assert!(matches!(error, Some(RingError::NotARing(_))), "{error:?}");
     let message = error.map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("record size 24, expected 16"), "{message}");
 
-    // And across processes: a 16-byte stream refused by a 24-byte consumer.
+    // And across processes: a 16-byte ring refused by a 24-byte consumer.
     let other = unique("sizes16");
     // (2048 records: large enough for 1024 of the consumer's records, so
     // that the record size is what tells them apart)
@@ -182,7 +186,7 @@ fn a_full_ring_refuses_try_send_and_an_empty_one_try_recv() {
     assert_eq!(
         expected + rest,
         next,
-        "every record once, then the end of the stream"
+        "every record once, then the end of the ring"
     );
 }
 
@@ -218,12 +222,12 @@ fn a_killed_producer_ends_the_consumers_wait_with_peer_gone() {
     producer.kill(); // kill -9
     let error = loop {
         match receiver.recv_batch(&mut buf) {
-            Ok(n) => assert!(n > 0, "a dead producer is not a closed stream"),
+            Ok(n) => assert!(n > 0, "a dead producer is not a closed ring"),
             Err(error) => break error,
         }
     };
     assert!(
-        matches!(error, StreamError::PeerGone { peer: "producer", .. }),
+        matches!(error, RingError::PeerGone { peer: "producer", .. }),
         "{error}"
     );
 }
@@ -234,7 +238,7 @@ fn a_killed_consumer_ends_the_producers_wait_with_peer_gone() {
     let name = unique("killcons");
     let options = RegionOptions::named(&name).dir(dir.path());
     let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
-    let mut consumer = Helper::start_stream_consumer(name.as_str(), arg(dir.path()));
+    let mut consumer = Helper::start_ring_consumer(name.as_str(), arg(dir.path()));
     // Wait until it has attached: then a second consumer is refused.
     let deadline = std::time::Instant::now() + WATCHDOG;
     while sender.consumer_pid() != Some(consumer.pid()) {
@@ -245,7 +249,7 @@ fn a_killed_consumer_ends_the_producers_wait_with_peer_gone() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let taken = match RecordReceiver::<ServiceMsg>::open(&options) {
-        Err(StreamError::ConsumerTaken { pid }) => pid,
+        Err(RingError::ConsumerTaken { pid }) => pid,
         other => panic!("expected the consumer to be taken, got {other:?}"),
     };
     assert_eq!(taken, consumer.pid());
@@ -257,7 +261,7 @@ fn a_killed_consumer_ends_the_producers_wait_with_peer_gone() {
         }
     };
     assert!(
-        matches!(error, StreamError::PeerGone { peer: "consumer", .. }),
+        matches!(error, RingError::PeerGone { peer: "consumer", .. }),
         "{error}"
     );
 }
@@ -272,14 +276,14 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
         )
         .err();
         assert!(
-            matches!(error, Some(StreamError::BadCapacity(_))),
+            matches!(error, Some(RingError::BadCapacity(_))),
             "{capacity}: {error:?}"
         );
     }
     let missing =
         RecordReceiver::<ServiceMsg>::open(&RegionOptions::named(&unique("none")).dir(dir.path())).err();
     assert!(
-        matches!(missing, Some(StreamError::Region(RegionError::NotFound { .. }))),
+        matches!(missing, Some(RingError::Region(RegionError::NotFound { .. }))),
         "{missing:?}"
     );
 
@@ -295,12 +299,12 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
             view.write_bytes(0, &records::pattern(2, 4096)).expect("write");
         }
         let foreign = RecordReceiver::<ServiceMsg>::open(&demo).err();
-        assert!(matches!(foreign, Some(StreamError::NotARing(_))), "{foreign:?}");
+        assert!(matches!(foreign, Some(RingError::NotARing(_))), "{foreign:?}");
     }
     let small = RegionOptions::named(&unique("small")).dir(dir.path()).size(1000);
     let _small_region = small.create_or_open().expect("a small region");
     let foreign = RecordReceiver::<ServiceMsg>::open(&small).err();
-    assert!(matches!(foreign, Some(StreamError::NotARing(_))), "{foreign:?}");
+    assert!(matches!(foreign, Some(RingError::NotARing(_))), "{foreign:?}");
 
     let options = RegionOptions::named(&unique("ring")).dir(dir.path());
     let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
@@ -308,10 +312,10 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
     sender.send(&msg(1)).expect("send");
 
     // Someone scribbles over the indices through a plain view.
-    let scribbler = options.open_existing().expect("open the stream's region");
+    let scribbler = options.open_existing().expect("open the ring's region");
     let view = scribbler.create_view_accessor(0, 0).expect("view");
     view.write_i32(TAIL_OFFSET, 999_999).expect("scribble");
-    assert!(matches!(receiver.try_recv(), Err(StreamError::Corrupt { .. })));
+    assert!(matches!(receiver.try_recv(), Err(RingError::Corrupt { .. })));
     view.write_i32(TAIL_OFFSET, 1).expect("repair");
     view.write_i32(HEAD_OFFSET, 0).expect("repair");
     assert_eq!(receiver.try_recv().expect("repaired"), Some(msg(1)));
@@ -332,7 +336,7 @@ fn a_producer_that_closes_and_exits_is_an_end_of_stream_never_peer_gone() {
         // region is gone too, which is also a clean end.
         let mut receiver = match RecordReceiver::<ServiceMsg>::open(&options) {
             Ok(receiver) => receiver,
-            Err(StreamError::Region(RegionError::NotFound { .. })) => {
+            Err(RingError::Region(RegionError::NotFound { .. })) => {
                 assert!(producer.finish());
                 continue;
             }
@@ -361,7 +365,7 @@ fn a_second_receiver_in_the_same_process_is_refused() {
     let first = RecordReceiver::<ServiceMsg>::open(&options).expect("first");
     let second = RecordReceiver::<ServiceMsg>::open(&options).err();
     assert!(
-        matches!(second, Some(StreamError::ConsumerTaken { pid }) if pid == std::process::id()),
+        matches!(second, Some(RingError::ConsumerTaken { pid }) if pid == std::process::id()),
         "{second:?}"
     );
     drop(first);
@@ -378,23 +382,20 @@ fn waits_with_a_timeout_end_when_it_runs_out_and_lose_nothing() {
     // Nothing sent: the receiver's wait ends at its timeout, not later.
     let started = std::time::Instant::now();
     let empty = receiver.recv_timeout(Duration::from_millis(200));
-    assert!(
-        matches!(empty, Err(StreamError::TimedOut { done: 0 })),
-        "{empty:?}"
-    );
+    assert!(matches!(empty, Err(RingError::TimedOut { done: 0 })), "{empty:?}");
     assert!(started.elapsed() >= Duration::from_millis(200));
 
     // A full ring: the sender's batch ends at its timeout, saying how many went.
     let batch: Vec<ServiceMsg> = (0..1500).map(msg).collect();
     let full = sender.send_batch_timeout(&batch, Duration::from_millis(200));
     assert!(
-        matches!(full, Err(StreamError::TimedOut { done: 1024 })),
+        matches!(full, Err(RingError::TimedOut { done: 1024 })),
         "{full:?}"
     );
     let late = sender.send_timeout(&msg(2000), Duration::from_millis(50));
-    assert!(matches!(late, Err(StreamError::TimedOut { done: 0 })), "{late:?}");
+    assert!(matches!(late, Err(RingError::TimedOut { done: 0 })), "{late:?}");
 
-    // What went is all there, in order, and the stream goes on.
+    // What went is all there, in order, and the ring goes on.
     for i in 0..1024 {
         let got = receiver.recv_timeout(Duration::from_secs(5)).expect("recv");
         assert_eq!(got, Some(msg(i)));

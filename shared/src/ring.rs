@@ -1,4 +1,4 @@
-//! The record stream: a single-producer / single-consumer ring of records of
+//! The record ring: a single-producer / single-consumer ring of records of
 //! any plain-old-data type `T` (zerocopy's `FromBytes + IntoBytes +
 //! Immutable`), inside a region of its own that holds nothing else:
 //!
@@ -25,7 +25,7 @@
 //! then sleeps on a futex; the other side wakes it only when it is asleep, so
 //! the fast path makes no system call. Every sleep is bounded, and after each
 //! one the sleeper checks that its peer is still alive: a dead peer ends the
-//! wait with [`StreamError::PeerGone`] instead of a hang.
+//! wait with [`RingError::PeerGone`] instead of a hang.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -39,14 +39,13 @@ use crate::error::RegionError;
 use crate::mapping::Mapping;
 use crate::os::sys;
 use crate::region::{Region, RegionOptions};
-use crate::sync as notify;
-use crate::sync::Until;
+use crate::sync::{sleep_while_equal, spin_until_changed_every, wait_while_equal, wake_all, Until};
 
 /// `IMRG` read as a little-endian `u32`: marks an initialized ring.
 pub const RING_MAGIC: u32 = u32::from_le_bytes(*b"IMRG");
 /// Version of the ring layout above.
 pub const RING_VERSION: u32 = 3;
-/// Offset of the ring header in the stream's region.
+/// Offset of the ring header in the ring's region.
 pub const RING_OFFSET: u64 = 0;
 /// Offset of the tail (producer index) word.
 pub const TAIL_OFFSET: u64 = 64;
@@ -87,17 +86,17 @@ const SPINS: u32 = 2_000;
 /// Pauses between two looks at the other side's index.
 const PAUSES_PER_LOOK: u32 = 16;
 
-/// A stream operation failed.
+/// A ring operation failed.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum StreamError {
-    /// Creating or opening the stream's region failed.
+pub enum RingError {
+    /// Creating or opening the ring's region failed.
     Region(RegionError),
     /// The capacity is not a power of two in [`MIN_CAPACITY`]..=[`MAX_CAPACITY`].
     BadCapacity(u32),
-    /// The region holds no valid ring (never set up, or not a stream region).
+    /// The region holds no valid ring (never set up, or not a ring region).
     NotARing(String),
-    /// Another live process is already the stream's consumer.
+    /// Another live process is already the ring's consumer.
     ConsumerTaken {
         /// The consumer's pid.
         pid: u32,
@@ -124,49 +123,49 @@ pub enum StreamError {
     },
 }
 
-impl fmt::Display for StreamError {
+impl fmt::Display for RingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StreamError::Region(e) => e.fmt(f),
-            StreamError::BadCapacity(c) => write!(
+            RingError::Region(e) => e.fmt(f),
+            RingError::BadCapacity(c) => write!(
                 f,
                 "a ring of {c} records is not possible: use a power of two from {MIN_CAPACITY} to {MAX_CAPACITY}"
             ),
-            StreamError::NotARing(why) => write!(f, "the region holds no record stream ({why}); create it with RecordSender::create first"),
-            StreamError::ConsumerTaken { pid } => {
-                write!(f, "the stream already has a consumer (pid {pid}); a stream has exactly one")
+            RingError::NotARing(why) => write!(f, "the region holds no record ring ({why}); create it with RecordSender::create first"),
+            RingError::ConsumerTaken { pid } => {
+                write!(f, "the ring already has a consumer (pid {pid}); a ring has exactly one")
             }
-            StreamError::PeerGone { peer, pid } => {
+            RingError::PeerGone { peer, pid } => {
                 write!(f, "the {peer} (pid {pid}) is gone; no more records can pass")
             }
-            StreamError::TimedOut { done } => write!(
+            RingError::TimedOut { done } => write!(
                 f,
-                "the stream's time ran out after {done} records: the other side is alive but not keeping up"
+                "the ring's time ran out after {done} records: the other side is alive but not keeping up"
             ),
-            StreamError::Corrupt { head, tail } => write!(
+            RingError::Corrupt { head, tail } => write!(
                 f,
-                "the ring is corrupt (head {head}, tail {tail}): something else wrote into the stream's region"
+                "the ring is corrupt (head {head}, tail {tail}): something else wrote into the ring's region"
             ),
         }
     }
 }
 
-impl std::error::Error for StreamError {
+impl std::error::Error for RingError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            StreamError::Region(e) => Some(e),
+            RingError::Region(e) => Some(e),
             _ => None,
         }
     }
 }
 
-impl From<RegionError> for StreamError {
+impl From<RegionError> for RingError {
     fn from(e: RegionError) -> Self {
-        StreamError::Region(e)
+        RingError::Region(e)
     }
 }
 
-/// What a stream carries: any plain-old-data type (derive zerocopy's
+/// What a ring carries: any plain-old-data type (derive zerocopy's
 /// `FromBytes`, `IntoBytes` and `Immutable`; it has a size, so not `()`).
 pub trait Record: FromBytes + IntoBytes + Immutable {}
 
@@ -229,7 +228,7 @@ impl<T> Ring<T> {
         match self.mapping().atomic_u32(offset) {
             Ok(word) => word,
             // Offsets are aligned constants below DATA_OFFSET, and every
-            // stream region is larger than that (checked at create/open).
+            // ring region is larger than that (checked at create/open).
             // The message names no offset: formatting one made the hot path
             // keep it on the stack, a store per record.
             Err(_) => unreachable!("a ring word outside a checked region"),
@@ -242,10 +241,10 @@ impl<T> Ring<T> {
     }
 
     /// Records between `head` and `tail`, checked against the capacity.
-    fn filled(&self, head: u32, tail: u32) -> Result<u32, StreamError> {
+    fn filled(&self, head: u32, tail: u32) -> Result<u32, RingError> {
         let filled = tail.wrapping_sub(head);
         if filled > self.capacity {
-            return Err(StreamError::Corrupt { head, tail });
+            return Err(RingError::Corrupt { head, tail });
         }
         Ok(filled)
     }
@@ -263,7 +262,7 @@ impl<T> Ring<T> {
     /// does not start: no wake-up is lost.
     fn wait(&self, word: u64, seen: u32, sleeping: u64, peer: Peer, until: Until) -> bool {
         let word = self.word(word);
-        if notify::spin_until_changed_every(word, seen, SPINS / PAUSES_PER_LOOK, PAUSES_PER_LOOK, || {
+        if spin_until_changed_every(word, seen, SPINS / PAUSES_PER_LOOK, PAUSES_PER_LOOK, || {
             until.passed()
         }) {
             return true;
@@ -279,7 +278,7 @@ impl<T> Ring<T> {
             sys::heavy_barrier() || self.word(peer.publishes).load(Ordering::Acquire) == PUBLISHES_LOCKED;
         let slice = if paired { LIVENESS_SLICE } else { UNPAIRED_SLICE };
         if word.load(Ordering::SeqCst) == seen && self.word(peer.closed).load(Ordering::SeqCst) == 0 {
-            notify::sleep_while_equal(flag, 1, slice.min(until.left()));
+            sleep_while_equal(flag, 1, slice.min(until.left()));
         }
         flag.store(0, Ordering::SeqCst);
         let pid = self.word(peer.pid).load(Ordering::Acquire);
@@ -322,7 +321,7 @@ impl<T> Ring<T> {
     fn wake(&self, sleeping: u64) {
         let flag = self.word(sleeping);
         if flag.load(Ordering::SeqCst) != 0 && flag.swap(0, Ordering::SeqCst) != 0 {
-            notify::wake_all(flag);
+            wake_all(flag);
         }
     }
 
@@ -332,7 +331,7 @@ impl<T> Ring<T> {
     }
 }
 
-/// The producing end of a record stream. Dropping it closes the stream: the
+/// The producing end of a record ring. Dropping it closes the ring: the
 /// consumer receives what is left, then `None`.
 #[derive(Debug)]
 pub struct RecordSender<T: Record> {
@@ -344,16 +343,16 @@ pub struct RecordSender<T: Record> {
 }
 
 impl<T: Record> RecordSender<T> {
-    /// Creates the stream's region (`options`, with a size fitted to
+    /// Creates the ring's region (`options`, with a size fitted to
     /// `capacity` records) and sets up an empty ring in it.
     ///
     /// # Errors
-    /// [`StreamError::BadCapacity`] for a capacity that is not a power of two
-    /// in range; [`StreamError::Region`] when the region cannot be created
-    /// (for example, a live stream of that name already exists).
-    pub fn create(options: &RegionOptions, capacity: u32) -> Result<RecordSender<T>, StreamError> {
+    /// [`RingError::BadCapacity`] for a capacity that is not a power of two
+    /// in range; [`RingError::Region`] when the region cannot be created
+    /// (for example, a live ring of that name already exists).
+    pub fn create(options: &RegionOptions, capacity: u32) -> Result<RecordSender<T>, RingError> {
         if !capacity.is_power_of_two() || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity) {
-            return Err(StreamError::BadCapacity(capacity));
+            return Err(RingError::BadCapacity(capacity));
         }
         const { assert!(std::mem::size_of::<T>() > 0, "a record must have a size") };
         let size = DATA_OFFSET + u64::from(capacity) * Ring::<T>::RECORD_SIZE;
@@ -368,7 +367,7 @@ impl<T: Record> RecordSender<T> {
         ring.announce(PRODUCER_PUBLISHES_OFFSET);
         let magic = ring.word(RING_OFFSET);
         magic.store(RING_MAGIC, Ordering::Release);
-        notify::wake_all(magic);
+        wake_all(magic);
         Ok(RecordSender {
             ring,
             tail: 0,
@@ -381,7 +380,7 @@ impl<T: Record> RecordSender<T> {
         self.ring.capacity
     }
 
-    /// The pid of the process reading the stream, once one has attached.
+    /// The pid of the process reading the ring, once one has attached.
     pub fn consumer_pid(&self) -> Option<u32> {
         let pid = self.ring.word(CONSUMER_PID_OFFSET).load(Ordering::Acquire);
         (pid != 0).then_some(pid)
@@ -390,11 +389,11 @@ impl<T: Record> RecordSender<T> {
     /// Sends one record, waiting while the ring is full.
     ///
     /// # Errors
-    /// [`StreamError::PeerGone`] when the consumer has closed the stream, or
-    /// died while the ring was full; [`StreamError::Corrupt`] for impossible
+    /// [`RingError::PeerGone`] when the consumer has closed the ring, or
+    /// died while the ring was full; [`RingError::Corrupt`] for impossible
     /// indices.
     #[inline]
-    pub fn send(&mut self, msg: &T) -> Result<(), StreamError> {
+    pub fn send(&mut self, msg: &T) -> Result<(), RingError> {
         // The common case in a few instructions: room known without reading
         // the consumer's head, and the consumer still there.
         if self.tail.wrapping_sub(self.head_seen) < self.ring.capacity
@@ -409,8 +408,8 @@ impl<T: Record> RecordSender<T> {
     /// Sends one record if there is room; `Ok(false)` when the ring is full.
     ///
     /// # Errors
-    /// [`StreamError::PeerGone`] when the consumer closed; [`StreamError::Corrupt`].
-    pub fn try_send(&mut self, msg: &T) -> Result<bool, StreamError> {
+    /// [`RingError::PeerGone`] when the consumer closed; [`RingError::Corrupt`].
+    pub fn try_send(&mut self, msg: &T) -> Result<bool, RingError> {
         self.check_consumer_open()?;
         if self.room()? == 0 {
             return Ok(false);
@@ -424,29 +423,29 @@ impl<T: Record> RecordSender<T> {
     ///
     /// # Errors
     /// As [`RecordSender::send`]; records sent before the error stay sent.
-    pub fn send_batch(&mut self, msgs: &[T]) -> Result<(), StreamError> {
+    pub fn send_batch(&mut self, msgs: &[T]) -> Result<(), RingError> {
         self.send_batch_until(msgs, Until::never())
     }
 
     /// [`RecordSender::send`] waiting at most `timeout` for room.
     ///
     /// # Errors
-    /// [`StreamError::TimedOut`] when the ring stayed full that long; as
+    /// [`RingError::TimedOut`] when the ring stayed full that long; as
     /// [`RecordSender::send`] otherwise.
-    pub fn send_timeout(&mut self, msg: &T, timeout: Duration) -> Result<(), StreamError> {
+    pub fn send_timeout(&mut self, msg: &T, timeout: Duration) -> Result<(), RingError> {
         self.send_batch_timeout(std::slice::from_ref(msg), timeout)
     }
 
     /// [`RecordSender::send_batch`] waiting at most `timeout` in all.
     ///
     /// # Errors
-    /// [`StreamError::TimedOut`] (with how many were sent) when the ring did
+    /// [`RingError::TimedOut`] (with how many were sent) when the ring did
     /// not make room for all of them in time; as [`RecordSender::send`] otherwise.
-    pub fn send_batch_timeout(&mut self, msgs: &[T], timeout: Duration) -> Result<(), StreamError> {
+    pub fn send_batch_timeout(&mut self, msgs: &[T], timeout: Duration) -> Result<(), RingError> {
         self.send_batch_until(msgs, Until::after(timeout))
     }
 
-    fn send_batch_until(&mut self, all: &[T], until: Until) -> Result<(), StreamError> {
+    fn send_batch_until(&mut self, all: &[T], until: Until) -> Result<(), RingError> {
         let mut msgs = all;
         while !msgs.is_empty() {
             // The closed flag sits on a line that rarely changes: a cheap look.
@@ -454,7 +453,7 @@ impl<T: Record> RecordSender<T> {
             let room = self.room()?;
             if room == 0 {
                 if until.passed() {
-                    return Err(StreamError::TimedOut {
+                    return Err(RingError::TimedOut {
                         done: all.len() - msgs.len(),
                     });
                 }
@@ -479,7 +478,7 @@ impl<T: Record> RecordSender<T> {
 
     /// Free slots; reads the consumer's head only when the last one seen
     /// leaves no room.
-    fn room(&mut self) -> Result<u32, StreamError> {
+    fn room(&mut self) -> Result<u32, RingError> {
         let room = self.ring.capacity - self.ring.filled(self.head_seen, self.tail)?;
         if room > 0 {
             return Ok(room);
@@ -524,15 +523,15 @@ impl<T: Record> RecordSender<T> {
             .publish(TAIL_OFFSET, self.tail, CONSUMER_SLEEPING_OFFSET);
     }
 
-    fn check_consumer_open(&self) -> Result<(), StreamError> {
+    fn check_consumer_open(&self) -> Result<(), RingError> {
         if self.ring.word(CONSUMER_CLOSED_OFFSET).load(Ordering::Acquire) != 0 {
             return Err(self.consumer_gone());
         }
         Ok(())
     }
 
-    fn consumer_gone(&self) -> StreamError {
-        StreamError::PeerGone {
+    fn consumer_gone(&self) -> RingError {
+        RingError::PeerGone {
             peer: "consumer",
             pid: self.ring.word(CONSUMER_PID_OFFSET).load(Ordering::Acquire),
         }
@@ -546,7 +545,7 @@ impl<T: Record> Drop for RecordSender<T> {
     }
 }
 
-/// The consuming end of a record stream.
+/// The consuming end of a record ring.
 #[derive(Debug)]
 pub struct RecordReceiver<T: Record> {
     ring: Ring<T>,
@@ -554,31 +553,31 @@ pub struct RecordReceiver<T: Record> {
 }
 
 impl<T: Record> RecordReceiver<T> {
-    /// Opens the stream a live producer created and becomes its consumer.
+    /// Opens the ring a live producer created and becomes its consumer.
     ///
     /// # Errors
-    /// [`StreamError::Region`] ([`RegionError::NotFound`] when no producer
-    /// created it); [`StreamError::NotARing`] when the region holds no valid
-    /// ring; [`StreamError::ConsumerTaken`] when another live consumer has it.
-    pub fn open(options: &RegionOptions) -> Result<RecordReceiver<T>, StreamError> {
+    /// [`RingError::Region`] ([`RegionError::NotFound`] when no producer
+    /// created it); [`RingError::NotARing`] when the region holds no valid
+    /// ring; [`RingError::ConsumerTaken`] when another live consumer has it.
+    pub fn open(options: &RegionOptions) -> Result<RecordReceiver<T>, RingError> {
         let region = options.open_existing()?;
         if region.is_read_only() {
-            return Err(StreamError::Region(RegionError::BadOptions {
-                reason: "a stream's consumer moves the ring's head: open it with Access::ReadWrite",
+            return Err(RingError::Region(RegionError::BadOptions {
+                reason: "a ring's consumer moves the ring's head: open it with Access::ReadWrite",
             }));
         }
         if region.size() < DATA_OFFSET + u64::from(MIN_CAPACITY) * Ring::<T>::RECORD_SIZE {
-            return Err(StreamError::NotARing(format!(
+            return Err(RingError::NotARing(format!(
                 "the region has only {} bytes",
                 region.size()
             )));
         }
         let probe = Ring::new(region, MIN_CAPACITY);
         let magic = probe.word(RING_OFFSET);
-        let until = notify::Until::after(SETUP_WAIT);
+        let until = Until::after(SETUP_WAIT);
         // 0 means "not set up yet"; anything else is checked below.
         while magic.load(Ordering::Acquire) == 0 && !until.passed() {
-            notify::wait_while_equal(magic, 0, until.left());
+            wait_while_equal(magic, 0, until.left());
         }
         let ring = validate(probe)?;
         claim_consumer(&ring)?;
@@ -589,12 +588,12 @@ impl<T: Record> RecordReceiver<T> {
     }
 
     /// Receives the next record, waiting while the ring is empty; `Ok(None)`
-    /// once the producer has closed the stream and every record was received.
+    /// once the producer has closed the ring and every record was received.
     ///
     /// # Errors
-    /// [`StreamError::PeerGone`] when the producer died (not closed) and the
-    /// ring is empty; [`StreamError::Corrupt`] for impossible indices.
-    pub fn recv(&mut self) -> Result<Option<T>, StreamError> {
+    /// [`RingError::PeerGone`] when the producer died (not closed) and the
+    /// ring is empty; [`RingError::Corrupt`] for impossible indices.
+    pub fn recv(&mut self) -> Result<Option<T>, RingError> {
         let mut record = T::new_zeroed();
         let received = self.recv_batch(std::slice::from_mut(&mut record))?;
         Ok((received == 1).then_some(record))
@@ -603,8 +602,8 @@ impl<T: Record> RecordReceiver<T> {
     /// Receives the next record if one is there; `Ok(None)` when the ring is empty.
     ///
     /// # Errors
-    /// [`StreamError::Corrupt`] for impossible indices.
-    pub fn try_recv(&mut self) -> Result<Option<T>, StreamError> {
+    /// [`RingError::Corrupt`] for impossible indices.
+    pub fn try_recv(&mut self) -> Result<Option<T>, RingError> {
         let mut record = T::new_zeroed();
         let received = self.take(std::slice::from_mut(&mut record))?;
         Ok((received == 1).then_some(record))
@@ -612,20 +611,20 @@ impl<T: Record> RecordReceiver<T> {
 
     /// Receives up to `buf.len()` records, waiting until at least one is
     /// there; returns how many were received, 0 once the producer has closed
-    /// the stream and every record was received.
+    /// the ring and every record was received.
     ///
     /// # Errors
     /// As [`RecordReceiver::recv`].
-    pub fn recv_batch(&mut self, buf: &mut [T]) -> Result<usize, StreamError> {
+    pub fn recv_batch(&mut self, buf: &mut [T]) -> Result<usize, RingError> {
         self.recv_batch_until(buf, Until::never())
     }
 
     /// [`RecordReceiver::recv`] waiting at most `timeout` for a record.
     ///
     /// # Errors
-    /// [`StreamError::TimedOut`] when none came in time; as
+    /// [`RingError::TimedOut`] when none came in time; as
     /// [`RecordReceiver::recv`] otherwise.
-    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<T>, StreamError> {
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<T>, RingError> {
         let mut record = T::new_zeroed();
         let received = self.recv_batch_timeout(std::slice::from_mut(&mut record), timeout)?;
         Ok((received == 1).then_some(record))
@@ -634,13 +633,13 @@ impl<T: Record> RecordReceiver<T> {
     /// [`RecordReceiver::recv_batch`] waiting at most `timeout` for the first record.
     ///
     /// # Errors
-    /// [`StreamError::TimedOut`] when none came in time; as
+    /// [`RingError::TimedOut`] when none came in time; as
     /// [`RecordReceiver::recv`] otherwise.
-    pub fn recv_batch_timeout(&mut self, buf: &mut [T], timeout: Duration) -> Result<usize, StreamError> {
+    pub fn recv_batch_timeout(&mut self, buf: &mut [T], timeout: Duration) -> Result<usize, RingError> {
         self.recv_batch_until(buf, Until::after(timeout))
     }
 
-    fn recv_batch_until(&mut self, buf: &mut [T], until: Until) -> Result<usize, StreamError> {
+    fn recv_batch_until(&mut self, buf: &mut [T], until: Until) -> Result<usize, RingError> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -654,7 +653,7 @@ impl<T: Record> RecordReceiver<T> {
                 return self.take(buf);
             }
             if until.passed() {
-                return Err(StreamError::TimedOut { done: 0 });
+                return Err(RingError::TimedOut { done: 0 });
             }
             let alive = self
                 .ring
@@ -665,7 +664,7 @@ impl<T: Record> RecordReceiver<T> {
                 if n > 0 {
                     return Ok(n);
                 }
-                return Err(StreamError::PeerGone {
+                return Err(RingError::PeerGone {
                     peer: "producer",
                     pid: self.ring.word(PRODUCER_PID_OFFSET).load(Ordering::Acquire),
                 });
@@ -674,7 +673,7 @@ impl<T: Record> RecordReceiver<T> {
     }
 
     /// Copies out what is there (up to `buf.len()`), and frees the slots.
-    fn take(&mut self, buf: &mut [T]) -> Result<usize, StreamError> {
+    fn take(&mut self, buf: &mut [T]) -> Result<usize, RingError> {
         let tail = self.ring.word(TAIL_OFFSET).load(Ordering::Acquire);
         let filled = self.ring.filled(self.head, tail)? as usize;
         let n = filled.min(buf.len());
@@ -705,7 +704,7 @@ impl<T: Record> RecordReceiver<T> {
 impl<T: Record> Drop for RecordReceiver<T> {
     fn drop(&mut self) {
         // Closed first, then free the place: a consumer attaching in between
-        // re-opens the stream after this close, not before it.
+        // re-opens the ring after this close, not before it.
         self.ring.word(CONSUMER_CLOSED_OFFSET).swap(1, Ordering::SeqCst);
         self.ring.wake(PRODUCER_SLEEPING_OFFSET);
         let _ = self.ring.word(CONSUMER_PID_OFFSET).compare_exchange(
@@ -717,15 +716,15 @@ impl<T: Record> Drop for RecordReceiver<T> {
     }
 }
 
-/// Makes this process the stream's one consumer: takes the place when it is
+/// Makes this process the ring's one consumer: takes the place when it is
 /// free or its holder has died, atomically (never writing over a live one).
-fn claim_consumer<T>(ring: &Ring<T>) -> Result<(), StreamError> {
+fn claim_consumer<T>(ring: &Ring<T>) -> Result<(), RingError> {
     let consumer = ring.word(CONSUMER_PID_OFFSET);
     let me = std::process::id();
     let mut current = consumer.load(Ordering::Acquire);
     loop {
         if current != 0 && sys::pid_alive(current) {
-            return Err(StreamError::ConsumerTaken { pid: current });
+            return Err(RingError::ConsumerTaken { pid: current });
         }
         match consumer.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => return Ok(()),
@@ -735,22 +734,22 @@ fn claim_consumer<T>(ring: &Ring<T>) -> Result<(), StreamError> {
 }
 
 /// Checks the ring header of an opened region.
-fn validate<T>(probe: Ring<T>) -> Result<Ring<T>, StreamError> {
+fn validate<T>(probe: Ring<T>) -> Result<Ring<T>, RingError> {
     let magic = probe.word(RING_OFFSET).load(Ordering::Acquire);
     if magic != RING_MAGIC {
-        return Err(StreamError::NotARing(format!(
+        return Err(RingError::NotARing(format!(
             "no ring magic (found {magic:#010x})"
         )));
     }
     let version = probe.word(VERSION_OFFSET).load(Ordering::Acquire);
     if version != RING_VERSION {
-        return Err(StreamError::NotARing(format!(
+        return Err(RingError::NotARing(format!(
             "ring version {version}, expected {RING_VERSION}"
         )));
     }
     let record_size = probe.word(RECORD_SIZE_OFFSET).load(Ordering::Acquire);
     if u64::from(record_size) != Ring::<T>::RECORD_SIZE {
-        return Err(StreamError::NotARing(format!(
+        return Err(RingError::NotARing(format!(
             "record size {record_size}, expected {}",
             Ring::<T>::RECORD_SIZE
         )));
@@ -761,7 +760,7 @@ fn validate<T>(probe: Ring<T>) -> Result<Ring<T>, StreamError> {
         || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity)
         || needed > probe.region.size()
     {
-        return Err(StreamError::NotARing(format!(
+        return Err(RingError::NotARing(format!(
             "capacity {capacity} does not fit a region of {} bytes",
             probe.region.size()
         )));

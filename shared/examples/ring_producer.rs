@@ -1,8 +1,8 @@
-//! Streams records to `stream_consumer` through a ring in shared memory.
+//! Streams records to `ring_consumer` through a ring in shared memory.
 //!
 //! ```text
-//! cargo run --release -p shared --example stream_producer -- --name demo-stream --count 1000000
-//! cargo run --release -p shared --example stream_consumer -- --name demo-stream   # another terminal
+//! cargo run --release -p shared --features console --example ring_producer -- --name demo-ring --count 1000000
+//! cargo run --release -p shared --features console --example ring_consumer -- --name demo-ring   # another terminal
 //! ```
 //!
 //! The records are the demo's [`ServiceMsg`] (any plain-old-data type would
@@ -18,14 +18,14 @@ mod on_linux {
 
     use clap::Parser;
     use shared::demo::ServiceMsg;
-    use shared::stream::RecordSender;
+    use shared::ring::RecordSender;
     use shared::{RegionName, RegionOptions};
 
     /// Stream numbered records through a shared-memory ring.
     #[derive(Debug, Parser)]
     struct Cli {
-        /// Stream region name. Example: --name demo-stream
-        #[arg(long, value_parser = RegionName::new, default_value = "demo-stream")]
+        /// Ring region name. Example: --name demo-ring
+        #[arg(long, value_parser = RegionName::new, default_value = "demo-ring")]
         name: RegionName,
         /// Region directory [default: /dev/shm]. Example: --dir /tmp
         #[arg(long)]
@@ -60,7 +60,7 @@ mod on_linux {
         }
         let mut sender = RecordSender::<ServiceMsg>::create(&options, cli.capacity)?;
         println!(
-            "ready: streaming {} records on {} (start stream_consumer)",
+            "ready: streaming {} records on {} (start ring_consumer)",
             cli.count, cli.name
         );
         std::thread::sleep(std::time::Duration::from_millis(cli.delay_ms));
@@ -89,9 +89,9 @@ fn main() {
     on_linux::main()
 }
 
-/// The record stream has no Windows backend yet.
+/// The record ring has no Windows backend yet.
 #[cfg(not(target_os = "linux"))]
 fn main() -> std::process::ExitCode {
-    eprintln!("error: the record stream runs on Linux only for now");
+    eprintln!("error: the record ring runs on Linux only for now");
     std::process::ExitCode::from(2)
 }
