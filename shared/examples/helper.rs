@@ -30,16 +30,13 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-#[cfg(target_os = "linux")]
 use shared::ring::RecordReceiver;
 use shared::{MutexOptions, RegionName, RegionOptions};
 
 #[path = "../tests/common/records.rs"]
 mod records;
 
-#[cfg(target_os = "linux")]
-use records::Tick;
-use records::{from_hex, to_hex, Move, Sample};
+use records::{from_hex, to_hex, Move, Sample, Tick};
 
 /// Offset of the counter the `count` command increments.
 const COUNTER_OFFSET: u64 = 2048;
@@ -188,7 +185,6 @@ fn run() -> Result<(), Box<dyn Error>> {
             }
             Ok(())
         }
-        #[cfg(target_os = "linux")] // the record ring is Linux only for now
         "ticks" => {
             let mut receiver = RecordReceiver::<Tick>::open(&options)?;
             say("ready");

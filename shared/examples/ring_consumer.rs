@@ -1,89 +1,72 @@
 //! Receives the records of `ring_producer` and checks that none was lost,
 //! duplicated or reordered.
 
-#[cfg(target_os = "linux")]
-mod on_linux {
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-    use std::path::PathBuf;
-    use std::time::{Duration, Instant};
+use clap::Parser;
+use shared::demo::ServiceMsg;
+use shared::ring::{RecordReceiver, RingError};
+use shared::{RegionError, RegionName, RegionOptions};
 
-    use clap::Parser;
-    use shared::demo::ServiceMsg;
-    use shared::ring::{RecordReceiver, RingError};
-    use shared::{RegionError, RegionName, RegionOptions};
+/// Receive numbered records from a shared-memory ring and check them.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// Ring region name. Example: --name demo-ring
+    #[arg(long, value_parser = RegionName::new, default_value = "demo-ring")]
+    name: RegionName,
+    /// Region directory [default: /dev/shm]. Example: --dir /tmp
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// How long to wait for the producer to appear, in seconds. Example: --wait 10
+    #[arg(long, default_value_t = 10.0)]
+    wait: f64,
+}
 
-    /// Receive numbered records from a shared-memory ring and check them.
-    #[derive(Debug, Parser)]
-    struct Cli {
-        /// Ring region name. Example: --name demo-ring
-        #[arg(long, value_parser = RegionName::new, default_value = "demo-ring")]
-        name: RegionName,
-        /// Region directory [default: /dev/shm]. Example: --dir /tmp
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// How long to wait for the producer to appear, in seconds. Example: --wait 10
-        #[arg(long, default_value_t = 10.0)]
-        wait: f64,
+fn main() {
+    let cli = Cli::parse();
+    if let Err(error) = run(&cli) {
+        eprintln!("error: {error}");
+        std::process::exit(1);
     }
+}
 
-    pub fn main() {
-        let cli = Cli::parse();
-        if let Err(error) = run(&cli) {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        }
+fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let mut options = RegionOptions::named(&cli.name);
+    if let Some(dir) = &cli.dir {
+        options = options.dir(dir);
     }
-
-    fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
-        let mut options = RegionOptions::named(&cli.name);
-        if let Some(dir) = &cli.dir {
-            options = options.dir(dir);
+    let deadline = Instant::now() + Duration::from_secs_f64(cli.wait.max(0.0));
+    let mut receiver = loop {
+        match RecordReceiver::<ServiceMsg>::open(&options) {
+            Err(RingError::Region(RegionError::NotFound { .. })) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => break other?,
         }
-        let deadline = Instant::now() + Duration::from_secs_f64(cli.wait.max(0.0));
-        let mut receiver = loop {
-            match RecordReceiver::<ServiceMsg>::open(&options) {
-                Err(RingError::Region(RegionError::NotFound { .. })) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                other => break other?,
+    };
+    let started = Instant::now();
+    let mut buf = vec![ServiceMsg::default(); 1024];
+    let mut expected = 0u64;
+    loop {
+        let n = match receiver.recv_batch(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(error) => {
+                println!("received {expected} records in order before the error");
+                return Err(error.into());
             }
         };
-        let started = Instant::now();
-        let mut buf = vec![ServiceMsg::default(); 1024];
-        let mut expected = 0u64;
-        loop {
-            let n = match receiver.recv_batch(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(error) => {
-                    println!("received {expected} records in order before the error");
-                    return Err(error.into());
-                }
-            };
-            for msg in &buf[..n] {
-                if msg.id != expected as i32 || msg.now_time != expected as i64 {
-                    return Err(format!(
-                        "record {expected} arrived as {msg:?}: lost, duplicated or reordered"
-                    )
-                    .into());
-                }
-                expected += 1;
+        for msg in &buf[..n] {
+            if msg.id != expected as i32 || msg.now_time != expected as i64 {
+                return Err(
+                    format!("record {expected} arrived as {msg:?}: lost, duplicated or reordered").into(),
+                );
             }
+            expected += 1;
         }
-        let secs = started.elapsed().as_secs_f64();
-        println!("received {expected} records in order in {secs:.3} s");
-        Ok(())
     }
-}
-
-#[cfg(target_os = "linux")]
-fn main() {
-    on_linux::main()
-}
-
-/// The record ring has no Windows backend yet.
-#[cfg(not(target_os = "linux"))]
-fn main() -> std::process::ExitCode {
-    eprintln!("error: the record ring runs on Linux only for now");
-    std::process::ExitCode::from(2)
+    let secs = started.elapsed().as_secs_f64();
+    println!("received {expected} records in order in {secs:.3} s");
+    Ok(())
 }

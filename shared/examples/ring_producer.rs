@@ -10,88 +10,72 @@
 //! `now_time = i`, so the consumer can check that nothing was lost,
 //! duplicated or reordered.
 
-#[cfg(target_os = "linux")]
-mod on_linux {
+use std::path::PathBuf;
+use std::time::Instant;
 
-    use std::path::PathBuf;
-    use std::time::Instant;
+use clap::Parser;
+use shared::demo::ServiceMsg;
+use shared::ring::RecordSender;
+use shared::{RegionName, RegionOptions};
 
-    use clap::Parser;
-    use shared::demo::ServiceMsg;
-    use shared::ring::RecordSender;
-    use shared::{RegionName, RegionOptions};
-
-    /// Stream numbered records through a shared-memory ring.
-    #[derive(Debug, Parser)]
-    struct Cli {
-        /// Ring region name. Example: --name demo-ring
-        #[arg(long, value_parser = RegionName::new, default_value = "demo-ring")]
-        name: RegionName,
-        /// Region directory [default: /dev/shm]. Example: --dir /tmp
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// How many records to send. Example: --count 1000000
-        #[arg(long, default_value_t = 1_000_000)]
-        count: u64,
-        /// Ring capacity in records (a power of two). Example: --capacity 65536
-        #[arg(long, default_value_t = 65_536)]
-        capacity: u32,
-        /// Pause before sending, in milliseconds (lets a consumer attach and
-        /// start waiting). Example: --delay-ms 100
-        #[arg(long, default_value_t = 0)]
-        delay_ms: u64,
-        /// Records per send call. Example: --batch 256
-        #[arg(long, default_value_t = 256)]
-        batch: usize,
-    }
-
-    pub fn main() {
-        let cli = Cli::parse();
-        if let Err(error) = run(&cli) {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        }
-    }
-
-    fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
-        let mut options = RegionOptions::named(&cli.name);
-        if let Some(dir) = &cli.dir {
-            options = options.dir(dir);
-        }
-        let mut sender = RecordSender::<ServiceMsg>::create(&options, cli.capacity)?;
-        println!(
-            "ready: streaming {} records on {} (start ring_consumer)",
-            cli.count, cli.name
-        );
-        std::thread::sleep(std::time::Duration::from_millis(cli.delay_ms));
-        let batch = cli.batch.max(1) as u64;
-        let started = Instant::now();
-        let mut buf = Vec::with_capacity(batch as usize);
-        let mut next = 0u64;
-        while next < cli.count {
-            buf.clear();
-            buf.extend((next..cli.count.min(next + batch)).map(|i| ServiceMsg::new(i as i32, i as i64)));
-            sender.send_batch(&buf)?;
-            next += buf.len() as u64;
-        }
-        let secs = started.elapsed().as_secs_f64();
-        println!(
-            "sent {} records in {secs:.3} s ({:.1} M records/s)",
-            cli.count,
-            cli.count as f64 / secs / 1e6
-        );
-        Ok(())
-    }
+/// Stream numbered records through a shared-memory ring.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// Ring region name. Example: --name demo-ring
+    #[arg(long, value_parser = RegionName::new, default_value = "demo-ring")]
+    name: RegionName,
+    /// Region directory [default: /dev/shm]. Example: --dir /tmp
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// How many records to send. Example: --count 1000000
+    #[arg(long, default_value_t = 1_000_000)]
+    count: u64,
+    /// Ring capacity in records (a power of two). Example: --capacity 65536
+    #[arg(long, default_value_t = 65_536)]
+    capacity: u32,
+    /// Pause before sending, in milliseconds (lets a consumer attach and
+    /// start waiting). Example: --delay-ms 100
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
+    /// Records per send call. Example: --batch 256
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
 }
 
-#[cfg(target_os = "linux")]
 fn main() {
-    on_linux::main()
+    let cli = Cli::parse();
+    if let Err(error) = run(&cli) {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
 }
 
-/// The record ring has no Windows backend yet.
-#[cfg(not(target_os = "linux"))]
-fn main() -> std::process::ExitCode {
-    eprintln!("error: the record ring runs on Linux only for now");
-    std::process::ExitCode::from(2)
+fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let mut options = RegionOptions::named(&cli.name);
+    if let Some(dir) = &cli.dir {
+        options = options.dir(dir);
+    }
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, cli.capacity)?;
+    println!(
+        "ready: streaming {} records on {} (start ring_consumer)",
+        cli.count, cli.name
+    );
+    std::thread::sleep(std::time::Duration::from_millis(cli.delay_ms));
+    let batch = cli.batch.max(1) as u64;
+    let started = Instant::now();
+    let mut buf = Vec::with_capacity(batch as usize);
+    let mut next = 0u64;
+    while next < cli.count {
+        buf.clear();
+        buf.extend((next..cli.count.min(next + batch)).map(|i| ServiceMsg::new(i as i32, i as i64)));
+        sender.send_batch(&buf)?;
+        next += buf.len() as u64;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "sent {} records in {secs:.3} s ({:.1} M records/s)",
+        cli.count,
+        cli.count as f64 / secs / 1e6
+    );
+    Ok(())
 }

@@ -91,9 +91,6 @@ mod name;
 mod os;
 mod process;
 mod region;
-// The record ring and turns build on the Linux companion's words and
-// futexes; their Windows backend (named events) is not written yet.
-#[cfg(target_os = "linux")]
 pub mod ring;
 pub mod sync;
 mod view;

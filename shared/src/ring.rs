@@ -37,9 +37,9 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use crate::error::RegionError;
 use crate::mapping::Mapping;
-use crate::os::sys;
+use crate::os::{self, WordWaker};
 use crate::region::{Region, RegionOptions};
-use crate::sync::{sleep_while_equal, spin_until_changed_every, wait_while_equal, wake_all, Until};
+use crate::sync::{spin_until_changed_every, Until};
 
 /// `IMRG` read as a little-endian `u32`: marks an initialized ring.
 pub const RING_MAGIC: u32 = u32::from_le_bytes(*b"IMRG");
@@ -204,19 +204,57 @@ struct Ring<T> {
     /// Whether this end publishes with a compiler-only barrier (it is
     /// registered for the sleeper's heavy barrier, see [`Ring::publish`]).
     light: bool,
+    /// What sleepers on the ring's words wait on.
+    wakers: Wakers,
     record: PhantomData<T>,
+}
+
+/// What wakes a sleeper on each word a side sleeps on (Linux: a futex on the
+/// word itself; Windows: a named semaphore beside the ring's region).
+#[derive(Debug)]
+struct Wakers {
+    magic: WordWaker,
+    consumer_sleeping: WordWaker,
+    producer_sleeping: WordWaker,
 }
 
 impl<T> Ring<T> {
     const RECORD_SIZE: u64 = std::mem::size_of::<T>() as u64;
 
-    fn new(region: Region, capacity: u32) -> Self {
-        Ring {
+    fn new(region: Region, capacity: u32) -> Result<Self, RingError> {
+        let waker = |offset| {
+            region
+                .word_waker(offset)
+                .map_err(|e| RingError::Region(RegionError::io("set up wake-ups for", region.path(), e)))
+        };
+        let wakers = Wakers {
+            magic: waker(RING_OFFSET)?,
+            consumer_sleeping: waker(CONSUMER_SLEEPING_OFFSET)?,
+            producer_sleeping: waker(PRODUCER_SLEEPING_OFFSET)?,
+        };
+        Ok(Ring {
             region,
             capacity,
-            light: sys::register_for_heavy_barriers(),
+            light: os::register_for_heavy_barriers(),
+            wakers,
             record: PhantomData,
+        })
+    }
+
+    /// The waker of the word at `offset` (one of the three the sides sleep on).
+    #[inline]
+    fn waker(&self, offset: u64) -> &WordWaker {
+        match offset {
+            RING_OFFSET => &self.wakers.magic,
+            CONSUMER_SLEEPING_OFFSET => &self.wakers.consumer_sleeping,
+            _ => &self.wakers.producer_sleeping,
         }
+    }
+
+    /// Sleeps while the word at `offset` holds `seen` (bounded by `timeout`).
+    fn sleep_while_equal(&self, offset: u64, seen: u32, timeout: std::time::Duration) {
+        self.waker(offset)
+            .sleep_while_equal(self.word(offset), seen, timeout);
     }
 
     fn mapping(&self) -> &Mapping {
@@ -275,14 +313,14 @@ impl<T> Ring<T> {
         // flag: sleep in short slices then, so that a missed wake-up costs a
         // millisecond, not a hang.
         let paired =
-            sys::heavy_barrier() || self.word(peer.publishes).load(Ordering::Acquire) == PUBLISHES_LOCKED;
+            os::heavy_barrier() || self.word(peer.publishes).load(Ordering::Acquire) == PUBLISHES_LOCKED;
         let slice = if paired { LIVENESS_SLICE } else { UNPAIRED_SLICE };
         if word.load(Ordering::SeqCst) == seen && self.word(peer.closed).load(Ordering::SeqCst) == 0 {
-            sleep_while_equal(flag, 1, slice.min(until.left()));
+            self.sleep_while_equal(sleeping, 1, slice.min(until.left()));
         }
         flag.store(0, Ordering::SeqCst);
         let pid = self.word(peer.pid).load(Ordering::Acquire);
-        pid == 0 || sys::pid_alive(pid)
+        pid == 0 || os::pid_alive(pid)
     }
 
     /// Records in the header how this end publishes (`publishes`: its own word).
@@ -321,7 +359,7 @@ impl<T> Ring<T> {
     fn wake(&self, sleeping: u64) {
         let flag = self.word(sleeping);
         if flag.load(Ordering::SeqCst) != 0 && flag.swap(0, Ordering::SeqCst) != 0 {
-            wake_all(flag);
+            self.waker(sleeping).wake_all(flag);
         }
     }
 
@@ -357,7 +395,7 @@ impl<T: Record> RecordSender<T> {
         const { assert!(std::mem::size_of::<T>() > 0, "a record must have a size") };
         let size = DATA_OFFSET + u64::from(capacity) * Ring::<T>::RECORD_SIZE;
         let region = options.clone().size(size).create_new()?;
-        let ring = Ring::new(region, capacity);
+        let ring = Ring::new(region, capacity)?;
         ring.word(CAPACITY_OFFSET).store(capacity, Ordering::Relaxed);
         ring.word(VERSION_OFFSET).store(RING_VERSION, Ordering::Relaxed);
         ring.word(RECORD_SIZE_OFFSET)
@@ -367,7 +405,7 @@ impl<T: Record> RecordSender<T> {
         ring.announce(PRODUCER_PUBLISHES_OFFSET);
         let magic = ring.word(RING_OFFSET);
         magic.store(RING_MAGIC, Ordering::Release);
-        wake_all(magic);
+        ring.waker(RING_OFFSET).wake_all(magic);
         Ok(RecordSender {
             ring,
             tail: 0,
@@ -572,12 +610,12 @@ impl<T: Record> RecordReceiver<T> {
                 region.size()
             )));
         }
-        let probe = Ring::new(region, MIN_CAPACITY);
+        let probe = Ring::new(region, MIN_CAPACITY)?;
         let magic = probe.word(RING_OFFSET);
         let until = Until::after(SETUP_WAIT);
         // 0 means "not set up yet"; anything else is checked below.
         while magic.load(Ordering::Acquire) == 0 && !until.passed() {
-            wait_while_equal(magic, 0, until.left());
+            probe.sleep_while_equal(RING_OFFSET, 0, until.left());
         }
         let ring = validate(probe)?;
         claim_consumer(&ring)?;
@@ -723,7 +761,7 @@ fn claim_consumer<T>(ring: &Ring<T>) -> Result<(), RingError> {
     let me = std::process::id();
     let mut current = consumer.load(Ordering::Acquire);
     loop {
-        if current != 0 && sys::pid_alive(current) {
+        if current != 0 && os::pid_alive(current) {
             return Err(RingError::ConsumerTaken { pid: current });
         }
         match consumer.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
@@ -765,5 +803,5 @@ fn validate<T>(probe: Ring<T>) -> Result<Ring<T>, RingError> {
             probe.region.size()
         )));
     }
-    Ok(Ring::new(probe.region, capacity))
+    Ok(Ring { capacity, ..probe })
 }

@@ -30,7 +30,7 @@ pub(crate) use options::{Disposition, Location, Trust};
 
 use crate::error::{RegionError, ViewError};
 use crate::mapping::{Mapping, Refused};
-use crate::os::RegionInner;
+use crate::os::{RegionInner, WordWaker};
 use crate::sync::Notifier;
 use crate::sync::Turn;
 use crate::view::{AccessorView, StreamView, Window};
@@ -232,6 +232,11 @@ impl Region {
         Ok(Notifier::new(word, waker))
     }
 
+    /// What wakes sleepers on the word at `offset` (for the record ring).
+    pub(crate) fn word_waker(&self, offset: u64) -> std::io::Result<WordWaker> {
+        self.inner.word_waker(offset)
+    }
+
     /// Turn-taking between the region's users (see [`Turn`]).
     ///
     /// # Errors
@@ -243,7 +248,6 @@ impl Region {
         Turn::new(meta, waker).ok_or(ViewError::ReadOnly)
     }
 
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // for the record stream and turns (Linux only for now)
     pub(crate) fn mapping(&self) -> &Mapping {
         self.inner.mapping()
     }

@@ -306,7 +306,7 @@ impl RegionOptions {
         Ok(())
     }
 
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // for the record stream and turns (Linux only for now)
+    #[cfg_attr(windows, allow(dead_code))] // for the Linux lock waits
     pub(crate) fn until(&self) -> Until {
         Until::after(self.timeout.unwrap_or(Duration::MAX))
     }

@@ -13,6 +13,5 @@ pub use notifier::Notifier;
 pub use turn::{Turn, MAILBOX_LEN};
 pub use wake::{wait_while_equal, wake_all};
 
+pub(crate) use wake::spin_until_changed_every;
 pub(crate) use wake::Until;
-#[cfg(target_os = "linux")]
-pub(crate) use wake::{sleep_while_equal, spin_until_changed_every};

@@ -15,7 +15,7 @@ pub(crate) use mapped_view::MappedView;
 pub(crate) use mutex::{MutexInner, MutexLock};
 pub(crate) use object::lifetime::close_everything;
 pub(crate) use region::RegionInner;
-pub(crate) use sys::{current_cpu, pid_alive};
+pub(crate) use sys::{current_cpu, heavy_barrier, pid_alive, register_for_heavy_barriers};
 pub(crate) use word_waker::WordWaker;
 
 /// ", user NAME (uid N)" for the owner of process `pid`, or "" when unknown.

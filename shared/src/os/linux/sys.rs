@@ -114,12 +114,6 @@ pub(crate) fn register_for_heavy_barriers() -> bool {
     rc == 0
 }
 
-/// No heavy barriers off Linux: callers use full fences on both sides.
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn register_for_heavy_barriers() -> bool {
-    false
-}
-
 /// Makes every thread of every registered process that is running right now
 /// execute a full memory barrier before this returns (the others pass one
 /// when they are next scheduled). Returns whether the kernel did it.
@@ -128,12 +122,6 @@ pub(crate) fn heavy_barrier() -> bool {
     // SAFETY: as above: a command and flags 0, no memory passed.
     let rc = unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) };
     rc == 0
-}
-
-/// No heavy barriers off Linux.
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn heavy_barrier() -> bool {
-    false
 }
 
 /// Reserves `len` bytes of blocks for `file` and sets its length, so that later

@@ -28,6 +28,18 @@ pub(crate) use process::{current_cpu, describe_process_owner, pid_alive};
 pub(crate) use region::RegionInner;
 pub(crate) use word_waker::WordWaker;
 
+/// No cross-process asymmetric barrier on Windows (`FlushProcessWriteBuffers`
+/// reaches this process's threads only): the ring's ends then publish with
+/// locked instructions on both sides.
+pub(crate) fn register_for_heavy_barriers() -> bool {
+    false
+}
+
+/// See [`register_for_heavy_barriers`]: never issued on Windows.
+pub(crate) fn heavy_barrier() -> bool {
+    false
+}
+
 /// Nothing to do at exit: the kernel closes an exiting process's handles,
 /// and an object goes with its last handle.
 pub(crate) fn close_everything() {}
