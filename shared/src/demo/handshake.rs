@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use super::layout::HANDSHAKE_OFFSET;
-use crate::sync::{wait_while_equal, wake_all};
+use crate::sync::Notifier;
 use crate::{AccessorView, Region, ViewError};
 
 /// Offset of the flags word.
@@ -65,9 +65,11 @@ impl Flags {
 }
 
 /// Live access to the handshake of a region opened for writing.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Handshake<'r> {
-    flags: &'r AtomicU32,
+    /// The flags, which the other side sleeps on (a futex on Linux, a named
+    /// semaphore beside the region on Windows).
+    flags: Notifier<'r>,
     records: &'r AtomicU32,
     message_pid: &'r AtomicU32,
 }
@@ -77,10 +79,11 @@ impl<'r> Handshake<'r> {
     ///
     /// # Errors
     /// [`ViewError::ReadOnly`] for a read-only region; [`ViewError::OutsideView`]
-    /// for a region too small for the demo's layout.
+    /// for a region too small for the demo's layout; [`ViewError::Wake`] when
+    /// the system refuses what sleeping on the flags needs.
     pub fn of(region: &'r Region) -> Result<Self, ViewError> {
         Ok(Handshake {
-            flags: region.atomic_u32(FLAGS_OFFSET)?,
+            flags: region.notifier(FLAGS_OFFSET)?,
             records: region.atomic_u32(RECORD_COUNT_OFFSET)?,
             message_pid: region.atomic_u32(MESSAGE_PID_OFFSET)?,
         })
@@ -88,25 +91,26 @@ impl<'r> Handshake<'r> {
 
     /// The current flags.
     pub fn flags(&self) -> Flags {
-        Flags(self.flags.load(Ordering::Acquire))
+        Flags(self.flags.word().load(Ordering::Acquire))
     }
 
     /// Sets `flags` and wakes every process waiting for a change of flags.
     pub fn set_flags(&self, flags: Flags) {
-        self.flags.fetch_or(flags.0, Ordering::AcqRel);
-        wake_all(self.flags);
+        self.flags.word().fetch_or(flags.0, Ordering::AcqRel);
+        self.flags.wake_all();
     }
 
     /// Waits until the flags contain `wanted`, or `timeout` passes; returns the
-    /// flags last seen. Sleeps on a futex (Linux), never polls blindly.
+    /// flags last seen. Sleeps until woken (a futex on Linux, a named
+    /// semaphore on Windows), never polls.
     pub fn wait_for_flags(&self, wanted: Flags, timeout: Duration) -> Flags {
         let until = crate::sync::Until::after(timeout);
         loop {
-            let seen = self.flags.load(Ordering::Acquire);
+            let seen = self.flags.word().load(Ordering::Acquire);
             if Flags(seen).contains(wanted) || until.passed() {
                 return Flags(seen);
             }
-            wait_while_equal(self.flags, seen, until.left());
+            self.flags.wait_while_equal(seen, until.left());
         }
     }
 
@@ -135,10 +139,10 @@ impl<'r> Handshake<'r> {
     /// one left (a persistent file, or a region a peer kept open) and records
     /// this process as the message server.
     pub fn start_exchange(&self) {
-        self.flags.store(0, Ordering::Release);
+        self.flags.word().store(0, Ordering::Release);
         self.records.store(0, Ordering::Release);
         self.message_pid.store(std::process::id(), Ordering::Release);
-        wake_all(self.flags);
+        self.flags.wake_all();
     }
 }
 
