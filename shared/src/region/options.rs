@@ -92,7 +92,7 @@ pub struct RegionOptions {
 }
 
 impl RegionOptions {
-    /// A non-persistent region called `name` (in [`default_dir`] unless
+    /// A non-persistent region called `name` (in [`default_dir`](crate::default_dir) unless
     /// [`RegionOptions::dir`] says otherwise): removed when the last process
     /// using it closes it or dies.
     pub fn named(name: &RegionName) -> Self {
