@@ -269,6 +269,22 @@ impl NamedMutex {
     /// until a release wakes it (on Linux it also looks again every 50 ms,
     /// for holders that die).
     ///
+    /// The mutex is held as long as the returned [`Acquired`] (or its
+    /// guard) lives: bind it to a name. `let _ = mutex.wait()?;` compiles,
+    /// but `_` drops the value on the spot, which is `ReleaseMutex()` at once.
+    ///
+    /// ```
+    /// # use shared::{MutexOptions, RegionName};
+    /// # let name = RegionName::new(&format!("wait-doc-{}", std::process::id()))?;
+    /// # let mutex = MutexOptions::named(&name).dir(std::env::temp_dir()).create(false)?.mutex;
+    /// let held = mutex.wait()?; // owned until `held` goes
+    /// assert!(mutex.wait_timeout(std::time::Duration::ZERO).is_err(), "this thread owns it");
+    /// drop(held); // ReleaseMutex()
+    /// let _ = mutex.wait()?; // taken and released at once
+    /// assert!(mutex.try_wait()?.is_some(), "free again");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`MutexError::AlreadyOwned`] when this thread owns it already (other
     /// threads of the process wait, as in .NET; unlike .NET, where a Windows
