@@ -55,11 +55,11 @@ impl fmt::Display for NameError {
             ),
             NameError::Separator(c) => write!(
                 f,
-                "a region name may not contain `{c}`: it is one file name, not a path (use --dir or --file for a location)"
+                "a region name may not contain `{c}`: it is one file name, not a path (RegionOptions::dir places a named region in another directory, RegionOptions::file maps a file at any path)"
             ),
             NameError::WindowsNamespace(prefix) => write!(
                 f,
-                "a region name may not start with `{prefix}`: on Windows that picks the session's or the machine's kernel namespace, but here a name is a file in one directory, which plays that role; drop the prefix (and use --dir for another directory)"
+                "a region name may not start with `{prefix}`: on Windows that picks the session's or the machine's kernel namespace, but here a name is a file in one directory, which plays that role; drop the prefix (RegionOptions::dir places a region in another directory)"
             ),
             NameError::ControlCharacter(c) => write!(
                 f,
@@ -207,6 +207,15 @@ mod tests {
         assert!(RegionName::new("Global\\testmap").is_ok());
         assert_eq!(RegionName::new("Global\\"), Err(NameError::Empty));
         assert_eq!(RegionName::new("Local\\a\\b"), Err(NameError::Separator('\\')));
+    }
+
+    #[test]
+    fn the_library_names_its_own_api_not_a_programs_flags() {
+        let text = NameError::Separator('/').to_string();
+        assert!(text.contains("RegionOptions::dir"), "{text}");
+        assert!(!text.contains("--"), "{text}");
+        let text = NameError::WindowsNamespace("Global\\").to_string();
+        assert!(!text.contains("--"), "{text}");
     }
 
     #[test]

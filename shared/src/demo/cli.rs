@@ -14,9 +14,7 @@ use super::error::{DemoError, WaitedFor};
 use super::layout::{DEFAULT_REGION_NAME, DEFAULT_REGION_SIZE, MIN_REGION_SIZE};
 use super::transcript::{Lang, Transcript};
 use super::wait_indicator::WaitIndicator;
-use crate::{
-    Acquired, FileMode, MutexOptions, NameError, NamedMutex, Region, RegionError, RegionName, RegionOptions,
-};
+use crate::{Acquired, FileMode, MutexOptions, NamedMutex, Region, RegionError, RegionName, RegionOptions};
 
 /// The language flag's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -122,8 +120,8 @@ pub struct RegionArgs {
     pub lang: Option<LangArg>,
 }
 
-fn parse_name(text: &str) -> Result<RegionName, NameError> {
-    RegionName::new(text)
+fn parse_name(text: &str) -> Result<RegionName, String> {
+    RegionName::new(text).map_err(|error| super::error::name_error_text(&error))
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {

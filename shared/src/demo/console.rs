@@ -46,7 +46,7 @@ impl Console {
                 .validate_with(|input: &String| {
                     RegionName::new(input)
                         .map(|_| ())
-                        .map_err(|e| out.invalid_name(&e.to_string()))
+                        .map_err(|e| out.invalid_name(&super::error::name_error_text(&e)))
                 })
                 .interact_text()
                 .map_err(|dialoguer::Error::IO(error)| match error.kind() {

@@ -167,7 +167,7 @@ impl fmt::Display for ConsoleError {
     /// The English line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConsoleError::InvalidName(error) => error.fmt(f),
+            ConsoleError::InvalidName(error) => f.write_str(&name_error_text(error)),
             ConsoleError::Interrupted => write!(f, "interrupted at the prompt; nothing was changed"),
             ConsoleError::Io(error) => write!(f, "could not read the keyboard: {error}"),
         }
@@ -181,5 +181,32 @@ impl std::error::Error for ConsoleError {
             ConsoleError::Io(error) => Some(error),
             ConsoleError::Interrupted => None,
         }
+    }
+}
+
+/// A refused name explained in the programs' own terms: their flags where
+/// the library's message names its API.
+pub fn name_error_text(error: &NameError) -> String {
+    match error {
+        NameError::Separator(c) => format!(
+            "a region name may not contain `{c}`: it is one file name, not a path (use --dir or --file for a location)"
+        ),
+        NameError::WindowsNamespace(prefix) => format!(
+            "a region name may not start with `{prefix}`: on Windows that picks the session's or the machine's kernel namespace, but here a name is a file in one directory, which plays that role; drop the prefix (and use --dir for another directory)"
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_programs_name_their_flags_where_the_library_names_its_api() {
+        let text = name_error_text(&NameError::Separator('/'));
+        assert!(text.contains("--dir or --file"), "{text}");
+        assert!(!text.contains("RegionOptions"), "{text}");
+        assert_eq!(name_error_text(&NameError::Empty), NameError::Empty.to_string());
     }
 }

@@ -449,7 +449,7 @@ impl Transcript {
 
 fn console_error_zh(error: &ConsoleError) -> String {
     match error {
-        ConsoleError::InvalidName(e) => format!("名称无效 — {e}"),
+        ConsoleError::InvalidName(e) => format!("名称无效 — {}", super::error::name_error_text(e)),
         ConsoleError::Interrupted => "在提示处被中断; 没有做任何更改".to_owned(),
         ConsoleError::Io(e) => format!("无法读取键盘输入 — {e}"),
     }
