@@ -220,7 +220,7 @@ impl fmt::Display for ViewError {
             ),
             ViewError::ReadOnly => write!(
                 f,
-                "this view or region is read-only; nothing was written (open it with Access::ReadWrite to write)"
+                "this view or region is read-only; nothing was written (a region opened with Access::ReadWrite writes; an observer never does)"
             ),
             ViewError::Wake { offset, reason } => write!(
                 f,
