@@ -24,11 +24,12 @@ use shared::demo::console::Console;
 use shared::demo::error::{DemoError, WaitedFor};
 use shared::demo::handshake::{Flags, Handshake};
 use shared::demo::layout::{
-    record_view_offset, INTS_PER_SERVER, INT_SIZE, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN,
-    RECORD_COUNT, STATE_INTS_OFFSET, TOTAL_INTS,
+    record_view_offset, INTS_PER_SERVER, MESSAGE_INTS_OFFSET, RECORDS_OFFSET, RECORDS_VIEW_LEN, RECORD_COUNT,
+    TOTAL_INTS,
 };
 use shared::demo::original_peer;
 use shared::demo::output::{data, note, warn};
+use shared::demo::ticks::now_ticks;
 use shared::demo::transcript::Transcript;
 use shared::demo::wait_indicator::WaitIndicator;
 use shared::demo::ServiceMsg;
@@ -57,14 +58,17 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
     // --timeout bounds all the waits until the next Enter together.
+    // What an original state service writes now is stamped after this
+    // (a persistent file may hold an earlier exchange's records).
+    let exchange_start = now_ticks();
     let (region, mutex, owned) = create_region_and_mutex(options, &cli.region, cli.region.deadline())?;
     write_message_ints(&region, out)?;
     drop(owned); // ReleaseMutex()
 
     console.wait_for_enter(out.start_state_then_enter())?;
-    let (guard, peer) = wait_for_state_service(&region, &mutex, cli.region.deadline(), out)?;
+    let (guard, peer) = wait_for_state_service(&region, &mutex, exchange_start, cli.region.deadline(), out)?;
     read_ints(&region, out)?;
-    read_records(&region, peer, out)?;
+    read_records(&region, peer, exchange_start, out)?;
     Handshake::of(&region)?.set_flags(Flags::MESSAGE_READ);
     drop(guard); // ReleaseMutex()
 
@@ -88,11 +92,6 @@ fn create_region_and_mutex(
         None => take_over_mutex(&region, &created.mutex, deadline)?,
     };
     Handshake::of(&region)?.start_exchange();
-    // A persistent file may hold an earlier exchange's 5..9, which would pass
-    // for an original state service's writes (see `wait_for_state_service`).
-    region
-        .create_view_accessor(STATE_INTS_OFFSET, (INTS_PER_SERVER * INT_SIZE) as u64)?
-        .write(0, &[0i32; INTS_PER_SERVER])?;
     Ok((region, created.mutex, owned))
 }
 
@@ -142,6 +141,7 @@ enum StatePeer {
 fn wait_for_state_service(
     region: &Region,
     mutex: &NamedMutex,
+    exchange_start: i64,
     deadline: Deadline,
     out: &Transcript,
 ) -> Result<(MutexGuard, StatePeer), DemoError> {
@@ -162,7 +162,7 @@ fn wait_for_state_service(
             }
         };
         let flags = handshake.flags();
-        let peer = if original_peer::is_original_state_service(region)? {
+        let peer = if original_peer::is_original_state_service(region, exchange_start)? {
             StatePeer::Original
         } else {
             StatePeer::Ours
@@ -216,11 +216,16 @@ fn read_ints(region: &Region, out: &Transcript) -> Result<(), DemoError> {
 
 /// Reads every record the state service wrote, through an accessor view:
 /// as many as ours counted in the handshake, or as the original stamped.
-fn read_records(region: &Region, peer: StatePeer, out: &Transcript) -> Result<(), DemoError> {
+fn read_records(
+    region: &Region,
+    peer: StatePeer,
+    exchange_start: i64,
+    out: &Transcript,
+) -> Result<(), DemoError> {
     let accessor = region.create_view_accessor(RECORDS_OFFSET, RECORDS_VIEW_LEN)?;
     let written = match peer {
         StatePeer::Ours => (Handshake::of(region)?.record_count() as usize).min(RECORD_COUNT),
-        StatePeer::Original => original_peer::records_written_by_original(region)?,
+        StatePeer::Original => original_peer::records_written_by_original(region, exchange_start)?,
     };
     for k in 0..written {
         let msg: ServiceMsg = accessor.read(record_view_offset(k))?; // accessor.Read(i, out msg)

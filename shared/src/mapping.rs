@@ -16,7 +16,7 @@
 
 use std::fs::File;
 use std::io;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use crate::os::MappedView;
 
@@ -132,6 +132,27 @@ impl Mapping {
         // valid, and all accesses by this crate (in any process) to the words it
         // uses as atomics are atomic.
         Ok(unsafe { &*self.raw.as_ptr().add(start).cast::<AtomicU32>() })
+    }
+
+    /// The 8-byte word at `offset` as an atomic shared with other processes;
+    /// refused as [`Mapping::atomic_u32`] is (and unless 8-byte aligned).
+    #[cfg_attr(not(windows), allow(dead_code))] // for the Windows wake-ups
+    pub(crate) fn atomic_u64(&self, offset: u64) -> Result<&AtomicU64, Refused> {
+        let start = self.start(offset, 8)?;
+        // The mapping starts on a page boundary: alignment of the offset is
+        // alignment of the address.
+        if start % std::mem::align_of::<AtomicU64>() != 0 {
+            return Err(Refused::OutOfRange);
+        }
+        if !self.writable {
+            return Err(Refused::ReadOnly);
+        }
+        // SAFETY: in range, aligned and writable (checked above); the mapping
+        // lives as long as `self`, which bounds the returned lifetime.
+        // `AtomicU64` has the size and layout of `u64`, every bit pattern is
+        // valid, and every process accesses this crate's 8-byte words
+        // atomically.
+        Ok(unsafe { &*self.raw.as_ptr().add(start).cast::<AtomicU64>() })
     }
 
     /// Writes the bytes `offset .. offset + len` back to the file (`msync`):

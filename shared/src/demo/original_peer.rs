@@ -27,28 +27,32 @@ pub fn is_original_message_service(region: &Region) -> Result<bool, ViewError> {
 }
 
 /// Whether the state service that held the mutex was the original
-/// `IMServer_State`: 5..9 are at offset 20, but it never said it started.
+/// `IMServer_State`: 5..9 are at offset 20 and its first record is stamped
+/// at or after `since` (.NET ticks: the start of this exchange; a persistent
+/// file keeps an earlier exchange's), but it never said it started.
 ///
 /// # Errors
 /// [`ViewError`] for a region too small for the demo's layout.
-pub fn is_original_state_service(region: &Region) -> Result<bool, ViewError> {
+pub fn is_original_state_service(region: &Region, since: i64) -> Result<bool, ViewError> {
     let started = Handshake::of(region)?.flags().contains(Flags::STATE_STARTED);
-    Ok(!started && ints_are(region, STATE_INTS_OFFSET, INTS_PER_SERVER as i32)?)
+    Ok(!started
+        && ints_are(region, STATE_INTS_OFFSET, INTS_PER_SERVER as i32)?
+        && records_written_by_original(region, since)? > 0)
 }
 
 /// How many records an original state service wrote: the leading records
-/// whose `Id` is their view offset and whose `NowTime` is set (it writes all
-/// five, stamped with the time).
+/// whose `Id` is their view offset and whose `NowTime` is at or after
+/// `since` (it writes all five, stamped with the time).
 ///
 /// # Errors
 /// [`ViewError`] for a region too small for the demo's layout.
-pub fn records_written_by_original(region: &Region) -> Result<usize, ViewError> {
+pub fn records_written_by_original(region: &Region, since: i64) -> Result<usize, ViewError> {
     let accessor = region.create_view_accessor(RECORDS_OFFSET, RECORDS_VIEW_LEN)?;
     let mut written = 0;
     for k in 0..RECORD_COUNT {
         let offset = record_view_offset(k);
         let msg: ServiceMsg = accessor.read(offset)?;
-        if i64::from(msg.id) != offset as i64 || msg.now_time <= 0 {
+        if i64::from(msg.id) != offset as i64 || msg.now_time < since {
             break;
         }
         written += 1;

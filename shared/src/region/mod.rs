@@ -111,8 +111,10 @@ impl Region {
 
     /// The name the demo derives from the region for its mutex: `<name>mutex`
     /// (see [`MutexOptions::for_region`](crate::MutexOptions::for_region)).
+    /// On Windows a file region's mutex is named after its canonical path
+    /// instead (`shared-file-<hash>mutex`): kernel names have no folders.
     pub fn mutex_name(&self) -> String {
-        format!("{}mutex", self.inner.name())
+        self.inner.mutex_name()
     }
 
     /// The mode the region's files are created with.

@@ -106,6 +106,11 @@ impl RegionInner {
         &self.files.dir
     }
 
+    /// The demo's mutex beside the region: `<name>mutex`.
+    pub(crate) fn mutex_name(&self) -> String {
+        format!("{}mutex", self.files.name)
+    }
+
     /// The mode its files are created with.
     pub(crate) fn mode(&self) -> u32 {
         self.mode
@@ -176,7 +181,7 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
 pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<RegionInner, RegionError> {
     let files = files(options)?;
     let spec = spec(options, &files);
-    let _gate = lifetime::open_gate();
+    let gate = lifetime::open_gate();
     let setup = SetupLock::acquire(
         &files.guard,
         options.mode,
@@ -188,6 +193,9 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
     match result {
         Ok(attached) => {
             drop(setup);
+            // Out of the gate first: a failed mapping drops the presence,
+            // whose close enters the gate again.
+            drop(gate);
             RegionInner::from_attached(
                 attached,
                 files.clone(),

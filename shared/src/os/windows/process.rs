@@ -2,10 +2,9 @@
 
 use std::os::windows::io::AsRawHandle;
 
-use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, STILL_ACTIVE};
-use windows_sys::Win32::System::Threading::{
-    GetCurrentProcessorNumber, GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
-};
+use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, WAIT_TIMEOUT};
+use windows_sys::Win32::Storage::FileSystem::SYNCHRONIZE;
+use windows_sys::Win32::System::Threading::{GetCurrentProcessorNumber, OpenProcess, WaitForSingleObject};
 
 use super::handle::{last_error, owned};
 
@@ -15,16 +14,15 @@ pub(crate) fn pid_alive(pid: u32) -> bool {
         return false;
     }
     // SAFETY: OpenProcess takes plain values and returns a new handle or null.
-    let handle = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
+    let handle = unsafe { OpenProcess(SYNCHRONIZE, 0, pid) };
     let Some(process) = owned(handle) else {
         // It exists, but we may not look at it.
         return last_error() == ERROR_ACCESS_DENIED;
     };
-    let mut code = 0u32;
-    // SAFETY: `process` is a live process handle with query rights, and
-    // `code` is a valid place for the exit code.
-    let ok = unsafe { GetExitCodeProcess(process.as_raw_handle(), &mut code) };
-    ok != 0 && code == STILL_ACTIVE as u32
+    // A process handle is signalled when the process ends (an exit code,
+    // which may be any number, cannot say it).
+    // SAFETY: `process` is a live process handle with SYNCHRONIZE access.
+    unsafe { WaitForSingleObject(process.as_raw_handle(), 0) == WAIT_TIMEOUT }
 }
 
 /// Nothing more to say of a pid's owner on Windows (Linux names the user).

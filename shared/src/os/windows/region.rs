@@ -27,7 +27,7 @@ use crate::region::{Access, Disposition, FileMode, Location, RegionOptions, Trus
 pub(crate) struct RegionInner {
     mapping: Mapping,
     /// The companion and the turn's semaphore, made on the first `turn()`.
-    turn: OnceLock<Result<(Meta, WordWaker), String>>,
+    turn: OnceLock<(Meta, WordWaker)>,
     name: String,
     /// A file region's file; a named region's kernel object name.
     path: PathBuf,
@@ -95,18 +95,22 @@ impl RegionInner {
         if !self.mapping.is_writable() {
             return Err(ViewError::ReadOnly);
         }
-        let parts = self.turn.get_or_init(|| {
-            let base = self.base_name();
-            let meta = companion::open(&base).map_err(|e| e.to_string())?;
-            let waker = WordWaker::open(&format!("{base}@turn")).map_err(|e| e.to_string())?;
-            Ok((meta, waker))
-        });
-        match parts {
-            Ok((meta, waker)) => Ok((meta, waker)),
-            Err(reason) => Err(ViewError::Wake {
-                offset: crate::companion::TURN,
-                reason: reason.clone(),
-            }),
+        if let Some((meta, waker)) = self.turn.get() {
+            return Ok((meta, waker));
+        }
+        // Made again at the next call if the system refused it now.
+        let base = self.base_name();
+        let wake = |error: io::Error| ViewError::Wake {
+            offset: crate::companion::TURN,
+            reason: error.to_string(),
+        };
+        let meta = companion::open(&base).map_err(wake)?;
+        let waker = WordWaker::open(&format!("{base}@turn")).map_err(wake)?;
+        // Another thread may have made them meanwhile: either pair serves.
+        let _ = self.turn.set((meta, waker));
+        match self.turn.get() {
+            Some((meta, waker)) => Ok((meta, waker)),
+            None => Err(ViewError::ReadOnly),
         }
     }
 
@@ -114,13 +118,18 @@ impl RegionInner {
     /// region's name, a file region's path (hashed).
     fn base_name(&self) -> String {
         if self.persistent {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            self.path.hash(&mut hasher);
-            format!("shared-file-{:016x}", hasher.finish())
+            file_key(&self.path)
         } else {
             self.name.clone()
         }
+    }
+
+    /// The demo's mutex beside the region: `<name>mutex` for a named region
+    /// (so `testmap` has the original's `testmapmutex`), after the file's
+    /// key for a file region (two files of one name in two folders are two
+    /// regions).
+    pub(crate) fn mutex_name(&self) -> String {
+        format!("{}mutex", self.base_name())
     }
 
     /// The kernel does not say how many processes hold a section.
@@ -292,4 +301,17 @@ pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, RegionErro
             create_from_file(&read_only, path)
         }
     }
+}
+
+/// A name for the kernel objects beside a file region, the same for every
+/// spelling of its path and every build: FNV-1a of the canonical path,
+/// lowercased (Windows paths are case-insensitive).
+fn file_key(path: &Path) -> String {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let text = canonical.to_string_lossy().to_lowercase();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("shared-file-{hash:016x}")
 }

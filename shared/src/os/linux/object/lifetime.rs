@@ -193,6 +193,9 @@ pub(crate) struct Presence {
     header: Header,
     close: CloseSpec,
     detached: Mutex<bool>,
+    /// The process that opened it: a child forked since shares its `flock`
+    /// locks, and the parent's exit must not close them under the child.
+    opener: u32,
 }
 
 /// Every object this process has open, for [`exit_closing_regions`](crate::exit_closing_regions).
@@ -212,6 +215,7 @@ impl Presence {
             header,
             close,
             detached: Mutex::new(false),
+            opener: std::process::id(),
         });
         install_exit_hook();
         let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
@@ -335,11 +339,14 @@ pub(crate) fn close_everything() {
         // Waits for the opens and closes in progress inside the gate, and for
         // a closing that another thread started (it holds the gate until done).
         let _gate = EXIT_GATE.write().unwrap_or_else(PoisonError::into_inner);
+        let me = std::process::id();
         let open: Vec<Arc<Presence>> = OPEN
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .filter_map(Weak::upgrade)
+            // Inherited through `fork`: the locks are the opener's too.
+            .filter(|presence| presence.opener == me)
             .collect();
         for presence in &open {
             presence.detach();
@@ -375,7 +382,9 @@ fn wait_for_closes_in_progress() {
 /// process halfway through a clean-up: the region file removed, its
 /// companion and setup file left behind.
 extern "C" fn close_everything_at_exit() {
-    close_everything();
+    // A panic may not unwind out of an `extern "C"` function (it would abort
+    // the exit): the files it leaves count as stale for the next open.
+    let _ = std::panic::catch_unwind(close_everything);
 }
 
 /// Installs [`close_everything_at_exit`] once per process.
