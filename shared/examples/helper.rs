@@ -16,6 +16,8 @@
 //!                                   mailbox, pass the turn back with its answer
 //! helper ticks NAME DIR             receive `Tick` records from a ring until it closes,
 //!                                   checking their order; print how many
+//! helper sleep-on NAME DIR OFF      open the live region, print ready, then sleep on the word
+//!                                   at OFF (a notifier) until it is killed
 //! helper mutex-hold NAME DIR        create or open the stand-alone mutex, take it, wait forever
 //! helper mutex-wait NAME DIR        create(true) the mutex: print what came back, ready, then
 //!                                   wait for it and print how it was acquired
@@ -129,6 +131,16 @@ fn run() -> Result<(), Box<dyn Error>> {
             }
             say(&format!("created={}", region.created_new()));
             Ok(())
+        }
+        "sleep-on" => {
+            let offset: u64 = number(rest, 0, "OFF")?;
+            let region = options.open_existing()?;
+            let notifier = region.notifier(offset)?;
+            say("ready");
+            loop {
+                let seen = notifier.word().load(std::sync::atomic::Ordering::Acquire);
+                notifier.wait_while_equal(seen, Duration::from_secs(3600));
+            }
         }
         "peek" => {
             let offset: u64 = number(rest, 0, "OFF")?;

@@ -217,3 +217,78 @@ fn a_sleeper_on_a_regions_word_is_woken_when_it_changes() {
         Err(shared::ViewError::OutsideView { .. })
     ));
 }
+
+#[test]
+fn wake_ups_leave_no_spare_sleeps_behind() {
+    // A thousand changes, each woken, with a sleeper alive all along; then
+    // nobody writes: a wait must now sleep its time, not return at once on
+    // wake-ups left over (a lower bound on time slept, which load cannot
+    // break: a loaded machine only sleeps longer).
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("spare-wakes");
+    let options = region_options(&name, dir.path()).size(4096);
+    let region = options.create_or_open().expect("region");
+    let sleeper = {
+        let options = options.clone();
+        std::thread::spawn(move || {
+            let region = options.open_existing().expect("open");
+            let notifier = region.notifier(256).expect("notifier");
+            loop {
+                let seen = notifier.word().load(Ordering::Acquire);
+                if seen == 1000 {
+                    return;
+                }
+                notifier.wait_while_equal(seen, Duration::from_millis(100));
+            }
+        })
+    };
+    let notifier = region.notifier(256).expect("notifier");
+    for _ in 0..1000 {
+        notifier.word().fetch_add(1, Ordering::AcqRel);
+        notifier.wake_all();
+    }
+    sleeper.join().expect("sleeper");
+    let started = Instant::now();
+    for _ in 0..20 {
+        notifier.wait_while_equal(1000, Duration::from_millis(20));
+    }
+    let slept = started.elapsed();
+    // At most a couple of the twenty waits may end early (a wake-up the
+    // sleeper was counted for but did not need).
+    assert!(
+        slept >= Duration::from_millis(300),
+        "20 waits of 20 ms slept {slept:?}"
+    );
+}
+
+#[test]
+fn a_sleeper_killed_asleep_leaves_no_spare_sleeps_behind() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("killed-sleeper");
+    let region = region_options(&name, dir.path())
+        .size(4096)
+        .create_or_open()
+        .expect("region");
+    // Opened first, so that what the sleepers share outlives the helper.
+    let notifier = region.notifier(512).expect("notifier");
+    let mut helper = Helper::start(&["sleep-on", name.as_str(), arg(dir.path()), "512"]);
+    // Most likely asleep (counted among the sleepers) by now; if not, the
+    // test only asks less of the wake-ups.
+    std::thread::sleep(Duration::from_millis(200));
+    helper.kill();
+    for _ in 0..100 {
+        notifier.word().fetch_add(1, Ordering::AcqRel);
+        notifier.wake_all();
+    }
+    let seen = notifier.word().load(Ordering::Acquire);
+    let started = Instant::now();
+    for _ in 0..20 {
+        notifier.wait_while_equal(seen, Duration::from_millis(20));
+    }
+    let slept = started.elapsed();
+    // The dead sleeper may cost one early return, not one per wake-up.
+    assert!(
+        slept >= Duration::from_millis(300),
+        "20 waits of 20 ms slept {slept:?}"
+    );
+}
