@@ -7,7 +7,10 @@
 //! file it vouches for, who uses the region, the turn word and mailbox) lives
 //! in the companion file `DIR/.NAME.meta`, and opening and closing are
 //! serialized by the setup file `DIR/.NAME.guard`; both go when the last user
-//! leaves.
+//! leaves. On Windows a named region is the kernel's named section instead
+//! (as .NET makes it), with no files at all: the kernel keeps it while some
+//! handle is open; the crate's words beside it (the turn, wake-up counts)
+//! live in small named sections `NAME@...` of their own.
 //!
 //! # Safety across processes
 //! Another process can change the bytes at any time, and one that shrank the
@@ -16,8 +19,8 @@
 //! reserves the blocks (unless told not to), never shrinks a file, creates the
 //! files owner-only (mode 0600 unless asked otherwise), never follows symbolic
 //! links, and refuses a file at a region's path that its companion does not
-//! vouch for. Processes coordinate their writes with a
-//! [`NamedMutex`](crate::NamedMutex).
+//! vouch for. (A Windows section cannot be shrunk under its users.)
+//! Processes coordinate their writes with a [`NamedMutex`](crate::NamedMutex).
 
 mod options;
 
@@ -99,12 +102,14 @@ impl Region {
         self.inner.name()
     }
 
-    /// The file holding the region's bytes.
+    /// The file holding the region's bytes (on Windows, for a named region,
+    /// its kernel object name).
     pub fn path(&self) -> &Path {
         self.inner.path()
     }
 
-    /// The directory of the region and its companion files.
+    /// The directory of the region and its companion files (on Windows a
+    /// file region's folder, and empty for a named region).
     pub fn dir(&self) -> &Path {
         self.inner.dir()
     }
@@ -117,7 +122,8 @@ impl Region {
         self.inner.mutex_name()
     }
 
-    /// The mode the region's files are created with.
+    /// The mode the region's files are created with (Linux; the default on
+    /// Windows, where a region has no file mode).
     pub fn mode(&self) -> u32 {
         self.inner.mode()
     }
@@ -197,8 +203,11 @@ impl Region {
     }
 
     /// The 4-byte word at region offset `offset` as an atomic shared with the
-    /// other processes: for flags and counters of your own layout, which
-    /// [`crate::sync::wait_while_equal`] can sleep on.
+    /// other processes: for flags and counters of your own layout. To sleep
+    /// on it until another process changes it, take it as a
+    /// [`Region::notifier`] (on every platform; the bare-word
+    /// [`crate::sync::wait_while_equal`] sleeps on a futex on Linux but
+    /// polls in 1 ms slices on Windows).
     ///
     /// # Errors
     /// [`ViewError::OutsideView`] when the word is not inside the region or

@@ -124,6 +124,9 @@ impl RegionOptions {
     }
 
     /// The directory of a named region (ignored for [`RegionOptions::file`]).
+    ///
+    /// On Windows this has no meaning and is ignored: named regions are
+    /// kernel objects, not files.
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
         if let Location::Named { dir: d, .. } = &mut self.location {
             *d = Some(dir.into());
@@ -141,6 +144,9 @@ impl RegionOptions {
     }
 
     /// The permission bits of the files this call creates (default 0600).
+    ///
+    /// On Windows this has no meaning and is ignored: named regions are
+    /// kernel objects, not files.
     pub fn mode(mut self, mode: u32) -> Self {
         self.mode = mode;
         self
@@ -159,6 +165,9 @@ impl RegionOptions {
     /// shrink a shared file under you (a `SIGBUS`), which is why sharing is
     /// opt-in. The directory itself is not checked: use one that only trusted
     /// users can write, or a sticky one such as `/dev/shm`.
+    ///
+    /// On Windows this has no meaning and is ignored: named regions are
+    /// kernel objects, not files.
     pub fn share_with_group(mut self) -> Self {
         self.trust = Trust::Group;
         self.mode = 0o660;
@@ -169,7 +178,8 @@ impl RegionOptions {
     /// setup lock, the presence lock); default: as long as it takes (a signal
     /// handler calling [`exit_closing_regions`](crate::exit_closing_regions)
     /// still ends the wait at once). Past it: [`RegionError::TimedOut`], with
-    /// the holder's pid.
+    /// the holder's pid. On Windows opening never waits for another
+    /// process, so there is nothing to bound.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -193,6 +203,9 @@ impl RegionOptions {
     /// (default `true`): a full `/dev/shm` is then an error here
     /// ([`RegionError::NoSpace`]) instead of a `SIGBUS` on a later write. Turn
     /// it off for a sparse file larger than the space at hand.
+    ///
+    /// On Windows this has no meaning and is ignored: named regions are
+    /// kernel objects, not files.
     pub fn reserve(mut self, reserve: bool) -> Self {
         self.reserve = reserve;
         self
@@ -290,6 +303,10 @@ impl RegionOptions {
     /// # Errors
     /// [`RegionError::NotFound`] when there is no region file;
     /// [`RegionError::NotARegion`] when a named region's file is not vouched
+    ///
+    /// On Windows an observer is a read-only open: its handle keeps the
+    /// section alive as every handle does, and
+    /// [`Region::is_observer`](crate::Region::is_observer) is `false`.
     /// for by its companion; [`RegionError::PermissionDenied`], [`RegionError::Io`].
     pub fn observe(&self) -> Result<Region, RegionError> {
         Ok(Region::of(crate::os::region::observe(self)?))

@@ -95,6 +95,9 @@ impl MutexOptions {
     /// Shares the mutex with the users of this process's group, as
     /// [`RegionOptions::share_with_group`](crate::RegionOptions::share_with_group)
     /// does for a region (mode 0660; group-shared files of others accepted).
+    ///
+    /// On Windows this has no meaning and is ignored: a named mutex is a
+    /// kernel object, not a file.
     pub fn share_with_group(mut self) -> Self {
         self.trust = Trust::Group;
         self.mode = 0o660;
@@ -104,18 +107,26 @@ impl MutexOptions {
     /// The longest creating or opening may wait for the setup lock another
     /// process holds (default: as long as it takes). Waiting for the mutex
     /// itself is bounded by [`NamedMutex::wait_timeout`].
+    ///
+    /// On Windows creating or opening never waits for another process.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
     /// The directory of the mutex's files.
+    ///
+    /// On Windows this has no meaning and is ignored: a named mutex is a
+    /// kernel object, not a file.
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dir = Some(dir.into());
         self
     }
 
     /// The permission bits of the files this call creates (default 0600).
+    ///
+    /// On Windows this has no meaning and is ignored: a named mutex is a
+    /// kernel object, not a file.
     pub fn mode(mut self, mode: u32) -> Self {
         self.mode = mode;
         self
