@@ -300,13 +300,13 @@ impl RegionOptions {
     /// which reading past its new end raises `SIGBUS`: observe files that
     /// nobody truncates.
     ///
-    /// # Errors
-    /// [`RegionError::NotFound`] when there is no region file;
-    /// [`RegionError::NotARegion`] when a named region's file is not vouched
-    ///
     /// On Windows an observer is a read-only open: its handle keeps the
     /// section alive as every handle does, and
     /// [`Region::is_observer`](crate::Region::is_observer) is `false`.
+    ///
+    /// # Errors
+    /// [`RegionError::NotFound`] when there is no region file;
+    /// [`RegionError::NotARegion`] when a named region's file is not vouched
     /// for by its companion; [`RegionError::PermissionDenied`], [`RegionError::Io`].
     pub fn observe(&self) -> Result<Region, RegionError> {
         Ok(Region::of(crate::os::region::observe(self)?))
