@@ -74,23 +74,22 @@ impl MutexInner {
         let name = options.name.as_str();
         let wide_name = wide(name);
         let (handle, created_new) = match how {
-            Disposition::OpenExisting => {
-                // SAFETY: `wide_name` is NUL-terminated; the call returns a
-                // new handle or null.
-                let handle = unsafe { OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, 0, wide_name.as_ptr()) };
-                (
-                    owned(handle).ok_or_else(|| open_error(name, last_error()))?,
-                    false,
-                )
-            }
+            Disposition::OpenExisting => (open_existing(name, &wide_name)?, false),
             Disposition::CreateNew | Disposition::CreateOrOpen => {
                 // SAFETY: null security attributes mean the default;
                 // `wide_name` is NUL-terminated.
                 let handle =
                     unsafe { CreateMutexW(std::ptr::null(), i32::from(initially_owned), wide_name.as_ptr()) };
                 let error = last_error();
-                let handle = owned(handle).ok_or_else(|| open_error(name, error))?;
-                (handle, error != ERROR_ALREADY_EXISTS)
+                match owned(handle) {
+                    Some(handle) => (handle, error != ERROR_ALREADY_EXISTS),
+                    // As .NET: another user's mutex (a service's `Global\`
+                    // one) may be opened with less than all access.
+                    None if error == ERROR_ACCESS_DENIED && how == Disposition::CreateOrOpen => {
+                        (open_existing(name, &wide_name)?, false)
+                    }
+                    None => return Err(open_error(name, error)),
+                }
             }
         };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -170,6 +169,14 @@ impl MutexInner {
             ReleaseMutex(self.handle.as_raw_handle());
         }
     }
+}
+
+/// `OpenMutexW` with the access waiting and releasing need.
+fn open_existing(name: &str, wide_name: &[u16]) -> Result<OwnedHandle, MutexError> {
+    // SAFETY: `wide_name` is NUL-terminated; the call returns a new handle or
+    // null.
+    let handle = unsafe { OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, 0, wide_name.as_ptr()) };
+    owned(handle).ok_or_else(|| open_error(name, last_error()))
 }
 
 /// What a Win32 error on creating or opening a named mutex means here.

@@ -157,8 +157,17 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
             (section, false)
         }
         Disposition::CreateNew | Disposition::CreateOrOpen => {
-            let (section, existed) = create_section(&wide_name, options.size)
-                .map_err(|code| named_error(&path, options.size, code))?;
+            let (section, existed) = match create_section(&wide_name, options.size) {
+                Ok(made) => made,
+                // As .NET's CreateOrOpen: another user's object (a service's
+                // `Global\` one) may be opened with less than all access.
+                Err(ERROR_ACCESS_DENIED) if how == Disposition::CreateOrOpen => {
+                    let section = open_section(&wide_name, writable)
+                        .map_err(|code| named_error(&path, options.size, code))?;
+                    (section, true)
+                }
+                Err(code) => return Err(named_error(&path, options.size, code)),
+            };
             if existed && how == Disposition::CreateNew {
                 return Err(RegionError::AlreadyExists { path });
             }
