@@ -312,6 +312,35 @@ impl RegionOptions {
         Ok(Region::of(crate::os::region::observe(self)?))
     }
 
+    /// .NET `CreateFromFile`'s capacity rules for a file of `len` bytes:
+    /// the capacity (0 asked: the file's size), and whether the file must
+    /// grow to it. Both backends grow it themselves.
+    pub(crate) fn file_capacity(&self, len: u64) -> Result<(u64, bool), RegionError> {
+        let capacity = match self.size {
+            0 => len,
+            asked => asked,
+        };
+        if capacity == 0 {
+            return Err(RegionError::BadSize {
+                size: 0,
+                reason: "the file is empty: give a capacity with RegionOptions::size",
+            });
+        }
+        if capacity < len {
+            return Err(RegionError::BadSize {
+                size: capacity,
+                reason: "the capacity is smaller than the file (use 0 for the file's size)",
+            });
+        }
+        let grow = capacity > len;
+        if grow && self.access == Access::Read {
+            return Err(RegionError::BadOptions {
+                reason: "a read-only region cannot grow its file: ask for capacity 0",
+            });
+        }
+        Ok((capacity, grow))
+    }
+
     /// Refuses a size no file can have (past `i64::MAX` bytes), before anything is created.
     pub(crate) fn check_size_fits_a_file(&self) -> Result<(), RegionError> {
         if i64::try_from(self.size).is_err() {

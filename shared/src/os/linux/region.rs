@@ -378,28 +378,8 @@ impl FileOpener<'_> {
             .metadata()
             .map_err(|e| RegionError::io("inspect", path, e))?
             .len();
-        let capacity = match self.options.size {
-            0 => len,
-            asked => asked,
-        };
-        if capacity == 0 {
-            return Err(RegionError::BadSize {
-                size: 0,
-                reason: "the file is empty: give a capacity with RegionOptions::size",
-            });
-        }
-        if capacity < len {
-            return Err(RegionError::BadSize {
-                size: capacity,
-                reason: "the capacity is smaller than the file (use 0 for the file's size)",
-            });
-        }
-        if capacity > len {
-            if self.options.access == Access::Read {
-                return Err(RegionError::BadOptions {
-                    reason: "a read-only region cannot grow its file: ask for capacity 0",
-                });
-            }
+        let (capacity, grow) = self.options.file_capacity(len)?;
+        if grow {
             size_file(file, path, capacity, self.options.reserve)?;
         }
         Ok(capacity)

@@ -265,28 +265,8 @@ fn capacity(options: &RegionOptions, file: &File, path: &Path) -> Result<u64, Re
         .metadata()
         .map_err(|e| RegionError::io("inspect", path, e))?
         .len();
-    let capacity = match options.size {
-        0 => len,
-        asked => asked,
-    };
-    if capacity == 0 {
-        return Err(RegionError::BadSize {
-            size: 0,
-            reason: "the file is empty: give a capacity with RegionOptions::size",
-        });
-    }
-    if capacity < len {
-        return Err(RegionError::BadSize {
-            size: capacity,
-            reason: "the capacity is smaller than the file (use 0 for the file's size)",
-        });
-    }
-    if capacity > len {
-        if options.access == Access::Read {
-            return Err(RegionError::BadOptions {
-                reason: "a read-only region cannot grow its file: ask for capacity 0",
-            });
-        }
+    let (capacity, grow) = options.file_capacity(len)?;
+    if grow {
         file.set_len(capacity).map_err(|error| match error.kind() {
             io::ErrorKind::StorageFull => RegionError::NoSpace {
                 path: path.to_owned(),
