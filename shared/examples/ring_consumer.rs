@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use shared::demo::ServiceMsg;
-use shared::ring::{RecordReceiver, RingError};
-use shared::{RegionError, RegionName, RegionOptions};
+use shared::ring::RecordReceiver;
+use shared::{RegionName, RegionOptions};
 
 /// Receive numbered records from a shared-memory ring and check them.
 #[derive(Debug, Parser)]
@@ -36,15 +36,9 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(dir) = &cli.dir {
         options = options.dir(dir);
     }
-    let deadline = Instant::now() + Duration::from_secs_f64(cli.wait.max(0.0));
-    let mut receiver = loop {
-        match RecordReceiver::<ServiceMsg>::open(&options) {
-            Err(RingError::Region(RegionError::NotFound { .. })) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            other => break other?,
-        }
-    };
+    // Either side may start first.
+    let mut receiver =
+        RecordReceiver::<ServiceMsg>::open_timeout(&options, Duration::from_secs_f64(cli.wait.max(0.0)))?;
     let started = Instant::now();
     let mut buf = vec![ServiceMsg::default(); 1024];
     let mut expected = 0u64;

@@ -11,7 +11,7 @@
 //! duplicated or reordered.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use shared::demo::ServiceMsg;
@@ -40,6 +40,11 @@ struct Cli {
     /// Records per send call. Example: --batch 256
     #[arg(long, default_value_t = 256)]
     batch: usize,
+    /// How long to wait, after the last send, for the consumer to take
+    /// every record (it may start later than this program), in seconds.
+    /// Example: --finish 30
+    #[arg(long, default_value_t = 10.0)]
+    finish: f64,
 }
 
 fn main() {
@@ -77,5 +82,16 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         cli.count,
         cli.count as f64 / secs / 1e6
     );
+    // Waits for the consumer to take them all: without it, records sent
+    // before any consumer attached would go with this process, unsaid.
+    let undelivered = sender.finish(Duration::from_secs_f64(cli.finish.max(0.0)))?;
+    if undelivered > 0 {
+        return Err(format!(
+            "{undelivered} of {} records were never taken by a consumer (start ring_consumer, or give --finish more time)",
+            cli.count
+        )
+        .into());
+    }
+    println!("delivered all {} records", cli.count);
     Ok(())
 }

@@ -113,6 +113,14 @@ pub enum RingError {
         /// How many records were sent (or received) before it did.
         done: usize,
     },
+    /// No peer came within the time given ([`RecordSender::wait_for_consumer`],
+    /// [`RecordReceiver::open_timeout`]).
+    NoPeer {
+        /// Which side never came.
+        peer: &'static str,
+        /// How long this side waited.
+        waited: Duration,
+    },
     /// The ring's indices are impossible (`tail - head > capacity`): the
     /// region was overwritten by something else.
     Corrupt {
@@ -141,6 +149,10 @@ impl fmt::Display for RingError {
             RingError::TimedOut { done } => write!(
                 f,
                 "the ring's time ran out after {done} records: the other side is alive but not keeping up"
+            ),
+            RingError::NoPeer { peer, waited } => write!(
+                f,
+                "no {peer} came within {waited:?}: start it (either side may start first) or wait longer"
             ),
             RingError::Corrupt { head, tail } => write!(
                 f,
@@ -369,8 +381,13 @@ impl<T> Ring<T> {
     }
 }
 
-/// The producing end of a record ring. Dropping it closes the ring: the
-/// consumer receives what is left, then `None`.
+/// The producing end of a record ring.
+///
+/// Dropping it closes the ring at once: an attached consumer still receives
+/// what is left, then `None`. Records no consumer has taken are lost when
+/// the last process using the ring's region leaves (with no consumer
+/// attached yet, that is at this drop), and a drop does not say how many:
+/// call [`RecordSender::finish`] to wait for delivery and learn the count.
 #[derive(Debug)]
 pub struct RecordSender<T: Record> {
     ring: Ring<T>,
@@ -416,6 +433,53 @@ impl<T: Record> RecordSender<T> {
     /// The ring's capacity in records.
     pub fn capacity(&self) -> u32 {
         self.ring.capacity
+    }
+
+    /// Waits until a consumer has attached (either side may start first),
+    /// at most `timeout`.
+    ///
+    /// # Errors
+    /// [`RingError::NoPeer`] when none attached in time.
+    pub fn wait_for_consumer(&self, timeout: Duration) -> Result<(), RingError> {
+        let until = Until::after(timeout);
+        while self.consumer_pid().is_none() {
+            if until.passed() {
+                return Err(RingError::NoPeer {
+                    peer: "consumer",
+                    waited: timeout,
+                });
+            }
+            // Woken by the consumer's claim (see `RecordReceiver::open`).
+            self.ring
+                .wait(CONSUMER_PID_OFFSET, 0, PRODUCER_SLEEPING_OFFSET, CONSUMER, until);
+        }
+        Ok(())
+    }
+
+    /// Closes the ring after waiting, at most `timeout`, until the consumer
+    /// has taken every record sent; returns how many it never took (0: all
+    /// delivered). Those are the records still in the ring when the time ran
+    /// out, when no consumer ever attached, or when the consumer closed or
+    /// died.
+    ///
+    /// # Errors
+    /// [`RingError::Corrupt`] for impossible indices.
+    pub fn finish(self, timeout: Duration) -> Result<u32, RingError> {
+        let until = Until::after(timeout);
+        loop {
+            let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+            let left = self.ring.filled(head, self.tail)?;
+            if left == 0 || self.ring.is_set(CONSUMER_CLOSED_OFFSET) || until.passed() {
+                return Ok(left);
+            }
+            let alive = self
+                .ring
+                .wait(HEAD_OFFSET, head, PRODUCER_SLEEPING_OFFSET, CONSUMER, until);
+            if !alive {
+                let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+                return self.ring.filled(head, self.tail);
+            }
+        }
     }
 
     /// The pid of the process reading the ring, once one has attached.
@@ -619,10 +683,40 @@ impl<T: Record> RecordReceiver<T> {
         }
         let ring = validate(probe)?;
         claim_consumer(&ring)?;
+        // A producer waiting for its consumer sleeps on the claim.
+        ring.wake(PRODUCER_SLEEPING_OFFSET);
         ring.announce(CONSUMER_PUBLISHES_OFFSET);
         ring.word(CONSUMER_CLOSED_OFFSET).store(0, Ordering::Release);
         let head = ring.word(HEAD_OFFSET).load(Ordering::Acquire);
         Ok(RecordReceiver { ring, head })
+    }
+
+    /// [`RecordReceiver::open`], waiting at most `timeout` for a producer to
+    /// create the ring (either side may start first). The ring's name cannot
+    /// be slept on before it exists: this looks again every few
+    /// milliseconds.
+    ///
+    /// # Errors
+    /// [`RingError::NoPeer`] when no producer created the ring in time; as
+    /// [`RecordReceiver::open`] otherwise.
+    pub fn open_timeout(options: &RegionOptions, timeout: Duration) -> Result<RecordReceiver<T>, RingError> {
+        let until = Until::after(timeout);
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match Self::open(options) {
+                Err(RingError::Region(RegionError::NotFound { .. })) if !until.passed() => {
+                    std::thread::sleep(pause.min(until.left()));
+                    pause = (pause * 2).min(Duration::from_millis(10));
+                }
+                Err(RingError::Region(RegionError::NotFound { .. })) => {
+                    return Err(RingError::NoPeer {
+                        peer: "producer",
+                        waited: timeout,
+                    })
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Receives the next record, waiting while the ring is empty; `Ok(None)`

@@ -475,3 +475,141 @@ fn a_sleeping_consumer_is_woken_for_every_record() {
         "records that waited out the sleep slice: {late:?}"
     );
 }
+
+/// Runs an example to its end (watchdog), with its stdout and stderr.
+fn run_example(name: &str, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let child = Command::new(example(name))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("example");
+    let out = wait_with_watchdog(child);
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_producer_done_sending_before_its_consumer_opens_delivers_every_record() {
+    // 24-byte records: every one sent before the consumer exists.
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("early");
+    let options = RegionOptions::named(&name).dir(dir.path());
+    let mut sender = RecordSender::<Tick>::create(&options, 4096).expect("sender");
+    let ticks: Vec<Tick> = (0..3000).map(Tick::nth).collect();
+    sender.send_batch(&ticks).expect("room for all");
+    assert_eq!(sender.consumer_pid(), None);
+    let mut consumer = Helper::start(&["ticks", name.as_str(), arg(dir.path())]);
+    assert_eq!(sender.finish(WATCHDOG).expect("finish"), 0, "every record taken");
+    assert_eq!(consumer.line(), "received 3000");
+    assert!(consumer.finish());
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn the_ring_examples_start_in_either_order_and_say_what_was_never_delivered() {
+    // 16-byte records (the demo's ServiceMsg), through the two examples.
+    let dir = tempfile::tempdir().expect("dir");
+    let dir_arg = arg(dir.path());
+    // Nobody ever consumes: the producer says how many were lost, exit 1.
+    let alone = unique("alone");
+    let (status, _, stderr) = run_example(
+        "ring_producer",
+        &[
+            "--name",
+            alone.as_str(),
+            "--dir",
+            dir_arg,
+            "--count",
+            "10000",
+            "--capacity",
+            "16384",
+            "--finish",
+            "0.2",
+        ],
+    );
+    assert!(!status.success(), "{stderr}");
+    assert!(
+        stderr.contains("10000 of 10000 records were never taken"),
+        "{stderr}"
+    );
+    // The consumer first, the producer later: everything arrives.
+    let late = unique("late");
+    let consumer = Command::new(example("ring_consumer"))
+        .args(["--name", late.as_str(), "--dir", dir_arg, "--wait", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("consumer");
+    let (status, stdout, stderr) = run_example(
+        "ring_producer",
+        &[
+            "--name",
+            late.as_str(),
+            "--dir",
+            dir_arg,
+            "--count",
+            "5000",
+            "--capacity",
+            "1024",
+            "--finish",
+            "30",
+        ],
+    );
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("delivered all 5000 records"), "{stdout}");
+    let consumed = wait_with_watchdog(consumer);
+    assert!(consumed.status.success());
+    assert!(String::from_utf8_lossy(&consumed.stdout).starts_with("received 5000 records in order"));
+    // A consumer that waits for a producer that never comes says so.
+    let never = unique("never");
+    let (status, _, stderr) = run_example(
+        "ring_consumer",
+        &["--name", never.as_str(), "--dir", dir_arg, "--wait", "0.1"],
+    );
+    assert!(!status.success());
+    assert!(stderr.contains("no producer came within"), "{stderr}");
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_consumer_killed_mid_stream_is_reported_by_finish_with_what_it_never_took() {
+    for round in 0..5u64 {
+        let dir = tempfile::tempdir().expect("dir");
+        let name = unique("midkill");
+        let options = RegionOptions::named(&name).dir(dir.path());
+        let mut sender = RecordSender::<Tick>::create(&options, 1024).expect("sender");
+        let mut consumer = Helper::start(&["ticks", name.as_str(), arg(dir.path())]);
+        sender.wait_for_consumer(WATCHDOG).expect("the consumer attached");
+        let pid = consumer.pid();
+        // Killed at a moment that differs from round to round, mid-stream.
+        let killer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(2 + round * 7));
+            consumer.kill();
+            consumer
+        });
+        let ticks: Vec<Tick> = (0..2_000_000).map(Tick::nth).collect();
+        let sent = match sender.send_batch(&ticks) {
+            Err(RingError::PeerGone {
+                peer: "consumer",
+                pid: gone,
+            }) => {
+                assert_eq!(gone, pid);
+                false
+            }
+            Err(other) => panic!("round {round}: {other}"),
+            Ok(()) => true,
+        };
+        drop(killer.join().expect("killer"));
+        let undelivered = sender.finish(WATCHDOG).expect("finish");
+        // Whatever sits in the ring was never taken: at most the capacity,
+        // and something whenever the sends stopped on the dead consumer.
+        assert!(undelivered <= 1024, "round {round}: {undelivered}");
+        if !sent {
+            assert!(undelivered > 0, "round {round}: a full ring stopped the sends");
+        }
+    }
+}
