@@ -26,6 +26,49 @@
 //! the fast path makes no system call. Every sleep is bounded, and after each
 //! one the sleeper checks that its peer is still alive: a dead peer ends the
 //! wait with [`RingError::PeerGone`] instead of a hang.
+//!
+//! # Example
+//! A producer and a consumer, which may start in either order. Here they
+//! are two threads; as two processes, each runs its half with the same
+//! options. The record type is yours: derive zerocopy's traits with
+//! `#[zerocopy(crate = "shared::zerocopy")]` (without it, and without a
+//! `zerocopy` dependency of your own, the derive fails with "cannot find
+//! `zerocopy` in the crate root").
+//!
+//! ```
+//! use std::time::Duration;
+//! use shared::ring::{RecordReceiver, RecordSender};
+//! use shared::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+//! use shared::{RegionName, RegionOptions};
+//!
+//! #[derive(Debug, Clone, Copy, PartialEq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+//! #[zerocopy(crate = "shared::zerocopy")]
+//! #[repr(C)]
+//! struct Reading { sensor: u32, celsius: f32 }
+//!
+//! # let name = RegionName::new(&format!("ring-doc-{}", std::process::id()))?;
+//! let options = RegionOptions::named(&name).dir(std::env::temp_dir());
+//! let consumer_options = options.clone();
+//! // The consumer: waits up to 10 s for the producer to create the ring.
+//! let consumer = std::thread::spawn(move || {
+//!     let mut receiver =
+//!         RecordReceiver::<Reading>::open_timeout(&consumer_options, Duration::from_secs(10))?;
+//!     let mut total = 0.0;
+//!     while let Some(reading) = receiver.recv()? {
+//!         total += reading.celsius;
+//!     }
+//!     Ok::<f32, shared::ring::RingError>(total) // None: the producer closed the ring
+//! });
+//! // The producer: a ring of 1024 records (a power of two).
+//! let mut sender = RecordSender::<Reading>::create(&options, 1024)?;
+//! for sensor in 0..100 {
+//!     sender.send(&Reading { sensor, celsius: 0.5 })?;
+//! }
+//! // Waits until the consumer took everything; says how many it never took.
+//! assert_eq!(sender.finish(Duration::from_secs(10))?, 0);
+//! assert_eq!(consumer.join().expect("consumer")?, 50.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -381,7 +424,9 @@ impl<T> Ring<T> {
     }
 }
 
-/// The producing end of a record ring.
+/// The producing end of a record ring, of records of any plain-old-data
+/// type (derive zerocopy's traits with `#[zerocopy(crate =
+/// "shared::zerocopy")]`: see the [module example](self)).
 ///
 /// Dropping it closes the ring at once: an attached consumer still receives
 /// what is left, then `None`. Records no consumer has taken are lost when

@@ -72,11 +72,13 @@ pub(crate) enum Location {
 
 /// Where a region lives and how to create or open it, as in .NET.
 ///
-/// ```no_run
+/// ```
 /// use shared::{RegionName, RegionOptions};
-/// let name = RegionName::new("testmap")?;
+/// # let testmap = format!("testmap-doc-{}", std::process::id());
+/// let name = RegionName::new(&testmap)?;
 /// // MemoryMappedFile.CreateOrOpen("testmap", 10000)
 /// let region = RegionOptions::named(&name).size(10_000).create_or_open()?;
+/// assert!(region.created_new());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]

@@ -46,10 +46,13 @@ fn set_owned(mutex: MutexId, thread: ThreadId, owned_now: bool) {
 
 /// Where a named mutex lives and how to create or open it.
 ///
-/// ```no_run
+/// ```
 /// use shared::{MutexOptions, RegionName};
+/// # let jobs = format!("jobs-doc-{}", std::process::id());
 /// // new Mutex(true, "jobs", out bool createdNew)
-/// let created = MutexOptions::named(&RegionName::new("jobs")?).dir("/tmp").create(true)?;
+/// let created = MutexOptions::named(&RegionName::new(&jobs)?)
+///     .dir(std::env::temp_dir()) // Linux: where its files go; ignored on Windows
+///     .create(true)?;
 /// if let Some(owned) = created.guard {
 ///     // ... this process created the mutex, and owns it ...
 ///     drop(owned); // ReleaseMutex()
@@ -231,6 +234,7 @@ impl Acquired {
 
 /// A mutex just created or opened by [`MutexOptions::create`].
 #[derive(Debug)]
+#[must_use = "dropping it releases the mutex at once (and closes it)"]
 pub struct CreatedMutex {
     /// The mutex.
     pub mutex: NamedMutex,

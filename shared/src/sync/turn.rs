@@ -11,19 +11,7 @@
 //! data; the turn only says who goes next. A small plain-old-data value can
 //! travel with the turn in the mailbox beside the turn word.
 //!
-//! ```no_run
-//! # use std::time::Duration;
-//! # let region = shared::Region::create_or_open(&shared::RegionName::new("testmap")?, 4096)?;
-//! const ME: u32 = 1;
-//! const PEER: u32 = 2;
-//! let turn = region.turn()?;
-//! if turn.wait_for_turn(ME, Duration::from_secs(5)) {
-//!     let got: u64 = turn.mailbox();
-//!     // ... read and write the region ...
-//!     turn.pass_turn_with(PEER, &(got + 1));
-//! }
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! See [`Turn`] for an example.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -48,8 +36,51 @@ const CLOCK_EVERY: u32 = 4096;
 /// Longest single sleep: a peer that died wakes nobody, so look again this often.
 const SLICE: Duration = Duration::from_millis(100);
 
-/// Turn-taking between a region's users: see the module docs. Get it from
-/// [`Region::turn`](crate::Region::turn).
+/// Turn-taking between a region's users: two (or more) processes hand the
+/// region back and forth, each sleeping until it is its turn, with a small
+/// value of any plain-old-data type (up to [`MAILBOX_LEN`] bytes) travelling
+/// with the turn. The turn word and the mailbox live beside the region,
+/// never in its bytes. Get it from [`Region::turn`](crate::Region::turn).
+///
+/// Here the two sides are two threads with a handle each; two processes do
+/// exactly the same, each with its own handle on the region.
+///
+/// ```
+/// use std::time::Duration;
+/// use shared::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+/// use shared::{RegionName, RegionOptions};
+///
+/// #[derive(Debug, Clone, Copy, PartialEq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+/// #[zerocopy(crate = "shared::zerocopy")] // without it: "cannot find `zerocopy` in the crate root"
+/// #[repr(C)]
+/// struct Ball { hits: u32, from: u32 }
+///
+/// const PING: u32 = 1;
+/// const PONG: u32 = 2;
+/// # let name = RegionName::new(&format!("turn-doc-{}", std::process::id()))?;
+/// let options = RegionOptions::named(&name).dir(std::env::temp_dir()).size(4096);
+/// let region = options.create_or_open()?;
+/// let other = options.open_existing()?; // the other process's handle
+/// let pong = std::thread::spawn(move || {
+///     let turn = other.turn().expect("turn");
+///     for _ in 0..3 {
+///         assert!(turn.wait_for_turn(PONG, Duration::from_secs(10)));
+///         let ball: Ball = turn.mailbox();
+///         turn.pass_turn_with(PING, &Ball { hits: ball.hits + 1, from: PONG });
+///     }
+/// });
+/// let turn = region.turn()?;
+/// turn.pass_turn_with(PONG, &Ball { hits: 0, from: PING });
+/// for _ in 0..3 {
+///     assert!(turn.wait_for_turn(PING, Duration::from_secs(10)));
+///     let ball: Ball = turn.mailbox();
+///     assert_eq!(ball.from, PONG);
+///     turn.pass_turn_with(PONG, &Ball { hits: ball.hits + 1, from: PING });
+/// }
+/// pong.join().expect("pong");
+/// assert_eq!(turn.mailbox::<Ball>().hits, 6);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Turn<'r> {
     meta: &'r Meta,

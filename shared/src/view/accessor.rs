@@ -21,7 +21,12 @@ use crate::mapping::Mapping;
 /// in their in-memory (native-endian) representation, which on little-endian
 /// machines is the C# layout's; offsets need no alignment.
 ///
-/// ```no_run
+/// The derive needs `#[zerocopy(crate = "shared::zerocopy")]` when your
+/// crate uses zerocopy through `shared` (without a `zerocopy` dependency of
+/// its own): without it, the derive fails with a dozen "cannot find
+/// `zerocopy` in the crate root" errors.
+///
+/// ```
 /// use shared::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 ///
 /// #[derive(Debug, Clone, Copy, PartialEq, FromBytes, IntoBytes, Immutable, KnownLayout)]
@@ -29,7 +34,8 @@ use crate::mapping::Mapping;
 /// #[repr(C)]
 /// struct Point { x: f64, y: f64, tag: u32, _padding: u32 }
 ///
-/// # let region = shared::Region::create_or_open(&shared::RegionName::new("points")?, 4096)?;
+/// # let name = shared::RegionName::new(&format!("points-doc-{}", std::process::id()))?;
+/// # let region = shared::Region::create_or_open(&name, 4096)?;
 /// let accessor = region.create_view_accessor(0, 0)?;           // CreateViewAccessor()
 /// let p = Point { x: 1.0, y: 2.0, tag: 7, _padding: 0 };
 /// accessor.write(16, &p)?;                                      // accessor.Write(16, ref p)

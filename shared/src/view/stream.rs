@@ -15,9 +15,10 @@ use crate::mapping::Mapping;
 /// [`io::ErrorKind::PermissionDenied`] ([`ViewError::ReadOnly`](crate::ViewError::ReadOnly)).
 /// [`Write::flush`] writes the window back to the region's file (`msync`).
 ///
-/// ```no_run
+/// ```
 /// use byteorder::{LittleEndian, WriteBytesExt};
-/// # let region = shared::Region::create_or_open(&shared::RegionName::new("testmap")?, 10_000)?;
+/// # let name = shared::RegionName::new(&format!("stream-doc-{}", std::process::id()))?;
+/// # let region = shared::Region::create_or_open(&name, 10_000)?;
 /// let mut stream = region.create_view_stream(0, 0)?;
 /// stream.write_i32::<LittleEndian>(42)?; // BinaryWriter.Write(42)
 /// # Ok::<(), Box<dyn std::error::Error>>(())
