@@ -30,7 +30,10 @@
 //! # Example
 //! A producer and a consumer, which may start in either order. Here they
 //! are two threads; as two processes, each runs its half with the same
-//! options. The record type is yours: derive zerocopy's traits with
+//! options (the examples `ring_producer` and `ring_consumer` are those two
+//! programs: `cargo run -p shared --features console --example
+//! ring_producer`, then `--example ring_consumer` in another terminal, or
+//! the other way round). The record type is yours: derive zerocopy's traits with
 //! `#[zerocopy(crate = "shared::zerocopy")]` (without it, and without a
 //! `zerocopy` dependency of your own, the derive fails with "cannot find
 //! `zerocopy` in the crate root").
