@@ -8,6 +8,7 @@ mod notifier;
 mod turn;
 mod wake;
 
+pub(crate) use mutex::Taken;
 pub use mutex::{Acquired, CreatedMutex, MutexGuard, MutexOptions, NamedMutex};
 pub use notifier::Notifier;
 pub use turn::{Turn, MAILBOX_LEN};

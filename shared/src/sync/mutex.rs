@@ -15,10 +15,20 @@ use std::time::Duration;
 
 use crate::error::MutexError;
 use crate::name::RegionName;
-use crate::os::mutex::{MutexId, Taken};
+use crate::os::mutex::MutexId;
 use crate::os::{MutexInner, MutexLock};
 use crate::region::Trust;
 use crate::region::{Disposition, Region, DEFAULT_MODE};
+
+/// The mutex just taken (what a backend's lock call returns): the
+/// ownership, and whether its last holder died holding it, with its pid
+/// where the platform knows it.
+#[derive(Debug)]
+pub(crate) struct Taken {
+    pub(crate) lock: MutexLock,
+    pub(crate) abandoned: bool,
+    pub(crate) dead_holder: Option<u32>,
+}
 
 /// A mutex owned by one thread of this process.
 type Ownership = (MutexId, ThreadId);

@@ -18,7 +18,7 @@ use super::object::meta::{Kind, Meta, HOLDER_PID, RELEASE_COUNT, RELEASE_SLEEPER
 use super::object::{companion_mode, ObjectFiles, Spec};
 use crate::error::MutexError;
 use crate::region::{default_dir, Disposition};
-use crate::sync::{wait_while_equal, wake_all, MutexOptions, Until};
+use crate::sync::{wait_while_equal, wake_all, MutexOptions, Taken, Until};
 
 /// Longest single sleep while waiting: a holder that dies wakes nobody, so a
 /// waiter looks again at least this often.
@@ -44,15 +44,6 @@ pub(crate) struct MutexInner {
 #[derive(Debug)]
 pub(crate) struct MutexLock {
     _lock: NamedLockGuard,
-}
-
-/// The mutex just taken: the ownership, and whether its last holder died
-/// holding it (with its pid).
-#[derive(Debug)]
-pub(crate) struct Taken {
-    pub(crate) lock: MutexLock,
-    pub(crate) abandoned: bool,
-    pub(crate) dead_holder: Option<u32>,
 }
 
 impl MutexInner {

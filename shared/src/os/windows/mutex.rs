@@ -21,7 +21,7 @@ use windows_sys::Win32::System::Threading::{
 use super::handle::{last_error, os_error, owned, wide};
 use crate::error::MutexError;
 use crate::region::Disposition;
-use crate::sync::{MutexOptions, Until};
+use crate::sync::{MutexOptions, Taken, Until};
 
 /// Which mutex this is: a hash of its kernel name (two handles of one
 /// process to the same name are one mutex).
@@ -41,14 +41,6 @@ pub(crate) struct MutexInner {
 #[derive(Debug)]
 pub(crate) struct MutexLock {
     _private: (),
-}
-
-/// The mutex just taken, and whether its last holder died holding it.
-#[derive(Debug)]
-pub(crate) struct Taken {
-    pub(crate) lock: MutexLock,
-    pub(crate) abandoned: bool,
-    pub(crate) dead_holder: Option<u32>,
 }
 
 impl Taken {
