@@ -27,6 +27,10 @@
 //!                                   opened it; the others wait, and check the marker is there
 //! ```
 
+#[path = "support/in_dir.rs"]
+mod in_dir;
+
+use in_dir::InDir;
 use std::error::Error;
 use std::io::Write;
 use std::path::Path;
@@ -84,8 +88,8 @@ fn run() -> Result<(), Box<dyn Error>> {
         return Err("usage: helper COMMAND NAME DIR [ARGS] (see the source)".into());
     };
     let name = RegionName::new(name)?;
-    let options = RegionOptions::named(&name).dir(dir);
-    let mutex_options = MutexOptions::named(&name).dir(dir);
+    let options = RegionOptions::named(&name).in_dir(dir);
+    let mutex_options = MutexOptions::named(&name).in_dir(dir);
     match command.as_str() {
         "hold" => {
             let region = options.size(number(rest, 0, "SIZE")?).create_or_open()?;

@@ -10,6 +10,10 @@
 //! mutex is `NAMEmutex`. Each C# line of the docs is quoted above its Rust
 //! counterpart.
 
+#[path = "support/in_dir.rs"]
+mod in_dir;
+
+use in_dir::InDir;
 use std::error::Error;
 use std::io::Write;
 
@@ -33,8 +37,8 @@ fn run() -> Result<(), Box<dyn Error>> {
     let mut region_options = RegionOptions::named(&name);
     let mut mutex_options = MutexOptions::named(&mutex_name);
     if let Some(dir) = &dir {
-        region_options = region_options.dir(dir);
-        mutex_options = mutex_options.dir(dir);
+        region_options = region_options.in_dir(dir);
+        mutex_options = mutex_options.in_dir(dir);
     }
 
     // try {

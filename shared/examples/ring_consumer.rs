@@ -1,6 +1,10 @@
 //! Receives the records of `ring_producer` and checks that none was lost,
 //! duplicated or reordered.
 
+#[path = "support/in_dir.rs"]
+mod in_dir;
+
+use in_dir::InDir;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -34,7 +38,7 @@ fn main() {
 fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mut options = RegionOptions::named(&cli.name);
     if let Some(dir) = &cli.dir {
-        options = options.dir(dir);
+        options = options.in_dir(dir);
     }
     // Either side may start first.
     let mut receiver =

@@ -10,6 +10,10 @@
 //! `now_time = i`, so the consumer can check that nothing was lost,
 //! duplicated or reordered.
 
+#[path = "support/in_dir.rs"]
+mod in_dir;
+
+use in_dir::InDir;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -58,7 +62,7 @@ fn main() {
 fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mut options = RegionOptions::named(&cli.name);
     if let Some(dir) = &cli.dir {
-        options = options.dir(dir);
+        options = options.in_dir(dir);
     }
     let mut sender = RecordSender::<ServiceMsg>::create(&options, cli.capacity)?;
     println!(

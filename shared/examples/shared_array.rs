@@ -14,6 +14,10 @@
 //! copy and prints a summary. The checksum both print is the same when the
 //! bytes crossed intact.
 
+#[path = "support/in_dir.rs"]
+mod in_dir;
+
+use in_dir::InDir;
 use std::error::Error;
 use std::io::Write;
 use std::mem::size_of;
@@ -68,8 +72,8 @@ fn run() -> Result<(), Box<dyn Error>> {
     let mut region = RegionOptions::named(&name);
     let mut mutex = MutexOptions::named(&mutex_name);
     if let Some(dir) = dir {
-        region = region.dir(dir);
-        mutex = mutex.dir(dir);
+        region = region.in_dir(dir);
+        mutex = mutex.in_dir(dir);
     }
     match command.as_str() {
         "write" => write(&region, &mutex),

@@ -373,7 +373,10 @@ impl std::error::Error for MutexError {
 /// ", held by pid N (user X)" when the holder is known.
 fn held_by(holder: Option<u32>) -> String {
     match holder {
-        Some(pid) => format!(", held by pid {pid}{}", crate::os::describe_process_owner(pid)),
+        Some(pid) => format!(
+            ", held by pid {pid}{}",
+            crate::platform::describe_process_owner(pid)
+        ),
         None => String::new(),
     }
 }

@@ -18,7 +18,7 @@
 /// closes what is still open (an exit hook), so regions are left as cleanly
 /// when a program calls [`std::process::exit`] with regions in scope.
 pub fn exit_closing_regions(code: i32) -> ! {
-    crate::os::close_everything();
+    crate::platform::close_everything();
     // The closing is complete before the exit starts. Should another thread
     // already be exiting, `exit` waits for it (and on Linux that thread's
     // exit hook waited for this closing).

@@ -20,20 +20,30 @@
 //!
 //! **A region's bytes are the user's**: the library writes none of them. It
 //! keeps its own bookkeeping (which file it vouches for, who uses the object,
-//! the mutex holder, wake-up words, the turn mailbox) in a companion file
-//! `.NAME.meta` beside each region or mutex, and serializes opening and
-//! closing with `.NAME.guard`. Like .NET, a named region or mutex lasts while
-//! some process has it open: the last one out removes its files, and one whose
-//! users all died counts as gone. A file at a region's path that no companion
+//! the mutex holder, wake-up words, the turn mailbox) beside it: on Linux in
+//! a companion file `.NAME.meta` beside each region or mutex, with opening
+//! and closing serialized by `.NAME.guard`; on Windows in small named
+//! sections of its own. Like .NET, a named region or mutex lasts while some
+//! process has it open: the last one out removes it, and one whose users all
+//! died counts as gone. On Linux a file at a region's path that no companion
 //! vouches for is someone else's: it is refused and left untouched.
 //!
-//! Beyond .NET: [`RegionOptions::observe`] looks at a region read-only without
-//! joining it (also after its users died); [`sync::Turn`] lets processes take
+//! Beyond .NET: [`sync::Turn`] lets processes take
 //! turns without polling; [`ring`] is a single-producer/single-consumer ring
 //! of records of any plain-old-data type (its `RecordSender` and
 //! `RecordReceiver` are not .NET's stream: that is [`StreamView`]);
-//! [`sync::wait_while_equal`] sleeps on a word of your own layout;
-//! [`exit_closing_regions`] lets a signal handler leave cleanly.
+//! [`Region::notifier`] sleeps on a word of your own layout until another
+//! process changes it; [`exit_closing_regions`] lets a signal handler leave
+//! cleanly.
+//!
+//! # Platforms
+//! Linux and Windows, with one API. What only one platform has is on
+//! extension traits in [`os`], as in `std::os`: on Linux
+//! ([`os::linux`]) a region's directory, its files' mode, group sharing,
+//! block reservation, observing a region without joining it (also after
+//! its users died), and sleeping on a bare word (a futex). On Windows the
+//! objects are the kernel's named sections and mutexes, the very ones .NET
+//! creates, and need nothing beyond the portable API.
 //!
 //! # Features
 //! A plain dependency builds the library alone. The `demo` feature adds the
@@ -53,10 +63,9 @@
 //! #[repr(C)]
 //! struct Reading { sensor: u32, celsius: f32 }
 //!
-//! # let dir = std::env::temp_dir();
 //! let name = RegionName::new(&format!("doc-example-{}", std::process::id()))?;
 //! // MemoryMappedFile.CreateOrOpen(name, 10000)
-//! let region = RegionOptions::named(&name).dir(&dir).size(10_000).create_or_open()?;
+//! let region = RegionOptions::named(&name).size(10_000).create_or_open()?;
 //! // new Mutex(true, name + "mutex", out bool createdNew)
 //! let created = MutexOptions::for_region(&region).create(true)?;
 //! assert!(created.created_new);
@@ -88,7 +97,8 @@ mod error;
 mod exit;
 mod mapping;
 mod name;
-mod os;
+pub mod os;
+mod platform;
 mod process;
 mod region;
 pub mod ring;
@@ -99,7 +109,7 @@ pub use error::{MutexError, RegionError, ViewError};
 pub use exit::exit_closing_regions;
 pub use name::{NameError, RegionName, MAX_NAME_BYTES};
 pub use process::process_alive;
-pub use region::{default_dir, Access, FileMode, Region, RegionOptions, DEFAULT_MODE};
+pub use region::{Access, FileMode, Region, RegionOptions};
 pub use sync::{Acquired, CreatedMutex, MutexGuard, MutexOptions, NamedMutex};
 pub use view::{AccessorView, StreamView};
 /// The plain-old-data traits and derives typed access uses (re-exported so a

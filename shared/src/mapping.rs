@@ -18,7 +18,7 @@ use std::fs::File;
 use std::io;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
-use crate::os::MappedView;
+use crate::platform::MappedView;
 
 /// Why an access to the mapping was refused (nothing was read or written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

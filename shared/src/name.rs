@@ -55,11 +55,11 @@ impl fmt::Display for NameError {
             ),
             NameError::Separator(c) => write!(
                 f,
-                "a region name may not contain `{c}`: it is one file name, not a path (RegionOptions::dir places a named region in another directory, RegionOptions::file maps a file at any path)"
+                "a region name may not contain `{c}`: it is one name, not a path (RegionOptions::file maps a file at any path; on Linux, RegionOptionsExt::dir places a named region in another directory)"
             ),
             NameError::WindowsNamespace(prefix) => write!(
                 f,
-                "a region name may not start with `{prefix}`: on Windows that picks the session's or the machine's kernel namespace, but here a name is a file in one directory, which plays that role; drop the prefix (RegionOptions::dir places a region in another directory)"
+                "a region name may not start with `{prefix}`: on Windows that picks the session's or the machine's kernel namespace, but here a name is a file in one directory, which plays that role; drop the prefix (RegionOptionsExt::dir places a region in another directory)"
             ),
             NameError::ControlCharacter(c) => write!(
                 f,
@@ -89,7 +89,7 @@ impl RegionName {
         if let Some(prefix) = namespace {
             // Windows: the kernel namespace .NET passes on unchanged. Linux:
             // a name is a file, and the directory plays that role.
-            if !cfg!(windows) {
+            if !crate::platform::HAS_KERNEL_NAMESPACES {
                 return Err(NameError::WindowsNamespace(prefix));
             }
             if bare.is_empty() {
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn the_library_names_its_own_api_not_a_programs_flags() {
         let text = NameError::Separator('/').to_string();
-        assert!(text.contains("RegionOptions::dir"), "{text}");
+        assert!(text.contains("RegionOptionsExt::dir"), "{text}");
         assert!(!text.contains("--"), "{text}");
         let text = NameError::WindowsNamespace("Global\\").to_string();
         assert!(!text.contains("--"), "{text}");

@@ -10,5 +10,5 @@
 /// assert!(!shared::process_alive(0));
 /// ```
 pub fn process_alive(pid: u32) -> bool {
-    crate::os::pid_alive(pid)
+    crate::platform::pid_alive(pid)
 }

@@ -50,7 +50,7 @@
 //! struct Reading { sensor: u32, celsius: f32 }
 //!
 //! # let name = RegionName::new(&format!("ring-doc-{}", std::process::id()))?;
-//! let options = RegionOptions::named(&name).dir(std::env::temp_dir());
+//! let options = RegionOptions::named(&name);
 //! let consumer_options = options.clone();
 //! // The consumer: waits up to 10 s for the producer to create the ring.
 //! let consumer = std::thread::spawn(move || {
@@ -83,7 +83,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use crate::error::RegionError;
 use crate::mapping::Mapping;
-use crate::os::{self, WordWaker};
+use crate::platform::{self, WordWaker};
 use crate::region::{Region, RegionOptions};
 use crate::sync::{spin_until_changed_every, Until};
 
@@ -293,7 +293,7 @@ impl<T> Ring<T> {
         Ok(Ring {
             region,
             capacity,
-            light: os::register_for_heavy_barriers(),
+            light: platform::register_for_heavy_barriers(),
             wakers,
             record: PhantomData,
         })
@@ -370,15 +370,15 @@ impl<T> Ring<T> {
         // plain stores (it says so, or has not said yet), the peer may miss the
         // flag: sleep in short slices then, so that a missed wake-up costs a
         // millisecond, not a hang.
-        let paired =
-            os::heavy_barrier() || self.word(peer.publishes).load(Ordering::Acquire) == PUBLISHES_LOCKED;
+        let paired = platform::heavy_barrier()
+            || self.word(peer.publishes).load(Ordering::Acquire) == PUBLISHES_LOCKED;
         let slice = if paired { LIVENESS_SLICE } else { UNPAIRED_SLICE };
         if word.load(Ordering::SeqCst) == seen && self.word(peer.closed).load(Ordering::SeqCst) == 0 {
             self.sleep_while_equal(sleeping, 1, slice.min(until.left()));
         }
         flag.store(0, Ordering::SeqCst);
         let pid = self.word(peer.pid).load(Ordering::Acquire);
-        pid == 0 || os::pid_alive(pid)
+        pid == 0 || platform::pid_alive(pid)
     }
 
     /// Records in the header how this end publishes (`publishes`: its own word).
@@ -903,7 +903,7 @@ fn claim_consumer<T>(ring: &Ring<T>) -> Result<(), RingError> {
     let me = std::process::id();
     let mut current = consumer.load(Ordering::Acquire);
     loop {
-        if current != 0 && os::pid_alive(current) {
+        if current != 0 && platform::pid_alive(current) {
             return Err(RingError::ConsumerTaken { pid: current });
         }
         match consumer.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {

@@ -55,7 +55,7 @@ fn every_write_to_the_bytes_is_refused(region: &Region) {
 #[test]
 fn a_read_only_region_refuses_every_write_and_changes_no_byte() {
     let dir = tempfile::tempdir().expect("dir");
-    let options = RegionOptions::named(&unique("ro")).dir(dir.path()).size(SIZE);
+    let options = RegionOptions::named(&unique("ro")).in_dir(dir.path()).size(SIZE);
     let writer = options.create_new().expect("writer");
     let bytes = pattern(11, SIZE as usize);
     writer
@@ -70,6 +70,7 @@ fn a_read_only_region_refuses_every_write_and_changes_no_byte() {
         .open_existing()
         .expect("reader");
     assert!(reader.is_read_only());
+    #[cfg(target_os = "linux")] // Windows has no observers
     assert!(!reader.is_observer());
     assert_eq!(reader.size(), SIZE);
     #[cfg(target_os = "linux")] // Windows does not say who holds a section
@@ -102,7 +103,7 @@ fn a_read_only_region_refuses_every_write_and_changes_no_byte() {
 fn read_only_cannot_create_and_creates_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let options = RegionOptions::named(&unique("rocreate"))
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(SIZE)
         .access(Access::Read);
     for (how, error) in [
@@ -183,7 +184,7 @@ fn a_read_only_file_region_joining_a_writer_refuses_the_turn() {
 fn a_read_only_view_of_a_writable_region_refuses_writes() {
     let dir = tempfile::tempdir().expect("dir");
     let region = RegionOptions::named(&unique("roview"))
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(SIZE)
         .create_new()
         .expect("region");
@@ -220,7 +221,7 @@ fn a_read_only_view_of_a_writable_region_refuses_writes() {
 fn an_observer_reads_a_live_region_without_being_a_user_and_after_its_users_were_killed() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("observe");
-    let options = RegionOptions::named(&name).dir(dir.path());
+    let options = RegionOptions::named(&name).in_dir(dir.path());
     let mut helper = Helper::start(&["hold", name.as_str(), arg(dir.path()), &SIZE.to_string()]);
 
     let observer = options.observe().expect("observe a live region");
@@ -287,7 +288,7 @@ fn an_observer_reads_a_live_region_without_being_a_user_and_after_its_users_were
 fn an_observer_keeps_reading_after_the_last_user_closed_and_removed_the_files() {
     let dir = tempfile::tempdir().expect("dir");
     let options = RegionOptions::named(&unique("outlive"))
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(SIZE);
     let region = options.create_new().expect("region");
     let bytes = pattern(14, SIZE as usize);
@@ -325,7 +326,7 @@ fn observing_a_plain_file_or_nothing() {
     // A named region's path holding a file no companion vouches for is refused.
     let name = unique("foreign");
     std::fs::write(dir.path().join(name.as_str()), &bytes).expect("write");
-    let error = RegionOptions::named(&name).dir(dir.path()).observe().err();
+    let error = RegionOptions::named(&name).in_dir(dir.path()).observe().err();
     assert!(matches!(error, Some(RegionError::NotARegion { .. })), "{error:?}");
     assert_eq!(
         std::fs::read(dir.path().join(name.as_str())).expect("read"),
@@ -333,7 +334,7 @@ fn observing_a_plain_file_or_nothing() {
     );
 
     let missing = RegionOptions::named(&unique("missing"))
-        .dir(dir.path())
+        .in_dir(dir.path())
         .observe()
         .err();
     assert!(

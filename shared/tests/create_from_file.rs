@@ -300,7 +300,7 @@ fn flushing_puts_the_bytes_in_the_file_while_the_region_is_open() {
 fn flushing_a_named_region_succeeds_too() {
     let dir = tempfile::tempdir().expect("dir");
     let region = RegionOptions::named(&unique("flushnamed"))
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(10_000)
         .create_new()
         .expect("region");

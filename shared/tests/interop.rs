@@ -3,6 +3,8 @@
 //! standard library only) sees exactly the user's bytes, nothing of the
 //! library, and its writes come back.
 
+#![cfg(target_os = "linux")] // Linux only: Python's shared_memory finds POSIX shared memory in /dev/shm; on Windows the C# originals attach instead (message-server/tests/originals.rs).
+
 mod common;
 
 use std::path::Path;
@@ -10,7 +12,8 @@ use std::process::{Command, Stdio};
 
 use common::records::{from_hex, pattern};
 use common::*;
-use shared::{default_dir, RegionOptions};
+use shared::os::linux::default_dir;
+use shared::RegionOptions;
 
 /// Attaches to the POSIX shared memory `argv[1]`, prints its size and its
 /// bytes as hex, writes `PYTH` at offset 100, and detaches without removing

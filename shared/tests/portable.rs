@@ -15,11 +15,11 @@ use common::*;
 use shared::{Acquired, MutexError, MutexOptions, RegionError, RegionOptions};
 
 fn region_options(name: &shared::RegionName, dir: &std::path::Path) -> RegionOptions {
-    RegionOptions::named(name).dir(dir)
+    RegionOptions::named(name).in_dir(dir)
 }
 
 fn mutex_options(name: &shared::RegionName, dir: &std::path::Path) -> MutexOptions {
-    MutexOptions::named(name).dir(dir)
+    MutexOptions::named(name).in_dir(dir)
 }
 
 #[test]

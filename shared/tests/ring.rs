@@ -86,7 +86,7 @@ fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
 fn a_users_own_24_byte_records_cross_processes_in_order() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("ticks");
-    let options = RegionOptions::named(&name).dir(dir.path());
+    let options = RegionOptions::named(&name).in_dir(dir.path());
     let mut sender = RecordSender::<Tick>::create(&options, 2048).expect("sender");
     #[cfg(target_os = "linux")] // the region's file (Windows rounds a section to pages)
     {
@@ -128,7 +128,7 @@ fn within_send(sender: &mut RecordSender<Tick>, chunk: &[Tick]) {
 fn a_consumer_of_another_record_size_gets_not_a_ring() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("sizes");
-    let options = RegionOptions::named(&name).dir(dir.path());
+    let options = RegionOptions::named(&name).in_dir(dir.path());
     let _sender = RecordSender::<Tick>::create(&options, 1024).expect("sender");
     let error = RecordReceiver::<ServiceMsg>::open(&options).err();
     assert!(matches!(error, Some(RingError::NotARing(_))), "{error:?}");
@@ -139,8 +139,9 @@ fn a_consumer_of_another_record_size_gets_not_a_ring() {
     let other = unique("sizes16");
     // (2048 records: large enough for 1024 of the consumer's records, so
     // that the record size is what tells them apart)
-    let _sender16 = RecordSender::<ServiceMsg>::create(&RegionOptions::named(&other).dir(dir.path()), 2048)
-        .expect("sender");
+    let _sender16 =
+        RecordSender::<ServiceMsg>::create(&RegionOptions::named(&other).in_dir(dir.path()), 2048)
+            .expect("sender");
     let out = wait_with_watchdog(
         Command::new(helper_path())
             .args(["ticks", other.as_str(), arg(dir.path())])
@@ -157,7 +158,7 @@ fn a_consumer_of_another_record_size_gets_not_a_ring() {
 #[test]
 fn a_full_ring_refuses_try_send_and_an_empty_one_try_recv() {
     let dir = tempfile::tempdir().expect("dir");
-    let options = RegionOptions::named(&unique("edges")).dir(dir.path());
+    let options = RegionOptions::named(&unique("edges")).in_dir(dir.path());
     let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
     let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
     assert_eq!(receiver.try_recv().expect("empty"), None);
@@ -197,7 +198,7 @@ fn a_full_ring_refuses_try_send_and_an_empty_one_try_recv() {
 #[test]
 fn two_threads_stream_a_million_records_without_loss() {
     let dir = tempfile::tempdir().expect("dir");
-    let options = RegionOptions::named(&unique("threads")).dir(dir.path());
+    let options = RegionOptions::named(&unique("threads")).in_dir(dir.path());
     let mut sender = RecordSender::<ServiceMsg>::create(&options, 4096).expect("sender");
     let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
     let producer = std::thread::spawn(move || {
@@ -219,8 +220,8 @@ fn a_killed_producer_ends_the_consumers_wait_with_peer_gone() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("killprod");
     let mut producer = start_producer(name.as_str(), arg(dir.path()), 100000000, 1024, 256);
-    let mut receiver =
-        RecordReceiver::<ServiceMsg>::open(&RegionOptions::named(&name).dir(dir.path())).expect("receiver");
+    let mut receiver = RecordReceiver::<ServiceMsg>::open(&RegionOptions::named(&name).in_dir(dir.path()))
+        .expect("receiver");
     let mut buf = vec![ServiceMsg::default(); 100];
     receiver.recv_batch(&mut buf).expect("some records");
     producer.kill(); // kill -9
@@ -240,7 +241,7 @@ fn a_killed_producer_ends_the_consumers_wait_with_peer_gone() {
 fn a_killed_consumer_ends_the_producers_wait_with_peer_gone() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("killcons");
-    let options = RegionOptions::named(&name).dir(dir.path());
+    let options = RegionOptions::named(&name).in_dir(dir.path());
     let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
     let mut consumer = Helper::start_ring_consumer(name.as_str(), arg(dir.path()));
     // Wait until it has attached: then a second consumer is refused.
@@ -275,7 +276,7 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
     let dir = tempfile::tempdir().expect("dir");
     for capacity in [0, 1000, 512, 1 << 25] {
         let error = RecordSender::<ServiceMsg>::create(
-            &RegionOptions::named(&unique("cap")).dir(dir.path()),
+            &RegionOptions::named(&unique("cap")).in_dir(dir.path()),
             capacity,
         )
         .err();
@@ -285,7 +286,7 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
         );
     }
     let missing =
-        RecordReceiver::<ServiceMsg>::open(&RegionOptions::named(&unique("none")).dir(dir.path())).err();
+        RecordReceiver::<ServiceMsg>::open(&RegionOptions::named(&unique("none")).in_dir(dir.path())).err();
     assert!(
         matches!(missing, Some(RingError::Region(RegionError::NotFound { .. }))),
         "{missing:?}"
@@ -295,7 +296,7 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
     // (all zeros: the open waits a moment for a producer still setting up).
     for garbage in [true, false] {
         let demo = RegionOptions::named(&unique("demo"))
-            .dir(dir.path())
+            .in_dir(dir.path())
             .size(1_024_000);
         let demo_region = demo.create_or_open().expect("a demo region");
         if garbage {
@@ -305,12 +306,14 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
         let foreign = RecordReceiver::<ServiceMsg>::open(&demo).err();
         assert!(matches!(foreign, Some(RingError::NotARing(_))), "{foreign:?}");
     }
-    let small = RegionOptions::named(&unique("small")).dir(dir.path()).size(1000);
+    let small = RegionOptions::named(&unique("small"))
+        .in_dir(dir.path())
+        .size(1000);
     let _small_region = small.create_or_open().expect("a small region");
     let foreign = RecordReceiver::<ServiceMsg>::open(&small).err();
     assert!(matches!(foreign, Some(RingError::NotARing(_))), "{foreign:?}");
 
-    let options = RegionOptions::named(&unique("ring")).dir(dir.path());
+    let options = RegionOptions::named(&unique("ring")).in_dir(dir.path());
     let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
     let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("first consumer");
     sender.send(&msg(1)).expect("send");
@@ -335,7 +338,7 @@ fn a_producer_that_closes_and_exits_is_an_end_of_stream_never_peer_gone() {
         let delay = [0, 5, 30][round as usize % 3];
         let mut producer =
             start_producer_after(name.as_str(), arg(dir.path()), 1 + round % 3, 1024, 1, delay);
-        let options = RegionOptions::named(&name).dir(dir.path());
+        let options = RegionOptions::named(&name).in_dir(dir.path());
         // The producer may already have sent, closed and exited: then the
         // region is gone too, which is also a clean end.
         let mut receiver = match RecordReceiver::<ServiceMsg>::open(&options) {
@@ -364,7 +367,7 @@ fn a_producer_that_closes_and_exits_is_an_end_of_stream_never_peer_gone() {
 #[test]
 fn a_second_receiver_in_the_same_process_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
-    let options = RegionOptions::named(&unique("twice")).dir(dir.path());
+    let options = RegionOptions::named(&unique("twice")).in_dir(dir.path());
     let _sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
     let first = RecordReceiver::<ServiceMsg>::open(&options).expect("first");
     let second = RecordReceiver::<ServiceMsg>::open(&options).err();
@@ -379,7 +382,7 @@ fn a_second_receiver_in_the_same_process_is_refused() {
 #[test]
 fn waits_with_a_timeout_end_when_it_runs_out_and_lose_nothing() {
     let dir = tempfile::tempdir().expect("dir");
-    let options = RegionOptions::named(&unique("timeouts")).dir(dir.path());
+    let options = RegionOptions::named(&unique("timeouts")).in_dir(dir.path());
     let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
     let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
 
@@ -433,7 +436,7 @@ fn a_sleeping_consumer_is_woken_for_every_record() {
     use std::time::Instant;
 
     let dir = tempfile::tempdir().expect("dir");
-    let options = RegionOptions::named(&unique("wakeups")).dir(dir.path());
+    let options = RegionOptions::named(&unique("wakeups")).in_dir(dir.path());
     let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
     let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
     const RECORDS: u64 = 300;
@@ -497,7 +500,7 @@ fn a_producer_done_sending_before_its_consumer_opens_delivers_every_record() {
     // 24-byte records: every one sent before the consumer exists.
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("early");
-    let options = RegionOptions::named(&name).dir(dir.path());
+    let options = RegionOptions::named(&name).in_dir(dir.path());
     let mut sender = RecordSender::<Tick>::create(&options, 4096).expect("sender");
     let ticks: Vec<Tick> = (0..3000).map(Tick::nth).collect();
     sender.send_batch(&ticks).expect("room for all");
@@ -580,7 +583,7 @@ fn a_consumer_killed_mid_stream_is_reported_by_finish_with_what_it_never_took() 
     for round in 0..5u64 {
         let dir = tempfile::tempdir().expect("dir");
         let name = unique("midkill");
-        let options = RegionOptions::named(&name).dir(dir.path());
+        let options = RegionOptions::named(&name).in_dir(dir.path());
         let mut sender = RecordSender::<Tick>::create(&options, 1024).expect("sender");
         let mut consumer = Helper::start(&["ticks", name.as_str(), arg(dir.path())]);
         sender.wait_for_consumer(WATCHDOG).expect("the consumer attached");

@@ -18,7 +18,9 @@ const B: u32 = 2;
 #[test]
 fn two_sides_take_ten_thousand_turns_and_see_every_record() {
     let dir = tempfile::tempdir().expect("dir");
-    let options = RegionOptions::named(&unique("turns")).dir(dir.path()).size(4096);
+    let options = RegionOptions::named(&unique("turns"))
+        .in_dir(dir.path())
+        .size(4096);
     let region = options.create_or_open().expect("region");
     let mutex = MutexOptions::for_region(&region)
         .create(false)
@@ -64,7 +66,7 @@ fn a_users_own_type_travels_with_the_turn_between_processes() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("moves");
     let region = RegionOptions::named(&name)
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(64)
         .create_or_open()
         .expect("region");
@@ -101,7 +103,9 @@ fn a_users_own_type_travels_with_the_turn_between_processes() {
 #[cfg(target_os = "linux")] // pins threads to a CPU
 fn two_sides_on_one_cpu_take_turns_and_a_wait_there_still_times_out() {
     let dir = tempfile::tempdir().expect("dir");
-    let options = RegionOptions::named(&unique("onecpu")).dir(dir.path()).size(64);
+    let options = RegionOptions::named(&unique("onecpu"))
+        .in_dir(dir.path())
+        .size(64);
     let region = options.create_or_open().expect("region");
     let other = options.open_existing().expect("second handle");
     if !pin_this_thread(0) {
@@ -149,7 +153,7 @@ fn two_sides_on_one_cpu_take_turns_and_a_wait_there_still_times_out() {
 fn a_turn_that_never_comes_ends_at_the_timeout() {
     let dir = tempfile::tempdir().expect("dir");
     let region = RegionOptions::named(&unique("noturn"))
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(1)
         .create_or_open()
         .expect("region");

@@ -16,7 +16,7 @@ fn a_thousand_of_a_users_structs_are_read_by_another_process() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("typed");
     let region = RegionOptions::named(&name)
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(2 * u64::from(COUNT) * SAMPLE)
         .create_new()
         .expect("region");
@@ -60,7 +60,7 @@ fn a_thousand_of_a_users_structs_are_read_by_another_process() {
 fn values_are_read_and_written_at_unaligned_offsets() {
     let dir = tempfile::tempdir().expect("dir");
     let region = RegionOptions::named(&unique("unaligned"))
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(4096)
         .create_new()
         .expect("region");
@@ -86,7 +86,7 @@ fn values_are_read_and_written_at_unaligned_offsets() {
 fn read_array_stops_at_the_end_of_the_view_and_returns_the_count() {
     let dir = tempfile::tempdir().expect("dir");
     let region = RegionOptions::named(&unique("clamp"))
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(4096)
         .create_new()
         .expect("region");
@@ -137,7 +137,7 @@ fn read_array_stops_at_the_end_of_the_view_and_returns_the_count() {
 fn write_array_that_does_not_fit_writes_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let region = RegionOptions::named(&unique("nofit"))
-        .dir(dir.path())
+        .in_dir(dir.path())
         .size(4096)
         .create_new()
         .expect("region");

@@ -18,7 +18,7 @@ pub fn unique(label: &str) -> RegionName {
 
 /// Where the regions and the baselines' files live (the library's default).
 pub fn bench_dir() -> PathBuf {
-    shared::default_dir()
+    shared::os::linux::default_dir()
 }
 
 /// A new region the size of the demo's (1,024,000 bytes, as every region in

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::console::Console;
 use super::error::{DemoError, WaitedFor};
 use super::layout::{DEFAULT_REGION_NAME, DEFAULT_REGION_SIZE, MIN_REGION_SIZE};
+use super::platform_flags;
 use super::transcript::{Lang, Transcript};
 use super::wait_indicator::WaitIndicator;
 use crate::{Acquired, FileMode, MutexOptions, NamedMutex, Region, RegionError, RegionName, RegionOptions};
@@ -173,9 +174,11 @@ impl RegionArgs {
     ) -> ExitCode {
         super::output::set_quiet(self.quiet);
         // The Chinese lines need a UTF-8 console on Windows (no-op elsewhere).
-        crate::os::console::use_utf8_output();
+        crate::platform::console::use_utf8_output();
         let out = self.transcript();
-        self.warn_of_flags_without_meaning(&out);
+        for flag in platform_flags::without_meaning(self.dir.is_some(), self.mode.is_some()) {
+            super::output::warn(&out, &out.flag_without_meaning_on_windows(flag));
+        }
         exit_cleanly_on_signals(out);
         let console = Console::detect();
         let result = self
@@ -184,19 +187,6 @@ impl RegionArgs {
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => report(&error, &out),
-        }
-    }
-
-    /// Says which flags given mean nothing on this platform: on Windows a
-    /// named region is a kernel object, with no directory and no file mode.
-    fn warn_of_flags_without_meaning(&self, out: &Transcript) {
-        if !cfg!(windows) {
-            return;
-        }
-        for (given, flag) in [(self.dir.is_some(), "--dir"), (self.mode.is_some(), "--mode")] {
-            if given {
-                super::output::warn(out, &out.flag_without_meaning_on_windows(flag));
-            }
         }
     }
 
@@ -226,33 +216,21 @@ impl RegionArgs {
             let len = std::fs::metadata(file).map_or(0, |meta| meta.len());
             let capacity = if len > wanted { 0 } else { wanted };
             let options = RegionOptions::file(file).file_mode(FileMode::OpenOrCreate);
-            return Ok(self.with_mode(options).size(capacity));
+            return Ok(self.with_flags(options).size(capacity));
         }
         let name = match &self.name {
             Some(name) => name.clone(),
             None => console.ask_region_name(transcript, DEFAULT_REGION_NAME)?,
         };
-        let options = RegionOptions::named(&name);
-        let options = match &self.dir {
-            Some(dir) => options.dir(dir),
-            None => options,
-        };
         Ok(self
-            .with_mode(options)
+            .with_flags(RegionOptions::named(&name))
             .size(self.size.unwrap_or(DEFAULT_REGION_SIZE)))
     }
 
-    /// `--mode` and `--timeout` applied to `options`. A mode that gives the
-    /// group read and write (`--mode 0660`) shares the region with the group
-    /// deliberately: files of other users of the group are then accepted.
-    fn with_mode(&self, options: RegionOptions) -> RegionOptions {
-        let mode = self.mode.unwrap_or(crate::DEFAULT_MODE);
-        let options = if mode & 0o060 == 0o060 {
-            options.share_with_group()
-        } else {
-            options
-        };
-        let options = options.mode(mode);
+    /// `--dir`, `--mode` (what they mean on this platform) and `--timeout`
+    /// applied to `options`.
+    fn with_flags(&self, options: RegionOptions) -> RegionOptions {
+        let options = platform_flags::apply(options, self.dir.as_deref(), self.mode);
         match self.timeout {
             Some(timeout) => options.timeout(timeout),
             None => options,

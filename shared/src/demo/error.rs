@@ -189,7 +189,8 @@ impl std::error::Error for ConsoleError {
 pub fn name_error_text(error: &NameError) -> String {
     match error {
         NameError::Separator(c) => format!(
-            "a region name may not contain `{c}`: it is one file name, not a path (use --dir or --file for a location)"
+            "a region name may not contain `{c}`: it is one name, not a path (use {} for a location)",
+            super::platform_flags::LOCATION_FLAGS
         ),
         NameError::WindowsNamespace(prefix) => format!(
             "a region name may not start with `{prefix}`: on Windows that picks the session's or the machine's kernel namespace, but here a name is a file in one directory, which plays that role; drop the prefix (and use --dir for another directory)"
@@ -205,7 +206,10 @@ mod tests {
     #[test]
     fn the_programs_name_their_flags_where_the_library_names_its_api() {
         let text = name_error_text(&NameError::Separator('/'));
-        assert!(text.contains("--dir or --file"), "{text}");
+        assert!(
+            text.contains(crate::demo::platform_flags::LOCATION_FLAGS),
+            "{text}"
+        );
         assert!(!text.contains("RegionOptions"), "{text}");
         assert_eq!(name_error_text(&NameError::Empty), NameError::Empty.to_string());
     }

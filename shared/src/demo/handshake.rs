@@ -132,7 +132,7 @@ impl<'r> Handshake<'r> {
     /// Whether a message server serves the region now (its pid is alive).
     pub fn message_server_running(&self) -> bool {
         let pid = self.message_pid();
-        pid != 0 && pid != std::process::id() && crate::os::pid_alive(pid)
+        pid != 0 && pid != std::process::id() && crate::platform::pid_alive(pid)
     }
 
     /// Starts a new exchange served by this process: clears what an earlier

@@ -12,6 +12,7 @@
 //!
 //! | layer | module | uses of the demo's console pieces |
 //! |---|---|---|
+//! | 0 | `platform_flags`: what `--dir` and `--mode` mean here | none |
 //! | 1 | `error`: `DemoError`, `WaitedFor`, `ConsoleError`, their English lines | none |
 //! | 2 | `transcript`: every line in each language | `error` |
 //! | 3 | `output`: data, note, warning and error lines | `transcript` |
@@ -30,6 +31,8 @@ pub mod layout;
 pub mod original_peer;
 #[cfg(feature = "console")]
 pub mod output;
+#[cfg(feature = "console")]
+mod platform_flags;
 mod service_msg;
 pub mod ticks;
 #[cfg(feature = "console")]

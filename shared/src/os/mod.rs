@@ -1,23 +1,27 @@
-//! The platform layer, chosen here and nowhere else: every system call and
-//! every platform type of the crate lives below this module (and in
-//! `mapping.rs`, which touches the mapped bytes).
+//! What only one platform has, as extension traits in the manner of
+//! `std::os::unix::fs::OpenOptionsExt`: import the trait, and the portable
+//! builder gains the platform's settings.
 //!
-//! Both backends export the same crate-private items, which the portable
-//! `region`, `view` and `sync` modules call:
+//! The portable API ([`RegionOptions`](crate::RegionOptions),
+//! [`MutexOptions`](crate::MutexOptions), [`Region`](crate::Region), ...)
+//! means the same on every platform. What a platform cannot mean is not on
+//! it: a Linux region is a file in a directory with a mode, so
+//! [`linux`] adds the directory, the mode, group sharing, block reservation,
+//! observing without joining, and sleeping on a bare word (a futex). A
+//! Windows region is a kernel object with no directory and no file mode, and
+//! has no extension of its own: everything Windows offers here is portable.
 //!
-//! | item | Linux ([`linux`]) | Windows ([`windows`]) |
-//! |---|---|---|
-//! | `RegionInner`, `region::{open_named, create_from_file}` | a file in a directory, its companion `.NAME.meta` and setup file `.NAME.guard` | a named section (`CreateFileMappingW`), or a file's section |
-//! | `MappedView` | `memmap2::MmapRaw` | `MapViewOfFile` |
-//! | `MutexInner`, `MutexLock` | a lock file through `named-lock` plus the companion's holder word | `CreateMutexW` |
-//! | `pid_alive` | `kill(pid, 0)` | `OpenProcess` + `GetExitCodeProcess` |
+//! The traits are sealed: only this crate implements them.
 
 #[cfg(target_os = "linux")]
-pub(crate) mod linux;
-#[cfg(target_os = "linux")]
-pub(crate) use linux::*;
+#[cfg_attr(docsrs, doc(cfg(target_os = "linux")))]
+pub mod linux;
 
-#[cfg(windows)]
-pub(crate) mod windows;
-#[cfg(windows)]
-pub(crate) use windows::*;
+/// Keeps the extension traits for this crate's types alone.
+#[cfg(target_os = "linux")]
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::RegionOptions {}
+    impl Sealed for crate::MutexOptions {}
+    impl Sealed for crate::Region {}
+}

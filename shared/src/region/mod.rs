@@ -28,26 +28,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
-pub use options::{Access, FileMode, RegionOptions, DEFAULT_MODE};
-pub(crate) use options::{Disposition, Location, Trust};
+pub use options::{Access, FileMode, RegionOptions};
+pub(crate) use options::{Disposition, Location};
 
 use crate::error::{RegionError, ViewError};
 use crate::mapping::{Mapping, Refused};
-use crate::os::{RegionInner, WordWaker};
+use crate::platform::{RegionInner, WordWaker};
 use crate::sync::Notifier;
 use crate::sync::Turn;
 use crate::view::{AccessorView, StreamView, Window};
-
-/// The directory regions live in by default: `/dev/shm` (memory-backed) where
-/// it exists, the system's temporary directory otherwise.
-pub fn default_dir() -> PathBuf {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        shm.to_owned()
-    } else {
-        std::env::temp_dir()
-    }
-}
 
 /// An open shared-memory region. Cheap to clone (clones share one mapping);
 /// the region closes when the last clone is dropped, and a named region is
@@ -58,7 +47,8 @@ pub struct Region {
 }
 
 impl Region {
-    /// .NET `MemoryMappedFile.CreateOrOpen(name, size)` in [`default_dir`].
+    /// .NET `MemoryMappedFile.CreateOrOpen(name, size)` (on Linux in
+    /// [`default_dir`](crate::os::linux::default_dir)).
     ///
     /// # Errors
     /// See [`RegionOptions::create_or_open`].
@@ -66,7 +56,8 @@ impl Region {
         RegionOptions::named(name).size(size).create_or_open()
     }
 
-    /// .NET `MemoryMappedFile.CreateNew(name, size)` in [`default_dir`].
+    /// .NET `MemoryMappedFile.CreateNew(name, size)` (on Linux in
+    /// [`default_dir`](crate::os::linux::default_dir)).
     ///
     /// # Errors
     /// See [`RegionOptions::create_new`].
@@ -74,7 +65,8 @@ impl Region {
         RegionOptions::named(name).size(size).create_new()
     }
 
-    /// .NET `MemoryMappedFile.OpenExisting(name)` in [`default_dir`].
+    /// .NET `MemoryMappedFile.OpenExisting(name)` (on Linux in
+    /// [`default_dir`](crate::os::linux::default_dir)).
     ///
     /// # Errors
     /// See [`RegionOptions::open_existing`].
@@ -97,6 +89,11 @@ impl Region {
         }
     }
 
+    /// The platform's hold on the region (for the platform's extension traits).
+    pub(crate) fn inner(&self) -> &RegionInner {
+        &self.inner
+    }
+
     /// The region's name (for a file region, its file name).
     pub fn name(&self) -> &str {
         self.inner.name()
@@ -108,28 +105,12 @@ impl Region {
         self.inner.path()
     }
 
-    /// The directory of the region and its companion files (on Windows a
-    /// file region's folder, and empty for a named region).
-    pub fn dir(&self) -> &Path {
-        self.inner.dir()
-    }
-
     /// The name the demo derives from the region for its mutex: `<name>mutex`
     /// (see [`MutexOptions::for_region`](crate::MutexOptions::for_region)).
     /// On Windows a file region's mutex is named after its canonical path
     /// instead (`shared-file-<hash>mutex`): kernel names have no folders.
     pub fn mutex_name(&self) -> String {
         self.inner.mutex_name()
-    }
-
-    /// The mode the region's files are created with (Linux; the default on
-    /// Windows, where a region has no file mode).
-    pub fn mode(&self) -> u32 {
-        self.inner.mode()
-    }
-
-    pub(crate) fn trust(&self) -> Trust {
-        self.inner.trust()
     }
 
     /// Whether this open created the region (a named region, or a file that
@@ -139,7 +120,8 @@ impl Region {
     }
 
     /// How many processes use the region now, this one included unless it is
-    /// an observer (Linux, from `/proc/locks`; `None` elsewhere).
+    /// an observer (Linux, from `/proc/locks`; `None` on Windows, whose
+    /// kernel does not count a section's users for anyone).
     pub fn attached_processes(&self) -> Option<usize> {
         self.inner.attached_processes()
     }
@@ -154,15 +136,10 @@ impl Region {
         self.inner.is_persistent()
     }
 
-    /// Whether this process may only read the bytes ([`Access::Read`] or an observer).
+    /// Whether this process may only read the bytes ([`Access::Read`], or on
+    /// Linux an observer).
     pub fn is_read_only(&self) -> bool {
         !self.inner.mapping().is_writable()
-    }
-
-    /// Whether this handle is an observer ([`RegionOptions::observe`]): not
-    /// registered as a user, removing nothing.
-    pub fn is_observer(&self) -> bool {
-        self.inner.is_observer()
     }
 
     /// .NET `CreateViewStream(offset, len)`: a `Read + Write + Seek` window of
@@ -205,9 +182,8 @@ impl Region {
     /// The 4-byte word at region offset `offset` as an atomic shared with the
     /// other processes: for flags and counters of your own layout. To sleep
     /// on it until another process changes it, take it as a
-    /// [`Region::notifier`] (on every platform; the bare-word
-    /// [`crate::sync::wait_while_equal`] sleeps on a futex on Linux but
-    /// polls in 1 ms slices on Windows).
+    /// [`Region::notifier`] (on every platform; on Linux the bare word also
+    /// works with [`crate::os::linux::wait_while_equal`], a futex).
     ///
     /// # Errors
     /// [`ViewError::OutsideView`] when the word is not inside the region or

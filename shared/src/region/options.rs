@@ -1,5 +1,6 @@
 //! How to find, create or open a region: the builder ending in `create_new()`,
-//! `open_existing()`, `create_or_open()`, `create_from_file()` or `observe()`.
+//! `open_existing()`, `create_or_open()` or `create_from_file()` (and, on
+//! Linux, `observe()` of [`crate::os::linux::RegionOptionsExt`]).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,10 +8,7 @@ use std::time::Duration;
 use super::Region;
 use crate::error::RegionError;
 use crate::name::RegionName;
-use crate::sync::Until;
-
-/// Default mode of the files this crate creates: owner read/write only.
-pub const DEFAULT_MODE: u32 = 0o600;
+use crate::platform::ObjectSettings;
 
 /// .NET `MemoryMappedFileAccess`: what this process may do with the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,17 +37,6 @@ pub enum FileMode {
     Create,
 }
 
-/// Which owners' objects an open accepts (Linux: the files' owners; Windows
-/// leaves access to the kernel objects' default security).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Trust {
-    /// Only files owned by this process's effective user (the default).
-    #[default]
-    Owner,
-    /// Also group-shared files of users in one of this process's groups.
-    Group,
-}
-
 /// How an open treats a region (or mutex) that exists, or does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Disposition {
@@ -64,8 +51,9 @@ pub(crate) enum Disposition {
 /// Where a region's bytes are.
 #[derive(Debug, Clone)]
 pub(crate) enum Location {
-    /// Non-persistent: `DIR/NAME`, removed by the last process out.
-    Named { dir: Option<PathBuf>, name: RegionName },
+    /// Non-persistent: removed by the last process out (on Linux a file
+    /// in the directory of the platform settings).
+    Named(RegionName),
     /// Persistent: a file the user names, kept after every process exits.
     File(PathBuf),
 }
@@ -85,23 +73,21 @@ pub(crate) enum Location {
 pub struct RegionOptions {
     pub(crate) location: Location,
     pub(crate) size: u64,
-    pub(crate) mode: u32,
     pub(crate) access: Access,
     pub(crate) file_mode: FileMode,
-    pub(crate) reserve: bool,
-    pub(crate) trust: Trust,
     pub(crate) timeout: Option<Duration>,
+    /// What only the platform has (Linux: directory, mode, trust, reserve).
+    pub(crate) platform: ObjectSettings,
 }
 
 impl RegionOptions {
-    /// A non-persistent region called `name` (in [`default_dir`](crate::default_dir) unless
-    /// [`RegionOptions::dir`] says otherwise): removed when the last process
-    /// using it closes it or dies.
+    /// A non-persistent region called `name`: removed when the last process
+    /// using it closes it or dies. On Linux it is a file in
+    /// [`default_dir`](crate::os::linux::default_dir) unless
+    /// [`RegionOptionsExt::dir`](crate::os::linux::RegionOptionsExt::dir)
+    /// says otherwise; on Windows the kernel's named section `name`.
     pub fn named(name: &RegionName) -> Self {
-        Self::at(Location::Named {
-            dir: None,
-            name: name.clone(),
-        })
+        Self::at(Location::Named(name.clone()))
     }
 
     /// A persistent region over the file at `path` (.NET `CreateFromFile`):
@@ -116,24 +102,11 @@ impl RegionOptions {
         RegionOptions {
             location,
             size: 0,
-            mode: DEFAULT_MODE,
             access: Access::ReadWrite,
             file_mode: FileMode::Open,
-            reserve: true,
-            trust: Trust::Owner,
             timeout: None,
+            platform: ObjectSettings::default(),
         }
-    }
-
-    /// The directory of a named region (ignored for [`RegionOptions::file`]).
-    ///
-    /// On Windows this has no meaning and is ignored: named regions are
-    /// kernel objects, not files.
-    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        if let Location::Named { dir: d, .. } = &mut self.location {
-            *d = Some(dir.into());
-        }
-        self
     }
 
     /// .NET `capacity`: the size in bytes of a region this call creates, at
@@ -142,37 +115,6 @@ impl RegionOptions {
     /// size.
     pub fn size(mut self, size: u64) -> Self {
         self.size = size;
-        self
-    }
-
-    /// The permission bits of the files this call creates (default 0600).
-    ///
-    /// On Windows this has no meaning and is ignored: named regions are
-    /// kernel objects, not files.
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// Shares the region with the users of this process's group: creates its
-    /// files with mode 0660, and accepts files of another user when they
-    /// belong to one of this process's groups, are group read-write, and are
-    /// not writable by everyone. Without it (the default), a file owned by
-    /// another user is refused before anything is read from or locked on it
-    /// ([`RegionError::NotYours`]): in a directory every user can write, such
-    /// as `/dev/shm`, it may be a squatter's. Both sides must ask for sharing,
-    /// and the files must belong to the shared group: run both sides with it
-    /// as their effective group (`newgrp`, `sg`), or use a directory whose
-    /// set-group-id bit gives new files its group. A group member can still
-    /// shrink a shared file under you (a `SIGBUS`), which is why sharing is
-    /// opt-in. The directory itself is not checked: use one that only trusted
-    /// users can write, or a sticky one such as `/dev/shm`.
-    ///
-    /// On Windows this has no meaning and is ignored: named regions are
-    /// kernel objects, not files.
-    pub fn share_with_group(mut self) -> Self {
-        self.trust = Trust::Group;
-        self.mode = 0o660;
         self
     }
 
@@ -198,18 +140,6 @@ impl RegionOptions {
     /// [`FileMode::Open`]).
     pub fn file_mode(mut self, file_mode: FileMode) -> Self {
         self.file_mode = file_mode;
-        self
-    }
-
-    /// Whether to reserve the blocks of a file this call creates or grows
-    /// (default `true`): a full `/dev/shm` is then an error here
-    /// ([`RegionError::NoSpace`]) instead of a `SIGBUS` on a later write. Turn
-    /// it off for a sparse file larger than the space at hand.
-    ///
-    /// On Windows this has no meaning and is ignored: named regions are
-    /// kernel objects, not files.
-    pub fn reserve(mut self, reserve: bool) -> Self {
-        self.reserve = reserve;
         self
     }
 
@@ -290,28 +220,7 @@ impl RegionOptions {
                 reason: "FileMode::Create empties the file, so it needs a capacity: give one with RegionOptions::size",
             });
         }
-        Ok(Region::of(crate::os::region::create_from_file(self, path)?))
-    }
-
-    /// Opens the region read-only as an **observer**: it never registers as a
-    /// user, never locks or removes anything, and works on a region whose
-    /// users have all died (to examine what they left). Other processes do not
-    /// see it: the last user out still removes a named region under it (its
-    /// mapping stays readable until it is dropped), and a file region's file
-    /// may be re-created smaller with [`FileMode::Create`] while observed, after
-    /// which reading past its new end raises `SIGBUS`: observe files that
-    /// nobody truncates.
-    ///
-    /// On Windows an observer is a read-only open: its handle keeps the
-    /// section alive as every handle does, and
-    /// [`Region::is_observer`](crate::Region::is_observer) is `false`.
-    ///
-    /// # Errors
-    /// [`RegionError::NotFound`] when there is no region file;
-    /// [`RegionError::NotARegion`] when a named region's file is not vouched
-    /// for by its companion; [`RegionError::PermissionDenied`], [`RegionError::Io`].
-    pub fn observe(&self) -> Result<Region, RegionError> {
-        Ok(Region::of(crate::os::region::observe(self)?))
+        Ok(Region::of(crate::platform::region::create_from_file(self, path)?))
     }
 
     /// .NET `CreateFromFile`'s capacity rules for a file of `len` bytes:
@@ -354,11 +263,6 @@ impl RegionOptions {
         Ok(())
     }
 
-    #[cfg_attr(windows, allow(dead_code))] // for the Linux lock waits
-    pub(crate) fn until(&self) -> Until {
-        Until::after(self.timeout.unwrap_or(Duration::MAX))
-    }
-
     fn open_named(&self, how: Disposition) -> Result<Region, RegionError> {
         if matches!(self.location, Location::File(_)) {
             return Err(RegionError::BadOptions {
@@ -379,6 +283,6 @@ impl RegionOptions {
                 });
             }
         }
-        Ok(Region::of(crate::os::region::open_named(self, how)?))
+        Ok(Region::of(crate::platform::region::open_named(self, how)?))
     }
 }

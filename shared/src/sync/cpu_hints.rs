@@ -29,7 +29,7 @@ thread_local! {
 /// Asks which CPU this thread runs on now (plus 1; 0: unknown) and
 /// remembers it for the next [`after_pass`].
 pub(crate) fn ask_cpu() -> u32 {
-    let here = encode(crate::os::current_cpu());
+    let here = encode(crate::platform::current_cpu());
     ASKED.with(|asked| asked.set(here));
     here
 }

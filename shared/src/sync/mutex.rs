@@ -2,23 +2,22 @@
 //!
 //! The portable part: the builder, the handle, ownership by one thread, and
 //! what an acquisition says. How a mutex is made is the platform's
-//! (`crate::os`): on Linux a lock file with a companion, on Windows the
+//! (`crate::platform`): on Linux a lock file with a companion, on Windows the
 //! kernel's own named mutex. Like a .NET named mutex, it exists while some
 //! process has it open.
 
 use std::collections::HashSet;
 use std::marker::PhantomData;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::thread::ThreadId;
 use std::time::Duration;
 
 use crate::error::MutexError;
 use crate::name::RegionName;
-use crate::os::mutex::MutexId;
-use crate::os::{MutexInner, MutexLock};
-use crate::region::Trust;
-use crate::region::{Disposition, Region, DEFAULT_MODE};
+use crate::platform::mutex::MutexId;
+use crate::platform::{MutexInner, MutexLock, ObjectSettings};
+use crate::region::{Disposition, Region};
 
 /// The mutex just taken (what a backend's lock call returns): the
 /// ownership, and whether its last holder died holding it, with its pid
@@ -60,9 +59,7 @@ fn set_owned(mutex: MutexId, thread: ThreadId, owned_now: bool) {
 /// use shared::{MutexOptions, RegionName};
 /// # let jobs = format!("jobs-doc-{}", std::process::id());
 /// // new Mutex(true, "jobs", out bool createdNew)
-/// let created = MutexOptions::named(&RegionName::new(&jobs)?)
-///     .dir(std::env::temp_dir()) // Linux: where its files go; ignored on Windows
-///     .create(true)?;
+/// let created = MutexOptions::named(&RegionName::new(&jobs)?).create(true)?;
 /// if let Some(owned) = created.guard {
 ///     // ... this process created the mutex, and owns it ...
 ///     drop(owned); // ReleaseMutex()
@@ -72,49 +69,35 @@ fn set_owned(mutex: MutexId, thread: ThreadId, owned_now: bool) {
 #[derive(Debug, Clone)]
 pub struct MutexOptions {
     pub(crate) name: String,
-    pub(crate) dir: Option<PathBuf>,
-    pub(crate) mode: u32,
-    pub(crate) trust: Trust,
     pub(crate) timeout: Option<Duration>,
+    /// What only the platform has (Linux: directory, mode, trust).
+    pub(crate) platform: ObjectSettings,
 }
 
 impl MutexOptions {
-    /// The mutex called `name` (in [`default_dir`](crate::default_dir) unless
-    /// [`MutexOptions::dir`] says otherwise). Names follow the rules of
-    /// [`RegionName`]; a mutex and a region in one directory need different names.
+    /// The mutex called `name`. Names follow the rules of [`RegionName`]; a
+    /// mutex and a region of one name would collide (on Linux in one
+    /// directory, on Windows always), so give them different names. On Linux
+    /// its files are in [`default_dir`](crate::os::linux::default_dir) unless
+    /// [`MutexOptionsExt::dir`](crate::os::linux::MutexOptionsExt::dir) says
+    /// otherwise; on Windows it is the kernel's named mutex `name`.
     pub fn named(name: &RegionName) -> Self {
         MutexOptions {
             name: name.as_str().to_owned(),
-            dir: None,
-            mode: DEFAULT_MODE,
-            trust: Trust::Owner,
             timeout: None,
+            platform: ObjectSettings::default(),
         }
     }
 
-    /// The demo's convention: the mutex `<region name>mutex` beside `region`,
-    /// created with the region's mode and sharing (so `testmap` has
-    /// `testmapmutex`).
+    /// The demo's convention: the mutex `<region name>mutex` beside `region`
+    /// (so `testmap` has `testmapmutex`); on Linux in the region's
+    /// directory, with its files' mode and sharing.
     pub fn for_region(region: &Region) -> Self {
         MutexOptions {
             name: region.mutex_name(),
-            dir: Some(region.dir().to_owned()),
-            mode: region.mode(),
-            trust: region.trust(),
             timeout: None,
+            platform: region.inner().mutex_settings(),
         }
-    }
-
-    /// Shares the mutex with the users of this process's group, as
-    /// [`RegionOptions::share_with_group`](crate::RegionOptions::share_with_group)
-    /// does for a region (mode 0660; group-shared files of others accepted).
-    ///
-    /// On Windows this has no meaning and is ignored: a named mutex is a
-    /// kernel object, not a file.
-    pub fn share_with_group(mut self) -> Self {
-        self.trust = Trust::Group;
-        self.mode = 0o660;
-        self
     }
 
     /// The longest creating or opening may wait for the setup lock another
@@ -124,24 +107,6 @@ impl MutexOptions {
     /// On Windows creating or opening never waits for another process.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
-        self
-    }
-
-    /// The directory of the mutex's files.
-    ///
-    /// On Windows this has no meaning and is ignored: a named mutex is a
-    /// kernel object, not a file.
-    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.dir = Some(dir.into());
-        self
-    }
-
-    /// The permission bits of the files this call creates (default 0600).
-    ///
-    /// On Windows this has no meaning and is ignored: a named mutex is a
-    /// kernel object, not a file.
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.mode = mode;
         self
     }
 
@@ -256,7 +221,8 @@ pub struct CreatedMutex {
 }
 
 impl NamedMutex {
-    /// [`MutexOptions::create`] for the mutex `name` in [`default_dir`](crate::default_dir).
+    /// [`MutexOptions::create`] for the mutex `name` (on Linux in
+    /// [`default_dir`](crate::os::linux::default_dir)).
     ///
     /// # Errors
     /// See [`MutexOptions::create`].
@@ -264,7 +230,8 @@ impl NamedMutex {
         MutexOptions::named(name).create(initially_owned)
     }
 
-    /// [`MutexOptions::open_existing`] for the mutex `name` in [`default_dir`](crate::default_dir).
+    /// [`MutexOptions::open_existing`] for the mutex `name` (on Linux in
+    /// [`default_dir`](crate::os::linux::default_dir)).
     ///
     /// # Errors
     /// See [`MutexOptions::open_existing`].
@@ -301,7 +268,7 @@ impl NamedMutex {
     /// ```
     /// # use shared::{MutexOptions, RegionName};
     /// # let name = RegionName::new(&format!("wait-doc-{}", std::process::id()))?;
-    /// # let mutex = MutexOptions::named(&name).dir(std::env::temp_dir()).create(false)?.mutex;
+    /// # let mutex = MutexOptions::named(&name).create(false)?.mutex;
     /// let held = mutex.wait()?; // owned until `held` goes
     /// assert!(mutex.wait_timeout(std::time::Duration::ZERO).is_err(), "this thread owns it");
     /// drop(held); // ReleaseMutex()

@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use super::wake::{spin_until_changed, Deadline, SPINS};
-use crate::os::WordWaker;
+use crate::platform::WordWaker;
 
 /// A 4-byte word of a region that processes can sleep on until another
 /// changes it and wakes them: for flags and counters of your own layout.
@@ -24,9 +24,8 @@ use crate::os::WordWaker;
 /// use std::sync::atomic::Ordering;
 /// use std::time::Duration;
 /// # use shared::{RegionName, RegionOptions};
-/// # let dir = std::env::temp_dir();
 /// # let name = RegionName::new(&format!("notifier-doc-{}", std::process::id()))?;
-/// let region = RegionOptions::named(&name).dir(&dir).size(4096).create_or_open()?;
+/// let region = RegionOptions::named(&name).size(4096).create_or_open()?;
 /// let ready = region.notifier(64)?;
 /// // The other process: ready.word().store(1, Ordering::Release); ready.wake_all();
 /// ready.word().store(1, Ordering::Release);

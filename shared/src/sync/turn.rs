@@ -21,7 +21,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 use super::cpu_hints;
 use super::wake::{self, Deadline, YIELD_EVERY};
 use crate::companion::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
-use crate::os::WordWaker;
+use crate::platform::WordWaker;
 
 /// The largest value the turn's mailbox carries, in bytes.
 pub const MAILBOX_LEN: usize = crate::companion::MAILBOX_LEN;
@@ -58,7 +58,7 @@ const SLICE: Duration = Duration::from_millis(100);
 /// const PING: u32 = 1;
 /// const PONG: u32 = 2;
 /// # let name = RegionName::new(&format!("turn-doc-{}", std::process::id()))?;
-/// let options = RegionOptions::named(&name).dir(std::env::temp_dir()).size(4096);
+/// let options = RegionOptions::named(&name).size(4096);
 /// let region = options.create_or_open()?;
 /// let other = options.open_existing()?; // the other process's handle
 /// let pong = std::thread::spawn(move || {
@@ -241,7 +241,8 @@ impl<'r> Turn<'r> {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
-    use crate::os::sys;
+    use crate::os::linux::RegionOptionsExt;
+    use crate::platform::sys;
     use crate::{RegionName, RegionOptions};
     use std::sync::Arc;
 

@@ -1,15 +1,11 @@
-//! Wake-ups between processes through a word of shared memory: sleep until a
-//! word changes ([`wait_while_equal`]), wake the sleepers after changing it
-//! ([`wake_all`]). Use them on words of your own layout with
-//! [`Region::atomic_u32`](crate::Region::atomic_u32).
-//!
-//! A waiter reads the word, checks its condition, and if it must wait sleeps
-//! until the word changes; a writer changes the word and wakes the sleepers. On
-//! Linux the sleep is a futex: spin briefly (a peer on another core often
-//! answers within a microsecond), then sleep in the kernel. Every sleep is
-//! bounded by the caller's slice, so a waiter whose peer died without waking it
-//! still looks again (and notices, for example, that a lock was freed by the
-//! kernel). Elsewhere a short bounded sleep stands in for the futex.
+//! The portable half of waiting for a word of shared memory to change: the
+//! deadlines, and the spinning that comes before a sleep. A waiter reads the
+//! word, checks its condition, and if it must wait spins briefly (a peer on
+//! another core often answers within a microsecond), then sleeps on what the
+//! platform's `WordWaker` offers (a futex on Linux, a named semaphore on
+//! Windows) until the word changes; a writer changes the word and wakes the
+//! sleepers. Every sleep is bounded by the caller's slice, so a waiter whose
+//! peer died without waking it still looks again.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -151,71 +147,9 @@ pub(crate) fn yield_until_changed(
     word.load(Ordering::Acquire) != seen
 }
 
-/// Waits until `word` is no longer `seen`, another process calls
-/// [`wake_all`] on it, or `timeout` passes: spins briefly, then sleeps (a
-/// futex on Linux, which works across processes on shared memory).
-///
-/// May return early (spurious wake-up): callers re-check their condition in
-/// a loop, and bound each wait so that a peer that died is noticed.
-pub fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
-    let deadline = Deadline::lazy(timeout);
-    if !spin_until_changed(word, seen, SPINS, || deadline.passed()) {
-        sleep_while_equal(word, seen, deadline.left());
-    }
-}
-
-/// Sleeps (no spinning) until `word` is no longer `seen`, a wake-up, or `timeout`.
-#[cfg(target_os = "linux")]
-pub(crate) fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
-    crate::os::sys::futex_wait(word, seen, timeout);
-}
-
-/// Sleeps (no spinning) until `word` is no longer `seen`, a wake-up, or `timeout`.
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn sleep_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
-    if word.load(Ordering::Acquire) == seen {
-        std::thread::sleep(timeout.min(Duration::from_millis(1)));
-    }
-}
-
-/// Wakes every process waiting on `word` in [`wait_while_equal`] (call after
-/// changing it).
-pub fn wake_all(word: &AtomicU32) {
-    #[cfg(target_os = "linux")]
-    crate::os::sys::futex_wake_all(word);
-    #[cfg(not(target_os = "linux"))]
-    let _ = word;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-
-    #[test]
-    fn a_waiter_returns_when_the_word_changes() {
-        let word = Arc::new(AtomicU32::new(0));
-        let writer = {
-            let word = Arc::clone(&word);
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(20));
-                word.store(1, Ordering::Release);
-                wake_all(&word);
-            })
-        };
-        while word.load(Ordering::Acquire) == 0 {
-            wait_while_equal(&word, 0, Duration::from_secs(5));
-        }
-        writer.join().expect("writer thread");
-    }
-
-    #[test]
-    fn a_waiter_gives_up_after_its_timeout() {
-        let word = AtomicU32::new(7);
-        let start = Instant::now();
-        wait_while_equal(&word, 7, Duration::from_millis(10));
-        assert!(start.elapsed() >= Duration::from_millis(1));
-    }
 
     #[test]
     fn a_huge_timeout_means_never_instead_of_overflowing() {
@@ -223,11 +157,5 @@ mod tests {
         assert!(!until.passed());
         assert_eq!(until.left(), Duration::MAX);
         assert!(Until::after(Duration::ZERO).passed());
-    }
-
-    #[test]
-    fn a_changed_word_returns_at_once() {
-        let word = AtomicU32::new(3);
-        wait_while_equal(&word, 2, Duration::from_secs(60));
     }
 }

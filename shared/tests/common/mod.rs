@@ -4,7 +4,18 @@
 
 #![allow(dead_code)]
 
+#[path = "../../examples/support/in_dir.rs"]
+mod in_dir;
 pub mod records;
+
+// Each test program uses some of these.
+#[allow(unused_imports)]
+pub use in_dir::InDir;
+/// The Linux settings (directory, mode, sharing, observing), for the tests
+/// that are about them.
+#[cfg(target_os = "linux")]
+#[allow(unused_imports)]
+pub use shared::os::linux::{MutexOptionsExt, RegionExt, RegionOptionsExt};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -13,6 +13,7 @@ use std::hint::black_box;
 use bench_support::placement::{current_cpu, pin};
 use shared::demo::layout::RECORDS_OFFSET;
 use shared::demo::ServiceMsg;
+use shared::os::linux::RegionOptionsExt;
 use shared::ring::RecordReceiver;
 use shared::{MutexOptions, NamedMutex, Region, RegionName, RegionOptions};
 

@@ -16,9 +16,10 @@ use named_lock::{NamedLock, NamedLockGuard};
 use super::object::lifetime::Presence;
 use super::object::meta::{Kind, Meta, HOLDER_PID, RELEASE_COUNT, RELEASE_SLEEPERS};
 use super::object::{companion_mode, ObjectFiles, Spec};
+use super::word_waker::{wait_while_equal, wake_all};
 use crate::error::MutexError;
-use crate::region::{default_dir, Disposition};
-use crate::sync::{wait_while_equal, wake_all, MutexOptions, Taken, Until};
+use crate::region::Disposition;
+use crate::sync::{MutexOptions, Taken, Until};
 
 /// Longest single sleep while waiting: a holder that dies wakes nobody, so a
 /// waiter looks again at least this often.
@@ -55,13 +56,13 @@ impl MutexInner {
         how: Disposition,
         initially_owned: bool,
     ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), MutexError> {
-        let files = ObjectFiles::new(options.dir.clone().unwrap_or_else(default_dir), &options.name);
+        let files = ObjectFiles::new(options.platform.dir_or_default(), &options.name);
         let spec = Spec {
             files: &files,
             kind: Kind::Mutex,
-            mode: companion_mode(options.mode),
+            mode: companion_mode(options.platform.mode),
             writable: true,
-            trust: options.trust,
+            trust: options.platform.trust,
             until: Until::after(options.timeout.unwrap_or(Duration::MAX)),
             persistent: false,
         };

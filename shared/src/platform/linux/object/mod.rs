@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use crate::os::files::{self, Create};
-use crate::os::ownership::{self, Trust};
+use crate::platform::files::{self, Create};
+use crate::platform::ownership::{self, Trust};
 use crate::sync::Until;
 use lifetime::Presence;
 use meta::{Header, Kind, Meta, META_LEN};
@@ -164,7 +164,7 @@ impl ObjectError {
     /// at without opening or following it).
     pub(crate) fn owned_by_someone_else(path: &Path) -> Option<Self> {
         let uid = std::fs::symlink_metadata(path).ok()?.uid();
-        (uid != crate::os::sys::effective_uid()).then(|| ObjectError::Stranger {
+        (uid != crate::platform::sys::effective_uid()).then(|| ObjectError::Stranger {
             path: path.to_owned(),
             uid,
             message: ownership::refusal(path, &ownership::Stranger { uid, why: "" }),

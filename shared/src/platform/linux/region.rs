@@ -11,10 +11,11 @@ use super::files::{self, Create};
 use super::object::lifetime::{self, Presence, SetupLock};
 use super::object::meta::{Header, Kind, Meta};
 use super::object::{self, Attached, MetaState, ObjectError, ObjectFiles, Spec};
-use super::ownership::Trust;
+use super::settings::{ObjectSettings, Trust, DEFAULT_MODE};
 use crate::error::{RegionError, ViewError};
 use crate::mapping::Mapping;
-use crate::region::{default_dir, Access, Disposition, FileMode, Location, RegionOptions, DEFAULT_MODE};
+use crate::region::{Access, Disposition, FileMode, Location, RegionOptions};
+use crate::sync::Until;
 
 /// One process's hold on a region; the last one dropped closes it.
 #[derive(Debug)]
@@ -35,7 +36,7 @@ impl RegionInner {
     pub(crate) fn from_attached(
         attached: Attached,
         files: ObjectFiles,
-        (mode, trust): (u32, Trust),
+        settings: &ObjectSettings,
         writable: bool,
     ) -> Result<RegionInner, RegionError> {
         let Attached {
@@ -54,8 +55,8 @@ impl RegionInner {
             meta_file: Some(meta_file),
             files,
             persistent: header.persistent,
-            mode,
-            trust,
+            mode: settings.mode,
+            trust: settings.trust,
             created_new,
             presence,
         })
@@ -116,9 +117,15 @@ impl RegionInner {
         self.mode
     }
 
-    /// Whose files this handle accepts.
-    pub(crate) fn trust(&self) -> Trust {
-        self.trust
+    /// The settings of a mutex beside the region: its directory, the
+    /// mode of its files and whose files it accepts.
+    pub(crate) fn mutex_settings(&self) -> ObjectSettings {
+        ObjectSettings {
+            dir: Some(self.files.dir.clone()),
+            mode: self.mode,
+            trust: self.trust,
+            reserve: true,
+        }
     }
 
     /// Whether this open created the region.
@@ -165,16 +172,11 @@ impl RegionInner {
 /// after the portable checks.
 pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, RegionError> {
     let files = files(options)?;
-    let (size, reserve) = (options.size, options.reserve);
+    let (size, reserve) = (options.size, options.platform.reserve);
     let init = move |file: &File, path: &Path| size_file(file, path, size, reserve);
     let spec = spec(options, &files);
     let attached = spec.open_named(how, &init)?;
-    RegionInner::from_attached(
-        attached,
-        files.clone(),
-        (options.mode, options.trust),
-        spec.writable,
-    )
+    RegionInner::from_attached(attached, files.clone(), &options.platform, spec.writable)
 }
 
 /// `create_from_file`, after the portable checks.
@@ -184,9 +186,9 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
     let gate = lifetime::open_gate();
     let setup = SetupLock::acquire(
         &files.guard,
-        options.mode,
-        options.trust,
-        lifetime::Wait::open(options.until()),
+        options.platform.mode,
+        options.platform.trust,
+        lifetime::Wait::open(lock_deadline(options)),
     )
     .map_err(RegionError::from)?;
     let result = FileOpener { options, spec, path }.open();
@@ -196,12 +198,7 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
             // Out of the gate first: a failed mapping drops the presence,
             // whose close enters the gate again.
             drop(gate);
-            RegionInner::from_attached(
-                attached,
-                files.clone(),
-                (options.mode, options.trust),
-                spec.writable,
-            )
+            RegionInner::from_attached(attached, files.clone(), &options.platform, spec.writable)
         }
         Err(error) => {
             setup.remove();
@@ -210,19 +207,19 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
     }
 }
 
-/// [`RegionOptions::observe`].
+/// [`RegionOptionsExt::observe`](crate::os::linux::RegionOptionsExt::observe).
 pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, RegionError> {
     let files = files(options)?;
     let spec = Spec {
         files: &files,
         kind: Kind::Region,
-        mode: options.mode,
+        mode: options.platform.mode,
         writable: false,
-        trust: options.trust,
-        until: options.until(),
+        trust: options.platform.trust,
+        until: lock_deadline(options),
         persistent: options.is_file(),
     };
-    let require_meta = matches!(options.location, Location::Named { .. });
+    let require_meta = matches!(options.location, Location::Named(_));
     let (object, meta) = object::observe(&spec, require_meta)?;
     let size = match &meta {
         Some((_, header, _)) => header.size,
@@ -236,10 +233,7 @@ pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, RegionErro
 
 fn files(options: &RegionOptions) -> Result<ObjectFiles, RegionError> {
     match &options.location {
-        Location::Named { dir, name } => {
-            let dir = dir.clone().unwrap_or_else(default_dir);
-            Ok(ObjectFiles::new(dir, name.as_str()))
-        }
+        Location::Named(name) => Ok(ObjectFiles::new(options.platform.dir_or_default(), name.as_str())),
         Location::File(path) => {
             let file_name = path
                 .file_name()
@@ -258,18 +252,24 @@ fn spec<'a>(options: &RegionOptions, files: &'a ObjectFiles) -> Spec<'a> {
     Spec {
         files,
         kind: Kind::Region,
-        mode: options.mode,
+        mode: options.platform.mode,
         writable: options.access == Access::ReadWrite,
-        trust: options.trust,
-        until: options.until(),
+        trust: options.platform.trust,
+        until: lock_deadline(options),
         persistent: options.is_file(),
     }
+}
+
+/// How long an open may wait for another process's setup or presence lock
+/// ([`RegionOptions::timeout`]; as long as it takes by default).
+fn lock_deadline(options: &RegionOptions) -> Until {
+    Until::after(options.timeout.unwrap_or(std::time::Duration::MAX))
 }
 
 /// Gives a new (or growing) file its size, reserving its blocks when asked.
 fn size_file(file: &File, path: &Path, size: u64, reserve: bool) -> Result<u64, ObjectError> {
     let result = if reserve {
-        crate::os::sys::reserve(file, size)
+        crate::platform::sys::reserve(file, size)
     } else {
         file.set_len(size)
     };
@@ -355,16 +355,18 @@ impl FileOpener<'_> {
             FileMode::CreateNew => Create::New,
             FileMode::OpenOrCreate | FileMode::Create => Create::IfMissing,
         };
-        let (file, created) = files::open_reporting(path, how, self.options.mode, self.spec.writable)
-            .map_err(|error| match error.kind() {
-                io::ErrorKind::NotFound => RegionError::NoSuchFile {
-                    path: path.to_owned(),
+        let (file, created) =
+            files::open_reporting(path, how, self.options.platform.mode, self.spec.writable).map_err(
+                |error| match error.kind() {
+                    io::ErrorKind::NotFound => RegionError::NoSuchFile {
+                        path: path.to_owned(),
+                    },
+                    io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
+                        path: path.to_owned(),
+                    },
+                    _ => ObjectError::classify("open", path, error).into(),
                 },
-                io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
-                    path: path.to_owned(),
-                },
-                _ => ObjectError::classify("open", path, error).into(),
-            })?;
+            )?;
         // Before anything is read, written, grown or mapped: a file another
         // user put at the path (perhaps to read what we write) is refused.
         ObjectError::check_owner(&file, path, self.spec.trust)?;
@@ -380,7 +382,7 @@ impl FileOpener<'_> {
             .len();
         let (capacity, grow) = self.options.file_capacity(len)?;
         if grow {
-            size_file(file, path, capacity, self.options.reserve)?;
+            size_file(file, path, capacity, self.options.platform.reserve)?;
         }
         Ok(capacity)
     }

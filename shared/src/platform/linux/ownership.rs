@@ -13,7 +13,7 @@ use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-pub(crate) use crate::region::Trust;
+pub(crate) use super::settings::Trust;
 
 /// A file owned by someone this process does not trust.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +32,8 @@ pub(crate) fn check(file: &File, trust: Trust) -> std::io::Result<Result<(), Str
         meta.gid(),
         meta.mode(),
         trust,
-        crate::os::sys::effective_uid(),
-        crate::os::sys::effective_groups,
+        crate::platform::sys::effective_uid(),
+        crate::platform::sys::effective_groups,
     ))
 }
 

@@ -16,11 +16,12 @@ use std::sync::OnceLock;
 use super::companion;
 use super::handle::{os_error, wide};
 use super::mapped_view::{create_section, open_section, MappedView};
+use super::ObjectSettings;
 use super::WordWaker;
 use crate::companion::Meta;
 use crate::error::{RegionError, ViewError};
 use crate::mapping::Mapping;
-use crate::region::{Access, Disposition, FileMode, Location, RegionOptions, Trust, DEFAULT_MODE};
+use crate::region::{Access, Disposition, FileMode, Location, RegionOptions};
 
 /// One process's hold on a region: the view (which keeps the section open).
 #[derive(Debug)]
@@ -31,7 +32,6 @@ pub(crate) struct RegionInner {
     name: String,
     /// A file region's file; a named region's kernel object name.
     path: PathBuf,
-    dir: PathBuf,
     persistent: bool,
     created_new: bool,
 }
@@ -52,19 +52,9 @@ impl RegionInner {
         &self.path
     }
 
-    /// A file region's directory; empty for a named region (no files).
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Files get no mode on Windows: the default, for a mutex made beside it.
-    pub(crate) fn mode(&self) -> u32 {
-        DEFAULT_MODE
-    }
-
-    /// Access is the kernel's default security on Windows.
-    pub(crate) fn trust(&self) -> Trust {
-        Trust::Owner
+    /// A mutex beside the region needs no settings on Windows.
+    pub(crate) fn mutex_settings(&self) -> ObjectSettings {
+        ObjectSettings {}
     }
 
     /// Whether this open created the region.
@@ -75,11 +65,6 @@ impl RegionInner {
     /// Whether the region's file stays after the last user leaves.
     pub(crate) fn is_persistent(&self) -> bool {
         self.persistent
-    }
-
-    /// Every Windows handle is a user: the kernel keeps the section for it.
-    pub(crate) fn is_observer(&self) -> bool {
-        false
     }
 
     /// What wakes sleepers on the word at `offset`: a named semaphore and a
@@ -141,7 +126,10 @@ impl RegionInner {
 /// `create_new`, `open_existing` and `create_or_open` of a named region,
 /// after the portable checks: the kernel's named section.
 pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, RegionError> {
-    let Location::Named { name, .. } = &options.location else {
+    // A section has no settings of the platform's (no directory, file mode
+    // or owner check): its security is the kernel's default, as .NET leaves it.
+    let ObjectSettings {} = options.platform;
+    let Location::Named(name) = &options.location else {
         return Err(RegionError::BadOptions {
             reason: "a region over a file opens with create_from_file (.NET CreateFromFile)",
         });
@@ -186,7 +174,6 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
         turn: OnceLock::new(),
         name: name.to_owned(),
         path,
-        dir: PathBuf::new(),
         persistent: false,
         created_new,
     })
@@ -244,16 +231,11 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-        _ => PathBuf::from("."),
-    };
     Ok(RegionInner {
         mapping,
         turn: OnceLock::new(),
         name,
         path: path.to_owned(),
-        dir,
         persistent: true,
         created_new: !existed,
     })
@@ -276,20 +258,6 @@ fn capacity(options: &RegionOptions, file: &File, path: &Path) -> Result<u64, Re
         })?;
     }
     Ok(capacity)
-}
-
-/// [`RegionOptions::observe`] on Windows: a read-only open of the section
-/// (its handle keeps the section alive, as every handle does there), or of
-/// the file.
-pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, RegionError> {
-    let read_only = options.clone().access(Access::Read);
-    match &options.location {
-        Location::Named { .. } => open_named(&read_only, Disposition::OpenExisting),
-        Location::File(path) => {
-            let read_only = read_only.file_mode(FileMode::Open).size(0);
-            create_from_file(&read_only, path)
-        }
-    }
 }
 
 /// A name for the kernel objects beside a file region, the same for every

@@ -19,6 +19,7 @@ use windows_sys::Win32::System::Threading::{
 };
 
 use super::handle::{last_error, os_error, owned, wide};
+use super::ObjectSettings;
 use crate::error::MutexError;
 use crate::region::Disposition;
 use crate::sync::{MutexOptions, Taken, Until};
@@ -63,6 +64,9 @@ impl MutexInner {
         how: Disposition,
         initially_owned: bool,
     ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), MutexError> {
+        // A kernel mutex has no settings of the platform's (no directory,
+        // file mode or owner check): its security is the kernel's default.
+        let ObjectSettings {} = options.platform;
         let name = options.name.as_str();
         let wide_name = wide(name);
         let (handle, created_new) = match how {

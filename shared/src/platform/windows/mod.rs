@@ -20,12 +20,14 @@ pub(crate) mod mapped_view;
 pub(crate) mod mutex;
 pub(crate) mod process;
 pub(crate) mod region;
+pub(crate) mod settings;
 pub(crate) mod word_waker;
 
 pub(crate) use mapped_view::MappedView;
 pub(crate) use mutex::{MutexInner, MutexLock};
 pub(crate) use process::{current_cpu, describe_process_owner, pid_alive};
 pub(crate) use region::RegionInner;
+pub(crate) use settings::ObjectSettings;
 pub(crate) use word_waker::WordWaker;
 
 /// No cross-process asymmetric barrier on Windows (`FlushProcessWriteBuffers`
@@ -43,3 +45,7 @@ pub(crate) fn heavy_barrier() -> bool {
 /// Nothing to do at exit: the kernel closes an exiting process's handles,
 /// and an object goes with its last handle.
 pub(crate) fn close_everything() {}
+
+/// Names may start with the kernel namespace `Local\` or `Global\`, passed
+/// on unchanged as .NET does.
+pub(crate) const HAS_KERNEL_NAMESPACES: bool = true;

@@ -8,6 +8,7 @@ pub(crate) mod mutex;
 pub(crate) mod object;
 pub(crate) mod ownership;
 pub(crate) mod region;
+pub(crate) mod settings;
 pub(crate) mod sys;
 pub(crate) mod word_waker;
 
@@ -15,6 +16,7 @@ pub(crate) use mapped_view::MappedView;
 pub(crate) use mutex::{MutexInner, MutexLock};
 pub(crate) use object::lifetime::close_everything;
 pub(crate) use region::RegionInner;
+pub(crate) use settings::ObjectSettings;
 pub(crate) use sys::{current_cpu, heavy_barrier, pid_alive, register_for_heavy_barriers};
 pub(crate) use word_waker::WordWaker;
 
@@ -25,3 +27,7 @@ pub(crate) fn describe_process_owner(pid: u32) -> String {
         None => String::new(),
     }
 }
+
+/// No kernel namespaces on Linux: a name is a file, and its directory plays
+/// that role (`Global\` and `Local\` are refused, with that explanation).
+pub(crate) const HAS_KERNEL_NAMESPACES: bool = false;

@@ -32,6 +32,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod platform;
+
 use clap::Parser;
 use shared::demo::cli::LangArg;
 use shared::demo::handshake::{read_snapshot, Flags, FLAGS_OFFSET, HANDSHAKE_LEN};
@@ -41,7 +43,7 @@ use shared::demo::layout::{
 };
 use shared::demo::transcript::{Hint, Lang, Transcript};
 use shared::demo::ServiceMsg;
-use shared::{AccessorView, MutexError, MutexOptions, Region, RegionError, RegionName, RegionOptions};
+use shared::{AccessorView, Region, RegionError, RegionName, RegionOptions};
 
 /// Bytes shown by each hex dump.
 const HEX_LEN: u64 = 64;
@@ -82,11 +84,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let options = match (&cli.file, &cli.dir) {
-        (Some(file), _) => RegionOptions::file(file),
-        (None, Some(dir)) => RegionOptions::named(&cli.name).dir(dir),
-        (None, None) => RegionOptions::named(&cli.name),
-    };
+    let options = platform::options(&cli.name, cli.dir.as_deref(), cli.file.as_deref());
     if cli.hint {
         let lang = match cli.lang {
             Some(LangArg::En) => Lang::En,
@@ -97,7 +95,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if !cli.watch {
-        return match options.observe() {
+        return match platform::look(&options) {
             Ok(region) => {
                 print!("{}", report(&region));
                 ExitCode::SUCCESS
@@ -117,7 +115,7 @@ fn main() -> ExitCode {
     loop {
         // Observe afresh each time: a region removed and created again under
         // the same name is a new file, and an old mapping would show the old one.
-        let screen = match options.observe() {
+        let screen = match platform::look(&options) {
             Ok(region) => report(&region),
             Err(RegionError::NotFound { path }) => {
                 format!("no region at {} (yet, or any more)\n", path.display())
@@ -157,19 +155,7 @@ fn write_report(out: &mut String, region: &Region) -> fmt::Result {
         None => "unknown on this system".to_owned(),
     };
     writeln!(out, "users           {users}")?;
-    let mutex = region.mutex_name();
-    if cfg!(windows) {
-        // Kernel objects, no files: looking the mutex up by name opens a
-        // handle for a moment and takes nothing.
-        let mutex_state = match MutexOptions::for_region(region).open_existing() {
-            Ok(_) => "present (a kernel object)".to_owned(),
-            Err(MutexError::NotFound { .. }) => "absent".to_owned(),
-            Err(error) => format!("unknown ({error})"),
-        };
-        writeln!(out, "mutex           {mutex} {mutex_state}")?;
-    } else {
-        write_files(out, region, &mutex)?;
-    }
+    platform::write_objects(out, region, &region.mutex_name())?;
     if region.size() < MIN_REGION_SIZE {
         writeln!(
             out,
@@ -182,47 +168,6 @@ fn write_report(out: &mut String, region: &Region) -> fmt::Result {
     hex_dump(out, region, 0, HEX_LEN)?;
     writeln!(out, "hex {RECORDS_OFFSET}..{}", RECORDS_OFFSET + RECORDS_HEX_LEN)?;
     hex_dump(out, region, RECORDS_OFFSET, RECORDS_HEX_LEN)
-}
-
-/// The Linux backend's files of the region and its mutex.
-fn write_files(out: &mut String, region: &Region, mutex: &str) -> fmt::Result {
-    let dir = region.dir();
-    let name = region.name();
-    writeln!(
-        out,
-        "companions      {}",
-        present(dir, &[format!(".{name}.meta"), format!(".{name}.guard")])
-    )?;
-    let mutex_state = if dir.join(mutex).exists() {
-        format!(
-            "present (files: {})",
-            present(
-                dir,
-                &[
-                    mutex.to_owned(),
-                    format!(".{mutex}.meta"),
-                    format!(".{mutex}.guard")
-                ]
-            )
-        )
-    } else {
-        "absent".to_owned()
-    };
-    writeln!(out, "mutex           {mutex} {mutex_state}")
-}
-
-/// Which of `names` exist in `dir`, or "none".
-fn present(dir: &Path, names: &[String]) -> String {
-    let found: Vec<&str> = names
-        .iter()
-        .filter(|n| dir.join(n).exists())
-        .map(String::as_str)
-        .collect();
-    if found.is_empty() {
-        "none".to_owned()
-    } else {
-        found.join(" ")
-    }
 }
 
 /// The decoded sections; `scripts/read_region.py` prints the same lines.
@@ -339,26 +284,12 @@ impl Marks {
     }
 }
 
-/// The one region in the demo's own directory, whatever name the person typed.
-fn only_region_in(dir: &Path) -> Option<Region> {
-    let entries = std::fs::read_dir(dir).ok()?;
-    let mut regions = entries.filter_map(|entry| {
-        let file = entry.ok()?.file_name();
-        let name = file.to_str()?.strip_prefix('.')?.strip_suffix(".meta")?;
-        let name = RegionName::new(name).ok()?;
-        // A mutex's companion is not a region's: observing it fails.
-        RegionOptions::named(&name).dir(dir).observe().ok()
-    });
-    let region = regions.next()?;
-    regions.next().is_none().then_some(region)
-}
-
 /// One line telling the person what to do next in the demo.
 fn hint(cli: &Cli, options: &RegionOptions, out: &Transcript) -> String {
     let marks = cli.demo_marks.as_deref().map(Marks::read);
-    let observed = match (options.observe(), &marks, &cli.dir) {
+    let observed = match (platform::look(options), &marks, &cli.dir) {
         (Err(RegionError::NotFound { path }), Some(_), Some(dir)) => {
-            only_region_in(dir).ok_or(RegionError::NotFound { path })
+            platform::only_region_in(dir).ok_or(RegionError::NotFound { path })
         }
         (observed, _, _) => observed,
     };

@@ -33,8 +33,8 @@ use std::time::Duration;
 
 use super::meta::Header;
 use super::{ObjectError, ObjectFiles};
-use crate::os::files::{self, Create};
-use crate::os::ownership::Trust;
+use crate::platform::files::{self, Create};
+use crate::platform::ownership::Trust;
 use crate::sync::Until;
 
 /// How long closing waits for the setup lock before leaving the files to the
@@ -393,6 +393,6 @@ fn install_exit_hook() {
     INSTALLED.call_once(|| {
         // Without the hook (the C library refused it), objects still open at
         // exit leave files that the next open treats as stale.
-        let _ = crate::os::sys::at_process_exit(close_everything_at_exit);
+        let _ = crate::platform::sys::at_process_exit(close_everything_at_exit);
     });
 }

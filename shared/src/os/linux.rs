@@ -1,0 +1,173 @@
+//! What only Linux has: named objects are files in a directory
+//! ([`default_dir`], `/dev/shm` where it exists), created with a mode
+//! ([`DEFAULT_MODE`], owner-only) and accepted only from their owner unless
+//! shared with a group; a region can be observed without joining it; a bare
+//! word of shared memory can be slept on (a futex).
+//!
+//! ```
+//! use shared::os::linux::{MutexOptionsExt, RegionExt, RegionOptionsExt};
+//! use shared::{MutexOptions, RegionName, RegionOptions};
+//!
+//! let dir = std::env::temp_dir();
+//! let name = RegionName::new(&format!("linux-doc-{}", std::process::id()))?;
+//! let region = RegionOptions::named(&name).dir(&dir).mode(0o600).size(4096).create_or_open()?;
+//! assert_eq!(region.dir(), dir);
+//! assert!(dir.join(name.as_str()).exists(), "a file in the directory asked for");
+//! // The mutex beside it takes the region's directory and mode ...
+//! let beside = MutexOptions::for_region(&region).create(false)?;
+//! assert!(dir.join(format!("{name}mutex")).exists());
+//! // ... or one of its own.
+//! let elsewhere = MutexOptions::named(&RegionName::new(&format!("{name}-jobs"))?).dir(&dir).create(false)?;
+//! # drop((beside, elsewhere));
+//! // An observer looks without joining: it is not counted, and removes nothing.
+//! let observer = RegionOptions::named(&name).dir(&dir).observe()?;
+//! assert!(observer.is_observer() && observer.is_read_only());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use super::sealed::Sealed;
+use crate::{MutexOptions, Region, RegionError, RegionOptions};
+
+pub use crate::platform::linux::settings::{default_dir, DEFAULT_MODE};
+pub use crate::platform::linux::word_waker::{wait_while_equal, wake_all};
+
+/// Linux settings of a [`RegionOptions`]: where a named region's files go,
+/// their mode, group sharing, block reservation, and observing.
+pub trait RegionOptionsExt: Sealed {
+    /// The directory of a named region (default [`default_dir`]; ignored
+    /// for [`RegionOptions::file`], whose files are beside the file).
+    fn dir(self, dir: impl Into<PathBuf>) -> Self;
+
+    /// The permission bits of the files this call creates (default
+    /// [`DEFAULT_MODE`], 0600).
+    fn mode(self, mode: u32) -> Self;
+
+    /// Shares the region with the users of this process's group: creates its
+    /// files with mode 0660, and accepts files of another user when they
+    /// belong to one of this process's groups, are group read-write, and are
+    /// not writable by everyone. Without it (the default), a file owned by
+    /// another user is refused before anything is read from or locked on it
+    /// ([`RegionError::NotYours`]): in a directory every user can write, such
+    /// as `/dev/shm`, it may be a squatter's. Both sides must ask for sharing,
+    /// and the files must belong to the shared group: run both sides with it
+    /// as their effective group (`newgrp`, `sg`), or use a directory whose
+    /// set-group-id bit gives new files its group. A group member can still
+    /// shrink a shared file under you (a `SIGBUS`), which is why sharing is
+    /// opt-in. The directory itself is not checked: use one that only trusted
+    /// users can write, or a sticky one such as `/dev/shm`.
+    fn share_with_group(self) -> Self;
+
+    /// Whether to reserve the blocks of a file this call creates or grows
+    /// (default `true`): a full `/dev/shm` is then an error here
+    /// ([`RegionError::NoSpace`]) instead of a `SIGBUS` on a later write. Turn
+    /// it off for a sparse file larger than the space at hand.
+    fn reserve(self, reserve: bool) -> Self;
+
+    /// Opens the region read-only as an **observer**: it never registers as a
+    /// user, never locks or removes anything, and works on a region whose
+    /// users have all died (to examine what they left). Other processes do not
+    /// see it: the last user out still removes a named region under it (its
+    /// mapping stays readable until it is dropped), and a file region's file
+    /// may be re-created smaller with [`FileMode::Create`](crate::FileMode::Create)
+    /// while observed, after which reading past its new end raises `SIGBUS`:
+    /// observe files that nobody truncates.
+    ///
+    /// (Windows has no observer: every handle to a section keeps it alive.
+    /// A read-only look there is [`Access::Read`](crate::Access::Read) with
+    /// `open_existing`.)
+    ///
+    /// # Errors
+    /// [`RegionError::NotFound`] when there is no region file;
+    /// [`RegionError::NotARegion`] when a named region's file is not vouched
+    /// for by its companion; [`RegionError::PermissionDenied`], [`RegionError::Io`].
+    fn observe(&self) -> Result<Region, RegionError>;
+}
+
+impl RegionOptionsExt for RegionOptions {
+    fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.platform.dir = Some(dir.into());
+        self
+    }
+
+    fn mode(mut self, mode: u32) -> Self {
+        self.platform.mode = mode;
+        self
+    }
+
+    fn share_with_group(mut self) -> Self {
+        self.platform.share_with_group();
+        self
+    }
+
+    fn reserve(mut self, reserve: bool) -> Self {
+        self.platform.reserve = reserve;
+        self
+    }
+
+    fn observe(&self) -> Result<Region, RegionError> {
+        Ok(Region::of(crate::platform::region::observe(self)?))
+    }
+}
+
+/// Linux settings of a [`MutexOptions`]: where its files go, their mode,
+/// and group sharing.
+pub trait MutexOptionsExt: Sealed {
+    /// The directory of the mutex's files (default [`default_dir`]).
+    fn dir(self, dir: impl Into<PathBuf>) -> Self;
+
+    /// The permission bits of the files this call creates (default
+    /// [`DEFAULT_MODE`], 0600).
+    fn mode(self, mode: u32) -> Self;
+
+    /// Shares the mutex with the users of this process's group, as
+    /// [`RegionOptionsExt::share_with_group`] does for a region (mode 0660;
+    /// group-shared files of others accepted).
+    fn share_with_group(self) -> Self;
+}
+
+impl MutexOptionsExt for MutexOptions {
+    fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.platform.dir = Some(dir.into());
+        self
+    }
+
+    fn mode(mut self, mode: u32) -> Self {
+        self.platform.mode = mode;
+        self
+    }
+
+    fn share_with_group(mut self) -> Self {
+        self.platform.share_with_group();
+        self
+    }
+}
+
+/// What a Linux [`Region`] is on disk, and whether it joined.
+pub trait RegionExt: Sealed {
+    /// The directory of the region's file and its companion files.
+    fn dir(&self) -> &Path;
+
+    /// The mode its files were created with (and a mutex made
+    /// [`for_region`](MutexOptions::for_region) gets).
+    fn mode(&self) -> u32;
+
+    /// Whether this handle is an observer ([`RegionOptionsExt::observe`]):
+    /// not registered as a user, removing nothing.
+    fn is_observer(&self) -> bool;
+}
+
+impl RegionExt for Region {
+    fn dir(&self) -> &Path {
+        self.inner().dir()
+    }
+
+    fn mode(&self) -> u32 {
+        self.inner().mode()
+    }
+
+    fn is_observer(&self) -> bool {
+        self.inner().is_observer()
+    }
+}

@@ -1,0 +1,23 @@
+//! The platform layer, chosen here and nowhere else: every system call and
+//! every platform type of the crate lives below this module (and in
+//! `mapping.rs`, which touches the mapped bytes).
+//!
+//! Both backends export the same crate-private items, which the portable
+//! `region`, `view` and `sync` modules call:
+//!
+//! | item | Linux ([`linux`]) | Windows ([`windows`]) |
+//! |---|---|---|
+//! | `RegionInner`, `region::{open_named, create_from_file}` | a file in a directory, its companion `.NAME.meta` and setup file `.NAME.guard` | a named section (`CreateFileMappingW`), or a file's section |
+//! | `MappedView` | `memmap2::MmapRaw` | `MapViewOfFile` |
+//! | `MutexInner`, `MutexLock` | a lock file through `named-lock` plus the companion's holder word | `CreateMutexW` |
+//! | `pid_alive` | `kill(pid, 0)` | `OpenProcess` + `GetExitCodeProcess` |
+
+#[cfg(target_os = "linux")]
+pub(crate) mod linux;
+#[cfg(target_os = "linux")]
+pub(crate) use linux::*;
+
+#[cfg(windows)]
+pub(crate) mod windows;
+#[cfg(windows)]
+pub(crate) use windows::*;
