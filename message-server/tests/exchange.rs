@@ -391,7 +391,8 @@ fn bad_names_and_flags_are_usage_errors() {
     );
     assert_eq!(huge.code(), Some(1), "{}", huge.stderr);
     assert!(
-        huge.stderr.contains("no space for a 99999999999999-byte region"),
+        huge.stderr
+            .contains("no space for a 99999999999999-byte shared-memory region"),
         "{}",
         huge.stderr
     );

@@ -23,7 +23,7 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-use shared::{FileMode, RegionError, RegionOptions};
+use shared::{Failure, FileMode, RegionOptions};
 
 /// `long offset = 4000000;` in the article.
 const ARTICLE_OFFSET: u64 = 4_000_000;
@@ -91,15 +91,15 @@ fn run() -> Result<(), Box<dyn Error>> {
         .file_mode(FileMode::Open)
         .size(0)
         .create_from_file()
-        .map_err(|error| match error {
-            RegionError::NoSuchFile { .. } => format!(
+        .map_err(|error| match error.failure() {
+            Failure::NoSuchFile { .. } => format!(
                 "no file at {}: persistent rewrites an existing file and never creates one",
                 path.display()
             ),
-            RegionError::BadSize { size: 0, .. } => {
+            Failure::BadSize { size: 0, .. } => {
                 format!("{} is empty: there is nothing to rewrite", path.display())
             }
-            other => other.to_string(),
+            _ => error.to_string(),
         })?;
     let (offset, len) = window(&args, mmf.size());
     if len == 0 {

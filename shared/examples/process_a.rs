@@ -22,7 +22,7 @@ use in_dir::InDir;
 use std::error::Error;
 use std::io::{Read, Write};
 
-use shared::{MutexOptions, RegionError, RegionName, RegionOptions};
+use shared::{Failure, MutexOptions, RegionName, RegionOptions};
 
 /// `MemoryMappedFile.CreateNew("testmap", 10000)`: the docs' capacity.
 const REGION_SIZE: u64 = 10_000;
@@ -49,10 +49,12 @@ fn run() -> Result<(), Box<dyn Error>> {
     }
 
     // using (MemoryMappedFile mmf = MemoryMappedFile.CreateNew("testmap", 10000))
-    let mmf = region_options.create_new().map_err(|error| match error {
-        RegionError::AlreadyExists { .. } => format!("{error} (is another process A running?)"),
-        other => other.to_string(),
-    })?;
+    let mmf = region_options
+        .create_new()
+        .map_err(|error| match error.failure() {
+            Failure::AlreadyExists { .. } => format!("{error} (is another process A running?)"),
+            _ => error.to_string(),
+        })?;
     // bool mutexCreated;
     // Mutex mutex = new Mutex(true, "testmapmutex", out mutexCreated);
     let created = mutex_options.create(true)?;

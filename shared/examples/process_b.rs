@@ -17,7 +17,7 @@ use in_dir::InDir;
 use std::error::Error;
 use std::io::Write;
 
-use shared::{MutexError, MutexOptions, RegionError, RegionName, RegionOptions};
+use shared::{Failure, MutexOptions, RegionName, RegionOptions};
 
 /// Used when no NAME is given (as in `process_a`).
 const DEFAULT_NAME: &str = "testmap-ab";
@@ -46,15 +46,21 @@ fn run() -> Result<(), Box<dyn Error>> {
     // } catch (FileNotFoundException) {
     //     Console.WriteLine("Memory-mapped file does not exist. Run Process A first.");
     // }
-    let mmf = region_options.open_existing().map_err(|error| match error {
-        RegionError::NotFound { .. } => "Memory-mapped file does not exist. Run Process A first.".to_string(),
-        other => other.to_string(),
-    })?;
+    let mmf = region_options
+        .open_existing()
+        .map_err(|error| match error.failure() {
+            Failure::NotFound { .. } => "Memory-mapped file does not exist. Run Process A first.".to_string(),
+            _ => error.to_string(),
+        })?;
     // Mutex mutex = Mutex.OpenExisting("testmapmutex");
-    let mutex = mutex_options.open_existing().map_err(|error| match error {
-        MutexError::NotFound { .. } => format!("the mutex {mutex_name} does not exist. Run Process A first."),
-        other => other.to_string(),
-    })?;
+    let mutex = mutex_options
+        .open_existing()
+        .map_err(|error| match error.failure() {
+            Failure::NotFound { .. } => {
+                format!("the mutex {mutex_name} does not exist. Run Process A first.")
+            }
+            _ => error.to_string(),
+        })?;
     // mutex.WaitOne();
     let acquired = mutex.wait()?;
     if let Some(pid) = acquired.abandoned_by() {

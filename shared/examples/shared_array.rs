@@ -23,7 +23,7 @@ use std::io::Write;
 use std::mem::size_of;
 
 use shared::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
-use shared::{MutexError, MutexOptions, RegionError, RegionName, RegionOptions};
+use shared::{Failure, MutexOptions, RegionName, RegionOptions};
 
 /// How many readings the writer shares.
 const RECORDS: usize = 1000;
@@ -123,18 +123,19 @@ fn write(region: &RegionOptions, mutex: &MutexOptions) -> Result<(), Box<dyn Err
 
 /// Opens the region, reads every reading under the mutex, prints a summary.
 fn read(region: &RegionOptions, mutex: &MutexOptions) -> Result<(), Box<dyn Error>> {
-    let region = region.open_existing().map_err(|error| match error {
-        RegionError::NotFound { path } => format!(
+    let region = region.open_existing().map_err(|error| match error.failure() {
+        Failure::NotFound { path } => format!(
             "no region at {}: start `shared_array write` with the same NAME and DIR first",
             path.display()
         ),
-        other => other.to_string(),
+        _ => error.to_string(),
     })?;
-    let mutex = mutex.open_existing().map_err(|error| match error {
-        MutexError::NotFound { name } => {
-            format!("no mutex {name}: start `shared_array write` with the same NAME and DIR first")
-        }
-        other => other.to_string(),
+    let mutex = mutex.open_existing().map_err(|error| match error.failure() {
+        Failure::NotFound { path } => format!(
+            "no mutex at {}: start `shared_array write` with the same NAME and DIR first",
+            path.display()
+        ),
+        _ => error.to_string(),
     })?;
     let acquired = mutex.wait()?;
     if let Some(pid) = acquired.abandoned_by() {

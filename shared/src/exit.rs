@@ -9,7 +9,7 @@
 /// crates provide; it is not async-signal-safe, so never call it inside a raw
 /// signal handler): destructors do not run when a signal ends a process. Opens
 /// waiting for a lock on other threads give up at once
-/// ([`RegionError::Interrupted`](crate::RegionError::Interrupted)); opens
+/// ([`Failure::Interrupted`](crate::Failure::Interrupted)); opens
 /// past their waits finish and are closed too; opens that have not started
 /// never start.
 ///

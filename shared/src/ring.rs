@@ -81,7 +81,7 @@ use std::marker::PhantomData;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-use crate::error::RegionError;
+use crate::error::{Failure, ObjectError};
 use crate::mapping::Mapping;
 use crate::platform::{self, WordWaker};
 use crate::region::{Region, RegionOptions};
@@ -137,7 +137,7 @@ const PAUSES_PER_LOOK: u32 = 16;
 #[non_exhaustive]
 pub enum RingError {
     /// Creating or opening the ring's region failed.
-    Region(RegionError),
+    Region(ObjectError),
     /// The capacity is not a power of two in [`MIN_CAPACITY`]..=[`MAX_CAPACITY`].
     BadCapacity(u32),
     /// The region holds no valid ring (never set up, or not a ring region).
@@ -217,8 +217,8 @@ impl std::error::Error for RingError {
     }
 }
 
-impl From<RegionError> for RingError {
-    fn from(e: RegionError) -> Self {
+impl From<ObjectError> for RingError {
+    fn from(e: ObjectError) -> Self {
         RingError::Region(e)
     }
 }
@@ -281,9 +281,13 @@ impl<T> Ring<T> {
 
     fn new(region: Region, capacity: u32) -> Result<Self, RingError> {
         let waker = |offset| {
-            region
-                .word_waker(offset)
-                .map_err(|e| RingError::Region(RegionError::io("set up wake-ups for", region.path(), e)))
+            region.word_waker(offset).map_err(|e| {
+                RingError::Region(ObjectError::region(Failure::io(
+                    "set up wake-ups for",
+                    region.path(),
+                    e,
+                )))
+            })
         };
         let wakers = Wakers {
             magic: waker(RING_OFFSET)?,
@@ -706,15 +710,15 @@ impl<T: Record> RecordReceiver<T> {
     /// Opens the ring a live producer created and becomes its consumer.
     ///
     /// # Errors
-    /// [`RingError::Region`] ([`RegionError::NotFound`] when no producer
+    /// [`RingError::Region`] ([`Failure::NotFound`] when no producer
     /// created it); [`RingError::NotARing`] when the region holds no valid
     /// ring; [`RingError::ConsumerTaken`] when another live consumer has it.
     pub fn open(options: &RegionOptions) -> Result<RecordReceiver<T>, RingError> {
         let region = options.open_existing()?;
         if region.is_read_only() {
-            return Err(RingError::Region(RegionError::BadOptions {
+            return Err(RingError::Region(ObjectError::region(Failure::BadOptions {
                 reason: "a ring's consumer moves the ring's head: open it with Access::ReadWrite",
-            }));
+            })));
         }
         if region.size() < DATA_OFFSET + u64::from(MIN_CAPACITY) * Ring::<T>::RECORD_SIZE {
             return Err(RingError::NotARing(format!(
@@ -752,11 +756,11 @@ impl<T: Record> RecordReceiver<T> {
         let mut pause = Duration::from_millis(1);
         loop {
             match Self::open(options) {
-                Err(RingError::Region(RegionError::NotFound { .. })) if !until.passed() => {
+                Err(RingError::Region(e)) if is_not_found(&e) && !until.passed() => {
                     std::thread::sleep(pause.min(until.left()));
                     pause = (pause * 2).min(Duration::from_millis(10));
                 }
-                Err(RingError::Region(RegionError::NotFound { .. })) => {
+                Err(RingError::Region(e)) if is_not_found(&e) => {
                     return Err(RingError::NoPeer {
                         peer: "producer",
                         waited: timeout,
@@ -898,6 +902,11 @@ impl<T: Record> Drop for RecordReceiver<T> {
 
 /// Makes this process the ring's one consumer: takes the place when it is
 /// free or its holder has died, atomically (never writing over a live one).
+/// Whether opening failed because no producer has created the ring yet.
+fn is_not_found(error: &ObjectError) -> bool {
+    matches!(error.failure(), Failure::NotFound { .. })
+}
+
 fn claim_consumer<T>(ring: &Ring<T>) -> Result<(), RingError> {
     let consumer = ring.word(CONSUMER_PID_OFFSET);
     let me = std::process::id();

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 
 use common::records::{pattern, Sample};
 use common::*;
-use shared::{Access, FileMode, Region, RegionError, RegionOptions, ViewError};
+use shared::{Access, Failure, FileMode, Region, RegionOptions, ViewError};
 
 const SIZE: u64 = 8192;
 
@@ -111,13 +111,13 @@ fn read_only_cannot_create_and_creates_nothing() {
         ("create_or_open", options.create_or_open().err()),
     ] {
         assert!(
-            matches!(error, Some(RegionError::BadOptions { .. })),
+            matches!(error.failed(), Some(Failure::BadOptions { .. })),
             "{how}: {error:?}"
         );
     }
     assert!(matches!(
-        options.open_existing(),
-        Err(RegionError::NotFound { .. })
+        options.open_existing().failed(),
+        Err(Failure::NotFound { .. })
     ));
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 
@@ -130,7 +130,7 @@ fn read_only_cannot_create_and_creates_nothing() {
             .create_from_file()
             .err();
         assert!(
-            matches!(error, Some(RegionError::BadOptions { .. })),
+            matches!(error.failed(), Some(Failure::BadOptions { .. })),
             "{mode:?}: {error:?}"
         );
     }
@@ -150,7 +150,10 @@ fn a_read_only_file_region_reads_the_file_and_never_writes_or_grows_it() {
     every_write_to_the_bytes_is_refused(&region);
     drop(region);
     let grow = read_only.clone().size(6000).create_from_file().err();
-    assert!(matches!(grow, Some(RegionError::BadOptions { .. })), "{grow:?}");
+    assert!(
+        matches!(grow.failed(), Some(Failure::BadOptions { .. })),
+        "{grow:?}"
+    );
     assert_eq!(std::fs::read(&path).expect("read"), bytes);
     assert_eq!(entries(dir.path()), ["ro.dat"]);
 }
@@ -269,8 +272,8 @@ fn an_observer_reads_a_live_region_without_being_a_user_and_after_its_users_were
         "the observers removed nothing"
     );
     assert!(matches!(
-        options.open_existing(),
-        Err(RegionError::NotFound { .. })
+        options.open_existing().failed(),
+        Err(Failure::NotFound { .. })
     ));
 
     let fresh = options.size(SIZE).create_or_open().expect("a normal open");
@@ -305,7 +308,10 @@ fn an_observer_keeps_reading_after_the_last_user_closed_and_removed_the_files() 
         "the observer kept nothing alive"
     );
     assert_eq!(all_bytes(&observer), bytes);
-    assert!(matches!(options.observe(), Err(RegionError::NotFound { .. })));
+    assert!(matches!(
+        options.observe().failed(),
+        Err(Failure::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -327,7 +333,10 @@ fn observing_a_plain_file_or_nothing() {
     let name = unique("foreign");
     std::fs::write(dir.path().join(name.as_str()), &bytes).expect("write");
     let error = RegionOptions::named(&name).in_dir(dir.path()).observe().err();
-    assert!(matches!(error, Some(RegionError::NotARegion { .. })), "{error:?}");
+    assert!(
+        matches!(error.failed(), Some(Failure::NotOurs { .. })),
+        "{error:?}"
+    );
     assert_eq!(
         std::fs::read(dir.path().join(name.as_str())).expect("read"),
         bytes
@@ -338,7 +347,7 @@ fn observing_a_plain_file_or_nothing() {
         .observe()
         .err();
     assert!(
-        matches!(missing, Some(RegionError::NotFound { .. })),
+        matches!(missing.failed(), Some(Failure::NotFound { .. })),
         "{missing:?}"
     );
     assert_eq!(entries(dir.path()).len(), 2, "nothing created");

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use common::records::pattern;
 use common::*;
-use shared::{FileMode, Region, RegionError, RegionOptions};
+use shared::{Failure, FileMode, ObjectError, Region, RegionOptions};
 
 /// `len` random-looking bytes with no `IMSH` anywhere, so that finding one
 /// later would mean the library wrote it.
@@ -27,7 +27,7 @@ fn contains_imsh(bytes: &[u8]) -> bool {
     bytes.windows(4).any(|w| w == b"IMSH")
 }
 
-fn from_file(path: &Path, mode: FileMode, capacity: u64) -> Result<Region, RegionError> {
+fn from_file(path: &Path, mode: FileMode, capacity: u64) -> Result<Region, ObjectError> {
     RegionOptions::file(path)
         .file_mode(mode)
         .size(capacity)
@@ -91,11 +91,14 @@ fn open_on_a_missing_file_is_no_such_file_and_creates_nothing() {
     let path = dir.path().join("missing.dat");
     for capacity in [0, 4096] {
         let error = from_file(&path, FileMode::Open, capacity).err();
-        assert!(matches!(error, Some(RegionError::NoSuchFile { .. })), "{error:?}");
+        assert!(
+            matches!(error.failed(), Some(Failure::NoSuchFile { .. })),
+            "{error:?}"
+        );
     }
     assert!(matches!(
-        Region::create_from_file(&path),
-        Err(RegionError::NoSuchFile { .. })
+        Region::create_from_file(&path).failed(),
+        Err(Failure::NoSuchFile { .. })
     ));
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 }
@@ -109,7 +112,7 @@ fn create_new_on_an_existing_file_is_already_exists_and_the_file_is_unchanged() 
     for capacity in [0, 5000, 8192] {
         let error = from_file(&path, FileMode::CreateNew, capacity).err();
         assert!(
-            matches!(error, Some(RegionError::AlreadyExists { .. })),
+            matches!(error.failed(), Some(Failure::AlreadyExists { .. })),
             "{error:?}"
         );
     }
@@ -193,7 +196,7 @@ fn a_smaller_capacity_or_nothing_to_map_is_bad_size_and_changes_nothing() {
     for mode in [FileMode::Open, FileMode::OpenOrCreate] {
         let error = from_file(&path, mode, 4999).err();
         assert!(
-            matches!(error, Some(RegionError::BadSize { size: 4999, .. })),
+            matches!(error.failed(), Some(Failure::BadSize { size: 4999, .. })),
             "{error:?}"
         );
     }
@@ -205,7 +208,7 @@ fn a_smaller_capacity_or_nothing_to_map_is_bad_size_and_changes_nothing() {
     for mode in [FileMode::Open, FileMode::OpenOrCreate] {
         let error = from_file(&empty, mode, 0).err();
         assert!(
-            matches!(error, Some(RegionError::BadSize { size: 0, .. })),
+            matches!(error.failed(), Some(Failure::BadSize { size: 0, .. })),
             "{error:?}"
         );
     }
@@ -213,7 +216,7 @@ fn a_smaller_capacity_or_nothing_to_map_is_bad_size_and_changes_nothing() {
     let missing = dir.path().join("missing.dat");
     let error = from_file(&missing, FileMode::OpenOrCreate, 0).err();
     assert!(
-        matches!(error, Some(RegionError::BadSize { size: 0, .. })),
+        matches!(error.failed(), Some(Failure::BadSize { size: 0, .. })),
         "{error:?}"
     );
     let mut left = entries(dir.path());
@@ -232,12 +235,12 @@ fn a_file_region_shared_by_two_processes_keeps_one_size() {
     assert_eq!(second.size(), 8192);
     let error = from_file(&path, FileMode::Open, 16_384).err();
     assert!(
-        matches!(error, Some(RegionError::BadSize { .. })),
+        matches!(error.failed(), Some(Failure::BadSize { .. })),
         "no growing under a user: {error:?}"
     );
     let error = from_file(&path, FileMode::Create, 8192).err();
     assert!(
-        matches!(error, Some(RegionError::AlreadyExists { .. })),
+        matches!(error.failed(), Some(Failure::AlreadyExists { .. })),
         "no truncating under a user: {error:?}"
     );
     first
@@ -329,7 +332,7 @@ fn create_without_a_capacity_is_refused_before_the_file_is_emptied() {
     std::fs::write(&path, &bytes).expect("write");
     let error = from_file(&path, FileMode::Create, 0).err();
     assert!(
-        matches!(error, Some(RegionError::BadSize { size: 0, .. })),
+        matches!(error.failed(), Some(Failure::BadSize { size: 0, .. })),
         "{error:?}"
     );
     assert_eq!(

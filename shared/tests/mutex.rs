@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use shared::{Acquired, MutexError, MutexOptions};
+use shared::{Acquired, Failure, MutexOptions};
 
 #[test]
 fn create_owned_returns_created_new_and_the_guard_and_a_second_process_waits_for_the_release() {
@@ -61,7 +61,10 @@ fn open_existing_of_a_missing_mutex_is_not_found_and_creates_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("nomutex");
     let error = MutexOptions::named(&name).dir(dir.path()).open_existing().err();
-    assert!(matches!(error, Some(MutexError::NotFound { .. })), "{error:?}");
+    assert!(
+        matches!(error.failed(), Some(Failure::NotFound { .. })),
+        "{error:?}"
+    );
     assert!(
         error
             .map(|e| e.to_string())
@@ -104,14 +107,17 @@ fn a_wait_by_the_owner_is_already_owned_instead_of_a_deadlock() {
     // the guard (not `Send`) is dropped there.
     let (mutex, again) = within("a wait by the owner", move || {
         let guard = mutex.try_wait().expect("free").expect("taken").into_guard();
-        assert!(matches!(mutex.wait(), Err(MutexError::AlreadyOwned { .. })));
-        assert!(matches!(mutex.try_wait(), Err(MutexError::AlreadyOwned { .. })));
+        assert!(matches!(mutex.wait().failed(), Err(Failure::AlreadyOwned { .. })));
         assert!(matches!(
-            mutex.wait_timeout(Duration::from_secs(60)),
-            Err(MutexError::AlreadyOwned { .. })
+            mutex.try_wait().failed(),
+            Err(Failure::AlreadyOwned { .. })
+        ));
+        assert!(matches!(
+            mutex.wait_timeout(Duration::from_secs(60)).failed(),
+            Err(Failure::AlreadyOwned { .. })
         ));
         assert!(
-            matches!(again.wait(), Err(MutexError::AlreadyOwned { .. })),
+            matches!(again.wait().failed(), Err(Failure::AlreadyOwned { .. })),
             "another handle in the owning thread too"
         );
         drop(guard);
@@ -184,7 +190,7 @@ fn the_mutex_files_go_with_the_last_user_even_when_it_was_killed() {
     );
     let error = MutexOptions::named(&name).dir(dir.path()).open_existing().err();
     assert!(
-        matches!(error, Some(MutexError::NotFound { .. })),
+        matches!(error.failed(), Some(Failure::NotFound { .. })),
         "...but it counts as gone: {error:?}"
     );
     assert_eq!(entries(dir.path()), Vec::<String>::new(), "and was cleaned");

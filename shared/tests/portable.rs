@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::*;
-use shared::{Acquired, MutexError, MutexOptions, RegionError, RegionOptions};
+use shared::{Acquired, Failure, MutexOptions, RegionOptions};
 
 fn region_options(name: &shared::RegionName, dir: &std::path::Path) -> RegionOptions {
     RegionOptions::named(name).in_dir(dir)
@@ -28,14 +28,14 @@ fn create_new_open_existing_and_create_or_open_behave_as_in_dotnet() {
     let name = unique("dispositions");
     let options = region_options(&name, dir.path()).size(64 * 1024);
     assert!(matches!(
-        options.open_existing(),
-        Err(RegionError::NotFound { .. })
+        options.open_existing().failed(),
+        Err(Failure::NotFound { .. })
     ));
     let first = options.create_new().expect("create_new");
     assert!(first.created_new());
     assert!(matches!(
-        options.create_new(),
-        Err(RegionError::AlreadyExists { .. })
+        options.create_new().failed(),
+        Err(Failure::AlreadyExists { .. })
     ));
     let second = options.create_or_open().expect("create_or_open");
     assert!(!second.created_new());
@@ -54,7 +54,7 @@ fn create_new_open_existing_and_create_or_open_behave_as_in_dotnet() {
     assert_eq!(seen, 0x1234_5678);
     drop((first, second, third));
     assert!(
-        matches!(options.open_existing(), Err(RegionError::NotFound { .. })),
+        matches!(options.open_existing().failed(), Err(Failure::NotFound { .. })),
         "the region went with its last user"
     );
 }
@@ -84,8 +84,8 @@ fn a_mutex_created_owned_is_owned_at_once_and_only_by_its_creator() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("owned");
     assert!(matches!(
-        mutex_options(&name, dir.path()).open_existing(),
-        Err(MutexError::NotFound { .. })
+        mutex_options(&name, dir.path()).open_existing().failed(),
+        Err(Failure::NotFound { .. })
     ));
     let created = mutex_options(&name, dir.path()).create(true).expect("create");
     assert!(created.created_new);
@@ -94,8 +94,8 @@ fn a_mutex_created_owned_is_owned_at_once_and_only_by_its_creator() {
     assert!(!again.created_new);
     assert!(again.guard.is_none(), "an existing mutex is only opened");
     assert!(matches!(
-        again.mutex.try_wait(),
-        Err(MutexError::AlreadyOwned { .. })
+        again.mutex.try_wait().failed(),
+        Err(Failure::AlreadyOwned { .. })
     ));
     let other = again.mutex.clone();
     let waited = within("a wait by another thread", move || {
@@ -152,7 +152,7 @@ fn a_mutex_at_a_regions_name_is_not_taken_for_the_region() {
     let mutex = mutex_options(&name, dir.path()).create(false).expect("mutex");
     let region = region_options(&name, dir.path()).size(4096).create_or_open();
     assert!(
-        matches!(region, Err(RegionError::NotARegion { .. })),
+        matches!(region.failed(), Err(Failure::NotOurs { .. })),
         "{region:?}"
     );
     drop(mutex);
@@ -168,7 +168,10 @@ fn an_existing_region_smaller_than_asked_is_refused() {
         .create_or_open()
         .expect("small");
     let larger = region_options(&name, dir.path()).size(1 << 20).create_or_open();
-    assert!(matches!(larger, Err(RegionError::BadSize { .. })), "{larger:?}");
+    assert!(
+        matches!(larger.failed(), Err(Failure::BadSize { .. })),
+        "{larger:?}"
+    );
     drop(small);
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::records::Stamp;
 use common::*;
-use shared::{Acquired, FileMode, MutexError, MutexOptions, Region, RegionError, RegionOptions, ViewError};
+use shared::{Acquired, Failure, FileMode, MutexOptions, Region, RegionOptions, ViewError};
 
 const SIZE: u64 = 10_000;
 
@@ -23,7 +23,10 @@ fn open_existing_fails_when_no_region_was_created() {
         .dir(dir.path())
         .open_existing()
         .err();
-    assert!(matches!(error, Some(RegionError::NotFound { .. })), "{error:?}");
+    assert!(
+        matches!(error.failed(), Some(Failure::NotFound { .. })),
+        "{error:?}"
+    );
     assert_eq!(
         entries(dir.path()),
         Vec::<String>::new(),
@@ -38,8 +41,8 @@ fn create_new_fails_while_the_region_is_in_use() {
     let first = options.create_new().expect("first create");
     assert!(first.created_new());
     assert!(matches!(
-        options.create_new(),
-        Err(RegionError::AlreadyExists { .. })
+        options.create_new().failed(),
+        Err(Failure::AlreadyExists { .. })
     ));
     let second = options.open_existing().expect("open while in use");
     assert!(!second.created_new());
@@ -156,7 +159,7 @@ fn a_region_whose_users_all_died_is_gone_and_starts_fresh() {
         "the files are still there..."
     );
     assert!(
-        matches!(options.open_existing(), Err(RegionError::NotFound { .. })),
+        matches!(options.open_existing().failed(), Err(Failure::NotFound { .. })),
         "...but count as gone"
     );
     assert_eq!(entries(dir.path()), Vec::<String>::new(), "and were cleaned");
@@ -297,7 +300,7 @@ fn foreign_files_at_the_region_path_are_refused_and_left_unchanged() {
             ("observe", options.observe().err()),
         ] {
             assert!(
-                matches!(error, Some(RegionError::NotARegion { .. })),
+                matches!(error.failed(), Some(Failure::NotOurs { .. })),
                 "{label} {how}: {error:?}"
             );
             assert!(
@@ -381,8 +384,8 @@ fn the_mutex_must_have_been_created_to_be_opened() {
         .create_or_open()
         .expect("region");
     assert!(matches!(
-        MutexOptions::for_region(&region).open_existing(),
-        Err(MutexError::NotFound { .. })
+        MutexOptions::for_region(&region).open_existing().failed(),
+        Err(Failure::NotFound { .. })
     ));
     assert_eq!(
         entries(dir.path()),

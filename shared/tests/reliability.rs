@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use common::*;
 use proptest::prelude::*;
 use shared::ring::{RecordReceiver, RING_MAGIC};
-use shared::{MutexError, MutexOptions, RegionError, RegionOptions};
+use shared::{Failure, MutexOptions, RegionOptions};
 
 #[test]
 fn eight_processes_creating_at_once_initialize_exactly_once() {
@@ -128,10 +128,13 @@ fn a_full_directory_gives_a_clear_no_space_error_and_leaves_nothing() {
         .size(1_024_000)
         .create_or_open()
         .err();
-    assert!(matches!(error, Some(RegionError::NoSpace { .. })), "{error:?}");
+    assert!(
+        matches!(error.failed(), Some(Failure::NoSpace { .. })),
+        "{error:?}"
+    );
     let message = error.map(|e| e.to_string()).unwrap_or_default();
     assert!(
-        message.starts_with("no space for a 1024000-byte region"),
+        message.starts_with("no space for a 1024000-byte shared-memory region"),
         "{message}"
     );
     assert_eq!(
@@ -153,7 +156,10 @@ fn a_full_directory_gives_a_clear_no_space_error_and_leaves_nothing() {
         .dir(tmpfs.path())
         .size(48 * 1024)
         .create_or_open();
-    assert!(matches!(second, Err(RegionError::NoSpace { .. })), "{second:?}");
+    assert!(
+        matches!(second.failed(), Err(Failure::NoSpace { .. })),
+        "{second:?}"
+    );
     assert_eq!(entries(tmpfs.path()), before, "the failed one left nothing");
 
     // Without reserving, a sparse region larger than the space is allowed.
@@ -334,7 +340,7 @@ fn a_companion_of_another_version_or_kind_or_garbage_is_refused_and_left_unchang
         ] {
             let message = error.as_ref().map(|e| e.to_string()).unwrap_or_default();
             assert!(
-                matches!(error, Some(RegionError::NotARegion { .. })),
+                matches!(error.failed(), Some(Failure::NotOurs { .. })),
                 "{label} {how}: {error:?}"
             );
             assert!(message.contains(reason), "{label} {how}: {message}");
@@ -392,12 +398,15 @@ fn a_valid_companion_left_by_dead_users_is_cleaned_but_a_foreign_one_never() {
     let options = RegionOptions::named(&name).dir(dir.path()).size(4096);
     let observed = options.observe().err();
     assert!(
-        matches!(observed, Some(RegionError::NotARegion { .. })),
+        matches!(observed.failed(), Some(Failure::NotOurs { .. })),
         "{observed:?}"
     );
     assert_eq!(std::fs::read(&meta).expect("an observer removes nothing"), bytes);
     let error = options.create_or_open().err();
-    assert!(matches!(error, Some(RegionError::NotARegion { .. })), "{error:?}");
+    assert!(
+        matches!(error.failed(), Some(Failure::NotOurs { .. })),
+        "{error:?}"
+    );
     assert_eq!(std::fs::read(&object).expect("read"), user_bytes);
     assert_eq!(entries(dir.path()), [name.to_string()]);
 }
@@ -419,7 +428,7 @@ fn symlinks_at_the_mutex_meta_or_guard_paths_are_never_removed_or_followed() {
         .expect("region");
     let error = MutexOptions::for_region(&region).create(true).err();
     assert!(
-        matches!(error, Some(MutexError::NotALockFile { .. })),
+        matches!(error.failed(), Some(Failure::NotOurs { .. })),
         "{error:?}"
     );
     let message = error.map(|e| e.to_string()).unwrap_or_default();
@@ -441,7 +450,7 @@ fn symlinks_at_the_mutex_meta_or_guard_paths_are_never_removed_or_followed() {
             .create_or_open()
             .err();
         assert!(
-            matches!(error, Some(RegionError::NotARegion { .. })),
+            matches!(error.failed(), Some(Failure::NotOurs { .. })),
             "{what}: {error:?}"
         );
         assert!(
@@ -500,7 +509,7 @@ proptest! {
         std::fs::write(&meta_path, &meta).expect("write");
         let options = RegionOptions::named(&name).dir(dir.path()).size(4096);
         let opened = options.create_or_open();
-        prop_assert!(matches!(opened, Err(RegionError::NotARegion { .. })), "{:?}", opened.err());
+        prop_assert!(matches!(opened.failed(), Err(Failure::NotOurs { .. })), "{:?}", opened.err());
         prop_assert!(options.observe().is_err());
         prop_assert_eq!(std::fs::read(&object).expect("read"), b"the user's".to_vec());
         prop_assert_eq!(std::fs::read(&meta_path).expect("read"), meta);

@@ -15,7 +15,7 @@ use common::records::Tick;
 use common::*;
 use shared::demo::ServiceMsg;
 use shared::ring::{RecordReceiver, RecordSender, RingError, HEAD_OFFSET, TAIL_OFFSET};
-use shared::{RegionError, RegionOptions};
+use shared::{Failure, RegionOptions};
 
 fn msg(i: u64) -> ServiceMsg {
     ServiceMsg::new(i as i32, i as i64)
@@ -288,7 +288,7 @@ fn bad_capacities_foreign_regions_second_consumers_and_corrupt_indices_are_refus
     let missing =
         RecordReceiver::<ServiceMsg>::open(&RegionOptions::named(&unique("none")).in_dir(dir.path())).err();
     assert!(
-        matches!(missing, Some(RingError::Region(RegionError::NotFound { .. }))),
+        matches!(&missing, Some(RingError::Region(e)) if matches!(e.failure(), Failure::NotFound { .. })),
         "{missing:?}"
     );
 
@@ -343,7 +343,7 @@ fn a_producer_that_closes_and_exits_is_an_end_of_stream_never_peer_gone() {
         // region is gone too, which is also a clean end.
         let mut receiver = match RecordReceiver::<ServiceMsg>::open(&options) {
             Ok(receiver) => receiver,
-            Err(RingError::Region(RegionError::NotFound { .. })) => {
+            Err(RingError::Region(e)) if matches!(e.failure(), Failure::NotFound { .. }) => {
                 assert!(producer.finish());
                 continue;
             }

@@ -7,7 +7,7 @@ mod common;
 
 use common::records::{from_hex, pattern, to_hex};
 use common::*;
-use shared::{Region, RegionError, RegionOptions, ViewError};
+use shared::{Failure, Region, RegionOptions, ViewError};
 
 /// Reads the whole region through a view.
 fn all_bytes(region: &Region) -> Vec<u8> {
@@ -105,7 +105,7 @@ fn size_zero_is_refused_with_bad_size_and_creates_nothing() {
         ("create_or_open", options.create_or_open().err()),
     ] {
         assert!(
-            matches!(error, Some(RegionError::BadSize { size: 0, .. })),
+            matches!(error.failed(), Some(Failure::BadSize { size: 0, .. })),
             "{how}: {error:?}"
         );
     }
@@ -114,7 +114,7 @@ fn size_zero_is_refused_with_bad_size_and_creates_nothing() {
         .create_or_open()
         .err();
     assert!(
-        matches!(no_size, Some(RegionError::BadSize { size: 0, .. })),
+        matches!(no_size.failed(), Some(Failure::BadSize { size: 0, .. })),
         "{no_size:?}"
     );
     assert_eq!(entries(dir.path()), Vec::<String>::new());
@@ -131,7 +131,7 @@ fn an_impossible_size_fails_cleanly_and_leaves_nothing() {
             .create_or_open()
             .err();
         assert!(
-            matches!(error, Some(shared::RegionError::BadSize { .. })),
+            matches!(error.failed(), Some(Failure::BadSize { .. })),
             "reserve={reserve}: {error:?}"
         );
         assert_eq!(
@@ -157,11 +157,13 @@ fn a_sparse_region_larger_than_4_gib_is_usable_above_the_4_gib_mark() {
         .create_new()
     {
         Ok(region) => region,
-        Err(RegionError::Io { action, source, .. }) if source.kind() == std::io::ErrorKind::OutOfMemory => {
-            eprintln!("NOT TESTED: this machine cannot {action} a region larger than 4 GiB ({source})");
-            panic!("a region larger than 4 GiB could not be mapped on this machine: {source}");
-        }
-        Err(error) => panic!("a sparse region larger than 4 GiB: {error}"),
+        Err(error) => match error.failure() {
+            Failure::Io { action, source, .. } if source.kind() == std::io::ErrorKind::OutOfMemory => {
+                eprintln!("NOT TESTED: this machine cannot {action} a region larger than 4 GiB ({source})");
+                panic!("a region larger than 4 GiB could not be mapped on this machine: {source}");
+            }
+            _ => panic!("a sparse region larger than 4 GiB: {error}"),
+        },
     };
     assert_eq!(region.size(), size);
     let stat = std::fs::metadata(region.path()).expect("stat");

@@ -30,7 +30,7 @@ use shared::demo::original_peer;
 use shared::demo::output::{data, note, warn};
 use shared::demo::transcript::Transcript;
 use shared::demo::ServiceMsg;
-use shared::{MutexError, NamedMutex, Region, RegionError, RegionOptions};
+use shared::{Failure, NamedMutex, Region, RegionOptions};
 
 /// How long to wait for a message service that has created the region but
 /// not yet written its numbers.
@@ -96,25 +96,23 @@ fn open_region_and_mutex(
     deadline: &Deadline,
     out: &Transcript,
 ) -> Result<(Region, NamedMutex), DemoError> {
-    let region = shared::demo::cli::open_existing(options).map_err(|error| match error {
-        RegionError::NotFound { path } | RegionError::NoSuchFile { path } => {
-            DemoError::StartMessageServerFirst {
-                name: path
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            }
-        }
-        other => other.into(),
+    let region = shared::demo::cli::open_existing(options).map_err(|error| match error.failure() {
+        Failure::NotFound { path } | Failure::NoSuchFile { path } => DemoError::StartMessageServerFirst {
+            name: path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        },
+        _ => error.into(),
     })?;
     wait_for_message_service(&region, deadline, out)?;
     let mutex = args
         .mutex_options(&region, deadline)
         .open_existing()
-        .map_err(|error| match error {
-            MutexError::NotFound { .. } => DemoError::StartMessageServerFirst {
+        .map_err(|error| match error.failure() {
+            Failure::NotFound { .. } => DemoError::StartMessageServerFirst {
                 name: region.name().to_owned(),
             },
-            other => other.into(),
+            _ => error.into(),
         })?;
     Ok((region, mutex))
 }

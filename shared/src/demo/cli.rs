@@ -15,7 +15,7 @@ use super::layout::{DEFAULT_REGION_NAME, DEFAULT_REGION_SIZE, MIN_REGION_SIZE};
 use super::platform_flags;
 use super::transcript::{Lang, Transcript};
 use super::wait_indicator::WaitIndicator;
-use crate::{Acquired, FileMode, MutexOptions, NamedMutex, Region, RegionError, RegionName, RegionOptions};
+use crate::{Acquired, FileMode, MutexOptions, NamedMutex, ObjectError, Region, RegionName, RegionOptions};
 
 /// The language flag's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,7 +51,7 @@ pub fn exit_cleanly_on_signals(out: Transcript) {
 ///
 /// # Errors
 /// As [`RegionOptions::create_or_open`] / [`RegionOptions::create_from_file`].
-pub fn create_or_open(options: &RegionOptions) -> Result<Region, RegionError> {
+pub fn create_or_open(options: &RegionOptions) -> Result<Region, ObjectError> {
     if options.is_file() {
         options.create_from_file()
     } else {
@@ -64,7 +64,7 @@ pub fn create_or_open(options: &RegionOptions) -> Result<Region, RegionError> {
 ///
 /// # Errors
 /// As [`RegionOptions::open_existing`] / [`RegionOptions::create_from_file`].
-pub fn open_existing(options: &RegionOptions) -> Result<Region, RegionError> {
+pub fn open_existing(options: &RegionOptions) -> Result<Region, ObjectError> {
     if options.is_file() {
         options
             .clone()
@@ -285,7 +285,7 @@ impl Deadline {
     ///
     /// # Errors
     /// [`DemoError::TimedOut`] when the deadline passes first;
-    /// [`DemoError::Mutex`] when the lock call fails.
+    /// [`DemoError::Object`] when the lock call fails.
     pub fn acquire(&self, mutex: &NamedMutex, out: &Transcript) -> Result<Acquired, DemoError> {
         if let Some(acquired) = mutex.try_wait()? {
             return Ok(acquired);

@@ -11,7 +11,7 @@ use std::io;
 use std::process::ExitCode;
 
 use crate::name::NameError;
-use crate::{MutexError, RegionError, ViewError};
+use crate::{Failure, ObjectError, ViewError};
 
 /// Everything that can end a demo program early.
 #[derive(Debug)]
@@ -19,10 +19,9 @@ use crate::{MutexError, RegionError, ViewError};
 pub enum DemoError {
     /// Reading the person's answer failed.
     Console(ConsoleError),
-    /// The region could not be created or opened.
-    Region(RegionError),
-    /// The mutex could not be created, opened or taken.
-    Mutex(MutexError),
+    /// The region could not be created or opened, or the mutex could not be
+    /// created, opened or taken ([`ObjectError::object`] says which).
+    Object(ObjectError),
     /// A view access failed.
     View(ViewError),
     /// Other I/O (the stream view).
@@ -85,11 +84,7 @@ impl DemoError {
     /// Whether a signal ended a wait: the signal handler has already said so
     /// and is closing the regions.
     pub fn ended_by_signal(&self) -> bool {
-        matches!(
-            self,
-            DemoError::Region(RegionError::Interrupted { .. })
-                | DemoError::Mutex(MutexError::Interrupted { .. })
-        )
+        matches!(self, DemoError::Object(e) if matches!(e.failure(), Failure::Interrupted { .. }))
     }
 }
 
@@ -98,8 +93,7 @@ impl fmt::Display for DemoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DemoError::Console(e) => e.fmt(f),
-            DemoError::Region(e) => e.fmt(f),
-            DemoError::Mutex(e) => e.fmt(f),
+            DemoError::Object(e) => e.fmt(f),
             DemoError::View(e) => e.fmt(f),
             DemoError::Io(e) => write!(f, "shared-memory stream failed: {e}"),
             DemoError::StartMessageServerFirst { name } => write!(
@@ -128,8 +122,7 @@ impl std::error::Error for DemoError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             DemoError::Console(e) => Some(e),
-            DemoError::Region(e) => Some(e),
-            DemoError::Mutex(e) => Some(e),
+            DemoError::Object(e) => Some(e),
             DemoError::View(e) => Some(e),
             DemoError::Io(e) => Some(e),
             _ => None,
@@ -142,14 +135,9 @@ impl From<ConsoleError> for DemoError {
         DemoError::Console(e)
     }
 }
-impl From<RegionError> for DemoError {
-    fn from(e: RegionError) -> Self {
-        DemoError::Region(e)
-    }
-}
-impl From<MutexError> for DemoError {
-    fn from(e: MutexError) -> Self {
-        DemoError::Mutex(e)
+impl From<ObjectError> for DemoError {
+    fn from(e: ObjectError) -> Self {
+        DemoError::Object(e)
     }
 }
 impl From<ViewError> for DemoError {

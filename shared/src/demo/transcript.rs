@@ -16,7 +16,7 @@
 
 use super::error::{ConsoleError, DemoError, WaitedFor};
 use super::ServiceMsg;
-use crate::{MutexError, RegionError, ViewError};
+use crate::{Failure, Object, ObjectError, ViewError};
 
 /// The language of the transcript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -355,8 +355,7 @@ impl Transcript {
         }
         match error {
             DemoError::Console(e) => console_error_zh(e),
-            DemoError::Region(e) => format!("共享内存: {} — {e}", region_error_zh(e)),
-            DemoError::Mutex(e) => format!("互斥体: {} — {e}", mutex_error_zh(e)),
+            DemoError::Object(e) => format!("{}: {} — {e}", object_zh(e.object()), object_error_zh(e)),
             DemoError::View(e) => format!("视图: {} — {e}", view_error_zh(e)),
             DemoError::Io(e) => format!("共享内存流读写失败 — {e}"),
             DemoError::StartMessageServerFirst { name } => format!(
@@ -455,33 +454,31 @@ fn console_error_zh(error: &ConsoleError) -> String {
     }
 }
 
-/// What went wrong, in Chinese, for the common cases (the English detail follows).
-fn region_error_zh(error: &RegionError) -> &'static str {
-    match error {
-        RegionError::NotFound { .. } => "不存在(没有运行中的进程创建它)",
-        RegionError::NoSuchFile { .. } => "文件不存在",
-        RegionError::AlreadyExists { .. } => "已存在且正在使用",
-        RegionError::NotARegion { .. } => "那里的文件不是本库的共享内存, 未作改动",
-        RegionError::NoSpace { .. } => "空间不足",
-        RegionError::PermissionDenied { .. } => "没有权限",
-        RegionError::NotYours { .. } => "文件属于另一个用户, 未读写也未加锁",
-        RegionError::TimedOut { .. } => "等待超时",
-        RegionError::Interrupted { .. } => "等待时被中断",
-        RegionError::BadSize { .. } => "大小不可用",
-        _ => "无法创建或打开",
+/// The object an error is about, in Chinese.
+fn object_zh(object: Object) -> &'static str {
+    match object {
+        Object::Mutex => "互斥体",
+        _ => "共享内存",
     }
 }
 
-fn mutex_error_zh(error: &MutexError) -> &'static str {
-    match error {
-        MutexError::NotFound { .. } => "不存在(没有运行中的进程创建它)",
-        MutexError::NotALockFile { .. } => "那里的文件不是本库的锁文件, 未作改动",
-        MutexError::AlreadyOwned { .. } => "本进程已持有它",
-        MutexError::PermissionDenied { .. } => "没有权限",
-        MutexError::NotYours { .. } => "文件属于另一个用户, 未读写也未加锁",
-        MutexError::TimedOut { .. } => "等待超时",
-        MutexError::Interrupted { .. } => "等待时被中断",
-        _ => "无法创建、打开或获取",
+/// What went wrong, in Chinese, for the common cases (the English detail follows).
+fn object_error_zh(error: &ObjectError) -> &'static str {
+    match (error.object(), error.failure()) {
+        (_, Failure::NotFound { .. }) => "不存在(没有运行中的进程创建它)",
+        (_, Failure::NoSuchFile { .. }) => "文件不存在",
+        (_, Failure::AlreadyExists { .. }) => "已存在且正在使用",
+        (Object::Mutex, Failure::NotOurs { .. }) => "那里的文件不是本库的锁文件, 未作改动",
+        (_, Failure::NotOurs { .. }) => "那里的文件不是本库的共享内存, 未作改动",
+        (_, Failure::NoSpace { .. }) => "空间不足",
+        (_, Failure::PermissionDenied { .. }) => "没有权限",
+        (_, Failure::NotYours { .. }) => "文件属于另一个用户, 未读写也未加锁",
+        (_, Failure::TimedOut { .. }) => "等待超时",
+        (_, Failure::Interrupted { .. }) => "等待时被中断",
+        (_, Failure::BadSize { .. }) => "大小不可用",
+        (_, Failure::AlreadyOwned { .. }) => "本进程已持有它",
+        (Object::Mutex, _) => "无法创建、打开或获取",
+        _ => "无法创建或打开",
     }
 }
 
@@ -555,9 +552,9 @@ mod tests {
 
     #[test]
     fn a_library_error_in_chinese_keeps_the_english_detail() {
-        let error = DemoError::Region(RegionError::NotFound {
+        let error = DemoError::Object(ObjectError::region(Failure::NotFound {
             path: PathBuf::from("/dev/shm/x"),
-        });
+        }));
         let english = Transcript::english().error(&error);
         assert_eq!(english, error.to_string());
         assert_eq!(

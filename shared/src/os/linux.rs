@@ -28,7 +28,7 @@
 use std::path::{Path, PathBuf};
 
 use super::sealed::Sealed;
-use crate::{MutexOptions, Region, RegionError, RegionOptions};
+use crate::{MutexOptions, ObjectError, Region, RegionOptions};
 
 pub use crate::platform::linux::settings::{default_dir, DEFAULT_MODE};
 pub use crate::platform::linux::word_waker::{wait_while_equal, wake_all};
@@ -49,7 +49,7 @@ pub trait RegionOptionsExt: Sealed {
     /// belong to one of this process's groups, are group read-write, and are
     /// not writable by everyone. Without it (the default), a file owned by
     /// another user is refused before anything is read from or locked on it
-    /// ([`RegionError::NotYours`]): in a directory every user can write, such
+    /// ([`Failure::NotYours`](crate::Failure::NotYours)): in a directory every user can write, such
     /// as `/dev/shm`, it may be a squatter's. Both sides must ask for sharing,
     /// and the files must belong to the shared group: run both sides with it
     /// as their effective group (`newgrp`, `sg`), or use a directory whose
@@ -61,7 +61,7 @@ pub trait RegionOptionsExt: Sealed {
 
     /// Whether to reserve the blocks of a file this call creates or grows
     /// (default `true`): a full `/dev/shm` is then an error here
-    /// ([`RegionError::NoSpace`]) instead of a `SIGBUS` on a later write. Turn
+    /// ([`Failure::NoSpace`](crate::Failure::NoSpace)) instead of a `SIGBUS` on a later write. Turn
     /// it off for a sparse file larger than the space at hand.
     fn reserve(self, reserve: bool) -> Self;
 
@@ -79,10 +79,10 @@ pub trait RegionOptionsExt: Sealed {
     /// `open_existing`.)
     ///
     /// # Errors
-    /// [`RegionError::NotFound`] when there is no region file;
-    /// [`RegionError::NotARegion`] when a named region's file is not vouched
-    /// for by its companion; [`RegionError::PermissionDenied`], [`RegionError::Io`].
-    fn observe(&self) -> Result<Region, RegionError>;
+    /// [`Failure::NotFound`](crate::Failure::NotFound) when there is no region file;
+    /// [`Failure::NotOurs`](crate::Failure::NotOurs) when a named region's file is not vouched
+    /// for by its companion; [`Failure::PermissionDenied`](crate::Failure::PermissionDenied), [`Failure::Io`](crate::Failure::Io).
+    fn observe(&self) -> Result<Region, ObjectError>;
 }
 
 impl RegionOptionsExt for RegionOptions {
@@ -106,8 +106,9 @@ impl RegionOptionsExt for RegionOptions {
         self
     }
 
-    fn observe(&self) -> Result<Region, RegionError> {
-        Ok(Region::of(crate::platform::region::observe(self)?))
+    fn observe(&self) -> Result<Region, ObjectError> {
+        let inner = crate::platform::region::observe(self).map_err(ObjectError::region)?;
+        Ok(Region::of(inner))
     }
 }
 

@@ -31,7 +31,7 @@ use std::sync::Arc;
 pub use options::{Access, FileMode, RegionOptions};
 pub(crate) use options::{Disposition, Location};
 
-use crate::error::{RegionError, ViewError};
+use crate::error::{ObjectError, ViewError};
 use crate::mapping::{Mapping, Refused};
 use crate::platform::{RegionInner, WordWaker};
 use crate::sync::Notifier;
@@ -52,7 +52,7 @@ impl Region {
     ///
     /// # Errors
     /// See [`RegionOptions::create_or_open`].
-    pub fn create_or_open(name: &crate::RegionName, size: u64) -> Result<Region, RegionError> {
+    pub fn create_or_open(name: &crate::RegionName, size: u64) -> Result<Region, ObjectError> {
         RegionOptions::named(name).size(size).create_or_open()
     }
 
@@ -61,7 +61,7 @@ impl Region {
     ///
     /// # Errors
     /// See [`RegionOptions::create_new`].
-    pub fn create_new(name: &crate::RegionName, size: u64) -> Result<Region, RegionError> {
+    pub fn create_new(name: &crate::RegionName, size: u64) -> Result<Region, ObjectError> {
         RegionOptions::named(name).size(size).create_new()
     }
 
@@ -70,7 +70,7 @@ impl Region {
     ///
     /// # Errors
     /// See [`RegionOptions::open_existing`].
-    pub fn open_existing(name: &crate::RegionName) -> Result<Region, RegionError> {
+    pub fn open_existing(name: &crate::RegionName) -> Result<Region, ObjectError> {
         RegionOptions::named(name).open_existing()
     }
 
@@ -79,7 +79,7 @@ impl Region {
     ///
     /// # Errors
     /// See [`RegionOptions::create_from_file`].
-    pub fn create_from_file(path: impl Into<PathBuf>) -> Result<Region, RegionError> {
+    pub fn create_from_file(path: impl Into<PathBuf>) -> Result<Region, ObjectError> {
         RegionOptions::file(path).create_from_file()
     }
 

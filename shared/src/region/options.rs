@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Region;
-use crate::error::RegionError;
+use crate::error::{Failure, ObjectError};
 use crate::name::RegionName;
 use crate::platform::ObjectSettings;
 
@@ -121,7 +121,7 @@ impl RegionOptions {
     /// The longest this open may wait for a lock another process holds (the
     /// setup lock, the presence lock); default: as long as it takes (a signal
     /// handler calling [`exit_closing_regions`](crate::exit_closing_regions)
-    /// still ends the wait at once). Past it: [`RegionError::TimedOut`], with
+    /// still ends the wait at once). Past it: [`Failure::TimedOut`], with
     /// the holder's pid. On Windows opening never waits for another
     /// process, so there is nothing to bound.
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -152,35 +152,44 @@ impl RegionOptions {
     /// .NET `MemoryMappedFile.CreateNew`: creates the region.
     ///
     /// # Errors
-    /// [`RegionError::AlreadyExists`] when a live process has it open; see
+    /// An [`ObjectError`] about the region ([`Object::Region`](crate::Object::Region)), whose
+    /// [`failure`](ObjectError::failure) is:
+    /// [`Failure::AlreadyExists`] when a live process has it open; see
     /// [`RegionOptions::create_or_open`] for the others.
-    pub fn create_new(&self) -> Result<Region, RegionError> {
+    pub fn create_new(&self) -> Result<Region, ObjectError> {
         self.open_named(Disposition::CreateNew)
+            .map_err(ObjectError::region)
     }
 
     /// .NET `MemoryMappedFile.OpenExisting`: opens a region a live process created.
     ///
     /// # Errors
-    /// [`RegionError::NotFound`] when no live process has it open (never
+    /// An [`ObjectError`] about the region ([`Object::Region`](crate::Object::Region)), whose
+    /// [`failure`](ObjectError::failure) is:
+    /// [`Failure::NotFound`] when no live process has it open (never
     /// created, or all its users exited or died); see
     /// [`RegionOptions::create_or_open`] for the others.
-    pub fn open_existing(&self) -> Result<Region, RegionError> {
+    pub fn open_existing(&self) -> Result<Region, ObjectError> {
         self.open_named(Disposition::OpenExisting)
+            .map_err(ObjectError::region)
     }
 
     /// .NET `MemoryMappedFile.CreateOrOpen`: opens the region, creating it when
     /// no live process has it. A region whose users all died starts fresh.
     ///
     /// # Errors
-    /// - [`RegionError::BadSize`]: creating with size 0 (call [`RegionOptions::size`]);
-    /// - [`RegionError::BadOptions`]: a file region ([`RegionOptions::file`]:
+    /// An [`ObjectError`] about the region ([`Object::Region`](crate::Object::Region)), whose
+    /// [`failure`](ObjectError::failure) is:
+    /// - [`Failure::BadSize`]: creating with size 0 (call [`RegionOptions::size`]);
+    /// - [`Failure::BadOptions`]: a file region ([`RegionOptions::file`]:
     ///   use [`RegionOptions::create_from_file`]), or creating with [`Access::Read`];
-    /// - [`RegionError::NotARegion`]: a file that is not ours is at the path
+    /// - [`Failure::NotOurs`]: a file that is not ours is at the path
     ///   (left untouched);
-    /// - [`RegionError::NoSpace`]: the directory cannot hold the region;
-    /// - [`RegionError::PermissionDenied`], [`RegionError::Io`]: the system refused.
-    pub fn create_or_open(&self) -> Result<Region, RegionError> {
+    /// - [`Failure::NoSpace`]: the directory cannot hold the region;
+    /// - [`Failure::PermissionDenied`], [`Failure::Io`]: the system refused.
+    pub fn create_or_open(&self) -> Result<Region, ObjectError> {
         self.open_named(Disposition::CreateOrOpen)
+            .map_err(ObjectError::region)
     }
 
     /// .NET `MemoryMappedFile.CreateFromFile(path, mode, name, capacity, access)`:
@@ -190,32 +199,38 @@ impl RegionOptions {
     /// an error, as in .NET. The bytes change in place and stay after exit.
     ///
     /// # Errors
-    /// - [`RegionError::NoSuchFile`]: [`FileMode::Open`] and no such file;
-    /// - [`RegionError::AlreadyExists`]: [`FileMode::CreateNew`] and the file
+    /// An [`ObjectError`] about the region ([`Object::Region`](crate::Object::Region)), whose
+    /// [`failure`](ObjectError::failure) is:
+    /// - [`Failure::NoSuchFile`]: [`FileMode::Open`] and no such file;
+    /// - [`Failure::AlreadyExists`]: [`FileMode::CreateNew`] and the file
     ///   exists, or [`FileMode::Create`] while others use it;
-    /// - [`RegionError::BadSize`]: capacity 0 on an empty file or with
+    /// - [`Failure::BadSize`]: capacity 0 on an empty file or with
     ///   [`FileMode::Create`] (checked before the file is touched), a capacity
     ///   smaller than the file, or a capacity other users' size does not match;
-    /// - [`RegionError::BadOptions`]: a named region ([`RegionOptions::named`]),
+    /// - [`Failure::BadOptions`]: a named region ([`RegionOptions::named`]),
     ///   or [`Access::Read`] with a mode that creates or a capacity that grows;
-    /// - [`RegionError::NotARegion`]: a directory, FIFO or link at the path;
-    /// - [`RegionError::NoSpace`], [`RegionError::PermissionDenied`], [`RegionError::Io`].
-    pub fn create_from_file(&self) -> Result<Region, RegionError> {
+    /// - [`Failure::NotOurs`]: a directory, FIFO or link at the path;
+    /// - [`Failure::NoSpace`], [`Failure::PermissionDenied`], [`Failure::Io`].
+    pub fn create_from_file(&self) -> Result<Region, ObjectError> {
+        self.open_file().map_err(ObjectError::region)
+    }
+
+    fn open_file(&self) -> Result<Region, Failure> {
         let Location::File(path) = &self.location else {
-            return Err(RegionError::BadOptions {
+            return Err(Failure::BadOptions {
                 reason:
                     "create_from_file needs RegionOptions::file(path); use create_or_open for a named region",
             });
         };
         if self.access == Access::Read && self.file_mode != FileMode::Open {
-            return Err(RegionError::BadOptions {
+            return Err(Failure::BadOptions {
                 reason: "a read-only region can only open an existing file (FileMode::Open)",
             });
         }
         self.check_size_fits_a_file()?;
         if self.file_mode == FileMode::Create && self.size == 0 {
             // Checked before the file is opened: Create empties it.
-            return Err(RegionError::BadSize {
+            return Err(Failure::BadSize {
                 size: 0,
                 reason: "FileMode::Create empties the file, so it needs a capacity: give one with RegionOptions::size",
             });
@@ -226,26 +241,26 @@ impl RegionOptions {
     /// .NET `CreateFromFile`'s capacity rules for a file of `len` bytes:
     /// the capacity (0 asked: the file's size), and whether the file must
     /// grow to it. Both backends grow it themselves.
-    pub(crate) fn file_capacity(&self, len: u64) -> Result<(u64, bool), RegionError> {
+    pub(crate) fn file_capacity(&self, len: u64) -> Result<(u64, bool), Failure> {
         let capacity = match self.size {
             0 => len,
             asked => asked,
         };
         if capacity == 0 {
-            return Err(RegionError::BadSize {
+            return Err(Failure::BadSize {
                 size: 0,
                 reason: "the file is empty: give a capacity with RegionOptions::size",
             });
         }
         if capacity < len {
-            return Err(RegionError::BadSize {
+            return Err(Failure::BadSize {
                 size: capacity,
                 reason: "the capacity is smaller than the file (use 0 for the file's size)",
             });
         }
         let grow = capacity > len;
         if grow && self.access == Access::Read {
-            return Err(RegionError::BadOptions {
+            return Err(Failure::BadOptions {
                 reason: "a read-only region cannot grow its file: ask for capacity 0",
             });
         }
@@ -253,9 +268,9 @@ impl RegionOptions {
     }
 
     /// Refuses a size no file can have (past `i64::MAX` bytes), before anything is created.
-    pub(crate) fn check_size_fits_a_file(&self) -> Result<(), RegionError> {
+    pub(crate) fn check_size_fits_a_file(&self) -> Result<(), Failure> {
         if i64::try_from(self.size).is_err() {
-            return Err(RegionError::BadSize {
+            return Err(Failure::BadSize {
                 size: self.size,
                 reason: "no file can be that large (the limit is 2^63 - 1 bytes)",
             });
@@ -263,21 +278,21 @@ impl RegionOptions {
         Ok(())
     }
 
-    fn open_named(&self, how: Disposition) -> Result<Region, RegionError> {
+    fn open_named(&self, how: Disposition) -> Result<Region, Failure> {
         if matches!(self.location, Location::File(_)) {
-            return Err(RegionError::BadOptions {
+            return Err(Failure::BadOptions {
                 reason: "a region over a file opens with create_from_file (.NET CreateFromFile)",
             });
         }
         if how != Disposition::OpenExisting {
             self.check_size_fits_a_file()?;
             if self.access == Access::Read {
-                return Err(RegionError::BadOptions {
+                return Err(Failure::BadOptions {
                     reason: "a read-only region can only be opened (open_existing)",
                 });
             }
             if self.size == 0 {
-                return Err(RegionError::BadSize {
+                return Err(Failure::BadSize {
                     size: 0,
                     reason: "a region needs at least 1 byte: give its size with RegionOptions::size",
                 });

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use crate::error::MutexError;
+use crate::error::{Failure, ObjectError};
 use crate::name::RegionName;
 use crate::platform::mutex::MutexId;
 use crate::platform::{MutexInner, MutexLock, ObjectSettings};
@@ -117,24 +117,27 @@ impl MutexOptions {
     /// mutex is only opened (as in .NET).
     ///
     /// # Errors
-    /// [`MutexError::NotALockFile`] when something this library did not
-    /// create is at the path; [`MutexError::PermissionDenied`],
-    /// [`MutexError::Io`], [`MutexError::Lock`] when the system refuses.
-    pub fn create(&self, initially_owned: bool) -> Result<CreatedMutex, MutexError> {
+    /// An [`ObjectError`] about the mutex ([`Object::Mutex`](crate::Object::Mutex)), whose
+    /// [`failure`](ObjectError::failure) is
+    /// [`Failure::NotOurs`] when something this library did not
+    /// create is at the path; [`Failure::PermissionDenied`],
+    /// [`Failure::Io`], [`Failure::Lock`] when the system refuses.
+    pub fn create(&self, initially_owned: bool) -> Result<CreatedMutex, ObjectError> {
         self.open(Disposition::CreateOrOpen, initially_owned)
     }
 
     /// .NET `Mutex.OpenExisting(name)`: opens a mutex a live process created.
     ///
     /// # Errors
-    /// [`MutexError::NotFound`] when no live process has it open; otherwise as
+    /// An [`ObjectError`] whose failure is [`Failure::NotFound`] when no live process has it open; otherwise as
     /// [`MutexOptions::create`].
-    pub fn open_existing(&self) -> Result<NamedMutex, MutexError> {
+    pub fn open_existing(&self) -> Result<NamedMutex, ObjectError> {
         Ok(self.open(Disposition::OpenExisting, false)?.mutex)
     }
 
-    fn open(&self, how: Disposition, initially_owned: bool) -> Result<CreatedMutex, MutexError> {
-        let (inner, created_new, taken) = MutexInner::open(self, how, initially_owned)?;
+    fn open(&self, how: Disposition, initially_owned: bool) -> Result<CreatedMutex, ObjectError> {
+        let (inner, created_new, taken) =
+            MutexInner::open(self, how, initially_owned).map_err(ObjectError::mutex)?;
         let mutex = NamedMutex { inner };
         let guard = taken.map(|taken| mutex.took(taken).into_guard());
         Ok(CreatedMutex {
@@ -226,7 +229,7 @@ impl NamedMutex {
     ///
     /// # Errors
     /// See [`MutexOptions::create`].
-    pub fn create(name: &RegionName, initially_owned: bool) -> Result<CreatedMutex, MutexError> {
+    pub fn create(name: &RegionName, initially_owned: bool) -> Result<CreatedMutex, ObjectError> {
         MutexOptions::named(name).create(initially_owned)
     }
 
@@ -235,7 +238,7 @@ impl NamedMutex {
     ///
     /// # Errors
     /// See [`MutexOptions::open_existing`].
-    pub fn open_existing(name: &RegionName) -> Result<NamedMutex, MutexError> {
+    pub fn open_existing(name: &RegionName) -> Result<NamedMutex, ObjectError> {
         MutexOptions::named(name).open_existing()
     }
 
@@ -278,11 +281,12 @@ impl NamedMutex {
     /// ```
     ///
     /// # Errors
-    /// [`MutexError::AlreadyOwned`] when this thread owns it already (other
+    /// An [`ObjectError`] about the mutex, whose failure is
+    /// [`Failure::AlreadyOwned`] when this thread owns it already (other
     /// threads of the process wait, as in .NET; unlike .NET, where a Windows
     /// mutex is re-entrant, a second wait by the owner is refused on every
-    /// platform); [`MutexError::Lock`] when the system call fails.
-    pub fn wait(&self) -> Result<Acquired, MutexError> {
+    /// platform); [`Failure::Lock`] when the system call fails.
+    pub fn wait(&self) -> Result<Acquired, ObjectError> {
         loop {
             if let Some(acquired) = self.wait_timeout(Duration::from_secs(3600))? {
                 return Ok(acquired);
@@ -295,9 +299,10 @@ impl NamedMutex {
     ///
     /// # Errors
     /// As [`NamedMutex::wait`].
-    pub fn try_wait(&self) -> Result<Option<Acquired>, MutexError> {
+    pub fn try_wait(&self) -> Result<Option<Acquired>, ObjectError> {
         self.refuse_if_owned()?;
-        Ok(self.inner.try_lock()?.map(|taken| self.took(taken)))
+        let taken = self.inner.try_lock().map_err(ObjectError::mutex)?;
+        Ok(taken.map(|taken| self.took(taken)))
     }
 
     /// .NET `WaitOne(timeout)`: waits at most `timeout` for the mutex; `None`
@@ -305,16 +310,17 @@ impl NamedMutex {
     ///
     /// # Errors
     /// As [`NamedMutex::wait`].
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<Acquired>, MutexError> {
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<Acquired>, ObjectError> {
         self.refuse_if_owned()?;
-        Ok(self.inner.lock_within(timeout)?.map(|taken| self.took(taken)))
+        let taken = self.inner.lock_within(timeout).map_err(ObjectError::mutex)?;
+        Ok(taken.map(|taken| self.took(taken)))
     }
 
-    fn refuse_if_owned(&self) -> Result<(), MutexError> {
+    fn refuse_if_owned(&self) -> Result<(), ObjectError> {
         if owned_by_this_thread(self.inner.id()) {
-            return Err(MutexError::AlreadyOwned {
+            return Err(ObjectError::mutex(Failure::AlreadyOwned {
                 name: self.inner.name().to_owned(),
-            });
+            }));
         }
         Ok(())
     }

@@ -24,7 +24,35 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use shared::RegionName;
+use shared::{Failure, ObjectError, RegionName};
+
+/// The [`Failure`] inside a library result, for matching in asserts:
+/// `matches!(options.open_existing().failed(), Err(Failure::NotFound { .. }))`.
+pub trait Failed {
+    /// The result or option with the error's failure in place of the error.
+    type Output<'a>
+    where
+        Self: 'a;
+    /// Borrows the failure of the error, if any.
+    fn failed(&self) -> Self::Output<'_>;
+}
+
+impl<T> Failed for Result<T, ObjectError> {
+    type Output<'a>
+        = Result<&'a T, &'a Failure>
+    where
+        T: 'a;
+    fn failed(&self) -> Result<&T, &Failure> {
+        self.as_ref().map_err(ObjectError::failure)
+    }
+}
+
+impl Failed for Option<ObjectError> {
+    type Output<'a> = Option<&'a Failure>;
+    fn failed(&self) -> Option<&Failure> {
+        self.as_ref().map(ObjectError::failure)
+    }
+}
 
 /// How long any single step of a cross-process test may take before the
 /// test fails instead of hanging.

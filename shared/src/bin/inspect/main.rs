@@ -43,7 +43,7 @@ use shared::demo::layout::{
 };
 use shared::demo::transcript::{Hint, Lang, Transcript};
 use shared::demo::ServiceMsg;
-use shared::{AccessorView, Region, RegionError, RegionName, RegionOptions};
+use shared::{AccessorView, Failure, ObjectError, Region, RegionName, RegionOptions};
 
 /// Bytes shown by each hex dump.
 const HEX_LEN: u64 = 64;
@@ -117,10 +117,12 @@ fn main() -> ExitCode {
         // the same name is a new file, and an old mapping would show the old one.
         let screen = match platform::look(&options) {
             Ok(region) => report(&region),
-            Err(RegionError::NotFound { path }) => {
-                format!("no region at {} (yet, or any more)\n", path.display())
-            }
-            Err(error) => format!("error: {error}\n"),
+            Err(error) => match error.failure() {
+                Failure::NotFound { path } => {
+                    format!("no region at {} (yet, or any more)\n", path.display())
+                }
+                _ => format!("error: {error}\n"),
+            },
         };
         println!("{clear}{screen}(watching; Ctrl-C to stop)");
         std::thread::sleep(Duration::from_millis(500));
@@ -285,17 +287,22 @@ impl Marks {
 }
 
 /// One line telling the person what to do next in the demo.
+/// Whether the region is not there (yet, or any more).
+fn is_not_found(error: &ObjectError) -> bool {
+    matches!(error.failure(), Failure::NotFound { .. })
+}
+
 fn hint(cli: &Cli, options: &RegionOptions, out: &Transcript) -> String {
     let marks = cli.demo_marks.as_deref().map(Marks::read);
     let observed = match (platform::look(options), &marks, &cli.dir) {
-        (Err(RegionError::NotFound { path }), Some(_), Some(dir)) => {
-            platform::only_region_in(dir).ok_or(RegionError::NotFound { path })
+        (Err(error), Some(_), Some(dir)) if is_not_found(&error) => {
+            platform::only_region_in(dir).ok_or(error)
         }
         (observed, _, _) => observed,
     };
     let region = match observed {
         Ok(region) => region,
-        Err(RegionError::NotFound { .. }) => {
+        Err(error) if is_not_found(&error) => {
             return out.hint(match marks {
                 None => Hint::NoRegion {
                     name: cli.name.as_str(),

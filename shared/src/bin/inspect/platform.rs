@@ -8,7 +8,7 @@
 use std::fmt::{self, Write as _};
 use std::path::Path;
 
-use shared::{Region, RegionError, RegionName, RegionOptions};
+use shared::{ObjectError, Region, RegionName, RegionOptions};
 
 /// The region `--name` (in `--dir` on Linux) or `--file` names.
 pub(crate) fn options(name: &RegionName, dir: Option<&Path>, file: Option<&Path>) -> RegionOptions {
@@ -33,14 +33,14 @@ fn in_dir(options: RegionOptions, _dir: &Path) -> RegionOptions {
 
 /// Maps the region read-only without taking anything.
 #[cfg(target_os = "linux")]
-pub(crate) fn look(options: &RegionOptions) -> Result<Region, RegionError> {
+pub(crate) fn look(options: &RegionOptions) -> Result<Region, ObjectError> {
     use shared::os::linux::RegionOptionsExt;
     options.observe()
 }
 
 /// Opens the region read-only: a named section by name, or the file at its size.
 #[cfg(windows)]
-pub(crate) fn look(options: &RegionOptions) -> Result<Region, RegionError> {
+pub(crate) fn look(options: &RegionOptions) -> Result<Region, ObjectError> {
     let read_only = options.clone().access(shared::Access::Read);
     if options.is_file() {
         read_only
@@ -122,10 +122,10 @@ fn present(dir: &Path, names: &[String]) -> String {
 /// moment and takes nothing.
 #[cfg(windows)]
 pub(crate) fn write_objects(out: &mut String, region: &Region, mutex: &str) -> fmt::Result {
-    use shared::{MutexError, MutexOptions};
+    use shared::{Failure, MutexOptions};
     let mutex_state = match MutexOptions::for_region(region).open_existing() {
         Ok(_) => "present (a kernel object)".to_owned(),
-        Err(MutexError::NotFound { .. }) => "absent".to_owned(),
+        Err(error) if matches!(error.failure(), Failure::NotFound { .. }) => "absent".to_owned(),
         Err(error) => format!("unknown ({error})"),
     };
     writeln!(out, "mutex           {mutex} {mutex_state}")

@@ -17,7 +17,7 @@ use super::object::lifetime::Presence;
 use super::object::meta::{Kind, Meta, HOLDER_PID, RELEASE_COUNT, RELEASE_SLEEPERS};
 use super::object::{companion_mode, ObjectFiles, Spec};
 use super::word_waker::{wait_while_equal, wake_all};
-use crate::error::MutexError;
+use crate::error::Failure;
 use crate::region::Disposition;
 use crate::sync::{MutexOptions, Taken, Until};
 
@@ -55,7 +55,7 @@ impl MutexInner {
         options: &MutexOptions,
         how: Disposition,
         initially_owned: bool,
-    ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), MutexError> {
+    ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), Failure> {
         let files = ObjectFiles::new(options.platform.dir_or_default(), &options.name);
         let spec = Spec {
             files: &files,
@@ -66,16 +66,13 @@ impl MutexInner {
             until: Until::after(options.timeout.unwrap_or(Duration::MAX)),
             persistent: false,
         };
-        let object_error = |error| MutexError::from_object(error, &options.name);
-        let (attached, setup) = spec
-            .open_named_locked_setup(how, &|_, _| Ok(0))
-            .map_err(object_error)?;
+        let (attached, setup) = spec.open_named_locked_setup(how, &|_, _| Ok(0))?;
         let created_new = attached.created_new;
         let lock = match NamedLock::with_path(&files.object) {
             Ok(lock) => lock,
             Err(source) => {
                 drop(setup); // before the presence, whose drop takes the setup lock
-                return Err(MutexError::lock(&options.name, source));
+                return Err(Failure::lock(&options.name, source));
             }
         };
         let inner = Arc::new(MutexInner {
@@ -126,17 +123,17 @@ impl MutexInner {
     }
 
     /// Takes the mutex if it is free.
-    pub(crate) fn try_lock(&self) -> Result<Option<Taken>, MutexError> {
+    pub(crate) fn try_lock(&self) -> Result<Option<Taken>, Failure> {
         match self.lock.try_lock() {
             Ok(lock) => Ok(Some(self.took(lock))),
             Err(named_lock::Error::WouldBlock) => Ok(None),
-            Err(source) => Err(MutexError::lock(&self.name, source)),
+            Err(source) => Err(Failure::lock(&self.name, source)),
         }
     }
 
     /// Waits at most `timeout` for the mutex: sleeps until a release wakes
     /// it, and looks again every 50 ms for holders that die.
-    pub(crate) fn lock_within(&self, timeout: Duration) -> Result<Option<Taken>, MutexError> {
+    pub(crate) fn lock_within(&self, timeout: Duration) -> Result<Option<Taken>, Failure> {
         let until = Until::after(timeout);
         let releases = self.word(RELEASE_COUNT);
         loop {

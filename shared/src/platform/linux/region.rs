@@ -10,9 +10,9 @@ use std::sync::Arc;
 use super::files::{self, Create};
 use super::object::lifetime::{self, Presence, SetupLock};
 use super::object::meta::{Header, Kind, Meta};
-use super::object::{self, Attached, MetaState, ObjectError, ObjectFiles, Spec};
+use super::object::{self, Attached, MetaState, ObjectFiles, Spec};
 use super::settings::{ObjectSettings, Trust, DEFAULT_MODE};
-use crate::error::{RegionError, ViewError};
+use crate::error::{Failure, ViewError};
 use crate::mapping::Mapping;
 use crate::region::{Access, Disposition, FileMode, Location, RegionOptions};
 use crate::sync::Until;
@@ -38,7 +38,7 @@ impl RegionInner {
         files: ObjectFiles,
         settings: &ObjectSettings,
         writable: bool,
-    ) -> Result<RegionInner, RegionError> {
+    ) -> Result<RegionInner, Failure> {
         let Attached {
             object,
             header,
@@ -47,8 +47,8 @@ impl RegionInner {
             meta_file,
             created_new,
         } = attached;
-        let mapping = Mapping::map(&object, header.size, writable)
-            .map_err(|e| RegionError::io("map", &files.object, e))?;
+        let mapping =
+            Mapping::map(&object, header.size, writable).map_err(|e| Failure::io("map", &files.object, e))?;
         Ok(RegionInner {
             mapping,
             meta: Some(meta),
@@ -67,9 +67,8 @@ impl RegionInner {
         size: u64,
         meta: Option<(File, Header, Meta)>,
         files: ObjectFiles,
-    ) -> Result<RegionInner, RegionError> {
-        let mapping =
-            Mapping::map(object, size, false).map_err(|e| RegionError::io("map", &files.object, e))?;
+    ) -> Result<RegionInner, Failure> {
+        let mapping = Mapping::map(object, size, false).map_err(|e| Failure::io("map", &files.object, e))?;
         let (meta_file, persistent, meta) = match meta {
             Some((file, header, meta)) => (Some(file), header.persistent, Some(meta)),
             None => (None, true, None),
@@ -170,7 +169,7 @@ impl RegionInner {
 
 /// `create_new`, `open_existing` and `create_or_open` of a named region,
 /// after the portable checks.
-pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, RegionError> {
+pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, Failure> {
     let files = files(options)?;
     let (size, reserve) = (options.size, options.platform.reserve);
     let init = move |file: &File, path: &Path| size_file(file, path, size, reserve);
@@ -180,7 +179,7 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
 }
 
 /// `create_from_file`, after the portable checks.
-pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<RegionInner, RegionError> {
+pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<RegionInner, Failure> {
     let files = files(options)?;
     let spec = spec(options, &files);
     let gate = lifetime::open_gate();
@@ -189,8 +188,7 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
         options.platform.mode,
         options.platform.trust,
         lifetime::Wait::open(lock_deadline(options)),
-    )
-    .map_err(RegionError::from)?;
+    )?;
     let result = FileOpener { options, spec, path }.open();
     match result {
         Ok(attached) => {
@@ -208,7 +206,7 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
 }
 
 /// [`RegionOptionsExt::observe`](crate::os::linux::RegionOptionsExt::observe).
-pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, RegionError> {
+pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, Failure> {
     let files = files(options)?;
     let spec = Spec {
         files: &files,
@@ -225,20 +223,20 @@ pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, RegionErro
         Some((_, header, _)) => header.size,
         None => object
             .metadata()
-            .map_err(|e| RegionError::io("inspect", &files.object, e))?
+            .map_err(|e| Failure::io("inspect", &files.object, e))?
             .len(),
     };
     RegionInner::observed(&object, size, meta, files)
 }
 
-fn files(options: &RegionOptions) -> Result<ObjectFiles, RegionError> {
+fn files(options: &RegionOptions) -> Result<ObjectFiles, Failure> {
     match &options.location {
         Location::Named(name) => Ok(ObjectFiles::new(options.platform.dir_or_default(), name.as_str())),
         Location::File(path) => {
             let file_name = path
                 .file_name()
                 .and_then(|n| n.to_str())
-                .ok_or_else(|| RegionError::not_a_region(path, "it does not name a file"))?;
+                .ok_or_else(|| Failure::not_ours(path, "it does not name a file"))?;
             let dir = match path.parent() {
                 Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
                 _ => PathBuf::from("."),
@@ -267,7 +265,7 @@ fn lock_deadline(options: &RegionOptions) -> Until {
 }
 
 /// Gives a new (or growing) file its size, reserving its blocks when asked.
-fn size_file(file: &File, path: &Path, size: u64, reserve: bool) -> Result<u64, ObjectError> {
+fn size_file(file: &File, path: &Path, size: u64, reserve: bool) -> Result<u64, Failure> {
     let result = if reserve {
         crate::platform::sys::reserve(file, size)
     } else {
@@ -275,12 +273,12 @@ fn size_file(file: &File, path: &Path, size: u64, reserve: bool) -> Result<u64, 
     };
     result.map_err(|error| match error.kind() {
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge => {
-            ObjectError::NoSpace {
+            Failure::NoSpace {
                 path: path.to_owned(),
                 size,
             }
         }
-        _ => ObjectError::io("size", path, error),
+        _ => Failure::io("size", path, error),
     })?;
     Ok(size)
 }
@@ -293,7 +291,7 @@ struct FileOpener<'a> {
 }
 
 impl FileOpener<'_> {
-    fn open(&self) -> Result<Attached, RegionError> {
+    fn open(&self) -> Result<Attached, Failure> {
         match self.spec.inspect_meta()? {
             MetaState::Live { file, header } => self.join_live(file, header),
             MetaState::Stale { header } => {
@@ -305,10 +303,10 @@ impl FileOpener<'_> {
     }
 
     /// Other processes map the file now: join them at their size.
-    fn join_live(&self, meta_file: File, header: Header) -> Result<Attached, RegionError> {
+    fn join_live(&self, meta_file: File, header: Header) -> Result<Attached, Failure> {
         match self.options.file_mode {
             FileMode::CreateNew | FileMode::Create => {
-                return Err(RegionError::AlreadyExists {
+                return Err(Failure::AlreadyExists {
                     path: self.path.to_owned(),
                 })
             }
@@ -316,39 +314,36 @@ impl FileOpener<'_> {
         }
         let capacity = self.options.size;
         if capacity != 0 && capacity != header.size {
-            return Err(RegionError::BadSize {
+            return Err(Failure::BadSize {
                 size: capacity,
                 reason: "other processes map this file at another capacity: ask for 0 (theirs) or the same",
             });
         }
         let object = self.spec.open_vouched(&header)?;
-        Ok(self.spec.join(meta_file, header, object)?)
+        self.spec.join(meta_file, header, object)
     }
 
     /// Nobody maps the file: open it as the file mode says, size it, and
     /// publish a companion for it.
-    fn open_fresh(&self) -> Result<Attached, RegionError> {
+    fn open_fresh(&self) -> Result<Attached, Failure> {
         let (file, created) = self.open_file()?;
         let path = self.path;
-        if let Some(reason) =
-            files::irregular_reason(&file).map_err(|e| RegionError::io("inspect", path, e))?
-        {
-            return Err(RegionError::not_a_region(path, reason));
+        if let Some(reason) = files::irregular_reason(&file).map_err(|e| Failure::io("inspect", path, e))? {
+            return Err(Failure::not_ours(path, reason));
         }
         if self.options.file_mode == FileMode::Create {
-            file.set_len(0)
-                .map_err(|e| RegionError::io("truncate", path, e))?;
+            file.set_len(0).map_err(|e| Failure::io("truncate", path, e))?;
         }
         let capacity = self.capacity(&file)?;
         let header = Header::describing(Kind::Region, true, capacity, &file)
-            .map_err(|e| RegionError::io("inspect", path, e))?;
+            .map_err(|e| Failure::io("inspect", path, e))?;
         let (meta_file, meta) = self.spec.publish_meta(header)?;
         let mut attached = self.spec.created(file, header, meta_file, meta)?;
         attached.created_new = created;
         Ok(attached)
     }
 
-    fn open_file(&self) -> Result<(File, bool), RegionError> {
+    fn open_file(&self) -> Result<(File, bool), Failure> {
         let path = self.path;
         let how = match self.options.file_mode {
             FileMode::Open => Create::No,
@@ -358,27 +353,27 @@ impl FileOpener<'_> {
         let (file, created) =
             files::open_reporting(path, how, self.options.platform.mode, self.spec.writable).map_err(
                 |error| match error.kind() {
-                    io::ErrorKind::NotFound => RegionError::NoSuchFile {
+                    io::ErrorKind::NotFound => Failure::NoSuchFile {
                         path: path.to_owned(),
                     },
-                    io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
+                    io::ErrorKind::AlreadyExists => Failure::AlreadyExists {
                         path: path.to_owned(),
                     },
-                    _ => ObjectError::classify("open", path, error).into(),
+                    _ => Failure::classify("open", path, error),
                 },
             )?;
         // Before anything is read, written, grown or mapped: a file another
         // user put at the path (perhaps to read what we write) is refused.
-        ObjectError::check_owner(&file, path, self.spec.trust)?;
+        Failure::check_owner(&file, path, self.spec.trust)?;
         Ok((file, created))
     }
 
     /// The capacity asked for, checked against the file (and the file grown to it).
-    fn capacity(&self, file: &File) -> Result<u64, RegionError> {
+    fn capacity(&self, file: &File) -> Result<u64, Failure> {
         let path = self.path;
         let len = file
             .metadata()
-            .map_err(|e| RegionError::io("inspect", path, e))?
+            .map_err(|e| Failure::io("inspect", path, e))?
             .len();
         let (capacity, grow) = self.options.file_capacity(len)?;
         if grow {

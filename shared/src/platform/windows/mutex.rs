@@ -20,7 +20,7 @@ use windows_sys::Win32::System::Threading::{
 
 use super::handle::{last_error, os_error, owned, wide};
 use super::ObjectSettings;
-use crate::error::MutexError;
+use crate::error::Failure;
 use crate::region::Disposition;
 use crate::sync::{MutexOptions, Taken, Until};
 
@@ -63,7 +63,7 @@ impl MutexInner {
         options: &MutexOptions,
         how: Disposition,
         initially_owned: bool,
-    ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), MutexError> {
+    ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), Failure> {
         // A kernel mutex has no settings of the platform's (no directory,
         // file mode or owner check): its security is the kernel's default.
         let ObjectSettings {} = options.platform;
@@ -121,12 +121,12 @@ impl MutexInner {
     }
 
     /// Takes the mutex if it is free (`WaitOne(0)`).
-    pub(crate) fn try_lock(&self) -> Result<Option<Taken>, MutexError> {
+    pub(crate) fn try_lock(&self) -> Result<Option<Taken>, Failure> {
         self.wait_for(0)
     }
 
     /// Waits at most `timeout` for the mutex, asleep in the kernel.
-    pub(crate) fn lock_within(&self, timeout: Duration) -> Result<Option<Taken>, MutexError> {
+    pub(crate) fn lock_within(&self, timeout: Duration) -> Result<Option<Taken>, Failure> {
         let until = Until::after(timeout);
         loop {
             // Below INFINITE: a longer wait is made of several.
@@ -140,15 +140,15 @@ impl MutexInner {
         }
     }
 
-    fn wait_for(&self, millis: u32) -> Result<Option<Taken>, MutexError> {
+    fn wait_for(&self, millis: u32) -> Result<Option<Taken>, Failure> {
         // SAFETY: the handle is a live mutex handle with SYNCHRONIZE access.
         let result = unsafe { WaitForSingleObject(self.handle.as_raw_handle(), millis) };
         match result {
             WAIT_OBJECT_0 => Ok(Some(Taken::new(false))),
             WAIT_ABANDONED => Ok(Some(Taken::new(true))),
             WAIT_TIMEOUT => Ok(None),
-            WAIT_FAILED => Err(MutexError::lock(&self.name, os_error(last_error()))),
-            other => Err(MutexError::lock(
+            WAIT_FAILED => Err(Failure::lock(&self.name, os_error(last_error()))),
+            other => Err(Failure::lock(
                 &self.name,
                 format!("WaitForSingleObject returned {other:#x}"),
             )),
@@ -168,7 +168,7 @@ impl MutexInner {
 }
 
 /// `OpenMutexW` with the access waiting and releasing need.
-fn open_existing(name: &str, wide_name: &[u16]) -> Result<OwnedHandle, MutexError> {
+fn open_existing(name: &str, wide_name: &[u16]) -> Result<OwnedHandle, Failure> {
     // SAFETY: `wide_name` is NUL-terminated; the call returns a new handle or
     // null.
     let handle = unsafe { OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, 0, wide_name.as_ptr()) };
@@ -176,19 +176,19 @@ fn open_existing(name: &str, wide_name: &[u16]) -> Result<OwnedHandle, MutexErro
 }
 
 /// What a Win32 error on creating or opening a named mutex means here.
-fn open_error(name: &str, code: u32) -> MutexError {
+fn open_error(name: &str, code: u32) -> Failure {
     match code {
-        ERROR_FILE_NOT_FOUND => MutexError::NotFound {
-            name: name.to_owned(),
+        ERROR_FILE_NOT_FOUND => Failure::NotFound {
+            path: PathBuf::from(name),
         },
         // The name belongs to an object of another kind (a section, an event).
-        ERROR_INVALID_HANDLE => MutexError::NotALockFile {
+        ERROR_INVALID_HANDLE => Failure::NotOurs {
             path: PathBuf::from(name),
             reason: "a kernel object of another kind (not a mutex) has this name".to_owned(),
         },
-        ERROR_ACCESS_DENIED => MutexError::PermissionDenied {
+        ERROR_ACCESS_DENIED => Failure::PermissionDenied {
             path: PathBuf::from(name),
         },
-        code => MutexError::lock(name, os_error(code)),
+        code => Failure::lock(name, os_error(code)),
     }
 }

@@ -19,7 +19,7 @@ use super::mapped_view::{create_section, open_section, MappedView};
 use super::ObjectSettings;
 use super::WordWaker;
 use crate::companion::Meta;
-use crate::error::{RegionError, ViewError};
+use crate::error::{Failure, ViewError};
 use crate::mapping::Mapping;
 use crate::region::{Access, Disposition, FileMode, Location, RegionOptions};
 
@@ -125,12 +125,12 @@ impl RegionInner {
 
 /// `create_new`, `open_existing` and `create_or_open` of a named region,
 /// after the portable checks: the kernel's named section.
-pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, RegionError> {
+pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, Failure> {
     // A section has no settings of the platform's (no directory, file mode
     // or owner check): its security is the kernel's default, as .NET leaves it.
     let ObjectSettings {} = options.platform;
     let Location::Named(name) = &options.location else {
-        return Err(RegionError::BadOptions {
+        return Err(Failure::BadOptions {
             reason: "a region over a file opens with create_from_file (.NET CreateFromFile)",
         });
     };
@@ -157,14 +157,14 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
                 Err(code) => return Err(named_error(&path, options.size, code)),
             };
             if existed && how == Disposition::CreateNew {
-                return Err(RegionError::AlreadyExists { path });
+                return Err(Failure::AlreadyExists { path });
             }
             (section, !existed)
         }
     };
-    let view = MappedView::of_section(section, 0, writable).map_err(|e| RegionError::io("map", &path, e))?;
+    let view = MappedView::of_section(section, 0, writable).map_err(|e| Failure::io("map", &path, e))?;
     if how == Disposition::CreateOrOpen && (view.len() as u64) < options.size {
-        return Err(RegionError::BadSize {
+        return Err(Failure::BadSize {
             size: options.size,
             reason: "a smaller region of this name exists: ask for its size (or less), or use another name",
         });
@@ -180,26 +180,24 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
 }
 
 /// What a Win32 error on a named section means here.
-fn named_error(path: &Path, size: u64, code: u32) -> RegionError {
+fn named_error(path: &Path, size: u64, code: u32) -> Failure {
     let path = path.to_owned();
     match code {
-        ERROR_FILE_NOT_FOUND => RegionError::NotFound { path },
+        ERROR_FILE_NOT_FOUND => Failure::NotFound { path },
         // The name belongs to an object of another kind (a mutex, an event).
-        ERROR_INVALID_HANDLE => RegionError::not_a_region(
+        ERROR_INVALID_HANDLE => Failure::not_ours(
             path,
             "a kernel object of another kind (not a file mapping) has this name",
         ),
-        ERROR_ACCESS_DENIED => RegionError::PermissionDenied { path },
-        ERROR_NOT_ENOUGH_MEMORY | ERROR_COMMITMENT_LIMIT | ERROR_DISK_FULL => {
-            RegionError::NoSpace { path, size }
-        }
-        code => RegionError::io("create the section", path, os_error(code)),
+        ERROR_ACCESS_DENIED => Failure::PermissionDenied { path },
+        ERROR_NOT_ENOUGH_MEMORY | ERROR_COMMITMENT_LIMIT | ERROR_DISK_FULL => Failure::NoSpace { path, size },
+        code => Failure::io("create the section", path, os_error(code)),
     }
 }
 
 /// `create_from_file`, after the portable checks: the file opened as the
 /// file mode says, sized, and mapped through an unnamed section.
-pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<RegionInner, RegionError> {
+pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<RegionInner, Failure> {
     let writable = options.access == Access::ReadWrite;
     let existed = path.exists();
     let mut open = OpenOptions::new();
@@ -217,16 +215,16 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
         }
     }
     let file = open.open(path).map_err(|error| match error.kind() {
-        io::ErrorKind::NotFound => RegionError::NoSuchFile {
+        io::ErrorKind::NotFound => Failure::NoSuchFile {
             path: path.to_owned(),
         },
-        io::ErrorKind::AlreadyExists => RegionError::AlreadyExists {
+        io::ErrorKind::AlreadyExists => Failure::AlreadyExists {
             path: path.to_owned(),
         },
-        _ => RegionError::io("open", path, error),
+        _ => Failure::io("open", path, error),
     })?;
     let capacity = capacity(options, &file, path)?;
-    let mapping = Mapping::map(&file, capacity, writable).map_err(|e| RegionError::io("map", path, e))?;
+    let mapping = Mapping::map(&file, capacity, writable).map_err(|e| Failure::io("map", path, e))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -242,19 +240,19 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
 }
 
 /// The capacity asked for, checked against the file (and the file grown to it).
-fn capacity(options: &RegionOptions, file: &File, path: &Path) -> Result<u64, RegionError> {
+fn capacity(options: &RegionOptions, file: &File, path: &Path) -> Result<u64, Failure> {
     let len = file
         .metadata()
-        .map_err(|e| RegionError::io("inspect", path, e))?
+        .map_err(|e| Failure::io("inspect", path, e))?
         .len();
     let (capacity, grow) = options.file_capacity(len)?;
     if grow {
         file.set_len(capacity).map_err(|error| match error.kind() {
-            io::ErrorKind::StorageFull => RegionError::NoSpace {
+            io::ErrorKind::StorageFull => Failure::NoSpace {
                 path: path.to_owned(),
                 size: capacity,
             },
-            _ => RegionError::io("size", path, error),
+            _ => Failure::io("size", path, error),
         })?;
     }
     Ok(capacity)

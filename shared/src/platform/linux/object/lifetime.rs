@@ -32,7 +32,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
 use super::meta::Header;
-use super::{ObjectError, ObjectFiles};
+use super::ObjectFiles;
+use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::Trust;
 use crate::sync::Until;
@@ -86,24 +87,24 @@ fn lock_within(
     wait: Wait,
     what: &'static str,
     try_lock: impl Fn(&File) -> Result<(), TryLockError>,
-) -> Result<(), ObjectError> {
+) -> Result<(), Failure> {
     let until = wait.until;
     let mut pause = Duration::from_micros(50);
     loop {
         // Looked at before each try: an open that starts after the process
         // began leaving never takes a lock.
         if wait.interruptible && EXIT_REQUESTED.load(Ordering::Acquire) {
-            return Err(ObjectError::Interrupted {
+            return Err(Failure::Interrupted {
                 path: path.to_owned(),
             });
         }
         match try_lock(file) {
             Ok(()) => return Ok(()),
             Err(TryLockError::WouldBlock) => {}
-            Err(TryLockError::Error(error)) => return Err(ObjectError::io("lock", path, error)),
+            Err(TryLockError::Error(error)) => return Err(Failure::io("lock", path, error)),
         }
         if until.passed() {
-            return Err(ObjectError::TimedOut {
+            return Err(Failure::TimedOut {
                 what,
                 path: path.to_owned(),
                 holder: lock_holders(file, "WRITE").and_then(|pids| pids.first().copied()),
@@ -125,17 +126,17 @@ impl SetupLock {
     /// Takes the setup lock at `path`, creating the file when missing; gives
     /// up at `until`, when the process leaves, or at once when the file
     /// belongs to someone `trust` does not cover.
-    pub(crate) fn acquire(path: &Path, mode: u32, trust: Trust, wait: Wait) -> Result<Self, ObjectError> {
+    pub(crate) fn acquire(path: &Path, mode: u32, trust: Trust, wait: Wait) -> Result<Self, Failure> {
         loop {
             let file = files::open(path, Create::IfMissing, super::companion_mode(mode), true)
-                .map_err(|error| ObjectError::classify("create the setup lock file", path, error))?;
+                .map_err(|error| Failure::classify("create the setup lock file", path, error))?;
             if let Some(reason) =
-                files::irregular_reason(&file).map_err(|error| ObjectError::io("inspect", path, error))?
+                files::irregular_reason(&file).map_err(|error| Failure::io("inspect", path, error))?
             {
-                return Err(ObjectError::foreign(path, reason));
+                return Err(Failure::not_ours(path, reason));
             }
-            ObjectError::check_owner(&file, path, trust)?;
-            ObjectError::check_single_name(&file, path)?;
+            Failure::check_owner(&file, path, trust)?;
+            Failure::check_single_name(&file, path)?;
             lock_within(&file, path, wait, "the setup lock", File::try_lock)?;
             if files::is_same_file(&file, path) {
                 return Ok(SetupLock {
@@ -157,16 +158,16 @@ impl SetupLock {
 
 /// Whether a live process (other than through `file` itself) uses the object
 /// whose companion is `file`. On `false` the caller holds an exclusive lock on it.
-pub(crate) fn in_use(file: &File, path: &Path) -> Result<bool, ObjectError> {
+pub(crate) fn in_use(file: &File, path: &Path) -> Result<bool, Failure> {
     match file.try_lock() {
         Ok(()) => Ok(false),
         Err(std::fs::TryLockError::WouldBlock) => Ok(true),
-        Err(std::fs::TryLockError::Error(error)) => Err(ObjectError::io("check who uses", path, error)),
+        Err(std::fs::TryLockError::Error(error)) => Err(Failure::io("check who uses", path, error)),
     }
 }
 
 /// Marks this process as a user of the object (shared presence lock on its companion).
-pub(crate) fn attach(meta: &File, path: &Path, until: Until) -> Result<(), ObjectError> {
+pub(crate) fn attach(meta: &File, path: &Path, until: Until) -> Result<(), Failure> {
     lock_within(
         meta,
         path,

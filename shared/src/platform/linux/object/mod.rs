@@ -6,7 +6,6 @@
 pub(crate) mod lifetime;
 pub(crate) mod meta;
 
-use std::fmt;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -14,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::{self, Trust};
 use crate::sync::Until;
@@ -66,79 +66,24 @@ impl ObjectFiles {
     }
 }
 
-/// What went wrong with an object's files; turned into [`crate::RegionError`]
-/// or [`crate::MutexError`] by the caller.
-#[derive(Debug)]
-pub(crate) enum ObjectError {
-    NotFound {
-        path: PathBuf,
-    },
-    AlreadyExists {
-        path: PathBuf,
-    },
-    Foreign {
-        path: PathBuf,
-        reason: String,
-    },
-    NoSpace {
-        path: PathBuf,
-        size: u64,
-    },
-    /// A file of a user this process does not trust; never read or locked.
-    Stranger {
-        path: PathBuf,
-        uid: u32,
-        message: String,
-    },
-    /// The caller's deadline passed while waiting for `what`.
-    TimedOut {
-        what: &'static str,
-        path: PathBuf,
-        holder: Option<u32>,
-    },
-    /// The process is leaving (a signal): the open was abandoned.
-    Interrupted {
-        path: PathBuf,
-    },
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
-}
-
-impl ObjectError {
-    pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> Self {
-        ObjectError::Io {
-            action,
-            path: path.to_owned(),
-            source,
-        }
-    }
-
-    pub(crate) fn foreign(path: &Path, reason: impl fmt::Display) -> Self {
-        ObjectError::Foreign {
-            path: path.to_owned(),
-            reason: reason.to_string(),
-        }
-    }
-
+/// The checks every open makes on the files it finds.
+impl Failure {
     /// Refuses a file of ours (a companion, a setup file, a named object)
     /// that has a second name: someone else made it, to have us lock or
     /// write a file they chose.
-    pub(crate) fn check_single_name(file: &File, path: &Path) -> Result<(), ObjectError> {
+    pub(crate) fn check_single_name(file: &File, path: &Path) -> Result<(), Failure> {
         match files::extra_links_reason(file).map_err(|e| Self::io("inspect", path, e))? {
-            Some(reason) => Err(Self::foreign(path, reason)),
+            Some(reason) => Err(Self::not_ours(path, reason)),
             None => Ok(()),
         }
     }
 
     /// Refuses `file` unless its owner is trusted (checked before anything
     /// is read from it or locked on it).
-    pub(crate) fn check_owner(file: &File, path: &Path, trust: Trust) -> Result<(), ObjectError> {
+    pub(crate) fn check_owner(file: &File, path: &Path, trust: Trust) -> Result<(), Failure> {
         match ownership::check(file, trust).map_err(|e| Self::io("inspect", path, e))? {
             Ok(()) => Ok(()),
-            Err(stranger) => Err(ObjectError::Stranger {
+            Err(stranger) => Err(Failure::NotYours {
                 path: path.to_owned(),
                 uid: stranger.uid,
                 message: ownership::refusal(path, &stranger),
@@ -150,7 +95,7 @@ impl ObjectError {
     /// file we may not open (named, with its owner), or a real I/O error.
     pub(crate) fn classify(action: &'static str, path: &Path, error: io::Error) -> Self {
         if let Some(reason) = files::foreign_reason(&error) {
-            return Self::foreign(path, reason);
+            return Self::not_ours(path, reason);
         }
         if error.kind() == io::ErrorKind::PermissionDenied {
             if let Some(stranger) = Self::owned_by_someone_else(path) {
@@ -160,11 +105,11 @@ impl ObjectError {
         Self::io(action, path, error)
     }
 
-    /// `Stranger` when something at `path` belongs to another user (looked
+    /// `NotYours` when something at `path` belongs to another user (looked
     /// at without opening or following it).
     pub(crate) fn owned_by_someone_else(path: &Path) -> Option<Self> {
         let uid = std::fs::symlink_metadata(path).ok()?.uid();
-        (uid != crate::platform::sys::effective_uid()).then(|| ObjectError::Stranger {
+        (uid != crate::platform::sys::effective_uid()).then(|| Failure::NotYours {
             path: path.to_owned(),
             uid,
             message: ownership::refusal(path, &ownership::Stranger { uid, why: "" }),
@@ -225,15 +170,15 @@ impl Spec<'_> {
 
     /// Opens and checks the companion file; `Foreign` when something that is
     /// not one of our companions is at its path.
-    pub(crate) fn inspect_meta(&self) -> Result<MetaState, ObjectError> {
+    pub(crate) fn inspect_meta(&self) -> Result<MetaState, Failure> {
         let path = &self.files.meta;
         let file = match files::open(path, Create::No, self.mode, self.writable) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(MetaState::Missing),
-            Err(error) => return Err(ObjectError::classify("open", path, error)),
+            Err(error) => return Err(Failure::classify("open", path, error)),
         };
-        ObjectError::check_owner(&file, path, self.trust)?;
-        ObjectError::check_single_name(&file, path)?;
+        Failure::check_owner(&file, path, self.trust)?;
+        Failure::check_single_name(&file, path)?;
         let header = self.check_meta(&file)?;
         if lifetime::in_use(&file, path)? {
             Ok(MetaState::Live { file, header })
@@ -242,20 +187,18 @@ impl Spec<'_> {
         }
     }
 
-    fn check_meta(&self, file: &File) -> Result<Header, ObjectError> {
+    fn check_meta(&self, file: &File) -> Result<Header, Failure> {
         let path = &self.files.meta;
-        if let Some(reason) =
-            files::irregular_reason(file).map_err(|e| ObjectError::io("inspect", path, e))?
-        {
-            return Err(ObjectError::foreign(path, reason));
+        if let Some(reason) = files::irregular_reason(file).map_err(|e| Failure::io("inspect", path, e))? {
+            return Err(Failure::not_ours(path, reason));
         }
         let header = meta::read_header(file, self.kind)
-            .map_err(|e| ObjectError::io("read", path, e))?
-            .map_err(|reason| ObjectError::foreign(path, reason))?;
+            .map_err(|e| Failure::io("read", path, e))?
+            .map_err(|reason| Failure::not_ours(path, reason))?;
         // Whether the object is kept is the caller's to say, never the
         // companion's: a crafted companion must not make us remove a file.
         if header.persistent != self.persistent {
-            return Err(ObjectError::foreign(
+            return Err(Failure::not_ours(
                 path,
                 if self.persistent {
                     "it describes a named region, not a region over a file"
@@ -277,16 +220,16 @@ impl Spec<'_> {
     }
 
     /// Opens the object file a live (or just checked) companion vouches for.
-    pub(crate) fn open_vouched(&self, header: &Header) -> Result<File, ObjectError> {
+    pub(crate) fn open_vouched(&self, header: &Header) -> Result<File, Failure> {
         let path = &self.files.object;
         let object = files::open(path, Create::No, self.mode, self.writable)
-            .map_err(|error| ObjectError::classify("open", path, error))?;
-        ObjectError::check_owner(&object, path, self.trust)?;
+            .map_err(|error| Failure::classify("open", path, error))?;
+        Failure::check_owner(&object, path, self.trust)?;
         if !self.persistent {
-            ObjectError::check_single_name(&object, path)?;
+            Failure::check_single_name(&object, path)?;
         }
         if !header.vouches_for(&object) {
-            return Err(ObjectError::foreign(
+            return Err(Failure::not_ours(
                 path,
                 "it is not the file its companion .meta vouches for (replaced by someone else?)",
             ));
@@ -296,21 +239,16 @@ impl Spec<'_> {
     }
 
     /// Joins a live object as one more user.
-    pub(crate) fn join(
-        &self,
-        meta_file: File,
-        header: Header,
-        object: File,
-    ) -> Result<Attached, ObjectError> {
+    pub(crate) fn join(&self, meta_file: File, header: Header, object: File) -> Result<Attached, Failure> {
         lifetime::attach(&meta_file, &self.files.meta, self.until)?;
         let meta =
-            Meta::map(&meta_file, self.writable).map_err(|e| ObjectError::io("map", &self.files.meta, e))?;
+            Meta::map(&meta_file, self.writable).map_err(|e| Failure::io("map", &self.files.meta, e))?;
         self.register(object, header, meta_file, meta, false)
     }
 
     /// Writes a companion for `object` under a private name, takes the
     /// presence lock on it, and links it into place.
-    pub(crate) fn publish_meta(&self, header: Header) -> Result<(File, Meta), ObjectError> {
+    pub(crate) fn publish_meta(&self, header: Header) -> Result<(File, Meta), Failure> {
         let (file, temp) = self.create_temp("meta", companion_mode(self.mode))?;
         let result = self.write_meta(file, &temp, header);
         files::remove_if_exists(&temp);
@@ -319,31 +257,30 @@ impl Spec<'_> {
 
     /// Creates a private file to build an object or companion in; only a
     /// file this call created is ever removed afterwards.
-    fn create_temp(&self, what: &str, mode: u32) -> Result<(File, PathBuf), ObjectError> {
+    fn create_temp(&self, what: &str, mode: u32) -> Result<(File, PathBuf), Failure> {
         let mut tries = 0;
         loop {
             let temp = self.files.temp_path(what);
             match files::open(&temp, Create::New, mode, true) {
                 Ok(file) => return Ok((file, temp)),
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
-                Err(error) => return Err(ObjectError::classify("create", &temp, error)),
+                Err(error) => return Err(Failure::classify("create", &temp, error)),
             }
         }
     }
 
-    fn write_meta(&self, file: File, temp: &Path, header: Header) -> Result<(File, Meta), ObjectError> {
-        file.set_len(META_LEN)
-            .map_err(|e| ObjectError::io("size", temp, e))?;
+    fn write_meta(&self, file: File, temp: &Path, header: Header) -> Result<(File, Meta), Failure> {
+        file.set_len(META_LEN).map_err(|e| Failure::io("size", temp, e))?;
         std::os::unix::fs::FileExt::write_all_at(&file, &header.encode(), 0)
-            .map_err(|e| ObjectError::io("write", temp, e))?;
+            .map_err(|e| Failure::io("write", temp, e))?;
         // Mapped as this open may use it: a read-only user cannot pass turns.
-        let meta = Meta::map(&file, self.writable).map_err(|e| ObjectError::io("map", temp, e))?;
+        let meta = Meta::map(&file, self.writable).map_err(|e| Failure::io("map", temp, e))?;
         lifetime::attach(&file, temp, self.until)?;
         std::fs::hard_link(temp, &self.files.meta).map_err(|error| match error.kind() {
             io::ErrorKind::AlreadyExists => {
-                ObjectError::foreign(&self.files.meta, "another program created a file there meanwhile")
+                Failure::not_ours(&self.files.meta, "another program created a file there meanwhile")
             }
-            _ => ObjectError::io("create", &self.files.meta, error),
+            _ => Failure::io("create", &self.files.meta, error),
         })?;
         Ok((file, meta))
     }
@@ -355,7 +292,7 @@ impl Spec<'_> {
         header: Header,
         meta_file: File,
         meta: Meta,
-    ) -> Result<Attached, ObjectError> {
+    ) -> Result<Attached, Failure> {
         self.register(object, header, meta_file, meta, true)
     }
 
@@ -368,10 +305,10 @@ impl Spec<'_> {
         meta_file: File,
         meta: Meta,
         created_new: bool,
-    ) -> Result<Attached, ObjectError> {
+    ) -> Result<Attached, Failure> {
         let presence_file = meta_file
             .try_clone()
-            .map_err(|e| ObjectError::io("open", &self.files.meta, e))?;
+            .map_err(|e| Failure::io("open", &self.files.meta, e))?;
         let presence = Presence::register(presence_file, self.files.clone(), header, self.spec_for_close());
         Ok(Attached {
             object,
@@ -389,8 +326,8 @@ impl Spec<'_> {
     pub(crate) fn open_named(
         &self,
         how: Disposition,
-        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
-    ) -> Result<Attached, ObjectError> {
+        init: &dyn Fn(&File, &Path) -> Result<u64, Failure>,
+    ) -> Result<Attached, Failure> {
         let (attached, setup) = self.open_named_locked_setup(how, init)?;
         drop(setup);
         Ok(attached)
@@ -402,8 +339,8 @@ impl Spec<'_> {
     pub(crate) fn open_named_locked_setup(
         &self,
         how: Disposition,
-        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
-    ) -> Result<(Attached, lifetime::SetupLock), ObjectError> {
+        init: &dyn Fn(&File, &Path) -> Result<u64, Failure>,
+    ) -> Result<(Attached, lifetime::SetupLock), Failure> {
         let _gate = lifetime::open_gate();
         let setup = lifetime::SetupLock::acquire(
             &self.files.guard,
@@ -426,12 +363,12 @@ impl Spec<'_> {
     fn open_named_locked(
         &self,
         how: Disposition,
-        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
-    ) -> Result<Attached, ObjectError> {
+        init: &dyn Fn(&File, &Path) -> Result<u64, Failure>,
+    ) -> Result<Attached, Failure> {
         match self.inspect_meta()? {
             MetaState::Live { file, header } => {
                 if how == Disposition::CreateNew {
-                    return Err(ObjectError::AlreadyExists {
+                    return Err(Failure::AlreadyExists {
                         path: self.files.object.clone(),
                     });
                 }
@@ -449,19 +386,19 @@ impl Spec<'_> {
     fn create_missing(
         &self,
         how: Disposition,
-        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
-    ) -> Result<Attached, ObjectError> {
+        init: &dyn Fn(&File, &Path) -> Result<u64, Failure>,
+    ) -> Result<Attached, Failure> {
         let path = &self.files.object;
         if std::fs::symlink_metadata(path).is_ok() {
-            return Err(ObjectError::owned_by_someone_else(path).unwrap_or_else(|| {
-                ObjectError::foreign(
+            return Err(Failure::owned_by_someone_else(path).unwrap_or_else(|| {
+                Failure::not_ours(
                     path,
                     "no companion .meta file vouches for it, so it belongs to someone else",
                 )
             }));
         }
         if how == Disposition::OpenExisting {
-            return Err(ObjectError::NotFound { path: path.clone() });
+            return Err(Failure::NotFound { path: path.clone() });
         }
         let (object, temp) = self.create_temp("init", self.mode)?;
         let result = self.create_fresh(object, &temp, init);
@@ -476,26 +413,26 @@ impl Spec<'_> {
         &self,
         object: File,
         temp: &Path,
-        init: &dyn Fn(&File, &Path) -> Result<u64, ObjectError>,
-    ) -> Result<Attached, ObjectError> {
+        init: &dyn Fn(&File, &Path) -> Result<u64, Failure>,
+    ) -> Result<Attached, Failure> {
         let size = init(&object, &self.files.object)?;
         let header = Header::describing(self.kind, false, size, &object)
-            .map_err(|e| ObjectError::io("inspect", temp, e))?;
+            .map_err(|e| Failure::io("inspect", temp, e))?;
         let (meta_file, meta) = self.publish_meta(header)?;
         if let Err(error) = std::fs::hard_link(temp, &self.files.object) {
             files::remove_if_exists(&self.files.meta);
             return Err(match error.kind() {
-                io::ErrorKind::AlreadyExists => ObjectError::foreign(
+                io::ErrorKind::AlreadyExists => Failure::not_ours(
                     &self.files.object,
                     "another program created a file there meanwhile",
                 ),
-                _ => ObjectError::io("create", &self.files.object, error),
+                _ => Failure::io("create", &self.files.object, error),
             });
         }
         let object = if self.writable {
             object
         } else {
-            files::open(temp, Create::No, self.mode, false).map_err(|e| ObjectError::io("open", temp, e))?
+            files::open(temp, Create::No, self.mode, false).map_err(|e| Failure::io("open", temp, e))?
         };
         self.created(object, header, meta_file, meta)
     }
@@ -503,13 +440,13 @@ impl Spec<'_> {
 
 /// Refuses an object file shorter than its companion says: mapping it would
 /// make every access past its end a `SIGBUS`.
-fn check_length(object: &File, path: &Path, header: &Header) -> Result<(), ObjectError> {
+fn check_length(object: &File, path: &Path, header: &Header) -> Result<(), Failure> {
     let len = object
         .metadata()
-        .map_err(|e| ObjectError::io("inspect", path, e))?
+        .map_err(|e| Failure::io("inspect", path, e))?
         .len();
     if len < header.size {
-        return Err(ObjectError::foreign(
+        return Err(Failure::not_ours(
             path,
             format!(
                 "it has {len} bytes but its companion says {} (shrunk by someone else?)",
@@ -527,32 +464,32 @@ pub(crate) type Observed = (File, Header, Meta);
 /// no clean-up, whether or not its users are alive. `require_meta` says whether
 /// a missing companion makes the file foreign (named objects) or not (a
 /// persistent file the caller named).
-pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Option<Observed>), ObjectError> {
+pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Option<Observed>), Failure> {
     let path = &spec.files.object;
     let meta = match files::open(&spec.files.meta, Create::No, spec.mode, false) {
         Ok(file) => {
-            ObjectError::check_owner(&file, &spec.files.meta, spec.trust)?;
-            ObjectError::check_single_name(&file, &spec.files.meta)?;
+            Failure::check_owner(&file, &spec.files.meta, spec.trust)?;
+            Failure::check_single_name(&file, &spec.files.meta)?;
             let header = spec.check_meta(&file)?;
-            let meta = Meta::map(&file, false).map_err(|e| ObjectError::io("map", &spec.files.meta, e))?;
+            let meta = Meta::map(&file, false).map_err(|e| Failure::io("map", &spec.files.meta, e))?;
             Some((file, header, meta))
         }
         Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-        Err(error) => return Err(ObjectError::classify("open", &spec.files.meta, error)),
+        Err(error) => return Err(Failure::classify("open", &spec.files.meta, error)),
     };
     let object = match files::open(path, Create::No, spec.mode, false) {
         Ok(object) => object,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return Err(ObjectError::NotFound { path: path.clone() })
+            return Err(Failure::NotFound { path: path.clone() })
         }
-        Err(error) => return Err(ObjectError::classify("open", path, error)),
+        Err(error) => return Err(Failure::classify("open", path, error)),
     };
     if require_meta {
-        ObjectError::check_owner(&object, path, spec.trust)?;
-        ObjectError::check_single_name(&object, path)?;
+        Failure::check_owner(&object, path, spec.trust)?;
+        Failure::check_single_name(&object, path)?;
     }
     match &meta {
-        Some((_, header, _)) if !header.vouches_for(&object) => Err(ObjectError::foreign(
+        Some((_, header, _)) if !header.vouches_for(&object) => Err(Failure::not_ours(
             path,
             "it is not the file its companion .meta vouches for",
         )),
@@ -560,60 +497,10 @@ pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Opti
             check_length(&object, path, header)?;
             Ok((object, meta))
         }
-        None if require_meta => Err(ObjectError::foreign(
+        None if require_meta => Err(Failure::not_ours(
             path,
             "no companion .meta file vouches for it, so it belongs to someone else",
         )),
         _ => Ok((object, meta)),
-    }
-}
-
-impl From<ObjectError> for crate::RegionError {
-    fn from(error: ObjectError) -> Self {
-        match error {
-            ObjectError::NotFound { path } => crate::RegionError::NotFound { path },
-            ObjectError::AlreadyExists { path } => crate::RegionError::AlreadyExists { path },
-            ObjectError::Foreign { path, reason } => crate::RegionError::NotARegion { path, reason },
-            ObjectError::NoSpace { path, size } => crate::RegionError::NoSpace { path, size },
-            ObjectError::Stranger { path, uid, message } => {
-                crate::RegionError::NotYours { path, uid, message }
-            }
-            ObjectError::TimedOut { what, path, holder } => {
-                crate::RegionError::TimedOut { what, path, holder }
-            }
-            ObjectError::Interrupted { path } => crate::RegionError::Interrupted { path },
-            ObjectError::Io { action, path, source } => crate::RegionError::io(action, path, source),
-        }
-    }
-}
-
-impl crate::MutexError {
-    pub(crate) fn from_object(error: ObjectError, name: &str) -> Self {
-        match error {
-            ObjectError::NotFound { .. } => crate::MutexError::NotFound {
-                name: name.to_owned(),
-            },
-            ObjectError::Foreign { path, reason } => crate::MutexError::NotALockFile { path, reason },
-            ObjectError::AlreadyExists { path } => crate::MutexError::NotALockFile {
-                path,
-                reason: "it exists already".to_owned(),
-            },
-            ObjectError::NoSpace { path, .. } => crate::MutexError::Io {
-                action: "create",
-                path,
-                source: io::Error::from(io::ErrorKind::StorageFull),
-            },
-            ObjectError::Stranger { path, uid, message } => {
-                crate::MutexError::NotYours { path, uid, message }
-            }
-            ObjectError::TimedOut { what, path, holder } => {
-                crate::MutexError::TimedOut { what, path, holder }
-            }
-            ObjectError::Interrupted { path } => crate::MutexError::Interrupted { path },
-            ObjectError::Io { source, path, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
-                crate::MutexError::PermissionDenied { path }
-            }
-            ObjectError::Io { action, path, source } => crate::MutexError::Io { action, path, source },
-        }
     }
 }
