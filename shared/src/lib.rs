@@ -39,7 +39,7 @@
 //! # Platforms
 //! Linux and Windows, with one API. What only one platform has is on
 //! extension traits in [`os`], as in `std::os`: on Linux
-//! ([`os::linux`]) a region's directory, its files' mode, group sharing,
+//! (`os::linux`) a region's directory, its files' mode, group sharing,
 //! block reservation, observing a region without joining it (also after
 //! its users died), and sleeping on a bare word (a futex). On Windows the
 //! objects are the kernel's named sections and mutexes, the very ones .NET

@@ -6,7 +6,7 @@
 //! [`MutexOptions`](crate::MutexOptions), [`Region`](crate::Region), ...)
 //! means the same on every platform. What a platform cannot mean is not on
 //! it: a Linux region is a file in a directory with a mode, so
-//! [`linux`] adds the directory, the mode, group sharing, block reservation,
+//! `linux` adds the directory, the mode, group sharing, block reservation,
 //! observing without joining, and sleeping on a bare word (a futex). A
 //! Windows region is a kernel object with no directory and no file mode, and
 //! has no extension of its own: everything Windows offers here is portable.

@@ -48,7 +48,7 @@ pub struct Region {
 
 impl Region {
     /// .NET `MemoryMappedFile.CreateOrOpen(name, size)` (on Linux in
-    /// [`default_dir`](crate::os::linux::default_dir)).
+    /// `os::linux::default_dir`).
     ///
     /// # Errors
     /// See [`RegionOptions::create_or_open`].
@@ -57,7 +57,7 @@ impl Region {
     }
 
     /// .NET `MemoryMappedFile.CreateNew(name, size)` (on Linux in
-    /// [`default_dir`](crate::os::linux::default_dir)).
+    /// `os::linux::default_dir`).
     ///
     /// # Errors
     /// See [`RegionOptions::create_new`].
@@ -66,7 +66,7 @@ impl Region {
     }
 
     /// .NET `MemoryMappedFile.OpenExisting(name)` (on Linux in
-    /// [`default_dir`](crate::os::linux::default_dir)).
+    /// `os::linux::default_dir`).
     ///
     /// # Errors
     /// See [`RegionOptions::open_existing`].
@@ -183,7 +183,7 @@ impl Region {
     /// other processes: for flags and counters of your own layout. To sleep
     /// on it until another process changes it, take it as a
     /// [`Region::notifier`] (on every platform; on Linux the bare word also
-    /// works with [`crate::os::linux::wait_while_equal`], a futex).
+    /// works with `os::linux::wait_while_equal`, a futex).
     ///
     /// # Errors
     /// [`ViewError::OutsideView`] when the word is not inside the region or

@@ -1,6 +1,6 @@
 //! How to find, create or open a region: the builder ending in `create_new()`,
 //! `open_existing()`, `create_or_open()` or `create_from_file()` (and, on
-//! Linux, `observe()` of [`crate::os::linux::RegionOptionsExt`]).
+//! Linux, `observe()` of `os::linux::RegionOptionsExt`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -83,8 +83,8 @@ pub struct RegionOptions {
 impl RegionOptions {
     /// A non-persistent region called `name`: removed when the last process
     /// using it closes it or dies. On Linux it is a file in
-    /// [`default_dir`](crate::os::linux::default_dir) unless
-    /// [`RegionOptionsExt::dir`](crate::os::linux::RegionOptionsExt::dir)
+    /// `os::linux::default_dir` unless
+    /// `os::linux::RegionOptionsExt::dir`
     /// says otherwise; on Windows the kernel's named section `name`.
     pub fn named(name: &RegionName) -> Self {
         Self::at(Location::Named(name.clone()))

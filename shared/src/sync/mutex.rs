@@ -78,8 +78,8 @@ impl MutexOptions {
     /// The mutex called `name`. Names follow the rules of [`RegionName`]; a
     /// mutex and a region of one name would collide (on Linux in one
     /// directory, on Windows always), so give them different names. On Linux
-    /// its files are in [`default_dir`](crate::os::linux::default_dir) unless
-    /// [`MutexOptionsExt::dir`](crate::os::linux::MutexOptionsExt::dir) says
+    /// its files are in `os::linux::default_dir` unless
+    /// `os::linux::MutexOptionsExt::dir` says
     /// otherwise; on Windows it is the kernel's named mutex `name`.
     pub fn named(name: &RegionName) -> Self {
         MutexOptions {
@@ -225,7 +225,7 @@ pub struct CreatedMutex {
 
 impl NamedMutex {
     /// [`MutexOptions::create`] for the mutex `name` (on Linux in
-    /// [`default_dir`](crate::os::linux::default_dir)).
+    /// `os::linux::default_dir`).
     ///
     /// # Errors
     /// See [`MutexOptions::create`].
@@ -234,7 +234,7 @@ impl NamedMutex {
     }
 
     /// [`MutexOptions::open_existing`] for the mutex `name` (on Linux in
-    /// [`default_dir`](crate::os::linux::default_dir)).
+    /// `os::linux::default_dir`).
     ///
     /// # Errors
     /// See [`MutexOptions::open_existing`].

@@ -7,8 +7,9 @@ use std::os::windows::io::{AsRawHandle, OwnedHandle};
 use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
 use windows_sys::Win32::Storage::FileSystem::FlushFileBuffers;
 use windows_sys::Win32::System::Memory::{
-    CreateFileMappingW, FlushViewOfFile, MapViewOfFile, UnmapViewOfFile, VirtualQuery, FILE_MAP_READ,
-    FILE_MAP_WRITE, MEMORY_BASIC_INFORMATION, MEMORY_MAPPED_VIEW_ADDRESS, PAGE_READONLY, PAGE_READWRITE,
+    CreateFileMappingW, FlushViewOfFile, MapViewOfFile, UnmapViewOfFile, VirtualAlloc, VirtualQuery,
+    FILE_MAP_READ, FILE_MAP_WRITE, MEMORY_BASIC_INFORMATION, MEMORY_MAPPED_VIEW_ADDRESS, MEM_COMMIT,
+    MEM_RESERVE, PAGE_READONLY, PAGE_READWRITE,
 };
 
 use super::handle::{last_error, os_error, owned};
@@ -67,6 +68,11 @@ impl MappedView {
 
     /// Maps `len` bytes of `section` (0: all of it, as the kernel rounds it:
     /// whole pages).
+    ///
+    /// A section created with `SEC_RESERVE` (.NET's
+    /// `MemoryMappedFileOptions.DelayAllocatePages`) has reserved pages that
+    /// fault when touched: as .NET's `MemoryMappedView.CreateView` does, the
+    /// view's pages are committed (`VirtualAlloc(MEM_COMMIT)`) before use.
     pub(crate) fn of_section(section: OwnedHandle, len: usize, writable: bool) -> io::Result<Self> {
         let access = if writable {
             FILE_MAP_READ | FILE_MAP_WRITE
@@ -79,14 +85,21 @@ impl MappedView {
         if view.Value.is_null() {
             return Err(os_error(last_error()));
         }
-        let ptr = view.Value.cast::<u8>();
-        let len = if len == 0 { view_size(ptr) } else { len };
-        Ok(MappedView {
-            ptr,
-            len,
+        // From here on, dropping `mapped` unmaps the view.
+        let mut mapped = MappedView {
+            ptr: view.Value.cast::<u8>(),
+            len: 0,
             file: None,
             _section: Some(section),
-        })
+        };
+        let mut info = query(mapped.ptr)?;
+        if info.State & MEM_RESERVE != 0 || info.RegionSize < len {
+            let whole = if len == 0 { info.RegionSize } else { len };
+            commit(mapped.ptr, whole, writable)?;
+            info = query(mapped.ptr)?;
+        }
+        mapped.len = if len == 0 { info.RegionSize } else { len };
+        Ok(mapped)
     }
 
     /// The first mapped byte (page-aligned).
@@ -122,9 +135,11 @@ impl MappedView {
     }
 }
 
-/// The size of the view at `ptr`, as the kernel reports it (whole pages):
-/// what .NET takes as the capacity of an opened region.
-fn view_size(ptr: *mut u8) -> usize {
+/// What the kernel says of the pages at `ptr`: their state (committed or
+/// only reserved) and the size of the run of pages alike (whole pages), which
+/// for a fresh view of a whole section is what .NET takes as the capacity of
+/// an opened region.
+fn query(ptr: *mut u8) -> io::Result<MEMORY_BASIC_INFORMATION> {
     // SAFETY: MEMORY_BASIC_INFORMATION is plain data, valid zeroed.
     let mut info: MEMORY_BASIC_INFORMATION = unsafe { std::mem::zeroed() };
     // SAFETY: `ptr` is the start of a live view; `info` is a valid buffer of
@@ -137,10 +152,22 @@ fn view_size(ptr: *mut u8) -> usize {
         )
     };
     if written == 0 {
-        0
-    } else {
-        info.RegionSize
+        return Err(os_error(last_error()));
     }
+    Ok(info)
+}
+
+/// Commits the `len` bytes of the view at `ptr` (pages of a `SEC_RESERVE`
+/// section are only reserved until then).
+fn commit(ptr: *mut u8, len: usize, writable: bool) -> io::Result<()> {
+    let protect = if writable { PAGE_READWRITE } else { PAGE_READONLY };
+    // SAFETY: `ptr .. ptr + len` lies inside a live view of this process;
+    // committing pages of a view changes no mapping, only backs the pages.
+    let committed = unsafe { VirtualAlloc(ptr.cast_const().cast(), len, MEM_COMMIT, protect) };
+    if committed.is_null() {
+        return Err(os_error(last_error()));
+    }
+    Ok(())
 }
 
 impl Drop for MappedView {
@@ -194,4 +221,38 @@ pub(crate) fn open_section(name: &[u16], writable: bool) -> Result<OwnedHandle, 
     // SAFETY: `name` is NUL-terminated; the call returns a new handle or null.
     let handle = unsafe { windows_sys::Win32::System::Memory::OpenFileMappingW(access, 0, name.as_ptr()) };
     owned(handle).ok_or_else(last_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use windows_sys::Win32::System::Memory::SEC_RESERVE;
+
+    use super::*;
+
+    /// What .NET's `DelayAllocatePages` makes: a section of reserved pages.
+    fn reserved_section(size: u32) -> OwnedHandle {
+        // SAFETY: INVALID_HANDLE_VALUE asks for a pagefile-backed section;
+        // null attributes and a null name make a private one.
+        let handle = unsafe {
+            CreateFileMappingW(
+                INVALID_HANDLE_VALUE,
+                std::ptr::null(),
+                PAGE_READWRITE | SEC_RESERVE,
+                0,
+                size,
+                std::ptr::null(),
+            )
+        };
+        owned(handle).expect("CreateFileMappingW(SEC_RESERVE)")
+    }
+
+    #[test]
+    fn a_view_of_reserved_pages_is_committed_before_use() {
+        let section = reserved_section(3 * 4096);
+        let view = MappedView::of_section(section, 0, true).expect("map");
+        assert_eq!(view.len(), 3 * 4096);
+        let info = query(view.as_ptr()).expect("query");
+        assert_eq!(info.State, MEM_COMMIT, "every page of the view is committed");
+        assert_eq!(info.RegionSize, 3 * 4096);
+    }
 }
