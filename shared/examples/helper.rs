@@ -230,10 +230,10 @@ fn run() -> Result<(), Box<dyn Error>> {
         "mutex-wait" => {
             let created = mutex_options.create(true)?;
             say(&format!(
-                "created_new={} guard={} holder={}",
+                "created_new={} guard={} holder={:?}",
                 created.created_new,
                 created.guard.is_some(),
-                created.mutex.holder_pid().unwrap_or(0)
+                created.mutex.holder_pid()
             ));
             drop(created.guard);
             say("ready");

@@ -1,5 +1,5 @@
-//! Crash safety and abuse: concurrent creation, mutual exclusion under load,
-//! a full disk, permissions, file modes, companions that are not ours, links,
+//! Crash safety and abuse on Linux's files (the races of many processes at
+//! once are in races.rs, on every platform): a full disk, permissions, file modes, companions that are not ours, links,
 //! and decoding arbitrary bytes.
 #![cfg(target_os = "linux")] // Linux only: it forges companion files, file modes and `/dev/shm` layouts that exist only in the Linux backend.
 
@@ -13,78 +13,6 @@ use common::*;
 use proptest::prelude::*;
 use shared::ring::{RecordReceiver, RING_MAGIC};
 use shared::{Failure, MutexOptions, RegionOptions};
-
-#[test]
-fn eight_processes_creating_at_once_initialize_exactly_once() {
-    const PROCESSES: usize = 8;
-    const ROUNDS: usize = 20;
-    let dir = tempfile::tempdir().expect("dir");
-    for round in 0..ROUNDS {
-        let name = unique("race");
-        let count = PROCESSES.to_string();
-        let children: Vec<_> = (0..PROCESSES)
-            .map(|i| {
-                Command::new(helper_path())
-                    .args([
-                        "race",
-                        name.as_str(),
-                        arg(dir.path()),
-                        "8192",
-                        &i.to_string(),
-                        &count,
-                    ])
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("spawn helper")
-            })
-            .collect();
-        let mut created = 0;
-        for child in children {
-            let out = wait_with_watchdog(child);
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success(),
-                "round {round}: {stdout} {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            created += usize::from(stdout.trim() == "created=true");
-        }
-        assert_eq!(created, 1, "round {round}: exactly one process initializes");
-        assert_eq!(
-            entries(dir.path()),
-            Vec::<String>::new(),
-            "round {round}: nothing left, .meta and .guard included"
-        );
-    }
-}
-
-#[test]
-fn eight_processes_counting_under_the_mutex_lose_no_increment() {
-    let dir = tempfile::tempdir().expect("dir");
-    let name = unique("count8");
-    let region = RegionOptions::named(&name)
-        .dir(dir.path())
-        .size(4096)
-        .create_or_open()
-        .expect("region");
-    let children: Vec<_> = (0..8)
-        .map(|_| {
-            Command::new(helper_path())
-                .args(["count", name.as_str(), arg(dir.path()), "4096", "10000"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    for child in children {
-        let out = wait_with_watchdog(child);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-    let accessor = region.create_view_accessor(0, 0).expect("view");
-    assert_eq!(accessor.read_i32(2048), Ok(80_000));
-}
 
 /// A tmpfs of `size` mounted on a fresh directory, unmounted on drop; `None`
 /// (and a visible note) where this machine does not allow mounting.

@@ -58,6 +58,13 @@ impl Failed for Option<ObjectError> {
 /// test fails instead of hanging.
 pub const WATCHDOG: Duration = Duration::from_secs(30);
 
+/// `Some(pid)` where the system says who holds a mutex (Linux), `None`
+/// where it does not (Windows): what `holder_pid()` and `abandoned_by()`
+/// report for a holder `pid`.
+pub fn pid_if_known(pid: u32) -> Option<u32> {
+    cfg!(target_os = "linux").then_some(pid)
+}
+
 /// A region name of its own for each call: pid + counter + label.
 pub fn unique(label: &str) -> RegionName {
     static COUNTER: AtomicU32 = AtomicU32::new(0);

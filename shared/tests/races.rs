@@ -1,0 +1,83 @@
+//! Many processes at once, on every platform: eight creating one region at
+//! the same moment initialize it exactly once, and eight counting under its
+//! mutex lose no increment. (Crash safety and abuse of Linux's files are in
+//! reliability.rs.)
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::*;
+use shared::RegionOptions;
+
+#[test]
+fn eight_processes_creating_at_once_initialize_exactly_once() {
+    const PROCESSES: usize = 8;
+    const ROUNDS: usize = 20;
+    let dir = tempfile::tempdir().expect("dir");
+    for round in 0..ROUNDS {
+        let name = unique("race");
+        let count = PROCESSES.to_string();
+        let children: Vec<_> = (0..PROCESSES)
+            .map(|i| {
+                Command::new(helper_path())
+                    .args([
+                        "race",
+                        name.as_str(),
+                        arg(dir.path()),
+                        "8192",
+                        &i.to_string(),
+                        &count,
+                    ])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn helper")
+            })
+            .collect();
+        let mut created = 0;
+        for child in children {
+            let out = wait_with_watchdog(child);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "round {round}: {stdout} {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            created += usize::from(stdout.trim() == "created=true");
+        }
+        assert_eq!(created, 1, "round {round}: exactly one process initializes");
+        assert_eq!(
+            entries(dir.path()),
+            Vec::<String>::new(),
+            "round {round}: nothing left, .meta and .guard included"
+        );
+    }
+}
+
+#[test]
+fn eight_processes_counting_under_the_mutex_lose_no_increment() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("count8");
+    let region = RegionOptions::named(&name)
+        .in_dir(dir.path())
+        .size(4096)
+        .create_or_open()
+        .expect("region");
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(helper_path())
+                .args(["count", name.as_str(), arg(dir.path()), "4096", "10000"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for child in children {
+        let out = wait_with_watchdog(child);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let accessor = region.create_view_accessor(0, 0).expect("view");
+    assert_eq!(accessor.read_i32(2048), Ok(80_000));
+}
