@@ -1,9 +1,9 @@
 //! The record ring: correct data across processes (nothing lost, duplicated
 //! or reordered), the full and empty edges, a peer that dies, and bad input.
-// Linux only for now: the record ring has no Windows backend yet. The
-// records are the demo's `ServiceMsg`, as the `ring_producer` and
-// `ring_consumer` examples send them: the `demo` feature (which a workspace
-// build turns on).
+// On Linux and Windows alike. The records are the demo's `ServiceMsg`, as the
+// `ring_producer` and `ring_consumer` examples send them: the `demo` feature
+// (which a workspace build turns on; `cargo test -p shared --test ring` alone
+// runs none of them, `--features demo` does).
 #![cfg(feature = "demo")]
 
 mod common;

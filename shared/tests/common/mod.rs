@@ -133,6 +133,59 @@ pub fn helper_path() -> PathBuf {
 pub struct Helper {
     pub child: Child,
     lines: Receiver<String>,
+    /// How to start it again, should Wine fail to start it (see
+    /// [`Helper::line`]).
+    again: Relaunch,
+    /// Whether it has printed a line (it ran, so it is never started again).
+    spoke: bool,
+}
+
+/// What a [`Command`] was: enough to start the same process once more.
+struct Relaunch {
+    program: std::ffi::OsString,
+    args: Vec<std::ffi::OsString>,
+    envs: Vec<(std::ffi::OsString, Option<std::ffi::OsString>)>,
+    dir: Option<PathBuf>,
+}
+
+impl Relaunch {
+    fn of(command: &Command) -> Relaunch {
+        Relaunch {
+            program: command.get_program().to_owned(),
+            args: command.get_args().map(ToOwned::to_owned).collect(),
+            envs: command
+                .get_envs()
+                .map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned)))
+                .collect(),
+            dir: command.get_current_dir().map(Path::to_path_buf),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        for (key, value) in &self.envs {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        command
+    }
+}
+
+/// `STATUS_DLL_INIT_FAILED`: the exit code of a process whose start failed
+/// before any of its code ran. Wine 8 gives it, rarely, to a process started
+/// while the machine is loaded; such a helper never ran, so it is started
+/// again.
+const STATUS_DLL_INIT_FAILED: u32 = 0xC000_0142;
+
+/// Whether `status` says the process never started (see [`STATUS_DLL_INIT_FAILED`]).
+fn never_started(status: std::process::ExitStatus) -> bool {
+    cfg!(windows) && status.code().map(|code| code as u32) == Some(STATUS_DLL_INIT_FAILED)
 }
 
 impl Helper {
@@ -146,6 +199,17 @@ impl Helper {
 
     /// Starts `command` with its stdout piped into [`Helper::line`].
     pub fn spawn(command: &mut Command) -> Helper {
+        let again = Relaunch::of(command);
+        let (child, lines) = Self::launch(command);
+        Helper {
+            child,
+            lines,
+            again,
+            spoke: false,
+        }
+    }
+
+    fn launch(command: &mut Command) -> (Child, Receiver<String>) {
         let mut child = command
             .stdout(Stdio::piped())
             .spawn()
@@ -160,7 +224,7 @@ impl Helper {
                 }
             }
         });
-        Helper { child, lines }
+        (child, lines)
     }
 
     /// The `ring_consumer` example on `name` in `dir`, once it has started.
@@ -171,20 +235,38 @@ impl Helper {
     }
 
     /// The next line the helper prints; fails the test after [`WATCHDOG`].
+    /// A helper that never started (Wine's [`STATUS_DLL_INIT_FAILED`]) is
+    /// started again, at most three times.
     pub fn line(&mut self) -> String {
-        match self.lines.recv_timeout(WATCHDOG) {
-            Ok(line) => line,
-            Err(RecvTimeoutError::Timeout) => panic!("watchdog: the helper printed nothing for {WATCHDOG:?}"),
-            Err(RecvTimeoutError::Disconnected) => {
-                let status = self.child.wait().ok();
-                panic!("the helper ended without printing the expected line ({status:?})")
+        let mut starts = 1;
+        loop {
+            match self.lines.recv_timeout(WATCHDOG) {
+                Ok(line) => {
+                    self.spoke = true;
+                    return line;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("watchdog: the helper printed nothing for {WATCHDOG:?}")
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait().ok();
+                    if !self.spoke && starts < 3 && status.is_some_and(never_started) {
+                        eprintln!("note: the helper never started ({status:?}); starting it again");
+                        (self.child, self.lines) = Self::launch(&mut self.again.command());
+                        starts += 1;
+                        continue;
+                    }
+                    panic!("the helper ended without printing the expected line ({status:?})")
+                }
             }
         }
     }
 
     /// The next line if one comes within `wait`.
     pub fn line_within(&mut self, wait: Duration) -> Option<String> {
-        self.lines.recv_timeout(wait).ok()
+        let line = self.lines.recv_timeout(wait).ok();
+        self.spoke |= line.is_some();
+        line
     }
 
     pub fn pid(&self) -> u32 {

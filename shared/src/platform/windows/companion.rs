@@ -5,13 +5,13 @@
 use std::io;
 
 use super::handle::{os_error, wide};
-use super::mapped_view::{create_section, MappedView};
+use super::mapped_view::{create_or_open_section, MappedView};
 use crate::companion::{Meta, META_LEN};
 use crate::mapping::Mapping;
 
 /// Creates or opens the companion section of the object called `base`.
 pub(crate) fn open(base: &str) -> io::Result<Meta> {
-    let (section, _) = create_section(&wide(&format!("{base}@meta")), META_LEN).map_err(os_error)?;
+    let section = create_or_open_section(&wide(&format!("{base}@meta")), META_LEN).map_err(os_error)?;
     let view = MappedView::of_section(section, META_LEN as usize, true)?;
     Ok(Meta::of(Mapping::of(view, true)))
 }

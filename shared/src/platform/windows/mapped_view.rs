@@ -211,6 +211,22 @@ pub(crate) fn create_section(name: &[u16], size: u64) -> Result<(OwnedHandle, bo
     }
 }
 
+/// [`create_section`], or, where creating is denied, the existing section
+/// opened for reading and writing, as .NET's `CreateOrOpen` does: another
+/// user's section (a service's `Global\` one, which only a holder of
+/// `SeCreateGlobalPrivilege` may create) can be opened with less than all
+/// access. The companions beside a region (its words, its sleepers' counts)
+/// are made this way, so that whoever may use the region may use them.
+pub(crate) fn create_or_open_section(name: &[u16], size: u64) -> Result<OwnedHandle, u32> {
+    match create_section(name, size) {
+        Ok((section, _)) => Ok(section),
+        Err(windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED) => open_section(name, true)
+            // Not there either: creating it is what was refused.
+            .map_err(|_| windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED),
+        Err(code) => Err(code),
+    }
+}
+
 /// Opens the existing section called `name`, or returns the Win32 error.
 pub(crate) fn open_section(name: &[u16], writable: bool) -> Result<OwnedHandle, u32> {
     let access = if writable {

@@ -20,10 +20,14 @@ use std::os::windows::io::{AsRawHandle, OwnedHandle};
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use windows_sys::Win32::System::Threading::{CreateSemaphoreW, ReleaseSemaphore, WaitForSingleObject};
+use windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED;
+use windows_sys::Win32::Storage::FileSystem::SYNCHRONIZE;
+use windows_sys::Win32::System::Threading::{
+    CreateSemaphoreW, OpenSemaphoreW, ReleaseSemaphore, WaitForSingleObject, SEMAPHORE_MODIFY_STATE,
+};
 
 use super::handle::{last_error, os_error, owned, wide};
-use super::mapped_view::{create_section, MappedView};
+use super::mapped_view::{create_or_open_section, MappedView};
 use crate::mapping::Mapping;
 
 /// Longest single sleep (callers look again, and permits are not addressed
@@ -45,12 +49,8 @@ pub(crate) struct WordWaker {
 impl WordWaker {
     /// Creates or opens the semaphore `BASE.wake` and the count `BASE.sleepers`.
     pub(crate) fn open(base: &str) -> io::Result<Self> {
-        let name = wide(&format!("{base}.wake"));
-        // SAFETY: null security attributes mean the default; the counts are
-        // valid (0 initial, i32::MAX at most); `name` is NUL-terminated.
-        let handle = unsafe { CreateSemaphoreW(std::ptr::null(), 0, i32::MAX, name.as_ptr()) };
-        let semaphore = owned(handle).ok_or_else(|| os_error(last_error()))?;
-        let (section, _) = create_section(&wide(&format!("{base}.sleepers")), 4096).map_err(os_error)?;
+        let semaphore = create_or_open_semaphore(&wide(&format!("{base}.wake")))?;
+        let section = create_or_open_section(&wide(&format!("{base}.sleepers")), 4096).map_err(os_error)?;
         let count = Mapping::of(MappedView::of_section(section, 4096, true)?, true);
         count
             .atomic_u64(0)
@@ -111,4 +111,23 @@ impl WordWaker {
             }
         }
     }
+}
+
+/// The semaphore `name` (UTF-16, NUL-terminated), created, or opened with
+/// the access waiting and releasing need where creating is denied (another
+/// user's, as for the sections beside it).
+fn create_or_open_semaphore(name: &[u16]) -> io::Result<OwnedHandle> {
+    // SAFETY: null security attributes mean the default; the counts are
+    // valid (0 initial, i32::MAX at most); `name` is NUL-terminated.
+    let handle = unsafe { CreateSemaphoreW(std::ptr::null(), 0, i32::MAX, name.as_ptr()) };
+    if let Some(semaphore) = owned(handle) {
+        return Ok(semaphore);
+    }
+    let error = last_error();
+    if error != ERROR_ACCESS_DENIED {
+        return Err(os_error(error));
+    }
+    // SAFETY: `name` is NUL-terminated; the call returns a new handle or null.
+    let handle = unsafe { OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE, 0, name.as_ptr()) };
+    owned(handle).ok_or_else(|| os_error(ERROR_ACCESS_DENIED))
 }
