@@ -289,10 +289,25 @@ impl Drop for Presence {
 }
 
 /// How many processes hold the companion `file` open as users (a shared
-/// presence lock), read from `/proc/locks`; `None` where that is not available.
-pub(crate) fn attached_processes(file: &File) -> Option<usize> {
-    lock_holders(file, "READ").map(|pids| pids.len())
+/// presence lock), read from `/proc/locks`, this process counted when
+/// `this_process_attached` whatever the listing shows; `None` where that is
+/// not available.
+pub(crate) fn attached_processes(file: &File, this_process_attached: bool) -> Option<usize> {
+    let mut pids = lock_holders(file, "READ")?;
+    if this_process_attached {
+        pids.push(std::process::id());
+        pids.sort_unstable();
+        pids.dedup();
+    }
+    Some(pids.len())
 }
+
+/// How many times [`lock_holders`] reads `/proc/locks`. The kernel hands the
+/// listing out a page per `read`, each page found again by its place in a
+/// list that other processes' locks change meanwhile: a line can be skipped
+/// in one reading (seen here while parallel tests took and dropped locks).
+/// A holder is one that some reading shows.
+const LOCK_LISTINGS: usize = 3;
 
 /// The pids holding an `flock` of `kind` (`READ` or `WRITE`) on `file`, from
 /// `/proc/locks`; `None` where that is not available.
@@ -302,11 +317,23 @@ pub(crate) fn lock_holders(file: &File, kind: &str) -> Option<Vec<u32>> {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
     let id = format!("{major:02x}:{minor:02x}:{}", meta.ino());
-    let locks = std::fs::read_to_string("/proc/locks").ok()?;
-    let mut pids: Vec<u32> = locks
+    let mut pids = Vec::new();
+    for _ in 0..LOCK_LISTINGS {
+        let locks = std::fs::read_to_string("/proc/locks").ok()?;
+        pids.extend(holders_in(&locks, kind, &id));
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    Some(pids)
+}
+
+/// The pids of the `flock`s of `kind` on the file `id` (`MAJOR:MINOR:INODE`)
+/// in one reading of `/proc/locks`.
+fn holders_in<'a>(locks: &'a str, kind: &'a str, id: &'a str) -> impl Iterator<Item = u32> + 'a {
+    locks
         .lines()
         .filter(|line| !line.contains("->"))
-        .filter_map(|line| {
+        .filter_map(move |line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             // "1: FLOCK ADVISORY READ 1234 00:1a:5678 0 EOF"
             match fields.as_slice() {
@@ -316,10 +343,6 @@ pub(crate) fn lock_holders(file: &File, kind: &str) -> Option<Vec<u32>> {
                 _ => None,
             }
         })
-        .collect();
-    pids.sort_unstable();
-    pids.dedup();
-    Some(pids)
 }
 
 /// Held (shared) by every open from its first file operation until the object
