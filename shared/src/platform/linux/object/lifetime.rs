@@ -28,7 +28,7 @@ use std::fs::{File, TryLockError};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
 use super::meta::Header;
@@ -42,13 +42,24 @@ use crate::sync::Until;
 /// next user (who treats them as stale): closing never hangs.
 const CLOSE_WAIT: Duration = Duration::from_millis(500);
 
-/// The same while the process is leaving on a signal: short, so that the
-/// exit stays prompt, but long enough for another process's open or close.
-const EXIT_CLOSE_WAIT: Duration = Duration::from_millis(200);
+/// How long all the closes of a process leaving on a signal wait together,
+/// however many objects it has open: short, so that the exit stays prompt,
+/// but long enough for another process's open or close. An object whose
+/// turn comes after the time is spent still tries its lock once.
+const EXIT_CLOSE_WAIT: Duration = Duration::from_millis(400);
 
 /// Set when the process is leaving ([`exit_closing_regions`](crate::exit_closing_regions)): lock waits
 /// stop, so that the exit is not held up by an open that waits.
 static EXIT_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// When the closes of a leaving process give up waiting ([`EXIT_CLOSE_WAIT`]
+/// after the leaving began), for every close, on any thread.
+static EXIT_DEADLINE: OnceLock<Until> = OnceLock::new();
+
+/// The wait of a close while the process is leaving: until the one deadline.
+fn exit_close_wait() -> Wait {
+    Wait::close_until(*EXIT_DEADLINE.get_or_init(|| Until::after(EXIT_CLOSE_WAIT)))
+}
 
 /// How long a lock wait may last, and whether a leaving process ends it.
 #[derive(Debug, Clone, Copy)]
@@ -68,11 +79,16 @@ impl Wait {
     }
 
     /// A close's wait: short and never interrupted (a process leaving on a
-    /// signal still closes what it has open), shorter still when leaving.
+    /// signal still closes what it has open).
     fn close() -> Self {
-        let leaving = EXIT_REQUESTED.load(Ordering::Acquire);
+        Wait::close_until(Until::after(CLOSE_WAIT))
+    }
+
+    /// A close's wait that ends at `until`, shared by the closes of a
+    /// process that is leaving.
+    fn close_until(until: Until) -> Self {
         Wait {
-            until: Until::after(if leaving { EXIT_CLOSE_WAIT } else { CLOSE_WAIT }),
+            until,
             interruptible: false,
         }
     }
@@ -235,18 +251,13 @@ impl Presence {
     /// Stops using the object; the last process out removes its files.
     /// Best effort: a failure leaves files that the next process treats as
     /// stale (nobody holds them), so nothing is lost.
-    fn detach(&self) {
+    fn detach(&self, wait: Wait) {
         let mut detached = self.detached.lock().unwrap_or_else(PoisonError::into_inner);
         if *detached {
             return;
         }
         *detached = true;
-        let Ok(setup) = SetupLock::acquire(
-            &self.files.guard,
-            self.close.mode,
-            self.close.trust,
-            Wait::close(),
-        ) else {
+        let Ok(setup) = SetupLock::acquire(&self.files.guard, self.close.mode, self.close.trust, wait) else {
             return;
         };
         let _ = self.meta.unlock();
@@ -273,7 +284,7 @@ impl Drop for Presence {
             // The process is leaving: `close_everything` holds the gate
             // (perhaps on this very thread) and detaches everything itself;
             // detaching twice is a no-op, so do not wait for the gate.
-            self.detach();
+            self.detach(exit_close_wait());
             self.unregister();
             return;
         }
@@ -282,7 +293,7 @@ impl Drop for Presence {
             // end (this presence can no longer be found by
             // `exit_closing_regions`).
             let _gate = open_gate();
-            self.detach();
+            self.detach(Wait::close());
         }
         self.unregister();
     }
@@ -359,6 +370,7 @@ pub(crate) fn open_gate() -> RwLockReadGuard<'static, ()> {
 /// from then on, opens give up and no new open starts its file work.
 pub(crate) fn close_everything() {
     EXIT_REQUESTED.store(true, Ordering::Release);
+    let wait = exit_close_wait();
     let open: Vec<Arc<Presence>> = {
         // Waits for the opens and closes in progress inside the gate, and for
         // a closing that another thread started (it holds the gate until done).
@@ -373,7 +385,7 @@ pub(crate) fn close_everything() {
             .filter(|presence| presence.opener == me)
             .collect();
         for presence in &open {
-            presence.detach();
+            presence.detach(wait);
         }
         open
     };
