@@ -185,6 +185,12 @@ fn squatted_companion_files_are_refused_at_once_and_never_written() {
             "{case}: the error names the owner: {}",
             result.stderr
         );
+        assert!(
+            result.stderr.contains("--mode 0660 on both sides")
+                && !result.stderr.contains("share_with_group"),
+            "{case}: the program names its flag: {}",
+            result.stderr
+        );
         assert_eq!(
             std::fs::read(&path).expect("squatted file"),
             content,

@@ -900,13 +900,13 @@ impl<T: Record> Drop for RecordReceiver<T> {
     }
 }
 
-/// Makes this process the ring's one consumer: takes the place when it is
-/// free or its holder has died, atomically (never writing over a live one).
 /// Whether opening failed because no producer has created the ring yet.
 fn is_not_found(error: &ObjectError) -> bool {
     matches!(error.failure(), Failure::NotFound { .. })
 }
 
+/// Makes this process the ring's one consumer: takes the place when it is
+/// free or its holder has died, atomically (never writing over a live one).
 fn claim_consumer<T>(ring: &Ring<T>) -> Result<(), RingError> {
     let consumer = ring.word(CONSUMER_PID_OFFSET);
     let me = std::process::id();

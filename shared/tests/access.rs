@@ -1,5 +1,5 @@
 //! Read-only access (`Access::Read`, `AccessorView::read_only`) refuses every
-//! write and changes no byte; an observer (`RegionOptions::observe`) reads a
+//! write and changes no byte; an observer (`RegionOptionsExt::observe`, Linux) reads a
 //! region without joining it, also after every user was killed, and removes
 //! nothing.
 

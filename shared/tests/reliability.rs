@@ -151,6 +151,10 @@ fn another_users_region_is_refused_naming_its_owner() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("belongs to user root (uid 0)"), "{stderr}");
+    assert!(
+        stderr.contains("share_with_group()") && !stderr.contains("--mode"),
+        "the library's hint names its API, not a program's flag: {stderr}"
+    );
     assert_eq!(std::fs::read(region.path()).expect("read"), before);
     assert_eq!(entries(dir.path()), files_before, "nothing added or removed");
     for observe in [false, true] {

@@ -24,16 +24,6 @@ fn all_bytes(region: &Region) -> Vec<u8> {
     bytes
 }
 
-/// The size a region created with `size` bytes reports: that size on Linux,
-/// whole pages on Windows (the kernel rounds sections up).
-fn reported_size(size: u64) -> u64 {
-    if cfg!(windows) {
-        size.div_ceil(4096) * 4096
-    } else {
-        size
-    }
-}
-
 /// The first `size` bytes of the region: the user's.
 fn users_bytes(region: &Region, size: u64) -> Vec<u8> {
     let mut bytes = all_bytes(region);

@@ -198,13 +198,28 @@ fn a_region_whose_objects_another_user_made_is_joined_with_its_turn_and_wake_ups
         .create_or_open()
         .expect("create_or_open joins the other user's region");
     assert!(!region.created_new());
+    // A thread waits for turn 8 (asleep on the other user's semaphore) and
+    // for the word at 64 to change; this thread passes the turn and changes
+    // the word. Both waits end well before their watchdogs.
     let turn = region.turn().expect("its turn, on the other user's companion");
-    turn.pass_turn(7);
-    assert_eq!(turn.current(), 7);
-    assert!(turn.wait_for_turn(7, Duration::from_millis(10)));
     let notifier = region
         .notifier(64)
         .expect("its wake-ups, on the other user's semaphore");
-    notifier.wake_all();
-    notifier.wait_while_equal(1, Duration::from_millis(10));
+    std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| {
+            let turn = region.turn().expect("turn");
+            let came = turn.wait_for_turn(8, WATCHDOG);
+            let notifier = region.notifier(64).expect("notifier");
+            while notifier.word().load(std::sync::atomic::Ordering::Acquire) == 0 {
+                notifier.wait_while_equal(0, WATCHDOG);
+            }
+            came
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        turn.pass_turn(8);
+        notifier.word().store(1, std::sync::atomic::Ordering::Release);
+        notifier.wake_all();
+        assert!(waiter.join().expect("waiter"), "the turn came");
+    });
+    assert_eq!(turn.current(), 8);
 }

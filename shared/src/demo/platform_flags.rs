@@ -41,6 +41,22 @@ pub(crate) fn apply(options: RegionOptions, _dir: Option<&Path>, _mode: Option<u
     options
 }
 
+/// A library message with the library's words for group sharing put in
+/// the programs' flag (`--mode 0660`).
+#[cfg(target_os = "linux")]
+pub(crate) fn in_flags(message: &str) -> String {
+    message.replace(
+        crate::platform::ownership::SHARE_DELIBERATELY,
+        "share deliberately with group sharing (--mode 0660 on both sides)",
+    )
+}
+
+/// A library message as it is: no library words here stand for a flag.
+#[cfg(windows)]
+pub(crate) fn in_flags(message: &str) -> String {
+    message.to_owned()
+}
+
 /// Which of the flags given mean nothing on this platform (on Linux both
 /// have a meaning).
 pub(crate) fn without_meaning(dir_given: bool, mode_given: bool) -> Vec<&'static str> {

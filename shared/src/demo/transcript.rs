@@ -355,7 +355,12 @@ impl Transcript {
         }
         match error {
             DemoError::Console(e) => console_error_zh(e),
-            DemoError::Object(e) => format!("{}: {} — {e}", object_zh(e.object()), object_error_zh(e)),
+            DemoError::Object(e) => format!(
+                "{}: {} — {}",
+                object_zh(e.object()),
+                object_error_zh(e),
+                super::platform_flags::in_flags(&e.to_string())
+            ),
             DemoError::View(e) => format!("视图: {} — {e}", view_error_zh(e)),
             DemoError::Io(e) => format!("共享内存流读写失败 — {e}"),
             DemoError::StartMessageServerFirst { name } => format!(

@@ -6,6 +6,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::platform;
+
 /// Creating, opening or locking a named object failed: which object, and
 /// what went wrong.
 ///
@@ -227,8 +229,9 @@ impl Failure {
         match self {
             Failure::NotFound { path } => write!(
                 f,
-                "no {noun} at {}: no running process has created it (create it first, or check the name and directory)",
-                path.display()
+                "no {noun} at {}: no running process has created it (create it first, or {})",
+                path.display(),
+                platform::LOOK_AGAIN
             ),
             Failure::NoSuchFile { path } => write!(
                 f,
@@ -242,23 +245,20 @@ impl Failure {
             ),
             Failure::NotOurs { path, reason } => write!(
                 f,
-                "{} is not a {noun} of this library ({reason}); it was left untouched: pick another name or directory",
-                path.display()
-            ),
-            Failure::NoSpace { path, size } => write!(
-                f,
-                "no space for a {size}-byte {noun} at {}: free space there{}",
+                "{} is not a {noun} of this library ({reason}); it was left untouched: pick {}",
                 path.display(),
-                if object == Some(Object::Region) {
-                    ", use another directory, or do not reserve the pages"
-                } else {
-                    " or use another directory"
-                }
+                platform::ANOTHER_PLACE
             ),
+            Failure::NoSpace { path, size } => {
+                let (any, region) = platform::MAKE_ROOM;
+                let hint = if object == Some(Object::Region) { region } else { any };
+                write!(f, "no space for a {size}-byte {noun} at {}: {hint}", path.display())
+            }
             Failure::PermissionDenied { path } => write!(
                 f,
-                "permission denied on {}: it belongs to another user or its mode forbids access; use another name or directory",
-                path.display()
+                "permission denied on {}: it belongs to another user or its permissions forbid access; use {}",
+                path.display(),
+                platform::ANOTHER_PLACE
             ),
             Failure::NotYours { message, .. } => f.write_str(message),
             Failure::TimedOut { what, path, holder } => {

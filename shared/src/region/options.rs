@@ -143,6 +143,15 @@ impl RegionOptions {
         self
     }
 
+    /// The name of a named region ([`RegionOptions::named`]); `None` for a
+    /// file region.
+    pub fn name(&self) -> Option<&RegionName> {
+        match &self.location {
+            Location::Named(name) => Some(name),
+            Location::File(_) => None,
+        }
+    }
+
     /// Whether these options name a file ([`RegionOptions::file`], opened with
     /// [`RegionOptions::create_from_file`]) rather than a named region.
     pub fn is_file(&self) -> bool {
@@ -181,11 +190,19 @@ impl RegionOptions {
     /// An [`ObjectError`] about the region ([`Object::Region`](crate::Object::Region)), whose
     /// [`failure`](ObjectError::failure) is:
     /// - [`Failure::BadSize`]: creating with size 0 (call [`RegionOptions::size`]);
+    ///   on Windows also an existing region smaller than the size asked;
     /// - [`Failure::BadOptions`]: a file region ([`RegionOptions::file`]:
     ///   use [`RegionOptions::create_from_file`]), or creating with [`Access::Read`];
-    /// - [`Failure::NotOurs`]: a file that is not ours is at the path
-    ///   (left untouched);
-    /// - [`Failure::NoSpace`]: the directory cannot hold the region;
+    /// - [`Failure::NotOurs`]: something that is not ours is at the name (a
+    ///   file no companion vouches for; on Windows a kernel object of another
+    ///   kind), left untouched;
+    /// - [`Failure::NoSpace`]: no room for the region (the directory on
+    ///   Linux, the system's commit limit on Windows);
+    /// - [`Failure::TimedOut`], [`Failure::Interrupted`] (Linux): the wait for
+    ///   another process's setup lock ran past [`RegionOptions::timeout`], or
+    ///   the process began to leave on a signal;
+    /// - [`Failure::NotYours`] (Linux): a file of another user at one of the
+    ///   region's paths;
     /// - [`Failure::PermissionDenied`], [`Failure::Io`]: the system refused.
     pub fn create_or_open(&self) -> Result<Region, ObjectError> {
         self.open_named(Disposition::CreateOrOpen)

@@ -120,8 +120,12 @@ impl MutexOptions {
     /// An [`ObjectError`] about the mutex ([`Object::Mutex`](crate::Object::Mutex)), whose
     /// [`failure`](ObjectError::failure) is
     /// [`Failure::NotOurs`] when something this library did not
-    /// create is at the path; [`Failure::PermissionDenied`],
-    /// [`Failure::Io`], [`Failure::Lock`] when the system refuses.
+    /// create is at the name (on Windows a kernel object of another kind);
+    /// on Linux [`Failure::NotYours`] for a file of another user at one of
+    /// its paths, [`Failure::TimedOut`] past [`MutexOptions::timeout`] and
+    /// [`Failure::Interrupted`] when the process began to leave on a signal;
+    /// [`Failure::PermissionDenied`], [`Failure::Io`] (Linux),
+    /// [`Failure::Lock`] when the system refuses.
     pub fn create(&self, initially_owned: bool) -> Result<CreatedMutex, ObjectError> {
         self.open(Disposition::CreateOrOpen, initially_owned)
     }

@@ -65,6 +65,16 @@ pub fn pid_if_known(pid: u32) -> Option<u32> {
     cfg!(target_os = "linux").then_some(pid)
 }
 
+/// The size a named region created with `size` bytes reports: that size on
+/// Linux, whole pages on Windows (the kernel rounds sections up).
+pub fn reported_size(size: u64) -> u64 {
+    if cfg!(windows) {
+        size.div_ceil(4096) * 4096
+    } else {
+        size
+    }
+}
+
 /// A region name of its own for each call: pid + counter + label.
 pub fn unique(label: &str) -> RegionName {
     static COUNTER: AtomicU32 = AtomicU32::new(0);

@@ -286,12 +286,12 @@ impl Marks {
     }
 }
 
-/// One line telling the person what to do next in the demo.
 /// Whether the region is not there (yet, or any more).
 fn is_not_found(error: &ObjectError) -> bool {
     matches!(error.failure(), Failure::NotFound { .. })
 }
 
+/// One line telling the person what to do next in the demo.
 fn hint(cli: &Cli, options: &RegionOptions, out: &Transcript) -> String {
     let marks = cli.demo_marks.as_deref().map(Marks::read);
     let observed = match (platform::look(options), &marks, &cli.dir) {

@@ -31,3 +31,15 @@ pub(crate) fn describe_process_owner(pid: u32) -> String {
 /// No kernel namespaces on Linux: a name is a file, and its directory plays
 /// that role (`Global\` and `Local\` are refused, with that explanation).
 pub(crate) const HAS_KERNEL_NAMESPACES: bool = false;
+
+/// How the library's messages name another place for an object.
+pub(crate) const ANOTHER_PLACE: &str = "another name or directory";
+
+/// What to look at again when an object is not there.
+pub(crate) const LOOK_AGAIN: &str = "check the name and directory";
+
+/// What makes room for an object, and for a region also its reservation.
+pub(crate) const MAKE_ROOM: (&str, &str) = (
+    "free space there or use another directory",
+    "free space there, use another directory, or do not reserve the pages",
+);

@@ -84,12 +84,17 @@ pub(crate) fn describe(uid: u32) -> String {
     }
 }
 
+/// How the refusal of a stranger's file says to share deliberately, in the
+/// library's terms (the programs put their flag in its place).
+pub(crate) const SHARE_DELIBERATELY: &str =
+    "share deliberately with share_with_group() (RegionOptionsExt, MutexOptionsExt) on both sides";
+
 /// The message for a refused file.
 pub(crate) fn refusal(path: &Path, stranger: &Stranger) -> String {
     let owner = describe(stranger.uid);
     if stranger.why.is_empty() {
         format!(
-            "{} belongs to {owner}, not to you; it was neither read nor written (another user may be squatting the name): use another name or directory, or share deliberately with group sharing (--mode 0660 on both sides)",
+            "{} belongs to {owner}, not to you; it was neither read nor written (another user may be squatting the name): use another name or directory, or {SHARE_DELIBERATELY}",
             path.display()
         )
     } else {

@@ -145,7 +145,7 @@ impl RegionInner {
     /// How many processes use the region (from `/proc/locks`).
     pub(crate) fn attached_processes(&self) -> Option<usize> {
         match &self.meta_file {
-            Some(file) => lifetime::attached_processes(file, self.presence.is_some()),
+            Some(file) => lifetime::attached_processes(file),
             None => Some(0),
         }
     }

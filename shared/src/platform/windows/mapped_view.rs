@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io;
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
 
-use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
+use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, INVALID_HANDLE_VALUE};
 use windows_sys::Win32::Storage::FileSystem::FlushFileBuffers;
 use windows_sys::Win32::System::Memory::{
     CreateFileMappingW, FlushViewOfFile, MapViewOfFile, UnmapViewOfFile, VirtualAlloc, VirtualQuery,
@@ -73,6 +73,10 @@ impl MappedView {
     /// `MemoryMappedFileOptions.DelayAllocatePages`) has reserved pages that
     /// fault when touched: as .NET's `MemoryMappedView.CreateView` does, the
     /// view's pages are committed (`VirtualAlloc(MEM_COMMIT)`) before use.
+    /// As in .NET, `VirtualQuery` reports the first run of pages alike: in a
+    /// section whose first pages another process committed and whose others
+    /// are still reserved, a whole view (`len` 0) is taken to end where the
+    /// committed run ends.
     pub(crate) fn of_section(section: OwnedHandle, len: usize, writable: bool) -> io::Result<Self> {
         let access = if writable {
             FILE_MAP_READ | FILE_MAP_WRITE
@@ -220,9 +224,11 @@ pub(crate) fn create_section(name: &[u16], size: u64) -> Result<(OwnedHandle, bo
 pub(crate) fn create_or_open_section(name: &[u16], size: u64) -> Result<OwnedHandle, u32> {
     match create_section(name, size) {
         Ok((section, _)) => Ok(section),
-        Err(windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED) => open_section(name, true)
+        Err(ERROR_ACCESS_DENIED) => open_section(name, true).map_err(|code| match code {
             // Not there either: creating it is what was refused.
-            .map_err(|_| windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED),
+            ERROR_FILE_NOT_FOUND => ERROR_ACCESS_DENIED,
+            code => code,
+        }),
         Err(code) => Err(code),
     }
 }

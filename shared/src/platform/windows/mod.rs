@@ -49,3 +49,18 @@ pub(crate) fn close_everything() {}
 /// Names may start with the kernel namespace `Local\` or `Global\`, passed
 /// on unchanged as .NET does.
 pub(crate) const HAS_KERNEL_NAMESPACES: bool = true;
+
+/// How the library's messages name another place for an object: a kernel
+/// object has only its name.
+pub(crate) const ANOTHER_PLACE: &str = "another name";
+
+/// What to look at again when an object is not there.
+pub(crate) const LOOK_AGAIN: &str =
+    "check the name, and its namespace (a bare name is this session's; Global\\ is the machine's)";
+
+/// What makes room for an object, and for a region: the system's memory
+/// and pagefile back every section.
+pub(crate) const MAKE_ROOM: (&str, &str) = (
+    "the system's commit limit (memory and pagefile) is reached: close programs",
+    "the system's commit limit (memory and pagefile) is reached: close programs or ask for less",
+);

@@ -82,7 +82,14 @@ impl MutexInner {
                     // As .NET: another user's mutex (a service's `Global\`
                     // one) may be opened with less than all access.
                     None if error == ERROR_ACCESS_DENIED && how == Disposition::CreateOrOpen => {
-                        (open_existing(name, &wide_name)?, false)
+                        // Not there either: creating it is what was refused.
+                        let handle = match open_existing(name, &wide_name) {
+                            Err(Failure::NotFound { .. }) => {
+                                return Err(open_error(name, ERROR_ACCESS_DENIED))
+                            }
+                            opened => opened?,
+                        };
+                        (handle, false)
                     }
                     None => return Err(open_error(name, error)),
                 }

@@ -150,8 +150,15 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
                 // As .NET's CreateOrOpen: another user's object (a service's
                 // `Global\` one) may be opened with less than all access.
                 Err(ERROR_ACCESS_DENIED) if how == Disposition::CreateOrOpen => {
-                    let section = open_section(&wide_name, writable)
-                        .map_err(|code| named_error(&path, options.size, code))?;
+                    // Not there either: creating it is what was refused.
+                    let section = open_section(&wide_name, writable).map_err(|code| {
+                        let code = if code == ERROR_FILE_NOT_FOUND {
+                            ERROR_ACCESS_DENIED
+                        } else {
+                            code
+                        };
+                        named_error(&path, options.size, code)
+                    })?;
                     (section, true)
                 }
                 Err(code) => return Err(named_error(&path, options.size, code)),
@@ -162,7 +169,16 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
             (section, !existed)
         }
     };
-    let view = MappedView::of_section(section, 0, writable).map_err(|e| Failure::io("map", &path, e))?;
+    let view = MappedView::of_section(section, 0, writable).map_err(|error| match error.raw_os_error() {
+        // Committing a reserved section's pages found no room.
+        Some(code) if [ERROR_NOT_ENOUGH_MEMORY, ERROR_COMMITMENT_LIMIT].contains(&(code as u32)) => {
+            Failure::NoSpace {
+                path: path.clone(),
+                size: options.size,
+            }
+        }
+        _ => Failure::io("map", &path, error),
+    })?;
     if how == Disposition::CreateOrOpen && (view.len() as u64) < options.size {
         return Err(Failure::BadSize {
             size: options.size,

@@ -291,26 +291,24 @@ impl Drop for Presence {
         {
             // Inside the gate: a signal arriving now waits for this close to
             // end (this presence can no longer be found by
-            // `exit_closing_regions`).
+            // `exit_closing_regions`). A leaving that began while this waited
+            // for the gate gives it the leaving's deadline.
             let _gate = open_gate();
-            self.detach(Wait::close());
+            let wait = if EXIT_REQUESTED.load(Ordering::Acquire) {
+                exit_close_wait()
+            } else {
+                Wait::close()
+            };
+            self.detach(wait);
         }
         self.unregister();
     }
 }
 
 /// How many processes hold the companion `file` open as users (a shared
-/// presence lock), read from `/proc/locks`, this process counted when
-/// `this_process_attached` whatever the listing shows; `None` where that is
-/// not available.
-pub(crate) fn attached_processes(file: &File, this_process_attached: bool) -> Option<usize> {
-    let mut pids = lock_holders(file, "READ")?;
-    if this_process_attached {
-        pids.push(std::process::id());
-        pids.sort_unstable();
-        pids.dedup();
-    }
-    Some(pids.len())
+/// presence lock), read from `/proc/locks`; `None` where that is not available.
+pub(crate) fn attached_processes(file: &File) -> Option<usize> {
+    lock_holders(file, "READ").map(|pids| pids.len())
 }
 
 /// How many times [`lock_holders`] reads `/proc/locks`. The kernel hands the
@@ -398,7 +396,10 @@ pub(crate) fn close_everything() {
 /// whose last reference went before the closing could take it over.
 /// Outside the gate, since such a destructor may be waiting to enter it.
 fn wait_for_closes_in_progress() {
-    let until = Until::after(CLOSE_WAIT * 2);
+    // Those closes wait no longer than the leaving's deadline; a little more
+    // for their last try and their file removals.
+    let deadline = *EXIT_DEADLINE.get_or_init(|| Until::after(EXIT_CLOSE_WAIT));
+    let until = Until::after(deadline.left() + Duration::from_millis(100));
     loop {
         let dropping = OPEN
             .lock()

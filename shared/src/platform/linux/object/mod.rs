@@ -168,7 +168,7 @@ impl Spec<'_> {
         }
     }
 
-    /// Opens and checks the companion file; `Foreign` when something that is
+    /// Opens and checks the companion file; `Failure::NotOurs` when something that is
     /// not one of our companions is at its path.
     pub(crate) fn inspect_meta(&self) -> Result<MetaState, Failure> {
         let path = &self.files.meta;
