@@ -21,6 +21,9 @@
 //! helper mutex-hold NAME DIR        create or open the stand-alone mutex, take it, wait forever
 //! helper mutex-wait NAME DIR        create(true) the mutex: print what came back, ready, then
 //!                                   wait for it and print how it was acquired
+//! helper start-fails-once NAME DIR the first time in DIR, exit as a process Wine failed to
+//!                                   start (STATUS_DLL_INIT_FAILED, nothing printed); then
+//!                                   print ready (for the tests of the tests' relaunch)
 //! helper mutex-race NAME DIR MARKS I K
 //!                                   create(true) with K-1 others. The creator writes MARKS/marker
 //!                                   while owning it and releases once the K-1 others have
@@ -242,6 +245,15 @@ fn run() -> Result<(), Box<dyn Error>> {
             Ok(())
         }
         "mutex-race" => mutex_race(&mutex_options, rest),
+        "start-fails-once" => {
+            let marker = Path::new(dir).join(format!("{name}.started"));
+            if !marker.exists() {
+                std::fs::write(&marker, b"")?;
+                std::process::exit(0xC000_0142_u32 as i32);
+            }
+            say("ready");
+            Ok(())
+        }
         other => Err(format!("unknown command {other}").into()),
     }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 use shared::RegionOptions;
@@ -20,24 +20,19 @@ fn eight_processes_creating_at_once_initialize_exactly_once() {
         let count = PROCESSES.to_string();
         let children: Vec<_> = (0..PROCESSES)
             .map(|i| {
-                Command::new(helper_path())
-                    .args([
-                        "race",
-                        name.as_str(),
-                        arg(dir.path()),
-                        "8192",
-                        &i.to_string(),
-                        &count,
-                    ])
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("spawn helper")
+                start(Command::new(helper_path()).args([
+                    "race",
+                    name.as_str(),
+                    arg(dir.path()),
+                    "8192",
+                    &i.to_string(),
+                    &count,
+                ]))
             })
             .collect();
         let mut created = 0;
         for child in children {
-            let out = wait_with_watchdog(child);
+            let out = child.output();
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert!(
                 out.status.success(),
@@ -66,16 +61,17 @@ fn eight_processes_counting_under_the_mutex_lose_no_increment() {
         .expect("region");
     let children: Vec<_> = (0..8)
         .map(|_| {
-            Command::new(helper_path())
-                .args(["count", name.as_str(), arg(dir.path()), "4096", "10000"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
+            start(Command::new(helper_path()).args([
+                "count",
+                name.as_str(),
+                arg(dir.path()),
+                "4096",
+                "10000",
+            ]))
         })
         .collect();
     for child in children {
-        let out = wait_with_watchdog(child);
+        let out = child.output();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let accessor = region.create_view_accessor(0, 0).expect("view");

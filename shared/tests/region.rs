@@ -473,14 +473,7 @@ fn the_article_snippets_run_end_to_end() {
     let mut line = String::new();
     a_out.read_line(&mut line).expect("read");
     assert!(line.contains("Start Process B"), "{line}");
-    let b = wait_with_watchdog(
-        Command::new(example("process_b"))
-            .args([name.as_str(), dir_arg])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("b"),
-    );
+    let b = start(Command::new(example("process_b")).args([name.as_str(), dir_arg])).output();
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
     a.stdin.take().expect("stdin").write_all(b"\n").expect("enter");
     let mut rest = String::new();
@@ -496,14 +489,7 @@ fn the_article_snippets_run_end_to_end() {
     std::fs::write(&file, &original).expect("write");
     let inverted: Vec<u8> = original.iter().map(|b| !b).collect();
     for expected in [&inverted, &original] {
-        let out = wait_with_watchdog(
-            Command::new(example("persistent"))
-                .arg(&file)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("persistent"),
-        );
+        let out = start(Command::new(example("persistent")).arg(&file)).output();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(&std::fs::read(&file).expect("read"), expected);
     }

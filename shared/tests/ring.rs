@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::records::Tick;
@@ -63,13 +63,13 @@ fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("stream");
     let mut producer = start_producer(name.as_str(), arg(dir.path()), 300000, 1024, 100);
-    let consumer = Command::new(example("ring_consumer"))
-        .args(["--name", name.as_str(), "--dir", arg(dir.path())])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("consumer");
-    let consumed = wait_with_watchdog(consumer);
+    let consumer = start(Command::new(example("ring_consumer")).args([
+        "--name",
+        name.as_str(),
+        "--dir",
+        arg(dir.path()),
+    ]));
+    let consumed = consumer.output();
     assert!(
         consumed.status.success(),
         "{}",
@@ -142,14 +142,7 @@ fn a_consumer_of_another_record_size_gets_not_a_ring() {
     let _sender16 =
         RecordSender::<ServiceMsg>::create(&RegionOptions::named(&other).in_dir(dir.path()), 2048)
             .expect("sender");
-    let out = wait_with_watchdog(
-        Command::new(helper_path())
-            .args(["ticks", other.as_str(), arg(dir.path())])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("helper"),
-    );
+    let out = start(Command::new(helper_path()).args(["ticks", other.as_str(), arg(dir.path())])).output();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("record size 16, expected 24"), "{stderr}");
@@ -481,13 +474,7 @@ fn a_sleeping_consumer_is_woken_for_every_record() {
 
 /// Runs an example to its end (watchdog), with its stdout and stderr.
 fn run_example(name: &str, args: &[&str]) -> (std::process::ExitStatus, String, String) {
-    let child = Command::new(example(name))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("example");
-    let out = wait_with_watchdog(child);
+    let out = start(Command::new(example(name)).args(args)).output();
     (
         out.status,
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -541,12 +528,14 @@ fn the_ring_examples_start_in_either_order_and_say_what_was_never_delivered() {
     );
     // The consumer first, the producer later: everything arrives.
     let late = unique("late");
-    let consumer = Command::new(example("ring_consumer"))
-        .args(["--name", late.as_str(), "--dir", dir_arg, "--wait", "30"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("consumer");
+    let consumer = start(Command::new(example("ring_consumer")).args([
+        "--name",
+        late.as_str(),
+        "--dir",
+        dir_arg,
+        "--wait",
+        "30",
+    ]));
     let (status, stdout, stderr) = run_example(
         "ring_producer",
         &[
@@ -564,7 +553,7 @@ fn the_ring_examples_start_in_either_order_and_say_what_was_never_delivered() {
     );
     assert!(status.success(), "{stderr}");
     assert!(stdout.contains("delivered all 5000 records"), "{stdout}");
-    let consumed = wait_with_watchdog(consumer);
+    let consumed = consumer.output();
     assert!(consumed.status.success());
     assert!(String::from_utf8_lossy(&consumed.stdout).starts_with("received 5000 records in order"));
     // A consumer that waits for a producer that never comes says so.

@@ -11,6 +11,11 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+#[path = "../../../shared/tests/common/relaunch.rs"]
+mod relaunch;
+
+use relaunch::{never_started, Relaunch};
+
 /// How long any single wait in a test may take before the test fails.
 pub const WATCHDOG: Duration = Duration::from_secs(30);
 
@@ -94,6 +99,11 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// A running program with piped stdin and its stdout/stderr collected line by line.
+///
+/// A program that never started (Wine's `STATUS_DLL_INIT_FAILED`, see
+/// `relaunch.rs`) is started again, at most three times, and given again
+/// all the input sent so far; a program that printed a line has run and is
+/// never started again.
 pub struct Program {
     pub label: &'static str,
     child: Child,
@@ -101,7 +111,18 @@ pub struct Program {
     lines: Receiver<String>,
     pub stdout: Vec<String>,
     stderr_reader: Option<std::thread::JoinHandle<String>>,
+    again: Relaunch,
+    sent: String,
+    starts: u32,
 }
+
+/// A started program's pipes: stdin, its stdout lines, its whole stderr.
+type Pipes = (
+    Child,
+    Option<ChildStdin>,
+    Receiver<String>,
+    std::thread::JoinHandle<String>,
+);
 
 impl Program {
     pub fn spawn(label: &'static str, exe: &Path, args: &[&str]) -> Program {
@@ -109,10 +130,27 @@ impl Program {
     }
 
     pub fn spawn_with(label: &'static str, command: &mut Command) -> Program {
-        let mut child = command
+        let command = command
             .env("LANG", "C")
             .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
+            .env_remove("LC_MESSAGES");
+        let again = Relaunch::of(command);
+        let (child, stdin, lines, stderr_reader) = Self::launch(label, command);
+        Program {
+            label,
+            stdin,
+            child,
+            lines,
+            stdout: Vec::new(),
+            stderr_reader: Some(stderr_reader),
+            again,
+            sent: String::new(),
+            starts: 1,
+        }
+    }
+
+    fn launch(label: &'static str, command: &mut Command) -> Pipes {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -134,14 +172,32 @@ impl Program {
             let _ = stderr.read_to_string(&mut text);
             text
         });
-        Program {
-            label,
-            stdin: child.stdin.take(),
-            child,
-            lines,
-            stdout: Vec::new(),
-            stderr_reader: Some(stderr_reader),
+        let stdin = child.stdin.take();
+        (child, stdin, lines, stderr_reader)
+    }
+
+    /// Starts the program again if it never started (and has printed
+    /// nothing), with the input sent so far; whether it did.
+    fn started_again(&mut self) -> bool {
+        if !self.stdout.is_empty() || self.starts >= 3 {
+            return false;
         }
+        let Ok(status) = self.child.wait() else {
+            return false;
+        };
+        if !never_started(status) {
+            return false;
+        }
+        eprintln!("note: {} never started ({status}); starting it again", self.label);
+        let (child, stdin, lines, stderr_reader) = Self::launch(self.label, &mut self.again.command());
+        (self.child, self.stdin, self.lines) = (child, stdin, lines);
+        self.stderr_reader = Some(stderr_reader);
+        self.starts += 1;
+        if !self.sent.is_empty() {
+            let sent = std::mem::take(&mut self.sent);
+            self.send(&sent);
+        }
+        true
     }
 
     pub fn pid(&self) -> u32 {
@@ -159,9 +215,15 @@ impl Program {
     }
 
     pub fn send(&mut self, text: &str) {
+        self.sent.push_str(text);
         let stdin = self.stdin.as_mut().expect("stdin still open");
-        stdin.write_all(text.as_bytes()).expect("write to program");
-        stdin.flush().expect("flush program stdin");
+        let written = stdin.write_all(text.as_bytes()).and_then(|()| stdin.flush());
+        if let Err(error) = written {
+            // Gone before reading it: started again, it was given it all.
+            if !self.started_again() {
+                panic!("{}: write to program: {error}", self.label);
+            }
+        }
     }
 
     /// Closes stdin (end of input).
@@ -188,6 +250,7 @@ impl Program {
                         self.stdout.join("\n")
                     )
                 }
+                Err(RecvTimeoutError::Disconnected) if self.started_again() => {}
                 Err(RecvTimeoutError::Disconnected) => {
                     let stderr = self.stderr_now();
                     panic!(
@@ -217,21 +280,29 @@ impl Program {
 
     /// Waits for the program to exit (watchdog: killed and failed after
     /// [`WATCHDOG`]); returns its status, the rest of stdout, and stderr.
-    pub fn finish(mut self) -> Finished {
-        self.close_stdin();
-        self.collect()
+    pub fn finish(self) -> Finished {
+        self.collect(true)
     }
 
     /// Like [`Program::finish`] but keeps stdin open until the program has
     /// exited (for programs ended by a signal, not by end of input).
     pub fn wait_for_exit(self) -> Finished {
-        self.collect()
+        self.collect(false)
     }
 
-    fn collect(mut self) -> Finished {
+    fn collect(mut self, end_input: bool) -> Finished {
+        if end_input {
+            self.close_stdin();
+        }
         let deadline = Instant::now() + WATCHDOG;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("poll child") {
+                if never_started(status) && self.started_again() {
+                    if end_input {
+                        self.close_stdin();
+                    }
+                    continue;
+                }
                 break status;
             }
             if Instant::now() > deadline {

@@ -7,6 +7,9 @@
 #[path = "../../examples/support/in_dir.rs"]
 mod in_dir;
 pub mod records;
+pub mod relaunch;
+
+use relaunch::{never_started, Relaunch};
 
 // Each test program uses some of these.
 #[allow(unused_imports)]
@@ -150,54 +153,6 @@ pub struct Helper {
     spoke: bool,
 }
 
-/// What a [`Command`] was: enough to start the same process once more.
-struct Relaunch {
-    program: std::ffi::OsString,
-    args: Vec<std::ffi::OsString>,
-    envs: Vec<(std::ffi::OsString, Option<std::ffi::OsString>)>,
-    dir: Option<PathBuf>,
-}
-
-impl Relaunch {
-    fn of(command: &Command) -> Relaunch {
-        Relaunch {
-            program: command.get_program().to_owned(),
-            args: command.get_args().map(ToOwned::to_owned).collect(),
-            envs: command
-                .get_envs()
-                .map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned)))
-                .collect(),
-            dir: command.get_current_dir().map(Path::to_path_buf),
-        }
-    }
-
-    fn command(&self) -> Command {
-        let mut command = Command::new(&self.program);
-        command.args(&self.args);
-        for (key, value) in &self.envs {
-            match value {
-                Some(value) => command.env(key, value),
-                None => command.env_remove(key),
-            };
-        }
-        if let Some(dir) = &self.dir {
-            command.current_dir(dir);
-        }
-        command
-    }
-}
-
-/// `STATUS_DLL_INIT_FAILED`: the exit code of a process whose start failed
-/// before any of its code ran. Wine 8 gives it, rarely, to a process started
-/// while the machine is loaded; such a helper never ran, so it is started
-/// again.
-const STATUS_DLL_INIT_FAILED: u32 = 0xC000_0142;
-
-/// Whether `status` says the process never started (see [`STATUS_DLL_INIT_FAILED`]).
-fn never_started(status: std::process::ExitStatus) -> bool {
-    cfg!(windows) && status.code().map(|code| code as u32) == Some(STATUS_DLL_INIT_FAILED)
-}
-
 impl Helper {
     /// Starts `helper ARGS` and waits (under the watchdog) for its `ready` line.
     pub fn start(args: &[&str]) -> Helper {
@@ -316,19 +271,59 @@ impl Drop for Helper {
 /// Runs `helper ARGS` to the end under the watchdog and returns its stdout;
 /// fails the test (with its stderr) when it fails.
 pub fn run_helper(args: &[&str]) -> String {
-    let child = Command::new(helper_path())
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn helper");
-    let out = wait_with_watchdog(child);
+    let out = start(Command::new(helper_path()).args(args)).output();
     assert!(
         out.status.success(),
         "helper {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// A process started by [`start`], to be waited for with [`Started::output`].
+pub struct Started {
+    child: Child,
+    again: Relaunch,
+}
+
+/// Starts `command` with stdout and stderr piped and an empty stdin.
+pub fn start(command: &mut Command) -> Started {
+    let again = Relaunch::of(command);
+    Started {
+        child: launch_piped(command),
+        again,
+    }
+}
+
+fn launch_piped(command: &mut Command) -> Child {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn a built example or helper")
+}
+
+impl Started {
+    /// Waits for the process to exit ([`wait_with_watchdog`]) and collects
+    /// its output. A process that never started (Wine's
+    /// `STATUS_DLL_INIT_FAILED`) is started again, at most twice, and
+    /// waited for in its place.
+    pub fn output(self) -> std::process::Output {
+        let Started { mut child, again } = self;
+        for _ in 0..2 {
+            let out = wait_with_watchdog(child);
+            if !never_started(out.status) {
+                return out;
+            }
+            eprintln!(
+                "note: a process never started ({}); starting it again",
+                out.status
+            );
+            child = launch_piped(&mut again.command());
+        }
+        wait_with_watchdog(child)
+    }
 }
 
 /// Waits for `child` to exit and collects its output; kills it and fails the
