@@ -5,7 +5,9 @@
 #
 # with the test binaries running under Wine (env.sh sets the runner, the
 # linker, WINEPREFIX and the SHM_* paths of the .NET runtime and the
-# article's original programs).
+# article's original programs); and, on a whole run (no arguments),
+# scripts/windows/ctrl_c.sh: Ctrl-C pressed in a tmux pane at the programs'
+# waits.
 #
 #   scripts/windows/test.sh [--dir DIR] [cargo test arguments...]
 #
@@ -73,5 +75,10 @@ rc=0
 # (--test NAME) never starts a stale one.
 cargo build --workspace --bins --examples --target x86_64-pc-windows-gnu || rc=$?
 [ "$rc" -ne 0 ] || cargo test --workspace --target x86_64-pc-windows-gnu "$@" || rc=$?
+# Ctrl-C pressed in a terminal (tmux), which the harness cannot send: on a
+# whole run only, not a filtered one.
+if [ "$rc" -eq 0 ] && [ $# -eq 0 ]; then
+  "$script_dir/ctrl_c.sh" "$dir" || rc=$?
+fi
 echo "== cargo test (windows-gnu under Wine) exited $rc after $(($(date +%s) - start)) s"
 exit "$rc"
