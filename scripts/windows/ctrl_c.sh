@@ -2,7 +2,8 @@
 # Ctrl-C as a person presses it, for the Windows programs: each runs under
 # Wine in a tmux pane (a real terminal, whose Ctrl-C Wine turns into the
 # console's CTRL_C_EVENT) and gets Ctrl-C while it waits:
-#   1. message-server at its Enter prompt;
+#   1. message-server at its Enter prompt, in Chinese (--lang zh: the console
+#      shows the article's Chinese line, through the UTF-8 output code page);
 #   2. state-server while it holds the mutex, message-server waiting for it.
 # Each must leave with exit code 130 and its "interrupted" line within 20 s,
 # and the message server must then see the mutex abandoned.
@@ -32,7 +33,7 @@ exe_dir="$target_dir/x86_64-pc-windows-gnu/debug"
 socket="shm-ctrl-c-$$"
 work=$(mktemp -d)
 cleanup() {
-  tmux -L "$socket" kill-server >/dev/null 2>&1 || true
+  tmux -u -L "$socket" kill-server >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,11 +41,11 @@ trap cleanup EXIT
 # Waits until pane $1 shows text $2 (at most $3 s).
 wait_for() {
   local pane=$1 text=$2 limit=$3 waited=0
-  until tmux -L "$socket" capture-pane -p -t "$pane" | grep -qF -- "$text"; do
+  until tmux -u -L "$socket" capture-pane -p -t "$pane" | grep -qF -- "$text"; do
     sleep 0.5
     waited=$((waited + 1))
     if [ "$waited" -ge $((limit * 2)) ]; then
-      tmux -L "$socket" capture-pane -p -t "$pane" >&2
+      tmux -u -L "$socket" capture-pane -p -t "$pane" >&2
       die "pane $pane never showed \"$text\" within $limit s"
     fi
   done
@@ -54,30 +55,33 @@ wait_for() {
 run_in() {
   local pane=$1
   shift
-  tmux -L "$socket" send-keys -t "$pane" "wine $exe_dir/$* ; echo \$? > $work/$pane.code" Enter
+  # A UTF-8 terminal, as a person's is: Wine writes the console's text in
+  # the terminal's locale.
+  tmux -u -L "$socket" send-keys -t "$pane" "LANG=C.UTF-8 LC_ALL=C.UTF-8 wine $exe_dir/$* ; echo \$? > $work/$pane.code" Enter
 }
 
-# Checks that pane $1's program ended with code 130 and said it was interrupted.
+# Checks that pane $1's program ended with code 130 and said it was
+# interrupted (in English, or as $2 says).
 left_with_130() {
-  local pane=$1 waited=0
+  local pane=$1 said=${2:-interrupted} waited=0
   until [ -s "$work/$pane.code" ]; do
     sleep 0.5
     waited=$((waited + 1))
     [ "$waited" -lt 40 ] || die "pane $pane: the program did not end within 20 s of Ctrl-C"
   done
   [ "$(cat "$work/$pane.code")" = 130 ] || die "pane $pane: exit code $(cat "$work/$pane.code"), not 130"
-  wait_for "$pane" "interrupted" 5
+  wait_for "$pane" "$said" 5
 }
 
 name="ctrl-c-$$"
-tmux -L "$socket" new-session -d -s s -x 200 -y 50
-tmux -L "$socket" split-window -h -t s
+tmux -u -L "$socket" new-session -d -s s -x 200 -y 50
+tmux -u -L "$socket" split-window -h -t s
 
-echo "== Ctrl-C: message-server at its Enter prompt"
-run_in s.0 message-server.exe --name "$name-1"
-wait_for s.0 "Start the state service" 60
-tmux -L "$socket" send-keys -t s.0 C-c
-left_with_130 s.0
+echo "== Ctrl-C: message-server at its Enter prompt, in Chinese"
+run_in s.0 message-server.exe --name "$name-1" --lang zh
+wait_for s.0 "启动状态服务,按【回车】读取共享内存数据" 60
+tmux -u -L "$socket" send-keys -t s.0 C-c
+left_with_130 s.0 "已中断: 正在关闭共享内存并退出"
 rm -f "$work/s.0.code"
 
 echo "== Ctrl-C: state-server while it holds the mutex"
@@ -85,9 +89,9 @@ run_in s.0 message-server.exe --name "$name-2"
 wait_for s.0 "Start the state service" 60
 run_in s.1 state-server.exe --name "$name-2" --interval-ms 100 --hold-ms 30000
 wait_for s.1 "position 9" 60
-tmux -L "$socket" send-keys -t s.0 Enter
-tmux -L "$socket" send-keys -t s.1 C-c
+tmux -u -L "$socket" send-keys -t s.0 Enter
+tmux -u -L "$socket" send-keys -t s.1 C-c
 left_with_130 s.1
 wait_for s.0 "abandoned" 20
-tmux -L "$socket" send-keys -t s.0 Enter
-echo "== Ctrl-C: both programs left with 130 and said so; the mutex was handed over as abandoned"
+tmux -u -L "$socket" send-keys -t s.0 Enter
+echo "== Ctrl-C: both programs left with 130 and said so (in Chinese too); the mutex was handed over as abandoned"
