@@ -444,3 +444,31 @@ fn region_bytes(dir: &std::path::Path, name: &str) -> Vec<u8> {
         .expect("read");
     bytes
 }
+
+#[test]
+fn the_inspector_shows_a_live_region_on_either_platform() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = unique_name("inspected");
+    let dir_arg = dir.path().to_str().expect("utf-8 dir");
+    let mut message = start_message_server(dir.path(), &name);
+    // On Windows `--dir` means nothing to the inspector either: a named
+    // region is a kernel object.
+    let inspected = run("inspect", &inspector(), &["--name", &name, "--dir", dir_arg], "");
+    assert_eq!(inspected.code(), Some(0), "{}", inspected.stderr);
+    let screen = inspected.stdout.join("\n");
+    for shown in [
+        "position 0: 0",
+        "position 4: 4",
+        "position 5: 0",
+        "message-written",
+    ] {
+        assert!(screen.contains(shown), "{shown:?} missing:\n{screen}");
+    }
+    assert!(
+        screen.contains(&format!("message pid   {} (alive)", message.pid())),
+        "{screen}"
+    );
+    assert!(screen.contains(&format!("{name}mutex")), "{screen}");
+    message.enter();
+    message.expect_line("Waiting for the state service");
+}
