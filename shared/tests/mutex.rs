@@ -13,6 +13,17 @@ use std::time::Duration;
 use common::*;
 use shared::{Acquired, Failure, MutexOptions};
 
+/// `open_existing` of the mutex `name` in `dir`, which must be
+/// [`Failure::NotFound`]; the error, for more checks.
+fn not_found(name: &shared::RegionName, dir: &std::path::Path) -> shared::ObjectError {
+    let error = MutexOptions::named(name)
+        .in_dir(dir)
+        .open_existing()
+        .expect_err("no such mutex");
+    assert!(matches!(error.failure(), Failure::NotFound { .. }), "{error:?}");
+    error
+}
+
 #[test]
 fn create_owned_returns_created_new_and_the_guard_and_a_second_process_waits_for_the_release() {
     let dir = tempfile::tempdir().expect("dir");
@@ -68,20 +79,10 @@ fn create_owned_returns_created_new_and_the_guard_and_a_second_process_waits_for
 fn open_existing_of_a_missing_mutex_is_not_found_and_creates_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("nomutex");
-    let error = MutexOptions::named(&name)
-        .in_dir(dir.path())
-        .open_existing()
-        .err();
+    let error = not_found(&name, dir.path());
     assert!(
-        matches!(error.failed(), Some(Failure::NotFound { .. })),
-        "{error:?}"
-    );
-    assert!(
-        error
-            .map(|e| e.to_string())
-            .unwrap_or_default()
-            .contains(name.as_str()),
-        "the message names the mutex"
+        error.to_string().contains(name.as_str()),
+        "the message names the mutex: {error}"
     );
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 
@@ -203,14 +204,7 @@ fn the_mutex_files_go_with_the_last_user_even_when_it_was_killed() {
         object_files(name.as_str()),
         "killed: no clean-up ran..."
     );
-    let error = MutexOptions::named(&name)
-        .in_dir(dir.path())
-        .open_existing()
-        .err();
-    assert!(
-        matches!(error.failed(), Some(Failure::NotFound { .. })),
-        "...but it counts as gone: {error:?}"
-    );
+    not_found(&name, dir.path()); // ...but it counts as gone
     assert_eq!(entries(dir.path()), Vec::<String>::new(), "and was cleaned");
     let created = MutexOptions::named(&name)
         .in_dir(dir.path())
