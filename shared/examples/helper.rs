@@ -21,6 +21,11 @@
 //! helper mutex-hold NAME DIR        create or open the stand-alone mutex, take it, wait forever
 //! helper mutex-wait NAME DIR        create(true) the mutex: print what came back, ready, then
 //!                                   wait for it and print how it was acquired
+//! helper churn NAME DIR SIZE SECS  create_or_open and drop the region in a loop for SECS
+//!                                   seconds; print `opens N errors E` and the first error
+//! helper mutex-churn NAME DIR SECS  the same with the stand-alone mutex (create(false))
+//! helper create NAME DIR SIZE       create_or_open the region, print ready, wait forever
+//!                                   (for kills in the middle of a create)
 //! helper start-fails-once NAME DIR the first time in DIR, exit as a process Wine failed to
 //!                                   start (STATUS_DLL_INIT_FAILED, nothing printed); then
 //!                                   print ready (for the tests of the tests' relaunch)
@@ -245,6 +250,18 @@ fn run() -> Result<(), Box<dyn Error>> {
             Ok(())
         }
         "mutex-race" => mutex_race(&mutex_options, rest),
+        "churn" => {
+            let options = options.size(number(rest, 0, "SIZE")?);
+            churn(number(rest, 1, "SECS")?, || options.create_or_open().map(drop))
+        }
+        "mutex-churn" => churn(number(rest, 0, "SECS")?, || {
+            mutex_options.create(false).map(drop)
+        }),
+        "create" => {
+            let _region = options.size(number(rest, 0, "SIZE")?).create_or_open()?;
+            say("ready");
+            park_forever()
+        }
         "start-fails-once" => {
             let marker = Path::new(dir).join(format!("{name}.started"));
             if !marker.exists() {
@@ -256,6 +273,28 @@ fn run() -> Result<(), Box<dyn Error>> {
         }
         other => Err(format!("unknown command {other}").into()),
     }
+}
+
+/// Runs `open_and_close` again and again for `secs` seconds; prints how many
+/// opens there were, how many failed, and the first failure.
+fn churn<E: std::fmt::Display>(
+    secs: u64,
+    open_and_close: impl Fn() -> Result<(), E>,
+) -> Result<(), Box<dyn Error>> {
+    let until = Instant::now() + Duration::from_secs(secs);
+    let (mut opens, mut errors, mut first) = (0u64, 0u64, None);
+    while Instant::now() < until {
+        opens += 1;
+        if let Err(error) = open_and_close() {
+            errors += 1;
+            first.get_or_insert_with(|| error.to_string());
+        }
+    }
+    say(&format!("opens {opens} errors {errors}"));
+    if let Some(first) = first {
+        say(&format!("first error: {first}"));
+    }
+    Ok(())
 }
 
 fn mutex_race(options: &MutexOptions, rest: &[String]) -> Result<(), Box<dyn Error>> {

@@ -159,7 +159,6 @@ fn a_mutex_at_a_regions_name_is_not_taken_for_the_region() {
 }
 
 #[test]
-#[cfg(windows)] // Linux keeps an existing region's own size
 fn an_existing_region_smaller_than_asked_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("smaller");

@@ -9,42 +9,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use common::tmpfs::SmallTmpfs;
 use common::*;
 use proptest::prelude::*;
 use shared::ring::{RecordReceiver, RING_MAGIC};
 use shared::{Failure, MutexOptions, RegionOptions};
-
-/// A tmpfs of `size` mounted on a fresh directory, unmounted on drop; `None`
-/// (and a visible note) where this machine does not allow mounting.
-struct SmallTmpfs(tempfile::TempDir);
-
-impl SmallTmpfs {
-    fn mount(size: &str) -> Option<SmallTmpfs> {
-        let dir = tempfile::tempdir().expect("dir");
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .stderr(Stdio::null())
-            .status();
-        match status {
-            Ok(s) if s.success() => Some(SmallTmpfs(dir)),
-            _ => {
-                eprintln!("SKIPPED: cannot mount a small tmpfs on this machine (needs root); the no-space test did not run");
-                None
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
-}
-
-impl Drop for SmallTmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0.path()).status();
-    }
-}
 
 #[test]
 fn a_full_directory_gives_a_clear_no_space_error_and_leaves_nothing() {

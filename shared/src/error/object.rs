@@ -245,7 +245,7 @@ impl Failure {
             ),
             Failure::NotOurs { path, reason } => write!(
                 f,
-                "{} is not a {noun} of this library ({reason}); it was left untouched: pick {}",
+                "{} is not a {noun} this library can vouch for ({reason}); it was left untouched: pick {}",
                 path.display(),
                 platform::ANOTHER_PLACE
             ),

@@ -189,8 +189,10 @@ impl RegionOptions {
     /// # Errors
     /// An [`ObjectError`] about the region ([`Object::Region`](crate::Object::Region)), whose
     /// [`failure`](ObjectError::failure) is:
-    /// - [`Failure::BadSize`]: creating with size 0 (call [`RegionOptions::size`]);
-    ///   on Windows also an existing region smaller than the size asked;
+    /// - [`Failure::BadSize`]: creating with size 0 (call [`RegionOptions::size`]),
+    ///   or an existing region smaller than the size asked (it is not
+    ///   grown, and fewer bytes than asked are never handed back; a larger
+    ///   existing region is opened at its own size, as .NET does);
     /// - [`Failure::BadOptions`]: a file region ([`RegionOptions::file`]:
     ///   use [`RegionOptions::create_from_file`]), or creating with [`Access::Read`];
     /// - [`Failure::NotOurs`]: something that is not ours is at the name (a
@@ -315,6 +317,15 @@ impl RegionOptions {
                 });
             }
         }
-        Ok(Region::of(crate::platform::region::open_named(self, how)?))
+        let region = Region::of(crate::platform::region::open_named(self, how)?);
+        if how == Disposition::CreateOrOpen && region.size() < self.size {
+            // Both platforms refuse rather than hand back fewer bytes than
+            // asked for (whose ends the caller would find by failing).
+            return Err(Failure::BadSize {
+                size: self.size,
+                reason: "a smaller region of this name exists: ask for its size (or less), or use another name",
+            });
+        }
+        Ok(region)
     }
 }

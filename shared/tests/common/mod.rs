@@ -8,6 +8,8 @@
 mod in_dir;
 pub mod records;
 pub mod relaunch;
+#[cfg(target_os = "linux")]
+pub mod tmpfs;
 
 use relaunch::{never_started, Relaunch};
 

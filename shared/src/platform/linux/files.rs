@@ -36,13 +36,35 @@ pub(crate) fn open_reporting(
     match create {
         Create::No => Ok((open_with(path, false, mode, writable)?, false)),
         Create::New => Ok((create_exactly(path, mode)?, true)),
-        Create::IfMissing => match create_exactly(path, mode) {
-            Ok(file) => Ok((file, true)),
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-                Ok((open_with(path, false, mode, writable)?, false))
+        Create::IfMissing => open_or_create(path, mode, writable),
+    }
+}
+
+/// How many times [`open_or_create`] starts again when the file comes and
+/// goes between its two calls; each retry needs another process to create
+/// and remove the file in the meantime, so a few suffice.
+const CREATE_OR_OPEN_TRIES: usize = 64;
+
+/// Creates `path`, or opens it when it exists. The file can vanish between
+/// the failed create and the open (its last user removed it: a setup file
+/// under churn), and appear between a failed open and the create: either
+/// way, start again rather than report a file that was there a moment ago
+/// as missing.
+fn open_or_create(path: &Path, mode: u32, writable: bool) -> io::Result<(File, bool)> {
+    let mut tries = 0;
+    loop {
+        match create_exactly(path, mode) {
+            Ok(file) => return Ok((file, true)),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(error),
+        }
+        match open_with(path, false, mode, writable) {
+            Ok(file) => return Ok((file, false)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound && tries < CREATE_OR_OPEN_TRIES => {
+                tries += 1;
             }
-            Err(error) => Err(error),
-        },
+            Err(error) => return Err(error),
+        }
     }
 }
 

@@ -264,7 +264,8 @@ fn lock_deadline(options: &RegionOptions) -> Until {
     Until::after(options.timeout.unwrap_or(std::time::Duration::MAX))
 }
 
-/// Gives a new (or growing) file its size, reserving its blocks when asked.
+/// Gives a new (or growing) file its size, reserving its blocks when asked;
+/// with `reserve`, also fills the holes of an existing file of that size.
 fn size_file(file: &File, path: &Path, size: u64, reserve: bool) -> Result<u64, Failure> {
     let result = if reserve {
         crate::platform::sys::reserve(file, size)
@@ -298,7 +299,10 @@ impl FileOpener<'_> {
                 self.spec.remove_stale(&header);
                 self.open_fresh()
             }
-            MetaState::Missing => self.open_fresh(),
+            MetaState::Missing => {
+                self.spec.files.remove_dead_temporaries();
+                self.open_fresh()
+            }
         }
     }
 
@@ -378,6 +382,12 @@ impl FileOpener<'_> {
         let (capacity, grow) = self.options.file_capacity(len)?;
         if grow {
             size_file(file, path, capacity, self.options.platform.reserve)?;
+        } else if self.options.platform.reserve && self.spec.writable {
+            // An existing file may be sparse: its holes get their blocks now,
+            // or the first write into one on a full file system would be a
+            // SIGBUS instead of this error. (A read-only open cannot reserve;
+            // see docs/reliability.md.)
+            size_file(file, path, capacity, true)?;
         }
         Ok(capacity)
     }

@@ -124,10 +124,13 @@ pub(crate) fn heavy_barrier() -> bool {
     rc == 0
 }
 
-/// Reserves `len` bytes of blocks for `file` and sets its length, so that later
-/// writes through a mapping can never fail for lack of space (which would be a
-/// `SIGBUS`, not an error). Fails with `StorageFull` (`ENOSPC`) when the file
-/// system cannot hold the file.
+/// Reserves the blocks of the first `len` bytes of `file` (growing it to
+/// `len` when shorter; a longer file keeps its length and its bytes), so that
+/// later accesses through a mapping can never fail for lack of space (which
+/// would be a `SIGBUS`, not an error): holes are filled, written blocks stay
+/// as they are. Fails with `StorageFull` (`ENOSPC`) when the file system
+/// cannot hold the file, having changed nothing on tmpfs, which gives back
+/// what a failed call allocated.
 #[cfg(target_os = "linux")]
 pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
     use std::os::fd::AsRawFd;
@@ -137,8 +140,10 @@ pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
     let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
     match rc {
         0 => Ok(()),
-        // File systems without fallocate support: fall back to a plain length.
-        libc::EOPNOTSUPP | libc::EINVAL => file.set_len(len as u64),
+        // File systems without fallocate support: fall back to a plain
+        // length, never shortening a longer file.
+        libc::EOPNOTSUPP | libc::EINVAL if file.metadata()?.len() < len as u64 => file.set_len(len as u64),
+        libc::EOPNOTSUPP | libc::EINVAL => Ok(()),
         errno => Err(io::Error::from_raw_os_error(errno)),
     }
 }

@@ -179,12 +179,6 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
         }
         _ => Failure::io("map", &path, error),
     })?;
-    if how == Disposition::CreateOrOpen && (view.len() as u64) < options.size {
-        return Err(Failure::BadSize {
-            size: options.size,
-            reason: "a smaller region of this name exists: ask for its size (or less), or use another name",
-        });
-    }
     Ok(RegionInner {
         mapping: Mapping::of(view, writable),
         turn: OnceLock::new(),

@@ -261,13 +261,22 @@ impl Presence {
             return;
         };
         let _ = self.meta.unlock();
+        // Whether anyone else uses the object is asked of the companion this
+        // process holds, even when its name is gone: a companion deleted (or
+        // replaced) while in use still has its users, and the last of them
+        // still removes the object it vouched for.
+        if !matches!(in_use(&self.meta, &self.files.meta), Ok(false)) {
+            return;
+        }
+        if !self.header.persistent && names_object(&self.files.object, &self.header) {
+            files::remove_if_exists(&self.files.object);
+        }
         let ours = files::is_same_file(&self.meta, &self.files.meta);
-        let last = ours && matches!(in_use(&self.meta, &self.files.meta), Ok(false));
-        if last {
-            if !self.header.persistent && names_object(&self.files.object, &self.header) {
-                files::remove_if_exists(&self.files.object);
-            }
+        if ours {
             files::remove_if_exists(&self.files.meta);
+        }
+        if ours || std::fs::symlink_metadata(&self.files.meta).is_err() {
+            self.files.remove_dead_temporaries();
             setup.remove();
         }
     }

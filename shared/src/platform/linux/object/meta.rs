@@ -50,6 +50,14 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The kind in words, with its article: "a shared-memory region".
+    fn described(self) -> &'static str {
+        match self {
+            Kind::Region => "a shared-memory region",
+            Kind::Mutex => "a mutex",
+        }
+    }
+
     fn from_u32(value: u32) -> Option<Kind> {
         match value {
             1 => Some(Kind::Region),
@@ -79,7 +87,12 @@ pub(crate) enum HeaderError {
     /// A layout version this build does not know.
     UnsupportedVersion(u32),
     /// An unknown kind, or another kind than expected.
-    WrongKind(u32),
+    WrongKind {
+        /// The kind word found.
+        found: u32,
+        /// The kind asked for.
+        expected: Kind,
+    },
 }
 
 impl fmt::Display for HeaderError {
@@ -95,7 +108,15 @@ impl fmt::Display for HeaderError {
                     "companion layout version {v}, but this build reads version {VERSION}"
                 )
             }
-            HeaderError::WrongKind(k) => write!(f, "it describes another kind of object ({k})"),
+            HeaderError::WrongKind { found, expected } => match Kind::from_u32(*found) {
+                Some(kind) => write!(
+                    f,
+                    "its companion describes {}, not {}",
+                    kind.described(),
+                    expected.described()
+                ),
+                None => write!(f, "its companion describes an unknown kind of object ({found})"),
+            },
         }
     }
 }
@@ -139,7 +160,12 @@ impl Header {
         let raw_kind = LittleEndian::read_u32(&bytes[8..12]);
         match Kind::from_u32(raw_kind) {
             Some(found) if found == kind => {}
-            _ => return Err(HeaderError::WrongKind(raw_kind)),
+            _ => {
+                return Err(HeaderError::WrongKind {
+                    found: raw_kind,
+                    expected: kind,
+                })
+            }
         }
         Ok(Header {
             kind,
@@ -209,9 +235,17 @@ mod tests {
             Header::decode(&bytes, Kind::Region),
             Err(HeaderError::UnsupportedVersion(9))
         );
+        let wrong = Header::decode(&header().encode(), Kind::Mutex);
         assert_eq!(
-            Header::decode(&header().encode(), Kind::Mutex),
-            Err(HeaderError::WrongKind(1))
+            wrong,
+            Err(HeaderError::WrongKind {
+                found: 1,
+                expected: Kind::Mutex
+            })
+        );
+        assert_eq!(
+            wrong.map_err(|e| e.to_string()),
+            Err("its companion describes a shared-memory region, not a mutex".to_owned())
         );
     }
 }

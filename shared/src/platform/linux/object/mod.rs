@@ -64,6 +64,66 @@ impl ObjectFiles {
         self.dir
             .join(format!(".{}.{what}-{pid}-{random:016x}", self.name))
     }
+
+    /// The refusal of an object file that no companion vouches for. It may
+    /// be another program's file, or ours: users of an object whose
+    /// companion someone deleted keep using it, and the last of them
+    /// removes it, but nobody can join it meanwhile.
+    fn unvouched(&self) -> Failure {
+        Failure::not_ours(
+            &self.object,
+            format_args!(
+                "no companion {} vouches for it: it is another program's file, or one whose companion was deleted while processes used it (the last of them removes it); if no process uses it, remove it",
+                self.meta.display()
+            ),
+        )
+    }
+
+    /// The temporaries of this name in its directory ([`ObjectFiles::temp_path`]'s
+    /// `.NAME.init-PID-HEX` and `.NAME.meta-PID-HEX`), with their creators' pids.
+    fn temporaries(&self) -> Vec<(PathBuf, u32)> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let file_name = entry.file_name();
+                let pid = temporary_creator(file_name.to_str()?, &self.name)?;
+                Some((entry.path(), pid))
+            })
+            .collect()
+    }
+
+    /// Removes what creators of this object that died in the middle of a
+    /// create left: their temporaries. Call only under the setup lock: a
+    /// living creator builds its temporaries under that lock and removes
+    /// them before releasing it, so any temporary seen here is a dead
+    /// process's. Its pid is checked as well, and only this user's files
+    /// are removed (a name, never what it links to).
+    pub(crate) fn remove_dead_temporaries(&self) {
+        let me = crate::platform::sys::effective_uid();
+        for (path, pid) in self.temporaries() {
+            let ours = std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.uid() == me);
+            if ours && !crate::platform::sys::pid_alive(pid) {
+                files::remove_if_exists(&path);
+            }
+        }
+    }
+}
+
+/// The pid in `file_name` when it is one of [`ObjectFiles::temp_path`]'s
+/// temporaries of the object `name`: `.NAME.init-PID-HEX` or
+/// `.NAME.meta-PID-HEX` with 16 hexadecimal digits. Names may not start
+/// with `.`, so no other object's file has this shape.
+fn temporary_creator(file_name: &str, name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?.strip_prefix(name)?;
+    let rest = rest.strip_prefix(".init-").or_else(|| rest.strip_prefix(".meta-"))?;
+    let (pid, random) = rest.split_once('-')?;
+    let digits = |text: &str, radix: u32| !text.is_empty() && text.chars().all(|c| c.is_digit(radix));
+    (digits(pid, 10) && random.len() == 16 && digits(random, 16) && !random.contains(char::is_uppercase))
+        .then(|| pid.parse().ok())
+        .flatten()
 }
 
 /// The checks every open makes on the files it finds.
@@ -217,6 +277,7 @@ impl Spec<'_> {
             files::remove_if_exists(&self.files.object);
         }
         files::remove_if_exists(&self.files.meta);
+        self.files.remove_dead_temporaries();
     }
 
     /// Opens the object file a live (or just checked) companion vouches for.
@@ -270,9 +331,19 @@ impl Spec<'_> {
     }
 
     fn write_meta(&self, file: File, temp: &Path, header: Header) -> Result<(File, Meta), Failure> {
-        file.set_len(META_LEN).map_err(|e| Failure::io("size", temp, e))?;
-        std::os::unix::fs::FileExt::write_all_at(&file, &header.encode(), 0)
-            .map_err(|e| Failure::io("write", temp, e))?;
+        // Reserved, since its words are written through a mapping: no room
+        // for it is no room for the object, said as such (its temporary name
+        // means nothing to the caller).
+        let no_space = |error: io::Error| match error.kind() {
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => Failure::NoSpace {
+                path: self.files.object.clone(),
+                // A mutex (size 0) is its companion.
+                size: header.size.max(META_LEN),
+            },
+            _ => Failure::io("write", temp, error),
+        };
+        crate::platform::sys::reserve(&file, META_LEN).map_err(no_space)?;
+        std::os::unix::fs::FileExt::write_all_at(&file, &header.encode(), 0).map_err(no_space)?;
         // Mapped as this open may use it: a read-only user cannot pass turns.
         let meta = Meta::map(&file, self.writable).map_err(|e| Failure::io("map", temp, e))?;
         lifetime::attach(&file, temp, self.until)?;
@@ -390,16 +461,12 @@ impl Spec<'_> {
     ) -> Result<Attached, Failure> {
         let path = &self.files.object;
         if std::fs::symlink_metadata(path).is_ok() {
-            return Err(Failure::owned_by_someone_else(path).unwrap_or_else(|| {
-                Failure::not_ours(
-                    path,
-                    "no companion .meta file vouches for it, so it belongs to someone else",
-                )
-            }));
+            return Err(Failure::owned_by_someone_else(path).unwrap_or_else(|| self.files.unvouched()));
         }
         if how == Disposition::OpenExisting {
             return Err(Failure::NotFound { path: path.clone() });
         }
+        self.files.remove_dead_temporaries();
         let (object, temp) = self.create_temp("init", self.mode)?;
         let result = self.create_fresh(object, &temp, init);
         files::remove_if_exists(&temp);
@@ -497,10 +564,34 @@ pub(crate) fn observe(spec: &Spec<'_>, require_meta: bool) -> Result<(File, Opti
             check_length(&object, path, header)?;
             Ok((object, meta))
         }
-        None if require_meta => Err(Failure::not_ours(
-            path,
-            "no companion .meta file vouches for it, so it belongs to someone else",
-        )),
+        None if require_meta => Err(spec.files.unvouched()),
         _ => Ok((object, meta)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::temporary_creator;
+
+    #[test]
+    fn only_the_temporaries_of_the_name_itself_are_recognised() {
+        assert_eq!(temporary_creator(".foo.init-12-0123456789abcdef", "foo"), Some(12));
+        assert_eq!(temporary_creator(".foo.meta-7-fedcba9876543210", "foo"), Some(7));
+        for other in [
+            "foo",
+            ".foo.meta",
+            ".foo.guard",
+            ".foo.init-12-0123456789abcde",
+            ".foo.init-12-0123456789abcdef0",
+            ".foo.init-12-0123456789ABCDEF",
+            ".foo.init--0123456789abcdef",
+            ".foo.init-x-0123456789abcdef",
+            ".foo.init-12-0123456789abcdef.meta",
+            ".foo.init-12-0123456789abcdef.init-3-0123456789abcdef",
+            ".foobar.init-12-0123456789abcdef",
+            ".foo.other-12-0123456789abcdef",
+        ] {
+            assert_eq!(temporary_creator(other, "foo"), None, "{other}");
+        }
     }
 }
