@@ -6,8 +6,12 @@ library only (mmap + struct): proof that the layout is language-neutral.
 
 Prints the same "handshake", "integers" and "records" lines as the Rust
 inspector (cargo run -p shared --features console --bin inspect).
-Reads only; takes no lock and changes nothing. Every byte of the region is
-the demo's own (the library keeps its bookkeeping in .NAME.meta beside it):
+Reads only; takes no lock and changes nothing. Safe on a live region with
+any Python 3: it maps the file with mmap, which registers nothing with
+multiprocessing's resource tracker (a plain SharedMemory(name=...) would have
+the tracker remove the region when Python exits; see "From Python" in
+docs/library.md). Every byte of the region is the demo's own (the library
+keeps its bookkeeping in .NAME.meta beside it):
 
     0     ten int32: 0..4 (message server), 5..9 (state server)
     40    handshake: flags u32, records written u32, message server pid u32

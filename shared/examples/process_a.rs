@@ -12,6 +12,7 @@
 //! demo's region, so the default keeps the two apart); DIR to `/dev/shm`. The
 //! mutex is `NAMEmutex` (`testmapmutex` in the docs): a stand-alone named
 //! mutex in the same directory, so its name must differ from the region's.
+//! Being a name itself, it has at most 200 bytes, so NAME at most 195.
 //!
 //! Each C# line of the docs is quoted above its Rust counterpart.
 
@@ -39,7 +40,9 @@ fn main() {
 fn run() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
     let name = RegionName::new(&args.next().unwrap_or_else(|| DEFAULT_NAME.into()))?;
-    let mutex_name = RegionName::new(&format!("{name}mutex"))?;
+    // Mutex mutex = new Mutex(true, "testmapmutex", ...): NAME followed by
+    // `mutex`; refused, with the limit on NAME, past 200 bytes.
+    let mutex_name = name.derived_mutex_name()?;
     let dir = args.next();
     let mut region_options = RegionOptions::named(&name).size(REGION_SIZE);
     let mut mutex_options = MutexOptions::named(&mutex_name);

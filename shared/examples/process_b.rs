@@ -7,7 +7,7 @@
 //! ```
 //!
 //! NAME and DIR as for `process_a` (default `testmap-ab` in `/dev/shm`); the
-//! mutex is `NAMEmutex`. Each C# line of the docs is quoted above its Rust
+//! mutex is `NAMEmutex` (so NAME has at most 195 bytes). Each C# line of the docs is quoted above its Rust
 //! counterpart.
 
 #[path = "support/in_dir.rs"]
@@ -32,7 +32,9 @@ fn main() {
 fn run() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
     let name = RegionName::new(&args.next().unwrap_or_else(|| DEFAULT_NAME.into()))?;
-    let mutex_name = RegionName::new(&format!("{name}mutex"))?;
+    // "testmapmutex": NAME followed by `mutex`; refused, with the limit on
+    // NAME, past 200 bytes.
+    let mutex_name = name.derived_mutex_name()?;
     let dir = args.next();
     let mut region_options = RegionOptions::named(&name);
     let mut mutex_options = MutexOptions::named(&mutex_name);

@@ -18,7 +18,8 @@ use shared::RegionOptions;
 /// Attaches to the POSIX shared memory `argv[1]`, prints its size and its
 /// bytes as hex, writes `PYTH` at offset 100, and detaches without removing
 /// it (`track=False` from Python 3.13; before, unregister from the resource
-/// tracker, which would otherwise unlink the segment at exit).
+/// tracker, which would otherwise unlink the segment at exit: see "From
+/// Python" in docs/library.md, whose snippets `python_attach.rs` runs).
 const PYTHON: &str = r#"
 import sys
 from multiprocessing import shared_memory, resource_tracker
@@ -43,9 +44,19 @@ fn python_attaches_to_a_live_region_and_sees_only_the_users_bytes() {
         eprintln!("SKIPPED: no /dev/shm here, so Python's shared_memory cannot find a region by name");
         return;
     }
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: no python3 on this machine");
-        return;
+    match Command::new("python3")
+        .args(["-c", "import multiprocessing.shared_memory"])
+        .output()
+    {
+        Ok(out) if out.status.success() => {}
+        Ok(_) => {
+            eprintln!("SKIPPED: this python3 has no multiprocessing.shared_memory (Python 3.8 and later)");
+            return;
+        }
+        Err(_) => {
+            eprintln!("SKIPPED: no python3 on this machine");
+            return;
+        }
     }
     let name = unique("python");
     let region = RegionOptions::named(&name)

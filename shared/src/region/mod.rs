@@ -32,11 +32,11 @@ pub use options::{Access, FileMode, RegionOptions};
 pub(crate) use options::{Disposition, Location};
 
 use crate::error::{ObjectError, ViewError};
-use crate::mapping::{Mapping, Refused};
+use crate::mapping::Mapping;
 use crate::platform::{RegionInner, WordWaker};
 use crate::sync::Notifier;
 use crate::sync::Turn;
-use crate::view::{AccessorView, StreamView, Window};
+use crate::view::{word_refused, AccessorView, StreamView, Window};
 
 /// An open shared-memory region. Cheap to clone (clones share one mapping);
 /// the region closes when the last clone is dropped, and a named region is
@@ -186,20 +186,14 @@ impl Region {
     /// works with `os::linux::wait_while_equal`, a futex).
     ///
     /// # Errors
-    /// [`ViewError::OutsideView`] when the word is not inside the region or
-    /// not 4-byte aligned; [`ViewError::ReadOnly`] for a read-only region.
+    /// [`ViewError::OutsideView`] when the word is not inside the region;
+    /// [`ViewError::Misaligned`] when it is, at an offset that is not a
+    /// multiple of 4; [`ViewError::ReadOnly`] for a read-only region.
     pub fn atomic_u32(&self, offset: u64) -> Result<&AtomicU32, ViewError> {
         self.inner
             .mapping()
             .atomic_u32(offset)
-            .map_err(|refused| match refused {
-                Refused::ReadOnly => ViewError::ReadOnly,
-                Refused::OutOfRange => ViewError::OutsideView {
-                    offset,
-                    size: 4,
-                    view_len: self.size(),
-                },
-            })
+            .map_err(|refused| word_refused::<AtomicU32>(refused, offset, self.size()))
     }
 
     /// The 4-byte word at region offset `offset` as a [`Notifier`]: sleep

@@ -23,6 +23,31 @@ pub(crate) fn refused(refused: Refused, offset: u64, size: u64, view_len: u64) -
     }
 }
 
+/// The view error for a refused atomic word of type `A` at region offset
+/// `offset` in a region of `region_size` bytes (what
+/// [`Region::atomic_u32`](crate::Region::atomic_u32) reports): a word that
+/// does not fit is [`ViewError::OutsideView`], one that fits at an offset
+/// that is not a multiple of its alignment [`ViewError::Misaligned`].
+pub(crate) fn word_refused<A>(refused: Refused, offset: u64, region_size: u64) -> ViewError {
+    let size = std::mem::size_of::<A>() as u64;
+    let align = std::mem::align_of::<A>() as u64;
+    let fits = offset.checked_add(size).is_some_and(|end| end <= region_size);
+    match refused {
+        Refused::ReadOnly => ViewError::ReadOnly,
+        Refused::OutOfRange if fits && !offset.is_multiple_of(align) => ViewError::Misaligned {
+            offset,
+            size,
+            align,
+            region_size,
+        },
+        Refused::OutOfRange => ViewError::OutsideView {
+            offset,
+            size,
+            view_len: region_size,
+        },
+    }
+}
+
 /// A checked window `[start, start + len)` of a region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Window {
@@ -89,6 +114,69 @@ mod tests {
         assert!(Window::new(100, 90, 11).is_err());
         assert!(Window::new(100, u64::MAX, 2).is_err());
         assert!(Window::new(100, 100, 0).is_ok());
+    }
+
+    #[test]
+    fn a_word_that_fits_at_a_misaligned_offset_is_misaligned_not_outside() {
+        use std::sync::atomic::{AtomicU32, AtomicU64};
+        for offset in [1, 2, 3, 4091] {
+            assert_eq!(
+                word_refused::<AtomicU32>(Refused::OutOfRange, offset, 4096),
+                ViewError::Misaligned {
+                    offset,
+                    size: 4,
+                    align: 4,
+                    region_size: 4096
+                }
+            );
+        }
+        assert_eq!(
+            word_refused::<AtomicU32>(Refused::OutOfRange, 4093, 4098),
+            ViewError::Misaligned {
+                offset: 4093,
+                size: 4,
+                align: 4,
+                region_size: 4098
+            }
+        );
+        for offset in [4, 12, 4084] {
+            assert_eq!(
+                word_refused::<AtomicU64>(Refused::OutOfRange, offset, 4096),
+                ViewError::Misaligned {
+                    offset,
+                    size: 8,
+                    align: 8,
+                    region_size: 4096
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_word_that_does_not_fit_is_outside_the_view_aligned_or_not() {
+        use std::sync::atomic::{AtomicU32, AtomicU64};
+        for offset in [4096, 4093, 4094, 4095, 5000, u64::MAX - 1] {
+            assert_eq!(
+                word_refused::<AtomicU32>(Refused::OutOfRange, offset, 4096),
+                ViewError::OutsideView {
+                    offset,
+                    size: 4,
+                    view_len: 4096
+                }
+            );
+        }
+        assert_eq!(
+            word_refused::<AtomicU64>(Refused::OutOfRange, 4092, 4096),
+            ViewError::OutsideView {
+                offset: 4092,
+                size: 8,
+                view_len: 4096
+            }
+        );
+        assert_eq!(
+            word_refused::<AtomicU32>(Refused::ReadOnly, 0, 4096),
+            ViewError::ReadOnly
+        );
     }
 
     #[test]
