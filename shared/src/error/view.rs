@@ -27,6 +27,13 @@ pub enum ViewError {
     },
     /// A write through a read-only view or region.
     ReadOnly,
+    /// Another process shortened the region's file while this one mapped it
+    /// (Linux: a process of the same user can truncate any of its files).
+    /// The access met bytes that are gone: what it read is not the region's
+    /// and what it wrote reached no other process. Every later access
+    /// through the same mapping says so too; where that process would have
+    /// crashed with `SIGBUS`, this one gets this error.
+    Truncated,
     /// The system refused what sleeping on a word needs (on Windows, the
     /// named semaphore and count beside the region).
     Wake {
@@ -51,6 +58,10 @@ impl fmt::Display for ViewError {
             ViewError::ReadOnly => write!(
                 f,
                 "this view or region is read-only; nothing was written (a region opened with Access::ReadWrite writes; an observer never does)"
+            ),
+            ViewError::Truncated => write!(
+                f,
+                "another process shortened this region's file while it was mapped: the bytes past its new end are gone, so nothing read here is the region's and nothing written reaches another process; close the region and create it again"
             ),
             ViewError::Wake { offset, reason } => write!(
                 f,

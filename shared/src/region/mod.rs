@@ -194,6 +194,7 @@ impl Region {
             .atomic_u32(offset)
             .map_err(|refused| match refused {
                 Refused::ReadOnly => ViewError::ReadOnly,
+                Refused::Cut => ViewError::Truncated,
                 Refused::OutOfRange => ViewError::OutsideView {
                     offset,
                     size: 4,

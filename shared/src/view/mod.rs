@@ -15,6 +15,7 @@ use crate::mapping::Refused;
 pub(crate) fn refused(refused: Refused, offset: u64, size: u64, view_len: u64) -> ViewError {
     match refused {
         Refused::ReadOnly => ViewError::ReadOnly,
+        Refused::Cut => ViewError::Truncated,
         Refused::OutOfRange => ViewError::OutsideView {
             offset,
             size,
