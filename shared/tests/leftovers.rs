@@ -208,6 +208,38 @@ fn a_sparse_file_on_a_full_tmpfs_is_a_clear_error_not_a_sigbus() {
     let bytes = std::fs::read(&image).expect("read");
     assert_eq!(bytes.len(), 8_000_000);
     assert!(bytes.iter().all(|&b| b == 0), "not one byte rewritten");
+
+    // Read-only, nothing can be reserved: once the tmpfs is full (a file
+    // filling it), the read of a hole finds no page for it, which is an
+    // error too.
+    let reader = RegionOptions::file(&image)
+        .file_mode(FileMode::Open)
+        .access(shared::Access::Read)
+        .create_from_file()
+        .expect("a read-only open reserves nothing");
+    let view = reader.create_view_accessor(0, 0).expect("view");
+    let filler = tmpfs.path().join("filler");
+    let mut size: u64 = 1 << 20;
+    let mut filled = 0;
+    while size >= 4096 {
+        if allocate(&filler, filled + size) {
+            filled += size;
+        } else {
+            size /= 2;
+        }
+    }
+    assert_eq!(view.read_i32(4_000_000), Err(shared::ViewError::Truncated));
+}
+
+/// Grows the file at `path` to `len` bytes with its blocks allocated
+/// (`fallocate`, another process); whether there was room.
+fn allocate(path: &Path, len: u64) -> bool {
+    Command::new("fallocate")
+        .args(["-l", &len.to_string()])
+        .arg(path)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 #[test]

@@ -42,7 +42,8 @@ fn a_region_shortened_by_another_process_is_an_error_for_every_later_access() {
     assert_eq!(view.read_i64(0), Err(ViewError::Truncated));
     let message = ViewError::Truncated.to_string();
     assert!(
-        message.starts_with("another process shortened this region's file"),
+        message
+            .starts_with("bytes of this region are gone from its file (another process shortened the file"),
         "{message}"
     );
 
