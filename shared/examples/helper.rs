@@ -254,9 +254,7 @@ fn run() -> Result<(), Box<dyn Error>> {
             let options = options.size(number(rest, 0, "SIZE")?);
             churn(number(rest, 1, "SECS")?, || options.create_or_open().map(drop))
         }
-        "mutex-churn" => churn(number(rest, 0, "SECS")?, || {
-            mutex_options.create(false).map(drop)
-        }),
+        "mutex-churn" => churn(number(rest, 0, "SECS")?, || mutex_options.create(false).map(drop)),
         "create" => {
             let _region = options.size(number(rest, 0, "SIZE")?).create_or_open()?;
             say("ready");

@@ -12,7 +12,10 @@
 //! Hazard shared by every process that maps the file: if one of them shrinks the
 //! file, the others get `SIGBUS` when they touch the lost pages. This crate never
 //! shrinks a file it maps, creates its files owner-only, and by default reserves
-//! the pages of the files it creates up front.
+//! the pages of the files it maps up front. On Linux, where another process of
+//! the same user can still shrink a file, the platform layer catches the
+//! `SIGBUS` of a registered mapping, and [`Mapping::read`] and
+//! [`Mapping::write`] then refuse the access with [`Refused::Cut`].
 
 use std::fs::File;
 use std::io;
@@ -27,6 +30,10 @@ pub(crate) enum Refused {
     OutOfRange,
     /// A write to a read-only mapping.
     ReadOnly,
+    /// The access met bytes that another process cut off: it shortened the
+    /// file under the mapping (Linux; see `platform/linux/bus_guard.rs`).
+    /// What was read is not the region's, what was written reached nobody.
+    Cut,
 }
 
 /// A shared mapping of a region's bytes (the platform's view of them).
@@ -85,6 +92,17 @@ impl Mapping {
                 buf.len(),
             );
         }
+        self.check_whole()
+    }
+
+    /// After an access: refuses it when it (or an earlier one) met bytes
+    /// another process cut off, rather than pass private zeros for the
+    /// region's bytes.
+    #[inline]
+    fn check_whole(&self) -> Result<(), Refused> {
+        if self.raw.is_cut() {
+            return Err(Refused::Cut);
+        }
         Ok(())
     }
 
@@ -108,7 +126,7 @@ impl Mapping {
         unsafe {
             std::ptr::copy_nonoverlapping(data.as_ptr(), self.raw.as_ptr().add(start), data.len());
         }
-        Ok(())
+        self.check_whole()
     }
 
     /// The 4-byte word at `offset` as an atomic shared with other processes.

@@ -50,7 +50,11 @@ fn a_dead_creators_temporaries_go_with_the_next_create_and_a_live_ones_stay() {
     let mut expected = object_files(name.as_str());
     expected.extend([alive.clone(), other.clone()]);
     expected.sort();
-    assert_eq!(entries(dir.path()), expected, "the dead creator's temporaries are gone");
+    assert_eq!(
+        entries(dir.path()),
+        expected,
+        "the dead creator's temporaries are gone"
+    );
     drop(region);
     let mut expected = vec![alive, other];
     expected.sort();
@@ -143,7 +147,8 @@ fn a_region_whose_companion_was_deleted_is_explained_and_goes_with_its_last_user
     std::fs::remove_file(dir.path().join(format!(".{}.meta", name.as_str()))).expect("delete the companion");
 
     // Another process cannot join it, and is told why and what to do.
-    let out = start(Command::new(helper_path()).args(["peek", name.as_str(), arg(dir.path()), "0", "4"])).output();
+    let out =
+        start(Command::new(helper_path()).args(["peek", name.as_str(), arg(dir.path()), "0", "4"])).output();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(
@@ -158,7 +163,10 @@ fn a_region_whose_companion_was_deleted_is_explained_and_goes_with_its_last_user
     );
 
     // The region still works for its user, and goes when it leaves.
-    assert_eq!(region.create_view_accessor(0, 0).expect("view").read_i32(0), Ok(7));
+    assert_eq!(
+        region.create_view_accessor(0, 0).expect("view").read_i32(0),
+        Ok(7)
+    );
     drop(region);
     assert_eq!(entries(dir.path()), Vec::<String>::new(), "nothing left");
     let fresh = options.create_or_open().expect("the name is usable again");
@@ -190,12 +198,48 @@ fn a_sparse_file_on_a_full_tmpfs_is_a_clear_error_not_a_sigbus() {
     // Through the article's persistent example, as a user runs it.
     let out = start(Command::new(example("persistent")).arg(&image)).output();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "a clean exit 1, not a SIGBUS: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a clean exit 1, not a SIGBUS: {stderr}"
+    );
     assert!(stderr.contains("no space for a 8000000-byte"), "{stderr}");
     assert_eq!(entries(tmpfs.path()), ["image.data"], "nothing of ours left");
     let bytes = std::fs::read(&image).expect("read");
     assert_eq!(bytes.len(), 8_000_000);
     assert!(bytes.iter().all(|&b| b == 0), "not one byte rewritten");
+
+    // Read-only, nothing can be reserved: once the tmpfs is full (a file
+    // filling it), the read of a hole finds no page for it, which is an
+    // error too.
+    let reader = RegionOptions::file(&image)
+        .file_mode(FileMode::Open)
+        .access(shared::Access::Read)
+        .create_from_file()
+        .expect("a read-only open reserves nothing");
+    let view = reader.create_view_accessor(0, 0).expect("view");
+    let filler = tmpfs.path().join("filler");
+    let mut size: u64 = 1 << 20;
+    let mut filled = 0;
+    while size >= 4096 {
+        if allocate(&filler, filled + size) {
+            filled += size;
+        } else {
+            size /= 2;
+        }
+    }
+    assert_eq!(view.read_i32(4_000_000), Err(shared::ViewError::Truncated));
+}
+
+/// Grows the file at `path` to `len` bytes with its blocks allocated
+/// (`fallocate`, another process); whether there was room.
+fn allocate(path: &Path, len: u64) -> bool {
+    Command::new("fallocate")
+        .args(["-l", &len.to_string()])
+        .arg(path)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 #[test]
@@ -218,7 +262,10 @@ fn a_region_that_fits_without_room_for_its_companion_is_the_usual_no_space_error
         message.starts_with("no space for a 1048576-byte shared-memory region at"),
         "{message}"
     );
-    assert!(!message.contains(".meta-"), "no private temporary named: {message}");
+    assert!(
+        !message.contains(".meta-"),
+        "no private temporary named: {message}"
+    );
     assert_eq!(entries(tmpfs.path()), Vec::<String>::new(), "nothing left");
 }
 

@@ -65,7 +65,7 @@ fn create_new_fails_while_the_region_is_in_use() {
 
 #[test]
 #[cfg(target_os = "linux")] // the files in the directory
-fn an_existing_region_keeps_its_size_whatever_size_an_opener_asks_for() {
+fn an_existing_region_keeps_its_size_and_refuses_an_opener_asking_for_more() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("keepsize");
     let first = RegionOptions::named(&name)
@@ -73,13 +73,21 @@ fn an_existing_region_keeps_its_size_whatever_size_an_opener_asks_for() {
         .size(SIZE)
         .create_or_open()
         .expect("create");
-    let second = RegionOptions::named(&name)
+    let larger = RegionOptions::named(&name)
         .in_dir(dir.path())
         .size(3 * SIZE)
+        .create_or_open();
+    assert!(
+        matches!(larger.failed(), Err(Failure::BadSize { .. })),
+        "{larger:?}"
+    );
+    let smaller = RegionOptions::named(&name)
+        .in_dir(dir.path())
+        .size(SIZE / 2)
         .create_or_open()
-        .expect("open");
-    assert!(!second.created_new());
-    assert_eq!((first.size(), second.size()), (SIZE, SIZE));
+        .expect("a smaller size opens the region at its own size");
+    assert!(!smaller.created_new());
+    assert_eq!((first.size(), smaller.size()), (SIZE, SIZE));
     assert_eq!(
         std::fs::metadata(first.path()).expect("stat").len(),
         SIZE,

@@ -44,6 +44,14 @@ pub enum ViewError {
     },
     /// A write through a read-only view or region.
     ReadOnly,
+    /// Bytes of the region are gone from its file (Linux): another process
+    /// shortened the file while this one mapped it (a process of the same
+    /// user can truncate any of its files), or, for a file whose blocks were
+    /// not reserved, the file system had no room for a page. The access met
+    /// them: what it read is not the region's and what it wrote reached no
+    /// other process. Every later access through the same mapping says so
+    /// too. Where a process would have crashed with `SIGBUS`, it gets this.
+    Truncated,
     /// The system refused what sleeping on a word needs (on Windows, the
     /// named semaphore and count beside the region).
     Wake {
@@ -88,6 +96,10 @@ impl fmt::Display for ViewError {
             ViewError::ReadOnly => write!(
                 f,
                 "this view or region is read-only; nothing was written (a region opened with Access::ReadWrite writes; an observer never does)"
+            ),
+            ViewError::Truncated => write!(
+                f,
+                "bytes of this region are gone from its file (another process shortened the file while it was mapped, or its file system had no room for a page that was not reserved): nothing read here is the region's and nothing written reaches another process; close the region and create it again"
             ),
             ViewError::Wake { offset, reason } => write!(
                 f,

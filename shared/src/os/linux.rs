@@ -54,15 +54,19 @@ pub trait RegionOptionsExt: Sealed {
     /// and the files must belong to the shared group: run both sides with it
     /// as their effective group (`newgrp`, `sg`), or use a directory whose
     /// set-group-id bit gives new files its group. A group member can still
-    /// shrink a shared file under you (a `SIGBUS`), which is why sharing is
-    /// opt-in. The directory itself is not checked: use one that only trusted
+    /// shrink a shared file under you (your accesses then fail with
+    /// [`ViewError::Truncated`](crate::ViewError::Truncated) and the turn and
+    /// mutex words stop reaching the others), which is why sharing is opt-in. The directory itself is not checked: use one that only trusted
     /// users can write, or a sticky one such as `/dev/shm`.
     fn share_with_group(self) -> Self;
 
-    /// Whether to reserve the blocks of a file this call creates or grows
-    /// (default `true`): a full `/dev/shm` is then an error here
-    /// ([`Failure::NoSpace`](crate::Failure::NoSpace)) instead of a `SIGBUS` on a later write. Turn
-    /// it off for a sparse file larger than the space at hand.
+    /// Whether to reserve the blocks of the file (default `true`): those of a
+    /// file this call creates or grows, and the holes of an existing file it
+    /// opens for writing. A full `/dev/shm` is then an error here
+    /// ([`Failure::NoSpace`](crate::Failure::NoSpace)) instead of a page
+    /// lost on a later access ([`ViewError::Truncated`](crate::ViewError::Truncated),
+    /// where the kernel would raise `SIGBUS`). Turn it off for a sparse file
+    /// larger than the space at hand.
     fn reserve(self, reserve: bool) -> Self;
 
     /// Opens the region read-only as an **observer**: it never registers as a
@@ -71,8 +75,8 @@ pub trait RegionOptionsExt: Sealed {
     /// see it: the last user out still removes a named region under it (its
     /// mapping stays readable until it is dropped), and a file region's file
     /// may be re-created smaller with [`FileMode::Create`](crate::FileMode::Create)
-    /// while observed, after which reading past its new end raises `SIGBUS`:
-    /// observe files that nobody truncates.
+    /// while observed, after which reading past its new end fails with
+    /// [`ViewError::Truncated`](crate::ViewError::Truncated).
     ///
     /// (Windows has no observer: every handle to a section keeps it alive.
     /// A read-only look there is [`Access::Read`](crate::Access::Read) with

@@ -19,7 +19,10 @@
 //! reserves the blocks (unless told not to), never shrinks a file, creates the
 //! files owner-only (mode 0600 unless asked otherwise), never follows symbolic
 //! links, and refuses a file at a region's path that its companion does not
-//! vouch for. (A Windows section cannot be shrunk under its users.)
+//! vouch for. What a process of the same user can still do, shorten a file
+//! under its mapping, is caught: the access that meets the lost bytes, and
+//! every later one, fails with [`ViewError::Truncated`] instead of the
+//! `SIGBUS`. (A Windows section cannot be shrunk under its users.)
 //! Processes coordinate their writes with a [`NamedMutex`](crate::NamedMutex).
 
 mod options;

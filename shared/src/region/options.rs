@@ -323,7 +323,8 @@ impl RegionOptions {
             // asked for (whose ends the caller would find by failing).
             return Err(Failure::BadSize {
                 size: self.size,
-                reason: "a smaller region of this name exists: ask for its size (or less), or use another name",
+                reason:
+                    "a smaller region of this name exists: ask for its size (or less), or use another name",
             });
         }
         Ok(region)

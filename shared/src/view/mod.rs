@@ -15,6 +15,7 @@ use crate::mapping::Refused;
 pub(crate) fn refused(refused: Refused, offset: u64, size: u64, view_len: u64) -> ViewError {
     match refused {
         Refused::ReadOnly => ViewError::ReadOnly,
+        Refused::Cut => ViewError::Truncated,
         Refused::OutOfRange => ViewError::OutsideView {
             offset,
             size,
@@ -34,6 +35,7 @@ pub(crate) fn word_refused<A>(refused: Refused, offset: u64, region_size: u64) -
     let fits = offset.checked_add(size).is_some_and(|end| end <= region_size);
     match refused {
         Refused::ReadOnly => ViewError::ReadOnly,
+        Refused::Cut => ViewError::Truncated,
         Refused::OutOfRange if fits && !offset.is_multiple_of(align) => ViewError::Misaligned {
             offset,
             size,

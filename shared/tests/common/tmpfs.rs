@@ -18,7 +18,9 @@ impl SmallTmpfs {
         match status {
             Ok(s) if s.success() => Some(SmallTmpfs(dir)),
             _ => {
-                eprintln!("SKIPPED: cannot mount a small tmpfs on this machine (needs root); this test did not run");
+                eprintln!(
+                    "SKIPPED: cannot mount a small tmpfs on this machine (needs root); this test did not run"
+                );
                 None
             }
         }
@@ -34,4 +36,3 @@ impl Drop for SmallTmpfs {
         let _ = Command::new("umount").arg(self.0.path()).status();
     }
 }
-

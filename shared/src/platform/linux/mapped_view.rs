@@ -5,9 +5,14 @@ use std::io;
 
 use memmap2::{MmapOptions, MmapRaw};
 
-/// The mapped bytes of a file (unmapped on drop).
+use super::bus_guard::Guard;
+
+/// The mapped bytes of a file (unmapped on drop), guarded against the file
+/// being shortened under them (see [`super::bus_guard`]).
 #[derive(Debug)]
 pub(crate) struct MappedView {
+    /// Declared first: unregistered before the unmapping.
+    guard: Guard,
     raw: MmapRaw,
 }
 
@@ -22,7 +27,16 @@ impl MappedView {
         } else {
             options.map_raw_read_only(file)?
         };
-        Ok(MappedView { raw })
+        let guard = Guard::register(raw.as_mut_ptr(), raw.len());
+        Ok(MappedView { guard, raw })
+    }
+
+    /// Whether an access found the file shorter than the mapping: the lost
+    /// bytes read as zeros in this process alone from then on. Ask after an
+    /// access, to learn whether it met them.
+    #[inline]
+    pub(crate) fn is_cut(&self) -> bool {
+        self.guard.is_cut()
     }
 
     /// The first mapped byte (page-aligned).

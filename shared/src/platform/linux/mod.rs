@@ -1,6 +1,7 @@
 //! The Linux backend: named objects as files in a directory (`/dev/shm` by
 //! default), `flock` for presence and set-up, futexes for wake-ups.
 
+pub(crate) mod bus_guard;
 pub(crate) mod console;
 pub(crate) mod files;
 pub(crate) mod mapped_view;

@@ -118,6 +118,13 @@ impl MappedView {
         self.len
     }
 
+    /// Never: a section cannot be shrunk under its views (the Linux
+    /// backend's `bus_guard` has nothing to guard against here).
+    #[inline]
+    pub(crate) fn is_cut(&self) -> bool {
+        false
+    }
+
     /// Writes `start .. start + len` back (`FlushViewOfFile`), and a file
     /// region's file to its disk (`FlushFileBuffers`).
     pub(crate) fn flush_range(&self, start: usize, len: usize) -> io::Result<()> {

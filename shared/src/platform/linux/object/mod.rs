@@ -118,7 +118,9 @@ impl ObjectFiles {
 /// with `.`, so no other object's file has this shape.
 fn temporary_creator(file_name: &str, name: &str) -> Option<u32> {
     let rest = file_name.strip_prefix('.')?.strip_prefix(name)?;
-    let rest = rest.strip_prefix(".init-").or_else(|| rest.strip_prefix(".meta-"))?;
+    let rest = rest
+        .strip_prefix(".init-")
+        .or_else(|| rest.strip_prefix(".meta-"))?;
     let (pid, random) = rest.split_once('-')?;
     let digits = |text: &str, radix: u32| !text.is_empty() && text.chars().all(|c| c.is_digit(radix));
     (digits(pid, 10) && random.len() == 16 && digits(random, 16) && !random.contains(char::is_uppercase))
@@ -575,7 +577,10 @@ mod tests {
 
     #[test]
     fn only_the_temporaries_of_the_name_itself_are_recognised() {
-        assert_eq!(temporary_creator(".foo.init-12-0123456789abcdef", "foo"), Some(12));
+        assert_eq!(
+            temporary_creator(".foo.init-12-0123456789abcdef", "foo"),
+            Some(12)
+        );
         assert_eq!(temporary_creator(".foo.meta-7-fedcba9876543210", "foo"), Some(7));
         for other in [
             "foo",
