@@ -68,7 +68,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         _ => return Err(usage.into()),
     };
     let name = RegionName::new(name)?;
-    let mutex_name = name.derived_mutex_name()?;
+    let mutex_name = name.derived_mutex_name();
     let mut region = RegionOptions::named(&name);
     let mut mutex = MutexOptions::named(&mutex_name);
     if let Some(dir) = dir {

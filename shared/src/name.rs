@@ -5,7 +5,8 @@ use std::str::FromStr;
 
 /// Longest name accepted, in bytes of UTF-8. File systems allow 255 bytes per
 /// file name; the rest is kept for the files derived from the name
-/// (`<name>mutex`, `.<name>mutex.meta`, `.<name>.init-<pid>-<n>`).
+/// (`<name>mutex`, `.<name>mutex.meta`, `.<name>mutex.init-<pid>-<16 hex digits>`,
+/// at most 236 bytes).
 pub const MAX_NAME_BYTES: usize = 200;
 
 /// A validated name of a region or a named mutex: usable as a file name in
@@ -43,23 +44,11 @@ pub enum NameError {
         /// Length of the refused name in bytes.
         bytes: usize,
     },
-    /// A valid region name whose derived mutex name `<name>mutex` (see
-    /// [`RegionName::derived_mutex_name`]) would be longer than
-    /// [`MAX_NAME_BYTES`]: the region name has more than
-    /// `MAX_NAME_BYTES - 5` (195) bytes.
-    MutexNameTooLong {
-        /// Length of the region name in bytes.
-        region_bytes: usize,
-    },
 }
 
 /// What the demo's convention appends to a region name for its mutex:
 /// `testmap` has the mutex `testmapmutex`.
 const MUTEX_SUFFIX: &str = "mutex";
-
-/// Longest region name, in bytes, whose derived mutex name `<name>mutex`
-/// is still a valid name of its own ([`RegionName::derived_mutex_name`]).
-const MAX_MUTEX_BASE_BYTES: usize = MAX_NAME_BYTES - MUTEX_SUFFIX.len();
 
 impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -85,11 +74,6 @@ impl fmt::Display for NameError {
             NameError::TooLong { bytes } => write!(
                 f,
                 "the region name is {bytes} bytes long; the limit is {MAX_NAME_BYTES} bytes"
-            ),
-            NameError::MutexNameTooLong { region_bytes } => write!(
-                f,
-                "the mutex name derived from the region name (the region name followed by `{MUTEX_SUFFIX}`) would be {} bytes long, over the limit of {MAX_NAME_BYTES} bytes; use a region name of at most {MAX_MUTEX_BASE_BYTES} bytes (this one is {region_bytes})",
-                region_bytes + MUTEX_SUFFIX.len()
             ),
         }
     }
@@ -145,20 +129,13 @@ impl RegionName {
 
     /// The demo's mutex name `<name>mutex` as a name of its own, for
     /// [`MutexOptions::named`](crate::MutexOptions::named) (the .NET
-    /// example's `"testmapmutex"` beside `"testmap"`).
-    ///
-    /// # Errors
-    /// [`NameError::MutexNameTooLong`] when the derived name would be longer
-    /// than [`MAX_NAME_BYTES`], that is when this name has more than
-    /// `MAX_NAME_BYTES - 5` (195) bytes; its message says so, and how long
-    /// the region name may be.
-    pub fn derived_mutex_name(&self) -> Result<RegionName, NameError> {
-        RegionName::new(&self.mutex_name()).map_err(|error| match error {
-            NameError::TooLong { .. } => NameError::MutexNameTooLong {
-                region_bytes: self.0.len(),
-            },
-            other => other,
-        })
+    /// example's `"testmapmutex"` beside `"testmap"`). Always valid: the
+    /// region name is, `mutex` adds no character a name may not hold, and
+    /// [`MAX_NAME_BYTES`] keeps room for those 5 bytes (a 200-byte region
+    /// name has a 205-byte mutex name, as with
+    /// [`MutexOptions::for_region`](crate::MutexOptions::for_region)).
+    pub fn derived_mutex_name(&self) -> RegionName {
+        RegionName(self.mutex_name())
     }
 }
 
@@ -258,33 +235,11 @@ mod tests {
     }
 
     #[test]
-    fn a_mutex_name_derived_from_a_long_region_name_is_refused_as_the_mutex_names_fault() {
-        let longest = RegionName::new(&"m".repeat(MAX_MUTEX_BASE_BYTES)).expect("valid");
-        let derived = longest.derived_mutex_name().expect("fits exactly");
-        assert_eq!(derived.as_str().len(), MAX_NAME_BYTES);
+    fn the_mutex_name_derived_from_the_longest_region_name_is_valid() {
+        let longest = RegionName::new(&"m".repeat(MAX_NAME_BYTES)).expect("valid");
+        let derived = longest.derived_mutex_name();
+        assert_eq!(derived.as_str().len(), MAX_NAME_BYTES + MUTEX_SUFFIX.len());
         assert_eq!(derived.as_str(), longest.mutex_name());
-
-        let long = RegionName::new(&"x".repeat(MAX_NAME_BYTES)).expect("a valid region name");
-        let error = long.derived_mutex_name().expect_err("too long once derived");
-        assert_eq!(
-            error,
-            NameError::MutexNameTooLong {
-                region_bytes: MAX_NAME_BYTES
-            }
-        );
-        assert_eq!(
-            error.to_string(),
-            "the mutex name derived from the region name (the region name followed by `mutex`) would be 205 bytes long, over the limit of 200 bytes; use a region name of at most 195 bytes (this one is 200)"
-        );
-        let refused = RegionName::new(&"y".repeat(MAX_MUTEX_BASE_BYTES + 1))
-            .expect("valid")
-            .derived_mutex_name();
-        assert_eq!(
-            refused,
-            Err(NameError::MutexNameTooLong {
-                region_bytes: MAX_MUTEX_BASE_BYTES + 1
-            })
-        );
     }
 
     #[test]
