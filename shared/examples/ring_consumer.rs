@@ -1,10 +1,17 @@
 //! Receives the records of `ring_producer` and checks that none was lost,
-//! duplicated or reordered.
+//! duplicated or reordered. Prints `ready: ...` once it has attached to the
+//! ring, and exits 1 when the stream ended any other way than by the
+//! producer closing a sound ring (the producer died, or stopped because it
+//! found the ring corrupt: the stream was cut).
+//!
+//! Ctrl-C, `SIGTERM` and `SIGHUP` leave as a normal exit would (exit code
+//! 130): the last of the two out removes the ring's files.
 
 #[path = "support/in_dir.rs"]
 mod in_dir;
 
 use in_dir::InDir;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -29,9 +36,33 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
+    leave_cleanly_on_signals();
     if let Err(error) = run(&cli) {
         eprintln!("error: {error}");
         std::process::exit(1);
+    }
+}
+
+/// Makes Ctrl-C, `SIGTERM` and `SIGHUP` leave as a normal exit would: every
+/// open region is closed, so the last process out removes the ring's region
+/// and its files ([`shared::exit_closing_regions`]), and the exit code is 130.
+/// Without it a signal ends the process with no destructor run, and the
+/// ring's files stay behind. (`ctrlc` with its `termination` feature, for
+/// `SIGTERM` and `SIGHUP`; the handler runs on a thread of its own, not in
+/// the signal handler.)
+fn leave_cleanly_on_signals() {
+    let installed = ctrlc::set_handler(|| {
+        // (`eprintln!` would panic on a terminal that has hung up.)
+        let _ = writeln!(std::io::stderr(), "interrupted: closing the ring and leaving");
+        shared::exit_closing_regions(130);
+    });
+    if let Err(error) = installed {
+        // Only the clean-up on signals is lost: a ring whose users all died
+        // is treated as gone by the next open.
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: Ctrl-C, SIGTERM and SIGHUP are not handled ({error}): a signal would leave the ring's files behind"
+        );
     }
 }
 
@@ -43,6 +74,7 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     // Either side may start first.
     let mut receiver =
         RecordReceiver::<ServiceMsg>::open_timeout(&options, Duration::from_secs_f64(cli.wait.max(0.0)))?;
+    println!("ready: receiving from {}", cli.name);
     let started = Instant::now();
     let mut buf = vec![ServiceMsg::default(); 1024];
     let mut expected = 0u64;

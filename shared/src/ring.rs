@@ -5,15 +5,16 @@
 //! | offset | size | content |
 //! |---|---|---|
 //! | 0 | 4 | ring magic `IMRG` |
-//! | 4 | 4 | ring layout version (3) |
+//! | 4 | 4 | ring layout version (4) |
 //! | 8 | 4 | capacity in records (a power of two, 1024 ..= 2^24) |
 //! | 12 | 4 | record size (`size_of::<T>()`; both ends must agree) |
 //! | 16 | 4 | producer pid |
-//! | 20 | 4 | consumer pid (0 before one attaches) |
-//! | 24 | 4 | producer closed (1 = no more records will come) |
-//! | 28 | 4 | consumer closed (1 = nobody will read any more) |
+//! | 20 | 4 | consumer pid (0 before one attaches, and after it closed) |
+//! | 24 | 4 | producer closed (0 = open, 1 = closed: no more records will come, 2 = closed because it found the ring corrupt) |
+//! | 28 | 4 | consumer closed (0 = open, 1 = closed: nobody will read any more, 2 = closed because it found the ring corrupt) |
 //! | 32 | 4 | how the producer publishes (0 = not known yet, 1 = plain store, 2 = locked exchange) |
-//! | 36 | 4 | how the consumer publishes (the same values) |
+//! | 36 | 4 | how the consumer publishes (the same values; 0 until a consumer first attaches) |
+//! | 40 | 4 | record alignment (`align_of::<T>()`; both ends must agree) |
 //! | 64 | 4 | tail: records written so far (wrapping `u32`); futex word |
 //! | 68 | 4 | consumer sleeping (1 while the consumer sleeps on tail) |
 //! | 128 | 4 | head: records read so far (wrapping `u32`); futex word |
@@ -26,6 +27,40 @@
 //! the fast path makes no system call. Every sleep is bounded, and after each
 //! one the sleeper checks that its peer is still alive: a dead peer ends the
 //! wait with [`RingError::PeerGone`] instead of a hang.
+//!
+//! # Which peer counts as gone
+//! A pid word names a live peer only when it holds the pid of a process the
+//! system knows as running. A word that names no process counts as *gone*,
+//! never as alive forever: 0 (no process has it), a number above
+//! `i32::MAX` (negative as a Linux `pid_t`), or one above the system's
+//! largest pid (`/proc/sys/kernel/pid_max`: the system says that no such
+//! process runs). One state of the header holds a 0 legitimately: the
+//! consumer's place before any consumer has attached (the consumer's
+//! publishing word, offset 36, still 0). The producer then waits for a
+//! consumer to come, as it waits for one that starts late. Each wait
+//! decides so:
+//!
+//! | who waits | for whom | the peer's pid word reads 0 | it names a dead process, or no possible pid |
+//! |---|---|---|---|
+//! | the consumer (`recv…`) | the producer | gone (the producer writes its pid before the ring exists) | gone |
+//! | the producer (`send…`, `finish`) | the consumer | no consumer ever attached: waits for one; one did and has not closed (its word was wiped): gone | gone |
+//! | the producer (`wait_for_consumer`) | a consumer to attach | waits | waits: a new consumer takes the dead one's place |
+//! | a new consumer (`open`) | the consumer's place | free: takes it | free: takes it |
+//!
+//! A peer that closed its end says whether it stopped because it found the
+//! ring corrupt ([`RingError::PeerClosed`]). A producer that closed a sound
+//! ring ends the stream; one that found it corrupt cuts it, and the
+//! consumer is told so once it has received what was sent.
+//!
+//! # What the ring can tell apart
+//! The header keeps the record type's size and alignment: an end whose
+//! record type differs in either is refused ([`RingError::RecordMismatch`]).
+//! The ring cannot see fields: two types of the same size and alignment
+//! (`[u32; 4]` and `[f32; 4]`, or two structs whose fields differ in type
+//! but not in size and alignment) pass for the same record, and each end
+//! reads the other's bytes as its own type. Agree on the type by other
+//! means, such as the ring's name. The alignment is the one each program's
+//! compiler gives the type, so both ends need the same target's layout.
 //!
 //! # Example
 //! A producer and a consumer, which may start in either order. Here they
@@ -89,8 +124,9 @@ use crate::sync::{spin_until_changed_every, Until};
 
 /// `IMRG` read as a little-endian `u32`: marks an initialized ring.
 pub const RING_MAGIC: u32 = u32::from_le_bytes(*b"IMRG");
-/// Version of the ring layout above.
-pub const RING_VERSION: u32 = 3;
+/// Version of the ring layout above (4 added the record's alignment at
+/// offset 40, and "closed because it found the ring corrupt").
+pub const RING_VERSION: u32 = 4;
 /// Offset of the ring header in the ring's region.
 pub const RING_OFFSET: u64 = 0;
 /// Offset of the tail (producer index) word.
@@ -107,12 +143,19 @@ pub const MAX_CAPACITY: u32 = 1 << 24;
 const VERSION_OFFSET: u64 = RING_OFFSET + 4;
 const CAPACITY_OFFSET: u64 = RING_OFFSET + 8;
 const RECORD_SIZE_OFFSET: u64 = RING_OFFSET + 12;
-const PRODUCER_PID_OFFSET: u64 = RING_OFFSET + 16;
-const CONSUMER_PID_OFFSET: u64 = RING_OFFSET + 20;
+/// Offset of the producer's pid word.
+pub const PRODUCER_PID_OFFSET: u64 = RING_OFFSET + 16;
+/// Offset of the consumer's pid word (0 while no consumer is attached).
+pub const CONSUMER_PID_OFFSET: u64 = RING_OFFSET + 20;
 const PRODUCER_CLOSED_OFFSET: u64 = RING_OFFSET + 24;
 const CONSUMER_CLOSED_OFFSET: u64 = RING_OFFSET + 28;
 const PRODUCER_PUBLISHES_OFFSET: u64 = RING_OFFSET + 32;
 const CONSUMER_PUBLISHES_OFFSET: u64 = RING_OFFSET + 36;
+const RECORD_ALIGN_OFFSET: u64 = RING_OFFSET + 40;
+/// What an end stores in its closed word: closed, or closed because it found
+/// the ring corrupt (any other value but 0 also means closed).
+const CLOSED: u32 = 1;
+const CLOSED_CORRUPT: u32 = 2;
 /// How an end publishes: a plain store paired with the sleeper's heavy
 /// barrier, or a locked exchange that needs no pairing.
 const PUBLISHES_PLAIN: u32 = 1;
@@ -142,17 +185,49 @@ pub enum RingError {
     BadCapacity(u32),
     /// The region holds no valid ring (never set up, or not a ring region).
     NotARing(String),
+    /// The region holds a ring of another layout version (made by another
+    /// version of this library).
+    OtherVersion {
+        /// The version its header gives.
+        found: u32,
+    },
+    /// The ring carries records of another type than this end's: their size
+    /// or alignment differ (types of the same size and alignment cannot be
+    /// told apart: see [the module documentation](self#what-the-ring-can-tell-apart)).
+    RecordMismatch {
+        /// The record size the ring's header gives, in bytes.
+        ring_size: u32,
+        /// The record alignment the ring's header gives, in bytes.
+        ring_align: u32,
+        /// This end's record size (`size_of::<T>()`).
+        size: u32,
+        /// This end's record alignment (`align_of::<T>()`).
+        align: u32,
+    },
     /// Another live process is already the ring's consumer.
     ConsumerTaken {
         /// The consumer's pid.
         pid: u32,
     },
-    /// The other side died (or closed) while this side waited for it.
+    /// The other side ended without closing its end, or the ring's header
+    /// names no process for it (see [which peer counts as
+    /// gone](self#which-peer-counts-as-gone)).
     PeerGone {
         /// Which side is gone.
         peer: &'static str,
-        /// Its pid.
+        /// Its pid word as found: the pid of the process that ended, or a
+        /// word that names no process (0, or above `i32::MAX`).
         pid: u32,
+    },
+    /// The other side closed its end of the ring (for the producer's
+    /// sends: the consumer dropped its receiver; for the consumer, after the
+    /// last record: the producer stopped because it found the ring corrupt).
+    PeerClosed {
+        /// Which side closed.
+        peer: &'static str,
+        /// Whether it closed because it found the ring corrupt
+        /// ([`RingError::Corrupt`]): the stream was cut.
+        found_corrupt: bool,
     },
     /// A `_timeout` call's time ran out.
     TimedOut {
@@ -189,9 +264,43 @@ impl fmt::Display for RingError {
             RingError::ConsumerTaken { pid } => {
                 write!(f, "the ring already has a consumer (pid {pid}); a ring has exactly one")
             }
-            RingError::PeerGone { peer, pid } => {
-                write!(f, "the {peer} (pid {pid}) is gone; no more records can pass")
-            }
+            RingError::OtherVersion { found } => write!(
+                f,
+                "the region holds a ring of layout version {found}, and this library reads version \
+                 {RING_VERSION}: build both ends with the same version of shared"
+            ),
+            RingError::RecordMismatch {
+                ring_size,
+                ring_align,
+                size,
+                align,
+            } => write!(
+                f,
+                "the ring carries records of {ring_size} bytes aligned to {ring_align}, but this end's \
+                 record type has {size} bytes aligned to {align}: both ends must use the same record type"
+            ),
+            RingError::PeerGone { peer, pid } if names_a_possible_process(*pid) => write!(
+                f,
+                "the {peer} (pid {pid}) is gone: no process of that pid runs, and it never closed its \
+                 end of the ring; no more records can pass"
+            ),
+            RingError::PeerGone { peer, pid } => write!(
+                f,
+                "the {peer} is gone: the ring's {peer} pid word reads {pid}, which names no process \
+                 (something else wrote into the ring's region); no more records can pass"
+            ),
+            RingError::PeerClosed {
+                peer,
+                found_corrupt: false,
+            } => write!(f, "the {peer} closed its end of the ring: no more records can pass"),
+            RingError::PeerClosed {
+                peer,
+                found_corrupt: true,
+            } => write!(
+                f,
+                "the {peer} closed its end of the ring because it found the ring corrupt (something \
+                 else wrote into the ring's region): the stream was cut, no more records can pass"
+            ),
             RingError::TimedOut { done } => write!(
                 f,
                 "the ring's time ran out after {done} records: the other side is alive but not keeping up"
@@ -236,8 +345,14 @@ struct Peer {
     closed: u64,
     /// Its pid.
     pid: u64,
-    /// How it publishes.
+    /// How it publishes (the consumer's: 0 until a consumer first attaches).
     publishes: u64,
+    /// Whether its place may be empty (pid 0) without it being gone: the
+    /// consumer's, before any consumer has attached.
+    may_not_have_come: bool,
+    /// Whether its closing ends a wait (not when the wait is for a new
+    /// consumer to attach after one closed).
+    close_ends_wait: bool,
 }
 
 /// The consumer, as the producer sees it.
@@ -245,6 +360,15 @@ const CONSUMER: Peer = Peer {
     closed: CONSUMER_CLOSED_OFFSET,
     pid: CONSUMER_PID_OFFSET,
     publishes: CONSUMER_PUBLISHES_OFFSET,
+    may_not_have_come: true,
+    close_ends_wait: true,
+};
+
+/// A consumer to attach, as [`RecordSender::wait_for_consumer`] waits for
+/// one: a consumer that closed does not end that wait.
+const CONSUMER_TO_ATTACH: Peer = Peer {
+    close_ends_wait: false,
+    ..CONSUMER
 };
 
 /// The producer, as the consumer sees it.
@@ -252,7 +376,22 @@ const PRODUCER: Peer = Peer {
     closed: PRODUCER_CLOSED_OFFSET,
     pid: PRODUCER_PID_OFFSET,
     publishes: PRODUCER_PUBLISHES_OFFSET,
+    may_not_have_come: false,
+    close_ends_wait: true,
 };
+
+/// Whether a pid word could hold a process's pid at all: not 0, and not above
+/// `i32::MAX` (negative as a Linux `pid_t`; Windows pids are far smaller).
+fn names_a_possible_process(pid: u32) -> bool {
+    pid != 0 && i32::try_from(pid).is_ok()
+}
+
+/// Whether a pid word names a running process. 0 and impossible pids never
+/// do; for a pid above the system's largest (`pid_max`) the system itself
+/// answers that no such process runs.
+fn names_a_live_process(pid: u32) -> bool {
+    names_a_possible_process(pid) && platform::pid_alive(pid)
+}
 
 /// The ring inside a region, shared by both ends.
 #[derive(Debug)]
@@ -278,6 +417,7 @@ struct Wakers {
 
 impl<T> Ring<T> {
     const RECORD_SIZE: u64 = std::mem::size_of::<T>() as u64;
+    const RECORD_ALIGN: u64 = std::mem::align_of::<T>() as u64;
 
     fn new(region: Region, capacity: u32) -> Result<Self, RingError> {
         let waker = |offset| {
@@ -350,8 +490,9 @@ impl<T> Ring<T> {
     }
 
     /// Waits while `word` is still `seen` and the peer has not closed its
-    /// end (`closed`): spins briefly, then sleeps. Returns whether the peer
-    /// (`pid_offset`) is still alive.
+    /// end (`closed`; unless [`Peer::close_ends_wait`] is false): spins
+    /// briefly, then sleeps. Returns whether the peer may still act: false
+    /// when it counts as gone ([`Ring::peer_gone`]).
     ///
     /// The sleep is on the `sleeping` flag itself: the sleeper sets it to 1,
     /// checks its condition once more, and sleeps while the flag is still 1;
@@ -377,12 +518,35 @@ impl<T> Ring<T> {
         let paired = platform::heavy_barrier()
             || self.word(peer.publishes).load(Ordering::Acquire) == PUBLISHES_LOCKED;
         let slice = if paired { LIVENESS_SLICE } else { UNPAIRED_SLICE };
-        if word.load(Ordering::SeqCst) == seen && self.word(peer.closed).load(Ordering::SeqCst) == 0 {
+        if word.load(Ordering::SeqCst) == seen
+            && (!peer.close_ends_wait || self.word(peer.closed).load(Ordering::SeqCst) == 0)
+        {
             self.sleep_while_equal(sleeping, 1, slice.min(until.left()));
         }
         flag.store(0, Ordering::SeqCst);
+        !self.peer_gone(peer)
+    }
+
+    /// Whether `peer` counts as gone (see the module's [table](self#which-peer-counts-as-gone)):
+    /// its pid word names a dead process or no possible one. A 0 in the
+    /// consumer's place is no death before any consumer has attached (a
+    /// consumer may still come), nor the caller's to judge after one closed
+    /// (it is gone, and its closed word says why); after one attached and
+    /// while it has not closed, the 0 was written by something else.
+    fn peer_gone(&self, peer: Peer) -> bool {
         let pid = self.word(peer.pid).load(Ordering::Acquire);
-        pid == 0 || platform::pid_alive(pid)
+        if pid != 0 || !peer.may_not_have_come {
+            return !names_a_live_process(pid);
+        }
+        if self.is_set(peer.closed) {
+            return true;
+        }
+        if self.word(peer.publishes).load(Ordering::Acquire) == 0 {
+            return false; // no consumer has attached yet
+        }
+        // A consumer attaching between these reads wrote its pid before
+        // clearing the closed word: this second read sees it.
+        !names_a_live_process(self.word(peer.pid).load(Ordering::Acquire))
     }
 
     /// Records in the header how this end publishes (`publishes`: its own word).
@@ -447,6 +611,9 @@ pub struct RecordSender<T: Record> {
     /// The consumer's head as last read: re-read only when the ring looks
     /// full, so a send does not touch the consumer's cache line.
     head_seen: u32,
+    /// Whether the last look at the indices found them impossible (the drop
+    /// then tells the consumer why the stream ends).
+    found_corrupt: bool,
 }
 
 impl<T: Record> RecordSender<T> {
@@ -469,6 +636,8 @@ impl<T: Record> RecordSender<T> {
         ring.word(VERSION_OFFSET).store(RING_VERSION, Ordering::Relaxed);
         ring.word(RECORD_SIZE_OFFSET)
             .store(Ring::<T>::RECORD_SIZE as u32, Ordering::Relaxed);
+        ring.word(RECORD_ALIGN_OFFSET)
+            .store(Ring::<T>::RECORD_ALIGN as u32, Ordering::Relaxed);
         ring.word(PRODUCER_PID_OFFSET)
             .store(std::process::id(), Ordering::Relaxed);
         ring.announce(PRODUCER_PUBLISHES_OFFSET);
@@ -479,6 +648,7 @@ impl<T: Record> RecordSender<T> {
             ring,
             tail: 0,
             head_seen: 0,
+            found_corrupt: false,
         })
     }
 
@@ -487,25 +657,36 @@ impl<T: Record> RecordSender<T> {
         self.ring.capacity
     }
 
-    /// Waits until a consumer has attached (either side may start first),
-    /// at most `timeout`.
+    /// Waits until a live consumer is attached (either side may start
+    /// first), at most `timeout`. A consumer that died or closed does not
+    /// count: the wait goes on until a new one takes its place.
     ///
     /// # Errors
     /// [`RingError::NoPeer`] when none attached in time.
     pub fn wait_for_consumer(&self, timeout: Duration) -> Result<(), RingError> {
         let until = Until::after(timeout);
-        while self.consumer_pid().is_none() {
+        loop {
+            let pid = self.ring.word(CONSUMER_PID_OFFSET).load(Ordering::Acquire);
+            if names_a_live_process(pid) {
+                return Ok(());
+            }
             if until.passed() {
                 return Err(RingError::NoPeer {
                     peer: "consumer",
                     waited: timeout,
                 });
             }
-            // Woken by the consumer's claim (see `RecordReceiver::open`).
-            self.ring
-                .wait(CONSUMER_PID_OFFSET, 0, PRODUCER_SLEEPING_OFFSET, CONSUMER, until);
+            // Woken by a consumer's claim, which changes the word (see
+            // `RecordReceiver::open`); whether the last one is gone does not
+            // matter here.
+            let _ = self.ring.wait(
+                CONSUMER_PID_OFFSET,
+                pid,
+                PRODUCER_SLEEPING_OFFSET,
+                CONSUMER_TO_ATTACH,
+                until,
+            );
         }
-        Ok(())
     }
 
     /// Closes the ring after waiting, at most `timeout`, until the consumer
@@ -516,36 +697,40 @@ impl<T: Record> RecordSender<T> {
     ///
     /// # Errors
     /// [`RingError::Corrupt`] for impossible indices.
-    pub fn finish(self, timeout: Duration) -> Result<u32, RingError> {
+    pub fn finish(mut self, timeout: Duration) -> Result<u32, RingError> {
         let until = Until::after(timeout);
         loop {
             let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
-            let left = self.ring.filled(head, self.tail)?;
+            let left = self.filled(head)?;
             if left == 0 || self.ring.is_set(CONSUMER_CLOSED_OFFSET) || until.passed() {
                 return Ok(left);
             }
+            // No consumer attached yet: it may still come, until the time runs out.
             let alive = self
                 .ring
                 .wait(HEAD_OFFSET, head, PRODUCER_SLEEPING_OFFSET, CONSUMER, until);
             if !alive {
                 let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
-                return self.ring.filled(head, self.tail);
+                return self.filled(head);
             }
         }
     }
 
-    /// The pid of the process reading the ring, once one has attached.
+    /// The pid of the live process reading the ring: `None` before a
+    /// consumer attached, after it closed, and once the process its pid word
+    /// names is gone.
     pub fn consumer_pid(&self) -> Option<u32> {
         let pid = self.ring.word(CONSUMER_PID_OFFSET).load(Ordering::Acquire);
-        (pid != 0).then_some(pid)
+        names_a_live_process(pid).then_some(pid)
     }
 
     /// Sends one record, waiting while the ring is full.
     ///
     /// # Errors
-    /// [`RingError::PeerGone`] when the consumer has closed the ring, or
-    /// died while the ring was full; [`RingError::Corrupt`] for impossible
-    /// indices.
+    /// [`RingError::PeerClosed`] when the consumer has closed its end;
+    /// [`RingError::PeerGone`] when it died while the ring was full (a full
+    /// ring no consumer has attached to yet waits for one); [`RingError::Corrupt`]
+    /// for impossible indices.
     #[inline]
     pub fn send(&mut self, msg: &T) -> Result<(), RingError> {
         // The common case in a few instructions: room known without reading
@@ -562,7 +747,7 @@ impl<T: Record> RecordSender<T> {
     /// Sends one record if there is room; `Ok(false)` when the ring is full.
     ///
     /// # Errors
-    /// [`RingError::PeerGone`] when the consumer closed; [`RingError::Corrupt`].
+    /// [`RingError::PeerClosed`] when the consumer closed; [`RingError::Corrupt`].
     pub fn try_send(&mut self, msg: &T) -> Result<bool, RingError> {
         self.check_consumer_open()?;
         if self.room()? == 0 {
@@ -633,12 +818,20 @@ impl<T: Record> RecordSender<T> {
     /// Free slots; reads the consumer's head only when the last one seen
     /// leaves no room.
     fn room(&mut self) -> Result<u32, RingError> {
-        let room = self.ring.capacity - self.ring.filled(self.head_seen, self.tail)?;
+        let room = self.ring.capacity - self.filled(self.head_seen)?;
         if room > 0 {
             return Ok(room);
         }
         self.head_seen = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
-        Ok(self.ring.capacity - self.ring.filled(self.head_seen, self.tail)?)
+        Ok(self.ring.capacity - self.filled(self.head_seen)?)
+    }
+
+    /// Records between `head` and this end's tail ([`Ring::filled`]),
+    /// remembering whether the indices were found impossible.
+    fn filled(&mut self, head: u32) -> Result<u32, RingError> {
+        let filled = self.ring.filled(head, self.tail);
+        self.found_corrupt = filled.is_err();
+        filled
     }
 
     /// Writes `msgs` (which fit in the free room, possibly wrapping) and publishes them.
@@ -684,17 +877,33 @@ impl<T: Record> RecordSender<T> {
         Ok(())
     }
 
+    /// Why the consumer takes no more records: it closed its end (and
+    /// whether it found the ring corrupt), or its pid word names no running
+    /// process.
     fn consumer_gone(&self) -> RingError {
-        RingError::PeerGone {
-            peer: "consumer",
-            pid: self.ring.word(CONSUMER_PID_OFFSET).load(Ordering::Acquire),
+        match self.ring.word(CONSUMER_CLOSED_OFFSET).load(Ordering::Acquire) {
+            0 => RingError::PeerGone {
+                peer: "consumer",
+                pid: self.ring.word(CONSUMER_PID_OFFSET).load(Ordering::Acquire),
+            },
+            closed => RingError::PeerClosed {
+                peer: "consumer",
+                found_corrupt: closed == CLOSED_CORRUPT,
+            },
         }
     }
 }
 
 impl<T: Record> Drop for RecordSender<T> {
     fn drop(&mut self) {
-        self.ring.word(PRODUCER_CLOSED_OFFSET).swap(1, Ordering::SeqCst);
+        let closed = if self.found_corrupt {
+            CLOSED_CORRUPT
+        } else {
+            CLOSED
+        };
+        self.ring
+            .word(PRODUCER_CLOSED_OFFSET)
+            .swap(closed, Ordering::SeqCst);
         self.ring.wake(CONSUMER_SLEEPING_OFFSET);
     }
 }
@@ -704,6 +913,9 @@ impl<T: Record> Drop for RecordSender<T> {
 pub struct RecordReceiver<T: Record> {
     ring: Ring<T>,
     head: u32,
+    /// Whether the last look at the indices found them impossible (the drop
+    /// then tells the producer why nobody reads any more).
+    found_corrupt: bool,
 }
 
 impl<T: Record> RecordReceiver<T> {
@@ -712,7 +924,10 @@ impl<T: Record> RecordReceiver<T> {
     /// # Errors
     /// [`RingError::Region`] ([`Failure::NotFound`] when no producer
     /// created it); [`RingError::NotARing`] when the region holds no valid
-    /// ring; [`RingError::ConsumerTaken`] when another live consumer has it.
+    /// ring; [`RingError::OtherVersion`] for a ring of another layout
+    /// version; [`RingError::RecordMismatch`] when the ring carries records
+    /// of another size or alignment than `T`; [`RingError::ConsumerTaken`]
+    /// when another live consumer has it.
     pub fn open(options: &RegionOptions) -> Result<RecordReceiver<T>, RingError> {
         let region = options.open_existing()?;
         if region.is_read_only() {
@@ -720,9 +935,11 @@ impl<T: Record> RecordReceiver<T> {
                 reason: "a ring's consumer moves the ring's head: open it with Access::ReadWrite",
             })));
         }
-        if region.size() < DATA_OFFSET + u64::from(MIN_CAPACITY) * Ring::<T>::RECORD_SIZE {
+        // The header first: whether the records fit is for the header to say
+        // (a ring of smaller records is another record type, not no ring).
+        if region.size() < DATA_OFFSET {
             return Err(RingError::NotARing(format!(
-                "the region has only {} bytes",
+                "the region has only {} bytes, fewer than a ring's {DATA_OFFSET}-byte header",
                 region.size()
             )));
         }
@@ -740,7 +957,11 @@ impl<T: Record> RecordReceiver<T> {
         ring.announce(CONSUMER_PUBLISHES_OFFSET);
         ring.word(CONSUMER_CLOSED_OFFSET).store(0, Ordering::Release);
         let head = ring.word(HEAD_OFFSET).load(Ordering::Acquire);
-        Ok(RecordReceiver { ring, head })
+        Ok(RecordReceiver {
+            ring,
+            head,
+            found_corrupt: false,
+        })
     }
 
     /// [`RecordReceiver::open`], waiting at most `timeout` for a producer to
@@ -775,8 +996,11 @@ impl<T: Record> RecordReceiver<T> {
     /// once the producer has closed the ring and every record was received.
     ///
     /// # Errors
-    /// [`RingError::PeerGone`] when the producer died (not closed) and the
-    /// ring is empty; [`RingError::Corrupt`] for impossible indices.
+    /// [`RingError::PeerGone`] when the producer died (not closed), or its
+    /// pid word names no process, and the ring is empty;
+    /// [`RingError::PeerClosed`] (`found_corrupt`) once every record was
+    /// received, when the producer closed because it found the ring corrupt
+    /// (the stream was cut); [`RingError::Corrupt`] for impossible indices.
     pub fn recv(&mut self) -> Result<Option<T>, RingError> {
         let mut record = T::new_zeroed();
         let received = self.recv_batch(std::slice::from_mut(&mut record))?;
@@ -832,9 +1056,18 @@ impl<T: Record> RecordReceiver<T> {
             if n > 0 {
                 return Ok(n);
             }
-            if self.ring.is_set(PRODUCER_CLOSED_OFFSET) {
+            let closed = self.ring.word(PRODUCER_CLOSED_OFFSET).load(Ordering::Acquire);
+            if closed != 0 {
                 // Closed: anything published before the close is visible now.
-                return self.take(buf);
+                let n = self.take(buf)?;
+                if n == 0 && closed == CLOSED_CORRUPT {
+                    // The end, but not of the stream the producer meant to send.
+                    return Err(RingError::PeerClosed {
+                        peer: "producer",
+                        found_corrupt: true,
+                    });
+                }
+                return Ok(n);
             }
             if until.passed() {
                 return Err(RingError::TimedOut { done: 0 });
@@ -859,7 +1092,9 @@ impl<T: Record> RecordReceiver<T> {
     /// Copies out what is there (up to `buf.len()`), and frees the slots.
     fn take(&mut self, buf: &mut [T]) -> Result<usize, RingError> {
         let tail = self.ring.word(TAIL_OFFSET).load(Ordering::Acquire);
-        let filled = self.ring.filled(self.head, tail)? as usize;
+        let filled = self.ring.filled(self.head, tail);
+        self.found_corrupt = filled.is_err();
+        let filled = filled? as usize;
         let n = filled.min(buf.len());
         if n == 0 {
             return Ok(0);
@@ -889,7 +1124,14 @@ impl<T: Record> Drop for RecordReceiver<T> {
     fn drop(&mut self) {
         // Closed first, then free the place: a consumer attaching in between
         // re-opens the ring after this close, not before it.
-        self.ring.word(CONSUMER_CLOSED_OFFSET).swap(1, Ordering::SeqCst);
+        let closed = if self.found_corrupt {
+            CLOSED_CORRUPT
+        } else {
+            CLOSED
+        };
+        self.ring
+            .word(CONSUMER_CLOSED_OFFSET)
+            .swap(closed, Ordering::SeqCst);
         self.ring.wake(PRODUCER_SLEEPING_OFFSET);
         let _ = self.ring.word(CONSUMER_PID_OFFSET).compare_exchange(
             std::process::id(),
@@ -906,13 +1148,15 @@ fn is_not_found(error: &ObjectError) -> bool {
 }
 
 /// Makes this process the ring's one consumer: takes the place when it is
-/// free or its holder has died, atomically (never writing over a live one).
+/// free (0) or its pid word names no running process (a dead holder, or a
+/// word that names no possible pid), atomically (never writing over a live
+/// one).
 fn claim_consumer<T>(ring: &Ring<T>) -> Result<(), RingError> {
     let consumer = ring.word(CONSUMER_PID_OFFSET);
     let me = std::process::id();
     let mut current = consumer.load(Ordering::Acquire);
     loop {
-        if current != 0 && platform::pid_alive(current) {
+        if names_a_live_process(current) {
             return Err(RingError::ConsumerTaken { pid: current });
         }
         match consumer.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
@@ -932,16 +1176,17 @@ fn validate<T>(probe: Ring<T>) -> Result<Ring<T>, RingError> {
     }
     let version = probe.word(VERSION_OFFSET).load(Ordering::Acquire);
     if version != RING_VERSION {
-        return Err(RingError::NotARing(format!(
-            "ring version {version}, expected {RING_VERSION}"
-        )));
+        return Err(RingError::OtherVersion { found: version });
     }
-    let record_size = probe.word(RECORD_SIZE_OFFSET).load(Ordering::Acquire);
-    if u64::from(record_size) != Ring::<T>::RECORD_SIZE {
-        return Err(RingError::NotARing(format!(
-            "record size {record_size}, expected {}",
-            Ring::<T>::RECORD_SIZE
-        )));
+    let ring_size = probe.word(RECORD_SIZE_OFFSET).load(Ordering::Acquire);
+    let ring_align = probe.word(RECORD_ALIGN_OFFSET).load(Ordering::Acquire);
+    if u64::from(ring_size) != Ring::<T>::RECORD_SIZE || u64::from(ring_align) != Ring::<T>::RECORD_ALIGN {
+        return Err(RingError::RecordMismatch {
+            ring_size,
+            ring_align,
+            size: Ring::<T>::RECORD_SIZE as u32,
+            align: Ring::<T>::RECORD_ALIGN as u32,
+        });
     }
     let capacity = probe.word(CAPACITY_OFFSET).load(Ordering::Acquire);
     let needed = DATA_OFFSET + u64::from(capacity) * Ring::<T>::RECORD_SIZE;

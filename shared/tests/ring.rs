@@ -14,7 +14,10 @@ use std::time::Duration;
 use common::records::Tick;
 use common::*;
 use shared::demo::ServiceMsg;
-use shared::ring::{RecordReceiver, RecordSender, RingError, HEAD_OFFSET, TAIL_OFFSET};
+use shared::ring::{
+    RecordReceiver, RecordSender, RingError, CONSUMER_PID_OFFSET, HEAD_OFFSET, PRODUCER_PID_OFFSET,
+    RING_VERSION, TAIL_OFFSET,
+};
 use shared::{Failure, RegionOptions};
 
 fn msg(i: u64) -> ServiceMsg {
@@ -75,7 +78,7 @@ fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
         "{}",
         String::from_utf8_lossy(&consumed.stderr)
     );
-    assert!(String::from_utf8_lossy(&consumed.stdout).starts_with("received 300000 records in order"));
+    assert!(String::from_utf8_lossy(&consumed.stdout).contains("received 300000 records in order in "));
     assert!(producer.finish());
     let rest = producer.line();
     assert!(rest.starts_with("sent 300000 records"), "{rest}");
@@ -125,27 +128,53 @@ fn within_send(sender: &mut RecordSender<Tick>, chunk: &[Tick]) {
 }
 
 #[test]
-fn a_consumer_of_another_record_size_gets_not_a_ring() {
+fn a_consumer_of_another_record_size_is_told_both_sizes() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("sizes");
     let options = RegionOptions::named(&name).in_dir(dir.path());
     let _sender = RecordSender::<Tick>::create(&options, 1024).expect("sender");
     let error = RecordReceiver::<ServiceMsg>::open(&options).err();
-    assert!(matches!(error, Some(RingError::NotARing(_))), "{error:?}");
     let message = error.map(|e| e.to_string()).unwrap_or_default();
-    assert!(message.contains("record size 24, expected 16"), "{message}");
+    assert_eq!(
+        message,
+        "the ring carries records of 24 bytes aligned to 8, but this end's record type has 16 bytes \
+         aligned to 8: both ends must use the same record type"
+    );
 
-    // And across processes: a 16-byte ring refused by a 24-byte consumer.
+    // And across processes: a ring of 1024 16-byte records (a region too
+    // small for 1024 of the consumer's 24-byte records) refused by a 24-byte
+    // consumer for its record type, not for the region's size.
     let other = unique("sizes16");
-    // (2048 records: large enough for 1024 of the consumer's records, so
-    // that the record size is what tells them apart)
     let _sender16 =
-        RecordSender::<ServiceMsg>::create(&RegionOptions::named(&other).in_dir(dir.path()), 2048)
+        RecordSender::<ServiceMsg>::create(&RegionOptions::named(&other).in_dir(dir.path()), 1024)
             .expect("sender");
     let out = start(Command::new(helper_path()).args(["ticks", other.as_str(), arg(dir.path())])).output();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("record size 16, expected 24"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the ring carries records of 16 bytes aligned to 8, but this end's record type has 24 \
+             bytes aligned to 8: both ends must use the same record type"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_consumer_of_a_record_of_the_same_size_but_another_alignment_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("align")).in_dir(dir.path());
+    let _sender = RecordSender::<[u64; 2]>::create(&options, 1024).expect("sender");
+    let error = RecordReceiver::<[u32; 4]>::open(&options).err();
+    let message = error.map(|e| e.to_string()).unwrap_or_default();
+    assert_eq!(
+        message,
+        "the ring carries records of 16 bytes aligned to 8, but this end's record type has 16 bytes \
+         aligned to 4: both ends must use the same record type"
+    );
+    // What the ring cannot tell apart (as its documentation says): record
+    // types of the same size and alignment, whatever their fields.
+    RecordReceiver::<[i64; 2]>::open(&options).expect("same size and alignment: not told apart");
 }
 
 #[test]
@@ -555,7 +584,7 @@ fn the_ring_examples_start_in_either_order_and_say_what_was_never_delivered() {
     assert!(stdout.contains("delivered all 5000 records"), "{stdout}");
     let consumed = consumer.output();
     assert!(consumed.status.success());
-    assert!(String::from_utf8_lossy(&consumed.stdout).starts_with("received 5000 records in order"));
+    assert!(String::from_utf8_lossy(&consumed.stdout).contains("received 5000 records in order in "));
     // A consumer that waits for a producer that never comes says so.
     let never = unique("never");
     let (status, _, stderr) = run_example(
@@ -604,4 +633,309 @@ fn a_consumer_killed_mid_stream_is_reported_by_finish_with_what_it_never_took() 
             assert!(undelivered > 0, "round {round}: a full ring stopped the sends");
         }
     }
+}
+
+/// Runs `f` on a thread of its own and returns what it returned, or fails
+/// the test when it has not returned within `limit` (a wait that would never
+/// end fails instead of hanging).
+fn within_limit<T: Send + 'static>(limit: Duration, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(value) => value,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("watchdog: {what} had not ended after {limit:?}")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("{what} panicked"),
+    }
+}
+
+/// Stores `value` in the ring header's word at `offset`, through a region
+/// of its own, as any other process of the user could.
+fn poke(options: &RegionOptions, offset: u64, value: u32) {
+    let region = options.open_existing().expect("open the ring's region");
+    region
+        .atomic_u32(offset)
+        .expect("a header word")
+        .store(value, std::sync::atomic::Ordering::SeqCst);
+}
+
+#[test]
+fn a_consumer_ends_with_peer_gone_within_5_s_when_its_killed_producers_pid_word_reads_0() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("pid0prod");
+    let options = RegionOptions::named(&name).in_dir(dir.path());
+    let mut producer = start_producer(name.as_str(), arg(dir.path()), 100_000_000, 1024, 256);
+    let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
+    let mut buf = vec![ServiceMsg::default(); 100];
+    receiver.recv_batch(&mut buf).expect("some records");
+    poke(&options, PRODUCER_PID_OFFSET, 0);
+    producer.kill(); // kill -9, and reaped: it is gone before the wait starts
+                     // 5 s is fifty liveness checks (one every 100 ms); without the fix the
+                     // wait never ends.
+    let message = within_limit(Duration::from_secs(5), "the consumer's wait", move || {
+        let end = loop {
+            match receiver.recv_batch(&mut buf) {
+                Ok(0) => break "a dead producer reported as a closed ring".to_owned(),
+                Ok(_) => {} // what it sent before it died
+                Err(error @ RingError::PeerGone { peer: "producer", .. }) => break error.to_string(),
+                Err(other) => break format!("not PeerGone: {other}"),
+            }
+        };
+        drop(receiver);
+        end
+    });
+    assert_eq!(
+        message,
+        "the producer is gone: the ring's producer pid word reads 0, which names no process \
+         (something else wrote into the ring's region); no more records can pass"
+    );
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_producer_ends_with_peer_gone_within_5_s_when_its_killed_consumers_pid_word_reads_0() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("pid0cons");
+    let options = RegionOptions::named(&name).in_dir(dir.path());
+    let mut sender = RecordSender::<Tick>::create(&options, 1024).expect("sender");
+    let mut consumer = Helper::start(&["ticks", name.as_str(), arg(dir.path())]);
+    sender.wait_for_consumer(WATCHDOG).expect("the consumer attached");
+    poke(&options, CONSUMER_PID_OFFSET, 0);
+    consumer.kill();
+    let message = within_limit(Duration::from_secs(5), "the producer's wait", move || {
+        let ticks: Vec<Tick> = (0..1000).map(Tick::nth).collect();
+        let end = loop {
+            match sender.send_batch(&ticks) {
+                Ok(()) => {}
+                Err(error @ RingError::PeerGone { peer: "consumer", .. }) => break error.to_string(),
+                Err(other) => break format!("not PeerGone: {other}"),
+            }
+        };
+        drop(sender);
+        end
+    });
+    assert_eq!(
+        message,
+        "the consumer is gone: the ring's consumer pid word reads 0, which names no process \
+         (something else wrote into the ring's region); no more records can pass"
+    );
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_full_ring_that_no_consumer_has_attached_to_yet_waits_for_one_instead_of_calling_it_gone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("notyet")).in_dir(dir.path());
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    for i in 0..1024 {
+        assert!(sender.try_send(&msg(i)).expect("room"), "record {i}");
+    }
+    // The consumer's pid word reads 0: nobody has attached yet, which is no death.
+    let waited = sender.send_timeout(&msg(1024), Duration::from_millis(300));
+    assert!(
+        matches!(waited, Err(RingError::TimedOut { done: 0 })),
+        "{waited:?}"
+    );
+    let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
+    assert_eq!(receiver.recv().expect("recv"), Some(msg(0)));
+    sender
+        .send_timeout(&msg(1024), WATCHDOG)
+        .expect("room once a consumer took one");
+}
+
+#[test]
+fn wait_for_consumer_and_consumer_pid_count_only_a_live_consumer() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("livecons");
+    let options = RegionOptions::named(&name).in_dir(dir.path());
+    let sender = RecordSender::<Tick>::create(&options, 1024).expect("sender");
+    let mut consumer = Helper::start(&["ticks", name.as_str(), arg(dir.path())]);
+    sender.wait_for_consumer(WATCHDOG).expect("the consumer attached");
+    assert_eq!(sender.consumer_pid(), Some(consumer.pid()));
+    consumer.kill(); // its pid stays in the header, naming a dead process
+    assert_eq!(sender.consumer_pid(), None);
+    let waited = sender.wait_for_consumer(Duration::from_millis(200));
+    assert!(
+        matches!(waited, Err(RingError::NoPeer { peer: "consumer", .. })),
+        "{waited:?}"
+    );
+    // A new consumer takes the dead one's place, and the wait ends.
+    let again = Helper::start(&["ticks", name.as_str(), arg(dir.path())]);
+    sender
+        .wait_for_consumer(WATCHDOG)
+        .expect("the new consumer attached");
+    assert_eq!(sender.consumer_pid(), Some(again.pid()));
+}
+
+#[test]
+fn a_producer_whose_consumer_closed_says_so_and_names_no_pid() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("closedcons")).in_dir(dir.path());
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    let receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
+    drop(receiver);
+    let message = sender
+        .send(&msg(0))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        "the consumer closed its end of the ring: no more records can pass"
+    );
+}
+
+#[test]
+fn a_producer_whose_consumer_found_the_ring_corrupt_says_so_and_names_no_pid() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("corruptcons")).in_dir(dir.path());
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).expect("receiver");
+    sender.send(&msg(0)).expect("send");
+    poke(&options, TAIL_OFFSET, 999_999);
+    assert!(matches!(receiver.try_recv(), Err(RingError::Corrupt { .. })));
+    drop(receiver); // as a program does when it stops on the error
+    let message = sender
+        .send(&msg(1))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        "the consumer closed its end of the ring because it found the ring corrupt (something else \
+         wrote into the ring's region): the stream was cut, no more records can pass"
+    );
+}
+
+#[test]
+fn the_ring_consumer_example_fails_when_its_producer_cut_the_stream_on_a_corrupt_ring() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("cut");
+    let options = RegionOptions::named(&name).in_dir(dir.path());
+    let mut producer = start_producer(name.as_str(), arg(dir.path()), 100_000_000, 1024, 256);
+    // Kept open, so that the ring outlives its producer.
+    let region = options.open_existing().expect("open the ring's region");
+    let head = region.atomic_u32(HEAD_OFFSET).expect("the head word");
+    // An impossible head: the producer finds it when the ring looks full
+    // (no consumer takes anything), stops with `Corrupt` and closes its end.
+    head.store(0x8000_0000, std::sync::atomic::Ordering::SeqCst);
+    assert!(!producer.finish(), "the producer stops on the corrupt ring");
+    head.store(0, std::sync::atomic::Ordering::SeqCst);
+    // The consumer gets the 1024 records that were sent, then learns why no
+    // more will come.
+    let (status, stdout, stderr) = run_example(
+        "ring_consumer",
+        &["--name", name.as_str(), "--dir", arg(dir.path()), "--wait", "30"],
+    );
+    assert!(!status.success(), "{stdout}");
+    assert!(
+        stdout.contains("received 1024 records in order before the error"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "error: the producer closed its end of the ring because it found the ring corrupt \
+             (something else wrote into the ring's region): the stream was cut, no more records can pass"
+        ),
+        "{stderr}"
+    );
+    drop(region);
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+/// Waits for `child` to exit; fails the test (naming `what`) after `limit`.
+#[cfg(target_os = "linux")]
+fn exit_status_within(
+    child: &mut std::process::Child,
+    limit: Duration,
+    what: &str,
+) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "watchdog: the {what} had not exited after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Both ring examples, streaming to each other, get `signal` at once: each
+/// leaves as a normal exit would, and nothing of the ring is left.
+#[cfg(target_os = "linux")]
+fn both_ring_examples_leave_nothing_on(signal: libc::c_int) {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("signal");
+    let mut producer = start_producer(name.as_str(), arg(dir.path()), 1 << 40, 1024, 256);
+    let mut consumer = Helper::start_ring_consumer(name.as_str(), arg(dir.path()));
+    let line = consumer.line();
+    assert!(line.starts_with("ready"), "{line}");
+    for pid in [producer.pid(), consumer.pid()] {
+        let pid = libc::pid_t::try_from(pid).expect("a pid");
+        // SAFETY: kill takes plain values; the pids are our live children.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill {pid}");
+    }
+    for (what, helper) in [("producer", &mut producer), ("consumer", &mut consumer)] {
+        let status = exit_status_within(&mut helper.child, WATCHDOG, what);
+        // Ended by its own exit (130 from the signal, or 1 when it saw its
+        // peer go first), not killed by the signal.
+        assert!(status.code().is_some(), "{what}: {status:?}");
+    }
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_ring_examples_leave_nothing_behind_on_sigterm() {
+    both_ring_examples_leave_nothing_on(libc::SIGTERM);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_ring_examples_leave_nothing_behind_on_sighup() {
+    both_ring_examples_leave_nothing_on(libc::SIGHUP);
+}
+
+#[test]
+fn a_ring_of_another_layout_version_is_named_as_such_not_as_no_ring() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("version")).in_dir(dir.path());
+    let _sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    // The layout version word (offset 4 in the module's table), as a ring
+    // made by the previous version of the library holds it.
+    poke(&options, 4, 3);
+    let message = RecordReceiver::<ServiceMsg>::open(&options)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        format!(
+            "the region holds a ring of layout version 3, and this library reads version {RING_VERSION}: \
+             build both ends with the same version of shared"
+        )
+    );
+}
+
+#[cfg(target_os = "linux")] // (Windows rounds a section up to whole pages)
+#[test]
+fn a_region_smaller_than_a_ring_header_is_no_ring() {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = RegionOptions::named(&unique("tiny")).in_dir(dir.path()).size(100);
+    let _region = options.create_new().expect("a region of 100 bytes");
+    let message = RecordReceiver::<ServiceMsg>::open(&options)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        "the region holds no record ring (the region has only 100 bytes, fewer than a ring's 192-byte \
+         header); create it with RecordSender::create first"
+    );
 }
