@@ -285,3 +285,35 @@ fn a_mutex_named_like_a_live_region_says_what_the_name_holds() {
         "{message}"
     );
 }
+
+#[test]
+fn a_live_region_whose_file_was_removed_is_explained_and_its_name_comes_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("removed");
+    let options = RegionOptions::named(&name).dir(dir.path()).size(4096);
+    let region = options.create_or_open().expect("create");
+    // What Python's resource tracker does after a plain SharedMemory attach.
+    std::fs::remove_file(dir.path().join(name.as_str())).expect("remove the region's file");
+
+    let out =
+        start(Command::new(helper_path()).args(["peek", name.as_str(), arg(dir.path()), "0", "4"])).output();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("was removed by another program while processes still use it"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("No such file"), "{stderr}");
+    let again = options.create_or_open();
+    assert!(
+        matches!(again.failed(), Err(shared::Failure::Removed { .. })),
+        "{again:?}"
+    );
+
+    drop(region);
+    assert_eq!(entries(dir.path()), Vec::<String>::new(), "nothing left");
+    assert!(options
+        .create_or_open()
+        .expect("the name is free again")
+        .created_new());
+}

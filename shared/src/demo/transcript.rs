@@ -475,6 +475,7 @@ fn object_error_zh(error: &ObjectError) -> &'static str {
         (_, Failure::AlreadyExists { .. }) => "已存在且正在使用",
         (Object::Mutex, Failure::NotOurs { .. }) => "那里的文件不是本库的锁文件, 未作改动",
         (_, Failure::NotOurs { .. }) => "那里的文件不是本库的共享内存, 未作改动",
+        (_, Failure::Removed { .. }) => "它的文件在使用中被另一个程序删除了",
         (_, Failure::NoSpace { .. }) => "空间不足",
         (_, Failure::PermissionDenied { .. }) => "没有权限",
         (_, Failure::NotYours { .. }) => "文件属于另一个用户, 未读写也未加锁",
@@ -490,6 +491,8 @@ fn object_error_zh(error: &ObjectError) -> &'static str {
 fn view_error_zh(error: &ViewError) -> &'static str {
     match error {
         ViewError::ReadOnly => "只读, 不能写入",
+        ViewError::Truncated => "区域的文件被截短, 字节已丢失",
+        ViewError::Misaligned { .. } => "偏移未对齐",
         _ => "超出范围",
     }
 }

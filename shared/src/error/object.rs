@@ -92,6 +92,16 @@ pub enum Failure {
         /// What is wrong with it.
         reason: String,
     },
+    /// The object's file was removed by another program while processes
+    /// still use the object (Linux: Python's resource tracker does that
+    /// after a plain `SharedMemory(name=...)` attach; see `docs/library.md`).
+    /// Its users keep their mappings until they close it; nobody can join
+    /// it, and once the last user has closed it the name can be created
+    /// again.
+    Removed {
+        /// Where the file was.
+        path: PathBuf,
+    },
     /// There is no room for the object.
     NoSpace {
         /// The object's file or kernel name.
@@ -248,6 +258,11 @@ impl Failure {
                 "{} is not a {noun} this library can vouch for ({reason}); it was left untouched: pick {}",
                 path.display(),
                 platform::ANOTHER_PLACE
+            ),
+            Failure::Removed { path } => write!(
+                f,
+                "the file of the {noun} {} was removed by another program while processes still use it (Python's resource tracker does that after a plain SharedMemory attach): nobody can join it; once its users have closed it, the name can be created again",
+                path.display()
             ),
             Failure::NoSpace { path, size } => {
                 let (any, region) = platform::MAKE_ROOM;

@@ -285,8 +285,14 @@ impl Spec<'_> {
     /// Opens the object file a live (or just checked) companion vouches for.
     pub(crate) fn open_vouched(&self, header: &Header) -> Result<File, Failure> {
         let path = &self.files.object;
-        let object = files::open(path, Create::No, self.mode, self.writable)
-            .map_err(|error| Failure::classify("open", path, error))?;
+        let object = files::open(path, Create::No, self.mode, self.writable).map_err(|error| {
+            if error.kind() == io::ErrorKind::NotFound {
+                // The companion is live: its users still have the object.
+                Failure::Removed { path: path.clone() }
+            } else {
+                Failure::classify("open", path, error)
+            }
+        })?;
         Failure::check_owner(&object, path, self.trust)?;
         if !self.persistent {
             Failure::check_single_name(&object, path)?;
