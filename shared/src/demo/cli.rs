@@ -94,8 +94,9 @@ pub struct RegionArgs {
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 
-    /// Size in bytes of a region this program creates (an existing region keeps
-    /// its size) [default: 1024000]. Example: --size 65536
+    /// Size in bytes of a region this program creates (an existing region at
+    /// least this large is used at its own size; a smaller one is refused)
+    /// [default: 1024000]. Example: --size 65536
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub size: Option<u64>,
 
