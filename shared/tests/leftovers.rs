@@ -317,3 +317,34 @@ fn a_live_region_whose_file_was_removed_is_explained_and_its_name_comes_back() {
         .expect("the name is free again")
         .created_new());
 }
+
+#[test]
+fn a_creator_killed_between_linking_a_file_and_removing_its_temporary_name_blocks_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("twonames");
+    let mut holder = Helper::start(&["hold", name.as_str(), arg(dir.path()), "4096"]);
+    holder.kill();
+    // What a creator killed right after linking leaves: the companion and
+    // the region each with a second name, its temporaries'.
+    let dead = dead_pid();
+    for (file, what) in [
+        (format!(".{}.meta", name.as_str()), "meta"),
+        (name.as_str().to_owned(), "init"),
+    ] {
+        std::fs::hard_link(
+            dir.path().join(file),
+            dir.path()
+                .join(format!(".{}.{what}-{dead}-0123456789abcdef", name.as_str())),
+        )
+        .expect("a second name");
+    }
+    let region = RegionOptions::named(&name)
+        .dir(dir.path())
+        .size(4096)
+        .create_or_open()
+        .expect("the name is usable");
+    assert!(region.created_new(), "the dead users' region was stale");
+    assert_eq!(entries(dir.path()), object_files(name.as_str()));
+    drop(region);
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}

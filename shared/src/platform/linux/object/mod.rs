@@ -240,13 +240,24 @@ impl Spec<'_> {
             Err(error) => return Err(Failure::classify("open", path, error)),
         };
         Failure::check_owner(&file, path, self.trust)?;
-        Failure::check_single_name(&file, path)?;
+        self.check_single_name(&file, path)?;
         let header = self.check_meta(&file)?;
         if lifetime::in_use(&file, path)? {
             Ok(MetaState::Live { file, header })
         } else {
             Ok(MetaState::Stale { header })
         }
+    }
+
+    /// [`Failure::check_single_name`], under the setup lock: a second name
+    /// may be the temporary of a creator killed between linking a file into
+    /// place and removing its temporary name, which the dead creator's
+    /// temporaries going ([`ObjectFiles::remove_dead_temporaries`]) takes away.
+    fn check_single_name(&self, file: &File, path: &Path) -> Result<(), Failure> {
+        if Failure::check_single_name(file, path).is_err() {
+            self.files.remove_dead_temporaries();
+        }
+        Failure::check_single_name(file, path)
     }
 
     fn check_meta(&self, file: &File) -> Result<Header, Failure> {
@@ -295,7 +306,7 @@ impl Spec<'_> {
         })?;
         Failure::check_owner(&object, path, self.trust)?;
         if !self.persistent {
-            Failure::check_single_name(&object, path)?;
+            self.check_single_name(&object, path)?;
         }
         if !header.vouches_for(&object) {
             return Err(Failure::not_ours(
