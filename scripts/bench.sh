@@ -2,8 +2,11 @@
 # Runs the benchmarks and prints the summary and the headline ratios.
 #
 #   scripts/bench.sh                 shared/benches/ipc/: every ratio of ours to
-#                                    its baseline (about 25 s on 2 cores)
+#                                    its baseline, and the latency percentiles
+#                                    (about 30 s on 2 cores)
 #   scripts/bench.sh pingpong        only the pairs whose name contains a word
+#                                    (scripts/bench.sh latency: the one-way
+#                                    latency pairs alone, about 15 s)
 #   scripts/bench.sh --peers         scripts/peers: the same round trip and
 #                                    stream through iceoryx2, ipc-channel,
 #                                    shared_memory + raw_sync and Python, next
@@ -30,11 +33,30 @@
 #                       seen in at least 3 of its rounds
 #   state NAME@STATE only N rounds: not reported   a state seen in 1 or 2 rounds
 #   host core-to-core: core N rounds, near N, mid N, far N, changed N (...)
-#                       how many cross-core rounds fell in each host state in
-#                       the run (changed: the probes around it disagreed)
+#                       how many cross-core rounds (of the pairs and of the
+#                       one-way latency pairs) fell in each host state in the
+#                       run (changed: the probes around it disagreed)
+#   latency NAME@STATE (WHAT, ours / floor): p50 A / B (R), p99 A / B (R), p99.9 A / B (R), max A / B (R)   (samples N / M; K of R rounds, probe median P ns)
+#                       a latency as a distribution: WHAT is "round trip" (every
+#                       pingpong pair and the futex turns, NAME their ratio's
+#                       name) or "one-way" (a lone record into an idle ring, the
+#                       receiver spinning, latency_one_way_spin_vs_cacheline, or
+#                       asleep, latency_one_way_sleep_vs_futex); A ours, B the
+#                       floor's (or "ours / rival": the socket's), R = A ÷ B;
+#                       each operation timed alone into an hdrhistogram, ours and
+#                       the baseline sampled after the pair's timings in every
+#                       round; per host state as the ratios, or without @STATE
+#                       and the rounds for a pair on one CPU; FLAGGED when a
+#                       FLAG line says why (see docs/performance.md)
+#   latency NAME@STATE only N rounds: not reported   as the state lines
+#   latency clock: ...  the clock the latency samples read, and what a read costs
 #   FLAG ...            a measurement not to trust (too noisy, a floor slower
 #                       than what it is the floor for, a copy faster than any
-#                       machine can copy, pinning refused), with the reason
+#                       machine can copy, pinning refused), with the reason;
+#                       for a latency: p99.9 over 10x p50, with what the counts
+#                       point to (a sleep, the scheduler, the host), more than
+#                       1% of a phase's samples left out (not of the phase), or
+#                       a free placement the scheduler kept on one CPU
 #   FAILED ...          a peer that did not build or could not do a workload
 #
 # The full output of each run is kept in cargo's target directory

@@ -69,6 +69,23 @@
 //!   moved 0.0046–0.0062 across three runs. `pingpong_blocking_vs_cacheline`
 //!   and `_apart`, against the bare cache line, are the headlines for it.
 //!
+//! Latency percentiles. Every round-trip pair (the pingpongs, the futex
+//! turns) is also sampled: after its two timings in each round, ours and
+//! then the baseline take round trips one at a time, each timed alone into
+//! an `hdrhistogram` ([`Latency`]), with processes of their own so that the
+//! timings stay as they were; a probe after the samplings files them under
+//! a host state, as a ratio's rounds are. Two latency pairs are only
+//! sampled (no timings, no ratio; [`one_way`]): a lone record's one-way
+//! latency through our ring against a bare floor, its receiver spinning
+//! (`latency_one_way_spin_vs_cacheline`) or asleep
+//! (`latency_one_way_sleep_vs_futex`), the send time carried in the record
+//! (the kernel's monotonic clock, see [`Clock`]). The report gives p50,
+//! p99, p99.9 and max, ours beside the baseline, per host state (`latency
+//! NAME@STATE ...` lines), and a `FLAG` when p99.9 is over [`TAIL_FACTOR`]
+//! times p50, saying which of a sleep, the scheduler or the host the counts
+//! point to ([`tail_flag`]). The medians are the ratio lines': timing each
+//! round trip slows ours more than the bare line (see `docs/performance.md`).
+//!
 //! Cross-process cases start one peer process (this executable, re-run with
 //! `SHM_BENCH_PEER=<role>`). Placements: `free` (the scheduler decides),
 //! `one-cpu` (both pinned to CPU 0) and `apart` (CPU 0 and CPU 1); each side
@@ -76,8 +93,12 @@
 //! itself again before each pair's timings in every round.
 //!
 //! Arguments: `--test` (what `cargo bench -- --test` runs: every pair in
-//! [`TEST_ROUNDS`] rounds of short timings, nothing asserted about speed),
-//! and any other word filters the pairs by name (`scripts/bench.sh pingpong`).
+//! [`TEST_ROUNDS`] rounds of short timings, nothing asserted about speed,
+//! after [`self_test`]), `--self-test` (only the checks of the report's
+//! rules, [`self_test`]: this program has no test harness, so `#[test]`
+//! functions would never run; `cargo test -p shared --features demo --bench
+//! ipc -- --self-test` runs them too), and any other word filters the pairs
+//! by name (`scripts/bench.sh pingpong`, `scripts/bench.sh latency`).
 //!
 //! The files: [`harness`] (the pairs, their rounds, the command line),
 //! [`probe`] (the core-to-core probe), [`peer`] (the peer processes and
@@ -108,6 +129,12 @@
 //! [`FAR_FROM_NS`]: bench_support::host_state::FAR_FROM_NS
 //! [`MIN_STATE_ROUNDS`]: bench_support::host_state::MIN_STATE_ROUNDS
 //! [`BareRing`]: baselines::BareRing
+//! [`Latency`]: harness::Latency
+//! [`one_way`]: pairs::latency::one_way
+//! [`Clock`]: pairs::latency::Clock
+//! [`TAIL_FACTOR`]: report::TAIL_FACTOR
+//! [`tail_flag`]: report::tail_flag
+//! [`self_test`]: report::self_test
 
 #[cfg(target_os = "linux")]
 mod baselines;
@@ -141,6 +168,16 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    let self_test = std::env::args().any(|a| a == "--self-test");
+    if self_test || std::env::args().any(|a| a == "--test") {
+        let passed = report::self_test();
+        if !passed {
+            std::process::exit(1);
+        }
+        if self_test {
+            return;
+        }
+    }
     // What the sides borrow lives longer than the bench that holds them.
     let streams = Streams::new();
     let accessor_region = config
@@ -156,6 +193,7 @@ fn main() {
     );
     pairs::pingpong::pingpong(&mut bench);
     pairs::turns::turns(&mut bench);
+    pairs::latency::one_way(&mut bench);
     pairs::stream::streaming(&mut bench, &streams);
     if let Some(case) = &accessor_case {
         pairs::accessor::accessor(&mut bench, case);

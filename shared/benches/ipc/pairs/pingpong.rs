@@ -2,7 +2,8 @@
 //! blocking against a Unix socket (free, apart, on one CPU) and against a
 //! bare word yielding at every look (on one CPU), ours blocking and spinning
 //! against a bare cache line between two cores; and our side of them, the
-//! record passed in the turn's mailbox.
+//! record passed in the turn's mailbox. Every pair's round trips are also
+//! sampled one by one for their percentiles (see [`crate::pairs::latency`]).
 
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,20 @@ use shared::Region;
 
 use crate::baselines::{cacheline_pingpong, uds_pingpong};
 use crate::files::{demo_region, turn_of, unique};
-use crate::harness::{Baseline, Bench, Figure, Pair, Side};
+use crate::harness::{Baseline, Bench, Figure, Latency, Pair, Phase, Sampler, Side, Span};
+use crate::pairs::latency::{cacheline_sampler, sample_each, ticks, uds_sampler, ROUND_TRIP_BUDGET};
 use crate::peer::{start_peer, CHILD, PARENT, PATIENCE};
+
+/// The latency of a round-trip pair: ours and `baseline` sampled one round
+/// trip at a time.
+pub fn round_trips<'a>(ours: Sampler<'a>, baseline: Sampler<'a>) -> Latency<'a> {
+    Latency {
+        span: Span::RoundTrip,
+        phase: Phase::Any,
+        budget: ROUND_TRIP_BUDGET,
+        samplers: [ours, baseline],
+    }
+}
 
 /// Round trip of one 16-byte record between two processes: ours blocking vs
 /// a Unix socket and (on one CPU) vs a bare word yielding at every look, ours
@@ -42,15 +55,19 @@ pub fn pingpong(bench: &mut Bench<'_>) {
                 Figure::WakeCost
             },
         };
-        bench.compare(pair, || {
-            (turn_pingpong(placement, false), uds_pingpong(placement))
+        bench.compare_sampled(pair, || {
+            (
+                turn_pingpong(placement, false),
+                uds_pingpong(placement),
+                round_trips(turn_sampler(placement, false), uds_sampler(placement)),
+            )
         });
     }
     // The one-CPU blocking round trip next to the cheapest hand-over on one
     // CPU: a bare word whose waiters yield at every look (two context
     // switches per round trip and nothing else).
     let placement = Placement::OneCpu;
-    bench.compare(
+    bench.compare_sampled(
         Pair {
             ratio: "pingpong_blocking_one_cpu_vs_yield_floor",
             ours: format!("pingpong/region-block/{}", placement.label()),
@@ -64,6 +81,7 @@ pub fn pingpong(bench: &mut Bench<'_>) {
             (
                 turn_pingpong(placement, false),
                 cacheline_pingpong(placement, true),
+                round_trips(turn_sampler(placement, false), cacheline_sampler(placement, true)),
             )
         },
     );
@@ -89,10 +107,11 @@ pub fn pingpong(bench: &mut Bench<'_>) {
             placement: Some(placement),
             figure: Figure::Headline,
         };
-        bench.compare(pair, || {
+        bench.compare_sampled(pair, || {
             (
                 turn_pingpong(placement, spin),
                 cacheline_pingpong(placement, false),
+                round_trips(turn_sampler(placement, spin), cacheline_sampler(placement, false)),
             )
         });
     }
@@ -110,6 +129,40 @@ fn turn_pingpong<'a>(placement: Placement, spin: bool) -> Side<'a> {
         peer.done();
         took
     })
+}
+
+/// Our side's round trips one by one, with a region and a peer of its own.
+fn turn_sampler<'a>(placement: Placement, spin: bool) -> Sampler<'a> {
+    let region_name = unique(if spin { "spin-lat" } else { "block-lat" });
+    let region = demo_region(&region_name);
+    let role = if spin { "turns-spin" } else { "turns-block" };
+    let mut peer = start_peer(role, region_name.as_str(), placement.cpus().1, &[]);
+    Box::new(move |n, samples| {
+        peer.command(n + 1);
+        let took = sample_each(samples, n, |ends| region_round_trips_each(&region, n, spin, ends));
+        peer.done();
+        took
+    })
+}
+
+/// [`region_round_trips`], `1 + iters` of them (the first a warm-up: the
+/// peer may still be on its way from its command), the clock read after
+/// each into `ends` (for [`sample_each`]). The read and the store of it cost
+/// this loop 40–80 ns a round trip between cores, where the bare cache
+/// line's does not notice them (see `docs/performance.md`).
+fn region_round_trips_each(region: &Region, iters: u64, spin: bool, ends: &mut Vec<u64>) {
+    let turn = turn_of(region);
+    for i in 0..=iters {
+        turn.pass_turn_with(CHILD, &ServiceMsg::new(i as i32, i as i64));
+        let back = if spin {
+            turn.spin_for_turn(PARENT, PATIENCE)
+        } else {
+            turn.wait_for_turn(PARENT, PATIENCE)
+        };
+        assert!(back, "peer did not answer");
+        black_box(turn.mailbox::<ServiceMsg>());
+        ends.push(ticks());
+    }
 }
 
 fn region_round_trips(region: &Region, iters: u64, spin: bool) -> Duration {

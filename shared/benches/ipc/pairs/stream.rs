@@ -9,7 +9,7 @@ use shared::demo::ServiceMsg;
 use shared::ring::RecordSender;
 use shared::RegionOptions;
 
-use crate::baselines::{bare_ring_stream, uds_stream};
+use crate::baselines::{bare_ring_stream, bare_ring_stream_per_record, uds_stream};
 use crate::files::unique;
 use crate::harness::{Baseline, Bench, Figure, Pair, Side};
 use crate::peer::start_peer;
@@ -77,6 +77,26 @@ pub fn streaming<'a>(bench: &mut Bench<'a>, streams: &'a Streams) {
             (
                 ring_stream(batch, batches, true, placement),
                 uds_stream(batch_bytes, batches, true, placement),
+            )
+        },
+    );
+    // One `send` per record against one publish per record of the bare
+    // ring: the same records, the same two processes, each consumer taking
+    // whatever is there in one go.
+    bench.compare(
+        Pair {
+            ratio: "stream_ring_per_record_vs_bare_ring",
+            ours: "stream/ring-per-record".to_owned(),
+            baseline: "stream/bare-ring-per-record".to_owned(),
+            kind: Baseline::Floor,
+            bytes: Some(few * 16),
+            placement: Some(placement),
+            figure: Figure::Headline,
+        },
+        || {
+            (
+                ring_stream(&records[..few], 1, false, placement),
+                bare_ring_stream_per_record(&bytes[..few * 16], 1, placement),
             )
         },
     );

@@ -1,6 +1,8 @@
 //! One turn each under the named mutex, the demo's pattern, against the
 //! socket round trip: with the futex wait (free, on one CPU) and the naive
-//! scheme (on one CPU, an illustration).
+//! scheme (on one CPU, an illustration). The futex pairs' turns are also
+//! sampled one by one for their percentiles (the naive one's turns are
+//! time slices).
 
 use std::time::Instant;
 
@@ -9,7 +11,9 @@ use shared::MutexOptions;
 
 use crate::baselines::uds_pingpong;
 use crate::files::{demo_region, turn_of, unique};
-use crate::harness::{Baseline, Bench, Figure, Pair, Side};
+use crate::harness::{Baseline, Bench, Figure, Pair, Sampler, Side};
+use crate::pairs::latency::{each, sample_each, uds_sampler};
+use crate::pairs::pingpong::round_trips;
 use crate::peer::role::take_turn;
 use crate::peer::{start_peer, CHILD, PARENT};
 
@@ -36,10 +40,44 @@ pub fn turns(bench: &mut Bench<'_>) {
                 Figure::Headline
             },
         };
-        bench.compare(pair, || {
-            (mutex_turns(placement, kind == "naive"), uds_pingpong(placement))
-        });
+        if kind == "naive" {
+            bench.compare(pair, || (mutex_turns(placement, true), uds_pingpong(placement)));
+        } else {
+            bench.compare_sampled(pair, || {
+                (
+                    mutex_turns(placement, false),
+                    uds_pingpong(placement),
+                    round_trips(mutex_turn_sampler(placement), uds_sampler(placement)),
+                )
+            });
+        }
     }
+}
+
+/// Our side's turns one by one (the futex wait), with a region, a mutex and
+/// a peer of its own.
+fn mutex_turn_sampler<'a>(placement: Placement) -> Sampler<'a> {
+    let region_name = unique("futex-lat");
+    let region = demo_region(&region_name);
+    let mutex = MutexOptions::for_region(&region)
+        .create(false)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .mutex;
+    turn_of(&region).pass_turn(PARENT);
+    let mut peer = start_peer("mutex-futex", region_name.as_str(), placement.cpus().1, &[]);
+    Box::new(move |n, samples| {
+        peer.command(n + 1);
+        let took = sample_each(samples, n, |ends| {
+            each(n, ends, |i| {
+                assert!(
+                    take_turn(&region, &mutex, PARENT, CHILD, false, i as i32),
+                    "the peer went quiet"
+                );
+            })
+        });
+        peer.done();
+        took
+    })
 }
 
 fn mutex_turns<'a>(placement: Placement, naive: bool) -> Side<'a> {

@@ -1,7 +1,8 @@
 //! The peer processes, the peer's side: what this executable does when
 //! run as a peer (`SHM_BENCH_PEER=<role>`, see [`crate::peer`]), one role
 //! per kind of side: the turn and mutex round trips, the bare ring's and our
-//! ring's consumers, the cache line's answerer, the sockets' echo and sink.
+//! ring's consumers, the cache line's answerer, the sockets' echo and sink,
+//! and the one-way latency's receivers (our ring's and the bare floors').
 
 use std::io::{BufRead, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -19,6 +20,7 @@ use shared::{MutexOptions, NamedMutex, Region, RegionName, RegionOptions};
 
 use crate::baselines::{BareRing, CacheLine};
 use crate::files::{bench_dir, turn_of};
+use crate::pairs::latency::{consume, consume_bare, OneWayLine};
 use crate::pairs::stream::STREAM_BATCH;
 use crate::peer::{CHILD, PARENT, PATIENCE};
 
@@ -138,6 +140,35 @@ pub fn run(role: &str) {
                     say("ok");
                 }
             });
+        }
+        // A lone record's receiver (see `pairs/latency.rs`): ours through
+        // `recv`, acknowledging on the shared line named by SHM_BENCH_CONTROL.
+        "one-way-ring" => {
+            let options = region_options().unwrap_or_else(|e| panic!("{e}"));
+            let mut receiver = RecordReceiver::<ServiceMsg>::open(&options).unwrap_or_else(|e| panic!("{e}"));
+            let control =
+                std::env::var("SHM_BENCH_CONTROL").unwrap_or_else(|e| panic!("SHM_BENCH_CONTROL: {e}"));
+            let line = OneWayLine::open(Path::new(&control), false);
+            ready();
+            let mut received = 0;
+            on_command(|n| {
+                consume(&line, n, &mut received, || {
+                    let msg = receiver
+                        .recv()
+                        .unwrap_or_else(|e| panic!("{e}"))
+                        .unwrap_or_else(|| panic!("the producer closed the ring"));
+                    msg.now_time as u64
+                })
+            });
+        }
+        // The floors' receivers: the bare record line, spinning or asleep
+        // on its futex.
+        "one-way-spin" | "one-way-futex" => {
+            let line = OneWayLine::open(Path::new(&name), false);
+            ready();
+            let futex = role == "one-way-futex";
+            let (mut received, mut seen) = (0, 0);
+            on_command(|n| consume_bare(&line, n, &mut received, &mut seen, futex));
         }
         "uds-sink" => {
             let mut stream = UnixStream::connect(&name).unwrap_or_else(|e| panic!("{e}"));
