@@ -46,7 +46,8 @@ struct Cli {
     /// start waiting). Example: --delay-ms 100
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
-    /// Records per send call. Example: --batch 256
+    /// Records per send call (1: one `send` per record, else `send_batch`).
+    /// Example: --batch 256
     #[arg(long, default_value_t = 256)]
     batch: usize,
     /// How long to wait, after the last send, for the consumer to take
@@ -78,13 +79,20 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     std::thread::sleep(std::time::Duration::from_millis(cli.delay_ms));
     let batch = cli.batch.max(1) as u64;
     let started = Instant::now();
-    let mut buf = Vec::with_capacity(batch as usize);
-    let mut next = 0u64;
-    while next < cli.count {
-        buf.clear();
-        buf.extend((next..cli.count.min(next + batch)).map(|i| ServiceMsg::new(i as i32, i as i64)));
-        sender.send_batch(&buf)?;
-        next += buf.len() as u64;
+    if batch == 1 {
+        // One `send` per record, built just before: how most programs send.
+        for i in 0..cli.count {
+            sender.send(&ServiceMsg::new(i as i32, i as i64))?;
+        }
+    } else {
+        let mut buf = Vec::with_capacity(batch as usize);
+        let mut next = 0u64;
+        while next < cli.count {
+            buf.clear();
+            buf.extend((next..cli.count.min(next + batch)).map(|i| ServiceMsg::new(i as i32, i as i64)));
+            sender.send_batch(&buf)?;
+            next += buf.len() as u64;
+        }
     }
     let secs = started.elapsed().as_secs_f64();
     println!(

@@ -86,6 +86,31 @@ fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
 }
 
 #[test]
+fn ten_million_records_sent_one_send_each_cross_processes_in_order() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("tenmillion");
+    let mut producer = start_producer(name.as_str(), arg(dir.path()), 10_000_000, 65536, 1);
+    let consumer = start(Command::new(example("ring_consumer")).args([
+        "--name",
+        name.as_str(),
+        "--dir",
+        arg(dir.path()),
+    ]));
+    let consumed = consumer.output();
+    assert!(
+        consumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&consumed.stderr)
+    );
+    let said = String::from_utf8_lossy(&consumed.stdout);
+    assert!(said.contains("received 10000000 records in order in "), "{said}");
+    assert!(producer.finish());
+    let rest = producer.line();
+    assert!(rest.starts_with("sent 10000000 records"), "{rest}");
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
 fn a_users_own_24_byte_records_cross_processes_in_order() {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("ticks");

@@ -46,6 +46,15 @@ pub(crate) fn peer_shares_cpu(word: u32, here: u32) -> bool {
     here != 0 && word & 0xFFFF == here && word >> 16 == here
 }
 
+/// Whether the pass before the last came from a known CPU other than
+/// `here` (a known CPU plus 1, from [`ask_cpu`]). A waiter's own pass is the
+/// last one, so the one before is its peer's: the peer last ran elsewhere,
+/// and its answer comes without this thread leaving its CPU.
+pub(crate) fn peer_runs_elsewhere(word: u32, here: u32) -> bool {
+    let peer = word >> 16;
+    here != 0 && peer != 0 && peer != here
+}
+
 /// `word` with its lower half moved up and `encoded` in its place.
 fn shifted_in(word: u32, encoded: u32) -> u32 {
     (word << 16) | encoded
@@ -91,6 +100,31 @@ mod tests {
             "one pass says nothing of the peer"
         );
         assert!(!peer_shares_cpu(0, 0), "unknown is never the same");
+    }
+
+    #[test]
+    fn the_peer_runs_elsewhere_only_when_its_pass_came_from_another_known_cpu() {
+        let on = |cpu| encode(Some(cpu));
+        let peer_on_1_me_on_2 = pass(pass(0, Some(1)), Some(2));
+        assert!(peer_runs_elsewhere(peer_on_1_me_on_2, on(2)));
+        assert!(
+            !peer_runs_elsewhere(peer_on_1_me_on_2, on(1)),
+            "this thread moved to the peer's CPU"
+        );
+        assert!(
+            !peer_runs_elsewhere(peer_on_1_me_on_2, encode(None)),
+            "the waiter cannot say"
+        );
+        assert!(
+            !peer_runs_elsewhere(pass(0, Some(2)), on(2)),
+            "one pass says nothing of the peer"
+        );
+        assert!(
+            !peer_runs_elsewhere(pass(pass(0, None), Some(2)), on(2)),
+            "the peer's CPU unknown"
+        );
+        let both_on_2 = pass(pass(0, Some(2)), Some(2));
+        assert!(!peer_runs_elsewhere(both_on_2, on(2)));
     }
 
     #[test]

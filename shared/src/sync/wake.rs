@@ -124,6 +124,33 @@ pub(crate) fn spin_until_changed_every(
     word.load(Ordering::Acquire) != seen
 }
 
+/// Looks at `word` up to `looks` times while it holds `seen`, a pause between
+/// looks and never a yield; returns whether it changed. For a waiter whose
+/// peer runs on another CPU: its answer comes within a cache line's trip, and
+/// a yield (a system call) in the meantime would see it late. It asks
+/// `passed` only every [`CLOCK_EVERY`] looks, and stops when the time is up.
+pub(crate) fn spin_only_until_changed(
+    word: &AtomicU32,
+    seen: u32,
+    looks: u32,
+    passed: impl Fn() -> bool,
+) -> bool {
+    for look in 1..=looks {
+        if word.load(Ordering::Acquire) != seen {
+            return true;
+        }
+        if look % CLOCK_EVERY == 0 && passed() {
+            break;
+        }
+        std::hint::spin_loop();
+    }
+    word.load(Ordering::Acquire) != seen
+}
+
+/// A spinning waiter reads the clock once every this many looks (and not
+/// before the first of them: most hand-overs arrive sooner).
+pub(crate) const CLOCK_EVERY: u32 = 4096;
+
 /// Looks at `word` up to `looks` times while it holds `seen`, yielding the
 /// CPU after every look; returns whether it changed. For a waiter whose peer
 /// runs on the same CPU: the peer can change the word only while the waiter

@@ -23,6 +23,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use crate::platform::MappedView;
 
+mod writable;
+
+pub(crate) use writable::Writable;
+
 /// Why an access to the mapping was refused (nothing was read or written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refused {
@@ -127,6 +131,14 @@ impl Mapping {
             std::ptr::copy_nonoverlapping(data.as_ptr(), self.raw.as_ptr().add(start), data.len());
         }
         self.check_whole()
+    }
+
+    /// The mapping's bytes for a hot path ([`Writable`]): `None` when it is
+    /// read-only.
+    #[inline]
+    pub(crate) fn writable(&self) -> Option<Writable<'_>> {
+        let base = std::ptr::NonNull::new(self.raw.as_ptr())?;
+        self.writable.then(|| Writable::of(base, self.raw.len()))
     }
 
     /// The 4-byte word at `offset` as an atomic shared with other processes.

@@ -117,7 +117,7 @@ use std::marker::PhantomData;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use crate::error::{Failure, ObjectError};
-use crate::mapping::Mapping;
+use crate::mapping::Writable;
 use crate::platform::{self, WordWaker};
 use crate::region::{Region, RegionOptions};
 use crate::sync::{spin_until_changed_every, Until};
@@ -163,8 +163,14 @@ const PUBLISHES_LOCKED: u32 = 2;
 const CONSUMER_SLEEPING_OFFSET: u64 = TAIL_OFFSET + 4;
 const PRODUCER_SLEEPING_OFFSET: u64 = HEAD_OFFSET + 4;
 
-/// How often a sleeping side wakes to check that its peer is alive.
-const LIVENESS_SLICE: Duration = Duration::from_millis(100);
+/// How often a sleeping side wakes to check that its peer is alive (an hour
+/// in this module's tests: a lost wake-up hangs them instead of costing a
+/// slice).
+const LIVENESS_SLICE: Duration = if cfg!(test) {
+    Duration::from_secs(3600)
+} else {
+    Duration::from_millis(100)
+};
 /// Longest sleep when this side could not pair its sleep with a heavy
 /// barrier (no `membarrier`): a light publisher may then miss the flag.
 const UNPAIRED_SLICE: Duration = Duration::from_millis(1);
@@ -174,6 +180,12 @@ const SETUP_WAIT: Duration = Duration::from_secs(1);
 const SPINS: u32 = 2_000;
 /// Pauses between two looks at the other side's index.
 const PAUSES_PER_LOOK: u32 = 16;
+/// How far, in bytes of records, a consumer close behind the producer lets
+/// it get ahead (see `RecordReceiver::let_producer_get_ahead`).
+const SLIP_BYTES: u64 = 16 * 1024;
+/// Most looks a consumer close behind the producer spends letting it get
+/// ahead (see `RecordReceiver::let_producer_get_ahead`).
+const SLIP_LOOKS: u32 = 16;
 
 /// A ring operation failed.
 #[derive(Debug)]
@@ -418,6 +430,16 @@ struct Wakers {
 impl<T> Ring<T> {
     const RECORD_SIZE: u64 = std::mem::size_of::<T>() as u64;
     const RECORD_ALIGN: u64 = std::mem::align_of::<T>() as u64;
+    /// How many records a side close behind the other lets it get ahead by:
+    /// [`SLIP_BYTES`] of them, at least one.
+    const SLIP: u32 = {
+        let records = SLIP_BYTES / Self::RECORD_SIZE;
+        if records == 0 {
+            1
+        } else {
+            records as u32
+        }
+    };
 
     fn new(region: Region, capacity: u32) -> Result<Self, RingError> {
         let waker = |offset| {
@@ -459,25 +481,71 @@ impl<T> Ring<T> {
             .sleep_while_equal(self.word(offset), seen, timeout);
     }
 
-    fn mapping(&self) -> &Mapping {
-        self.region.mapping()
+    /// The ring's bytes: each hot path takes them once and uses them for
+    /// all its accesses (a ring's region is always writable: the producer
+    /// creates it so, the consumer refuses a read-only one).
+    #[inline(always)]
+    fn words(&self) -> Writable<'_> {
+        match self.region.mapping().writable() {
+            Some(words) => words,
+            None => unreachable!("a ring in a read-only mapping"),
+        }
     }
 
-    #[inline]
+    #[inline(always)]
     fn word(&self, offset: u64) -> &AtomicU32 {
-        match self.mapping().atomic_u32(offset) {
-            Ok(word) => word,
-            // Offsets are aligned constants below DATA_OFFSET, and every
-            // ring region is larger than that (checked at create/open).
-            // The message names no offset: formatting one made the hot path
-            // keep it on the stack, a store per record.
-            Err(_) => unreachable!("a ring word outside a checked region"),
-        }
+        word(self.words(), offset)
     }
 
     #[inline]
     fn slot_offset(&self, index: u32) -> u64 {
         DATA_OFFSET + u64::from(index & (self.capacity - 1)) * Self::RECORD_SIZE
+    }
+
+    /// Writes `msg` into slot `tail` (there is room) and publishes it;
+    /// returns the new tail.
+    #[inline(always)]
+    fn write_one(&self, words: Writable<'_>, tail: u32, msg: &T) -> u32
+    where
+        T: IntoBytes + Immutable,
+    {
+        // In range: the slot was computed modulo the capacity.
+        words.put(self.slot_offset(tail), msg);
+        let tail = tail.wrapping_add(1);
+        self.publish(words, TAIL_OFFSET, tail, CONSUMER_SLEEPING_OFFSET);
+        tail
+    }
+
+    /// Waits while the other side keeps moving its index (the word at
+    /// `index`) until it is [`Ring::SLIP`] records past `from`, at most
+    /// [`SLIP_LOOKS`] looks; called by a side that caught up with the other
+    /// (a consumer that emptied the ring, a producer that filled it).
+    ///
+    /// Two sides that each act on every record as soon as the other
+    /// published it keep reading and writing the same cache lines: the
+    /// records' lines and the index's. Every record then waits for a line
+    /// to come back from the other core, and both sides slow to a cache
+    /// line's trip per record. Falling a few lines behind keeps them apart
+    /// (the "temporal slipping" of FastForward, Giacomoni et al., 2008). Nothing
+    /// is held for long: the wait ends at the first look that finds the other
+    /// side did not move, so a lone record, or the last of a burst, is taken
+    /// at most one look late.
+    fn let_peer_get_ahead(&self, index: u64, from: u32) {
+        let index = self.word(index);
+        let mut seen = index.load(Ordering::Relaxed);
+        for _ in 0..SLIP_LOOKS {
+            if seen.wrapping_sub(from) >= Self::SLIP {
+                return;
+            }
+            for _ in 0..PAUSES_PER_LOOK {
+                std::hint::spin_loop();
+            }
+            let now = index.load(Ordering::Relaxed);
+            if now == seen {
+                return;
+            }
+            seen = now;
+        }
     }
 
     /// Records between `head` and `tail`, checked against the capacity.
@@ -508,6 +576,7 @@ impl<T> Ring<T> {
         }) {
             return true;
         }
+        way_to_sleep::step(way_to_sleep::Step::SpinEnded);
         let flag = self.word(sleeping);
         flag.swap(1, Ordering::SeqCst);
         // Pairs with a plain-store publisher's compiler-only barrier. When it
@@ -518,6 +587,7 @@ impl<T> Ring<T> {
         let paired = platform::heavy_barrier()
             || self.word(peer.publishes).load(Ordering::Acquire) == PUBLISHES_LOCKED;
         let slice = if paired { LIVENESS_SLICE } else { UNPAIRED_SLICE };
+        way_to_sleep::step(way_to_sleep::Step::Announced);
         if word.load(Ordering::SeqCst) == seen
             && (!peer.close_ends_wait || self.word(peer.closed).load(Ordering::SeqCst) == 0)
         {
@@ -569,19 +639,22 @@ impl<T> Ring<T> {
     /// for it, gets by with a plain store and a compiler-only barrier: a
     /// record costs a store, not a locked instruction waiting for the cache
     /// line. Where `membarrier` is missing both sides use locked instructions.
-    #[inline]
-    fn publish(&self, word: u64, value: u32, sleeping: u64) {
+    #[inline(always)]
+    fn publish(&self, words: Writable<'_>, word_at: u64, value: u32, sleeping: u64) {
         if self.light {
-            self.word(word).store(value, Ordering::Release);
+            word(words, word_at).store(value, Ordering::Release);
             std::sync::atomic::compiler_fence(Ordering::SeqCst);
         } else {
-            self.word(word).swap(value, Ordering::SeqCst);
+            word(words, word_at).swap(value, Ordering::SeqCst);
         }
-        self.wake(sleeping);
+        if word(words, sleeping).load(Ordering::SeqCst) != 0 {
+            self.wake(sleeping);
+        }
     }
 
     /// Wakes the side whose `sleeping` flag is set (no system call otherwise).
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn wake(&self, sleeping: u64) {
         let flag = self.word(sleeping);
         if flag.load(Ordering::SeqCst) != 0 && flag.swap(0, Ordering::SeqCst) != 0 {
@@ -731,17 +804,34 @@ impl<T: Record> RecordSender<T> {
     /// [`RingError::PeerGone`] when it died while the ring was full (a full
     /// ring no consumer has attached to yet waits for one); [`RingError::Corrupt`]
     /// for impossible indices.
-    #[inline]
+    #[inline(always)]
     pub fn send(&mut self, msg: &T) -> Result<(), RingError> {
-        // The common case in a few instructions: room known without reading
-        // the consumer's head, and the consumer still there.
+        // The common case in a few instructions, inlined into the caller's
+        // loop: room known without reading the consumer's head, and the
+        // consumer still there.
+        let words = self.ring.words();
         if self.tail.wrapping_sub(self.head_seen) < self.ring.capacity
-            && !self.ring.is_set(CONSUMER_CLOSED_OFFSET)
+            && word(words, CONSUMER_CLOSED_OFFSET).load(Ordering::Acquire) == 0
         {
-            self.write_one(msg);
+            self.tail = self.ring.write_one(words, self.tail, msg);
             return Ok(());
         }
-        self.send_batch(std::slice::from_ref(msg))
+        // A copy for the rare case: the record's own address does not leave
+        // the common case, so a record built just before the call can stay
+        // in registers (a record stored to the stack field by field and
+        // loaded back whole would wait for the stores ahead of it).
+        let Ok(record) = T::read_from_bytes(msg.as_bytes()) else {
+            unreachable!("a record's bytes are a record")
+        };
+        self.send_when_full_or_closed(record)
+    }
+
+    /// [`RecordSender::send`] when the ring looked full or the consumer
+    /// closed: out of line, so that the common case stays small.
+    #[cold]
+    #[inline(never)]
+    fn send_when_full_or_closed(&mut self, record: T) -> Result<(), RingError> {
+        self.send_batch(std::slice::from_ref(&record))
     }
 
     /// Sends one record if there is room; `Ok(false)` when the ring is full.
@@ -806,6 +896,7 @@ impl<T: Record> RecordSender<T> {
                 if !alive {
                     return Err(self.consumer_gone());
                 }
+                self.ring.let_peer_get_ahead(HEAD_OFFSET, self.head_seen);
                 continue;
             }
             let n = msgs.len().min(room as usize);
@@ -836,6 +927,7 @@ impl<T: Record> RecordSender<T> {
 
     /// Writes `msgs` (which fit in the free room, possibly wrapping) and publishes them.
     fn write(&mut self, msgs: &[T]) {
+        let words = self.ring.words();
         let first_slot = (self.tail & (self.ring.capacity - 1)) as usize;
         let until_end = (self.ring.capacity as usize - first_slot).min(msgs.len());
         let (front, back) = msgs.split_at(until_end);
@@ -843,31 +935,13 @@ impl<T: Record> RecordSender<T> {
             (self.tail, front),
             (self.tail.wrapping_add(until_end as u32), back),
         ] {
-            if !part.is_empty() {
-                // In range: slots were computed modulo the capacity and the
-                // region holds DATA_OFFSET + capacity records.
-                let _ = self
-                    .ring
-                    .mapping()
-                    .write(self.ring.slot_offset(index), part.as_bytes());
-            }
+            // In range: slots were computed modulo the capacity and the
+            // region holds DATA_OFFSET + capacity records.
+            words.copy_in(self.ring.slot_offset(index), part);
         }
         self.tail = self.tail.wrapping_add(msgs.len() as u32);
         self.ring
-            .publish(TAIL_OFFSET, self.tail, CONSUMER_SLEEPING_OFFSET);
-    }
-
-    /// Writes one record into the next slot (there is room) and publishes it.
-    #[inline]
-    fn write_one(&mut self, msg: &T) {
-        // In range: the slot was computed modulo the capacity.
-        let _ = self
-            .ring
-            .mapping()
-            .write(self.ring.slot_offset(self.tail), msg.as_bytes());
-        self.tail = self.tail.wrapping_add(1);
-        self.ring
-            .publish(TAIL_OFFSET, self.tail, CONSUMER_SLEEPING_OFFSET);
+            .publish(words, TAIL_OFFSET, self.tail, CONSUMER_SLEEPING_OFFSET);
     }
 
     fn check_consumer_open(&self) -> Result<(), RingError> {
@@ -913,6 +987,10 @@ impl<T: Record> Drop for RecordSender<T> {
 pub struct RecordReceiver<T: Record> {
     ring: Ring<T>,
     head: u32,
+    /// Whether the last take emptied the ring after fewer than
+    /// [`Ring::SLIP`] records: this side is close behind the
+    /// producer (see [`RecordReceiver::let_producer_get_ahead`]).
+    close_behind: bool,
     /// Whether the last look at the indices found them impossible (the drop
     /// then tells the producer why nobody reads any more).
     found_corrupt: bool,
@@ -960,6 +1038,7 @@ impl<T: Record> RecordReceiver<T> {
         Ok(RecordReceiver {
             ring,
             head,
+            close_behind: false,
             found_corrupt: false,
         })
     }
@@ -1051,6 +1130,9 @@ impl<T: Record> RecordReceiver<T> {
         if buf.is_empty() {
             return Ok(0);
         }
+        if std::mem::take(&mut self.close_behind) {
+            self.let_producer_get_ahead();
+        }
         loop {
             let n = self.take(buf)?;
             if n > 0 {
@@ -1089,6 +1171,13 @@ impl<T: Record> RecordReceiver<T> {
         }
     }
 
+    /// After a take that caught up with the producer (see
+    /// [`RecordReceiver::close_behind`]), lets it get [`Ring::SLIP`] records
+    /// ahead ([`Ring::let_peer_get_ahead`]).
+    fn let_producer_get_ahead(&self) {
+        self.ring.let_peer_get_ahead(TAIL_OFFSET, self.head);
+    }
+
     /// Copies out what is there (up to `buf.len()`), and frees the slots.
     fn take(&mut self, buf: &mut [T]) -> Result<usize, RingError> {
         let tail = self.ring.word(TAIL_OFFSET).load(Ordering::Acquire);
@@ -1099,23 +1188,20 @@ impl<T: Record> RecordReceiver<T> {
         if n == 0 {
             return Ok(0);
         }
+        self.close_behind = n == filled && (n as u32) < Ring::<T>::SLIP;
         let first_slot = (self.head & (self.ring.capacity - 1)) as usize;
         let until_end = (self.ring.capacity as usize - first_slot).min(n);
         let (front, back) = buf[..n].split_at_mut(until_end);
+        let words = self.ring.words();
         for (index, part) in [
             (self.head, front),
             (self.head.wrapping_add(until_end as u32), back),
         ] {
-            if !part.is_empty() {
-                let _ = self
-                    .ring
-                    .mapping()
-                    .read(self.ring.slot_offset(index), part.as_mut_bytes());
-            }
+            words.copy_out(self.ring.slot_offset(index), part);
         }
         self.head = self.head.wrapping_add(n as u32);
         self.ring
-            .publish(HEAD_OFFSET, self.head, PRODUCER_SLEEPING_OFFSET);
+            .publish(words, HEAD_OFFSET, self.head, PRODUCER_SLEEPING_OFFSET);
         Ok(n)
     }
 }
@@ -1139,6 +1225,19 @@ impl<T: Record> Drop for RecordReceiver<T> {
             Ordering::AcqRel,
             Ordering::Acquire,
         );
+    }
+}
+
+/// The ring word at `offset` of `words`.
+#[inline(always)]
+fn word(words: Writable<'_>, offset: u64) -> &AtomicU32 {
+    match words.word(offset) {
+        Some(word) => word,
+        // Offsets are aligned constants below DATA_OFFSET, and every
+        // ring region is larger than that (checked at create/open).
+        // The message names no offset: formatting one made the hot path
+        // keep it on the stack, a store per record.
+        None => unreachable!("a ring word outside a checked region"),
     }
 }
 
@@ -1201,3 +1300,8 @@ fn validate<T>(probe: Ring<T>) -> Result<Ring<T>, RingError> {
     }
     Ok(Ring { capacity, ..probe })
 }
+
+#[cfg(test)]
+mod tests;
+
+mod way_to_sleep;
