@@ -25,7 +25,7 @@ use crate::platform::MappedView;
 
 mod writable;
 
-pub(crate) use writable::Writable;
+pub(crate) use writable::{Prefix, Slots, Writable};
 
 /// Why an access to the mapping was refused (nothing was read or written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +138,10 @@ impl Mapping {
     #[inline]
     pub(crate) fn writable(&self) -> Option<Writable<'_>> {
         let base = std::ptr::NonNull::new(self.raw.as_ptr())?;
-        self.writable.then(|| Writable::of(base, self.raw.len()))
+        // SAFETY: the mapping is writable (checked) and stays mapped for as
+        // long as `self`, which the result borrows.
+        self.writable
+            .then(|| unsafe { Writable::from_parts(base, self.raw.len()) })
     }
 
     /// The 4-byte word at `offset` as an atomic shared with other processes.

@@ -26,6 +26,9 @@
 //! Processes coordinate their writes with a [`NamedMutex`](crate::NamedMutex).
 
 mod options;
+mod pinned;
+
+pub(crate) use pinned::PinnedSlots;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU32;

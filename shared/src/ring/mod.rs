@@ -112,14 +112,12 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use std::marker::PhantomData;
-
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use crate::error::{Failure, ObjectError};
-use crate::mapping::Writable;
+use crate::mapping::{Prefix, Writable};
 use crate::platform::{self, WordWaker};
-use crate::region::{Region, RegionOptions};
+use crate::region::{PinnedSlots, Region, RegionOptions};
 use crate::sync::{spin_until_changed_every, Until};
 
 /// `IMRG` read as a little-endian `u32`: marks an initialized ring.
@@ -152,6 +150,8 @@ const CONSUMER_CLOSED_OFFSET: u64 = RING_OFFSET + 28;
 const PRODUCER_PUBLISHES_OFFSET: u64 = RING_OFFSET + 32;
 const CONSUMER_PUBLISHES_OFFSET: u64 = RING_OFFSET + 36;
 const RECORD_ALIGN_OFFSET: u64 = RING_OFFSET + 40;
+/// Why a read-only region cannot hold a ring's end.
+const READ_WRITE_NEEDED: &str = "a ring's consumer moves the ring's head: open it with Access::ReadWrite";
 /// What an end stores in its closed word: closed, or closed because it found
 /// the ring corrupt (any other value but 0 also means closed).
 const CLOSED: u32 = 1;
@@ -408,14 +408,17 @@ fn names_a_live_process(pid: u32) -> bool {
 /// The ring inside a region, shared by both ends.
 #[derive(Debug)]
 struct Ring<T> {
-    region: Region,
+    /// The ring's region and its bytes, held for the hot paths: the header,
+    /// then `capacity` records (none while the ring is not validated yet,
+    /// or when `T` asks for more alignment than the records' offset has:
+    /// then every send takes the general path).
+    bytes: PinnedSlots<T, DATA_OFFSET>,
     capacity: u32,
     /// Whether this end publishes with a compiler-only barrier (it is
     /// registered for the sleeper's heavy barrier, see [`Ring::publish`]).
     light: bool,
     /// What sleepers on the ring's words wait on.
     wakers: Wakers,
-    record: PhantomData<T>,
 }
 
 /// What wakes a sleeper on each word a side sleeps on (Linux: a futex on the
@@ -456,12 +459,18 @@ impl<T> Ring<T> {
             consumer_sleeping: waker(CONSUMER_SLEEPING_OFFSET)?,
             producer_sleeping: waker(PRODUCER_SLEEPING_OFFSET)?,
         };
+        let bytes = PinnedSlots::new(region.clone(), capacity)
+            .or_else(|| PinnedSlots::new(region, 0))
+            .ok_or_else(|| {
+                RingError::Region(ObjectError::region(Failure::BadOptions {
+                    reason: READ_WRITE_NEEDED,
+                }))
+            })?;
         Ok(Ring {
-            region,
+            bytes,
             capacity,
             light: platform::register_for_heavy_barriers(),
             wakers,
-            record: PhantomData,
         })
     }
 
@@ -486,10 +495,7 @@ impl<T> Ring<T> {
     /// creates it so, the consumer refuses a read-only one).
     #[inline(always)]
     fn words(&self) -> Writable<'_> {
-        match self.region.mapping().writable() {
-            Some(words) => words,
-            None => unreachable!("a ring in a read-only mapping"),
-        }
+        self.bytes.bytes()
     }
 
     #[inline(always)]
@@ -502,18 +508,19 @@ impl<T> Ring<T> {
         DATA_OFFSET + u64::from(index & (self.capacity - 1)) * Self::RECORD_SIZE
     }
 
-    /// Writes `msg` into slot `tail` (there is room) and publishes it;
-    /// returns the new tail.
+    /// Publishes `tail` (the records before it are written) and wakes the
+    /// consumer if it sleeps: [`Ring::publish`] on the header's words.
     #[inline(always)]
-    fn write_one(&self, words: Writable<'_>, tail: u32, msg: &T) -> u32
-    where
-        T: IntoBytes + Immutable,
-    {
-        // In range: the slot was computed modulo the capacity.
-        words.put(self.slot_offset(tail), msg);
-        let tail = tail.wrapping_add(1);
-        self.publish(words, TAIL_OFFSET, tail, CONSUMER_SLEEPING_OFFSET);
-        tail
+    fn publish_tail(&self, header: Prefix<'_, DATA_OFFSET>, tail: u32) {
+        if self.light {
+            header.word::<TAIL_OFFSET>().store(tail, Ordering::Release);
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        } else {
+            header.word::<TAIL_OFFSET>().swap(tail, Ordering::SeqCst);
+        }
+        if header.word::<CONSUMER_SLEEPING_OFFSET>().load(Ordering::SeqCst) != 0 {
+            self.wake(CONSUMER_SLEEPING_OFFSET);
+        }
     }
 
     /// Waits while the other side keeps moving its index (the word at
@@ -809,12 +816,17 @@ impl<T: Record> RecordSender<T> {
         // The common case in a few instructions, inlined into the caller's
         // loop: room known without reading the consumer's head, and the
         // consumer still there.
-        let words = self.ring.words();
-        if self.tail.wrapping_sub(self.head_seen) < self.ring.capacity
-            && word(words, CONSUMER_CLOSED_OFFSET).load(Ordering::Acquire) == 0
-        {
-            self.tail = self.ring.write_one(words, self.tail, msg);
-            return Ok(());
+        let bytes = &self.ring.bytes;
+        if let Some(slots) = bytes.slots() {
+            let header = bytes.header();
+            if self.tail.wrapping_sub(self.head_seen) < self.ring.capacity
+                && header.word::<CONSUMER_CLOSED_OFFSET>().load(Ordering::Acquire) == 0
+            {
+                slots.put(self.tail, msg);
+                self.tail = self.tail.wrapping_add(1);
+                self.ring.publish_tail(header, self.tail);
+                return Ok(());
+            }
         }
         // A copy for the rare case: the record's own address does not leave
         // the common case, so a record built just before the call can stay
@@ -1010,7 +1022,7 @@ impl<T: Record> RecordReceiver<T> {
         let region = options.open_existing()?;
         if region.is_read_only() {
             return Err(RingError::Region(ObjectError::region(Failure::BadOptions {
-                reason: "a ring's consumer moves the ring's head: open it with Access::ReadWrite",
+                reason: READ_WRITE_NEEDED,
             })));
         }
         // The header first: whether the records fit is for the header to say
@@ -1021,7 +1033,8 @@ impl<T: Record> RecordReceiver<T> {
                 region.size()
             )));
         }
-        let probe = Ring::new(region, MIN_CAPACITY)?;
+        // No records yet: how many there are is for the header to say.
+        let probe = Ring::new(region, 0)?;
         let magic = probe.word(RING_OFFSET);
         let until = Until::after(SETUP_WAIT);
         // 0 means "not set up yet"; anything else is checked below.
@@ -1291,14 +1304,27 @@ fn validate<T>(probe: Ring<T>) -> Result<Ring<T>, RingError> {
     let needed = DATA_OFFSET + u64::from(capacity) * Ring::<T>::RECORD_SIZE;
     if !capacity.is_power_of_two()
         || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity)
-        || needed > probe.region.size()
+        || needed > probe.bytes.region().size()
     {
         return Err(RingError::NotARing(format!(
             "capacity {capacity} does not fit a region of {} bytes",
-            probe.region.size()
+            probe.bytes.region().size()
         )));
     }
-    Ok(Ring { capacity, ..probe })
+    let Ring {
+        bytes, light, wakers, ..
+    } = probe;
+    let region = bytes.region().clone();
+    let bytes = bytes
+        .with_count(capacity)
+        .or_else(|| PinnedSlots::new(region, 0))
+        .ok_or_else(|| RingError::NotARing(format!("capacity {capacity} does not fit its region")))?;
+    Ok(Ring {
+        bytes,
+        capacity,
+        light,
+        wakers,
+    })
 }
 
 #[cfg(test)]
