@@ -177,9 +177,7 @@ impl Helper {
     }
 
     fn launch(command: &mut Command) -> (Child, Receiver<String>) {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .spawn()
+        let mut child = spawn_retrying_wine_flakes(command.stdout(Stdio::piped()))
             .expect("spawn helper (built by the tests as an example)");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = std::sync::mpsc::channel();
@@ -377,5 +375,24 @@ pub fn pin_this_thread(cpu: usize) -> bool {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu, &mut set);
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+/// Spawns `command`; under Wine, `CreateProcess` now and then fails with
+/// `ERROR_INTERNAL_ERROR` (1359, "Internal error.") when many processes
+/// start in a row (seen once in 40 quick spawns of a test under load), and
+/// the same spawn a moment later succeeds: those are tried again, up to 5
+/// times. Any other error is returned at once.
+pub fn spawn_retrying_wine_flakes(command: &mut Command) -> std::io::Result<Child> {
+    const ERROR_INTERNAL_ERROR: i32 = 1359;
+    let mut tries = 0;
+    loop {
+        match command.spawn() {
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(ERROR_INTERNAL_ERROR) && tries < 5 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
     }
 }
