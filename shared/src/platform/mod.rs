@@ -3,7 +3,9 @@
 //! `mapping.rs`, which touches the mapped bytes).
 //!
 //! Both backends export the same crate-private items, which the portable
-//! `region`, `view` and `sync` modules call:
+//! `region`, `view`, `sync` and `ring` modules call. The full list, with the
+//! type of each item, is `contract.rs`, checked when compiled (see
+//! `docs/platforms.md`); the main ones:
 //!
 //! | item | Linux ([`linux`]) | Windows ([`windows`]) |
 //! |---|---|---|
@@ -11,6 +13,8 @@
 //! | `MappedView` | `memmap2::MmapRaw` | `MapViewOfFile` |
 //! | `MutexInner`, `MutexLock` | a lock file through `named-lock` plus the companion's holder word | `CreateMutexW` |
 //! | `pid_alive` | `kill(pid, 0)` | `OpenProcess` + `GetExitCodeProcess` |
+
+mod contract;
 
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
