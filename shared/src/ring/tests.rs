@@ -10,8 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::*;
-use crate::RegionName;
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
+use super::layout::{Ring, CONSUMER_SLEEPING_OFFSET, MIN_CAPACITY, PRODUCER_SLEEPING_OFFSET};
+use super::wakeups::{LIVENESS_SLICE, PAUSES_PER_LOOK, SPIN_PAUSES};
+use super::{way_to_sleep, RecordReceiver, RecordSender};
+use crate::{RegionName, RegionOptions};
 
 /// A record of the ring under test: a sequence number and its complement.
 #[derive(Debug, Clone, Copy, PartialEq, FromBytes, IntoBytes, Immutable)]
@@ -204,7 +208,7 @@ fn the_last_record_of_a_burst_reaches_a_consumer_on_its_way_to_sleep() {
             while taken.load(Ordering::Acquire) < next {
                 std::hint::spin_loop();
             }
-            pause(SPINS - 400 + (burst * 7 % 800) as u32);
+            pause(SPIN_PAUSES - 400 + (burst * 7 % 800) as u32);
         }
         drop(sender);
         next
