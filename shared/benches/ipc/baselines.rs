@@ -18,8 +18,8 @@ use shared::demo::ServiceMsg;
 
 use crate::files::{bench_dir, map_bench_file, unique, RemoveOnDrop};
 use crate::harness::Side;
-use crate::pairs::stream::{RING_CAPACITY, STREAM_BATCH};
 use crate::peer::{start_peer, Connected};
+use crate::stream_shape::{RING_CAPACITY, STREAM_BATCH};
 
 /// A Unix-socket echo: 16 bytes there, 16 back.
 pub fn uds_pingpong<'a>(placement: Placement) -> Side<'a> {

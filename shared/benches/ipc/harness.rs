@@ -16,6 +16,7 @@ use hdrhistogram::Histogram;
 
 use crate::peer::{PEER_CPUS, SHARED_CPU};
 use crate::probe::CoreProbe;
+use crate::slices::SLICES;
 
 /// Rounds of every comparison, spread over the run (at least 5; odd, so
 /// that the median is one round's value).
@@ -736,9 +737,6 @@ fn most_iters(pair: &Pair) -> u64 {
         u64::MAX
     }
 }
-
-/// Slices of one side's timing in a round.
-pub const SLICES: u64 = 5;
 
 /// ns per op of `iters` ops, timed in [`SLICES`] slices (when there are that
 /// many ops): the median slice, so that another process taking the CPU for a

@@ -118,7 +118,7 @@
 //! [`ROUNDS`]: harness::ROUNDS
 //! [`TEST_ROUNDS`]: harness::TEST_ROUNDS
 //! [`TIMING`]: harness::TIMING
-//! [`SLICES`]: harness::SLICES
+//! [`SLICES`]: slices::SLICES
 //! [`sliced`]: harness::sliced
 //! [`ILLUSTRATION_ITERS`]: harness::ILLUSTRATION_ITERS
 //! [`MAX_SPREAD`]: bench_support::spread::MAX_SPREAD
@@ -150,6 +150,10 @@ mod peer;
 mod probe;
 #[cfg(target_os = "linux")]
 mod report;
+#[cfg(target_os = "linux")]
+mod slices;
+#[cfg(target_os = "linux")]
+mod stream_shape;
 
 #[cfg(target_os = "linux")]
 fn main() {

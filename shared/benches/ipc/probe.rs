@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bench_support::placement::{affinity, cpu_count, pin, set_affinity, wanted};
 
-use crate::harness::SLICES;
+use crate::slices::SLICES;
 
 /// Warm-up of a probe (the helper wakes and both caches settle).
 const PROBE_WARMUP: Duration = Duration::from_micros(300);

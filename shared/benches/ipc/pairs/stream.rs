@@ -13,15 +13,12 @@ use crate::baselines::{bare_ring_stream, bare_ring_stream_per_record, uds_stream
 use crate::files::unique;
 use crate::harness::{Baseline, Bench, Figure, Pair, Side};
 use crate::peer::start_peer;
+use crate::stream_shape::{RING_CAPACITY, STREAM_BATCH};
 
 /// Records a batched stream carries per operation (one batch over and over).
 pub const RECORDS_PER_STREAM: usize = 1_000_000;
-/// Records per batch: 4,096 records of 16 bytes, 64 KiB.
-pub const STREAM_BATCH: usize = 4096;
 /// Records a one-record-per-send stream carries per operation.
 const RECORDS_PER_RECORD_STREAM: usize = 100_000;
-/// Ring capacity in records: 65,536 records of 16 bytes, a 1 MiB record area.
-pub const RING_CAPACITY: u32 = 1 << 16;
 
 /// Records from one process to another: the ring vs a Unix socket (one
 /// record per send, and batched), and the batched ring vs a bare byte ring

@@ -21,8 +21,8 @@ use shared::{MutexOptions, NamedMutex, Region, RegionName, RegionOptions};
 use crate::baselines::{BareRing, CacheLine};
 use crate::files::{bench_dir, turn_of};
 use crate::pairs::latency::{consume, consume_bare, OneWayLine};
-use crate::pairs::stream::STREAM_BATCH;
 use crate::peer::{CHILD, PARENT, PATIENCE};
+use crate::stream_shape::STREAM_BATCH;
 
 /// The turn at which a side of the mutex turns stops taking turns.
 const STOP: u32 = u32::MAX;
