@@ -22,44 +22,31 @@
 //!
 //! A process stopped by a signal runs no destructors;
 //! [`exit_closing_regions`](crate::exit_closing_regions) lets a signal handler leave as cleanly as a normal
-//! exit would.
+//! exit would (see [`super::on_exit`]). Who holds a lock is read from
+//! `/proc/locks` (see [`super::proc_locks`]).
 
 use std::fs::{File, TryLockError};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::meta::Header;
+use super::on_exit::{self, exit_close_wait, exit_requested};
+use super::proc_locks::lock_holders;
 use super::ObjectFiles;
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::Trust;
 use crate::sync::Until;
 
+// The exit machinery's entry points, reached through this module from the
+// platform's `mod.rs` (`close_everything`) and `region.rs` (`open_gate`).
+pub(crate) use on_exit::{close_everything, open_gate};
+
 /// How long closing waits for the setup lock before leaving the files to the
 /// next user (who treats them as stale): closing never hangs.
 const CLOSE_WAIT: Duration = Duration::from_millis(500);
-
-/// How long all the closes of a process leaving on a signal wait together,
-/// however many objects it has open: short, so that the exit stays prompt,
-/// but long enough for another process's open or close. An object whose
-/// turn comes after the time is spent still tries its lock once.
-const EXIT_CLOSE_WAIT: Duration = Duration::from_millis(400);
-
-/// Set when the process is leaving ([`exit_closing_regions`](crate::exit_closing_regions)): lock waits
-/// stop, so that the exit is not held up by an open that waits.
-static EXIT_REQUESTED: AtomicBool = AtomicBool::new(false);
-
-/// When the closes of a leaving process give up waiting ([`EXIT_CLOSE_WAIT`]
-/// after the leaving began), for every close, on any thread.
-static EXIT_DEADLINE: OnceLock<Until> = OnceLock::new();
-
-/// The wait of a close while the process is leaving: until the one deadline.
-fn exit_close_wait() -> Wait {
-    Wait::close_until(*EXIT_DEADLINE.get_or_init(|| Until::after(EXIT_CLOSE_WAIT)))
-}
 
 /// How long a lock wait may last, and whether a leaving process ends it.
 #[derive(Debug, Clone, Copy)]
@@ -86,7 +73,7 @@ impl Wait {
 
     /// A close's wait that ends at `until`, shared by the closes of a
     /// process that is leaving.
-    fn close_until(until: Until) -> Self {
+    pub(super) fn close_until(until: Until) -> Self {
         Wait {
             until,
             interruptible: false,
@@ -109,7 +96,7 @@ fn lock_within(
     loop {
         // Looked at before each try: an open that starts after the process
         // began leaving never takes a lock.
-        if wait.interruptible && EXIT_REQUESTED.load(Ordering::Acquire) {
+        if wait.interruptible && exit_requested() {
             return Err(Failure::Interrupted {
                 path: path.to_owned(),
             });
@@ -212,11 +199,8 @@ pub(crate) struct Presence {
     detached: Mutex<bool>,
     /// The process that opened it: a child forked since shares its `flock`
     /// locks, and the parent's exit must not close them under the child.
-    opener: u32,
+    pub(super) opener: u32,
 }
-
-/// Every object this process has open, for [`exit_closing_regions`](crate::exit_closing_regions).
-static OPEN: Mutex<Vec<Weak<Presence>>> = Mutex::new(Vec::new());
 
 impl Presence {
     /// Records that this process uses the object (the shared lock is held).
@@ -234,24 +218,14 @@ impl Presence {
             detached: Mutex::new(false),
             opener: std::process::id(),
         });
-        install_exit_hook();
-        let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
-        open.push(Arc::downgrade(&presence));
+        on_exit::register(&presence);
         presence
-    }
-
-    /// Leaves [`OPEN`] once detached: until then, a process that is leaving
-    /// waits for this close to end (see `wait_for_closes_in_progress`).
-    fn unregister(&self) {
-        OPEN.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|weak| !std::ptr::eq(weak.as_ptr(), self));
     }
 
     /// Stops using the object; the last process out removes its files.
     /// Best effort: a failure leaves files that the next process treats as
     /// stale (nobody holds them), so nothing is lost.
-    fn detach(&self, wait: Wait) {
+    pub(super) fn detach(&self, wait: Wait) {
         let mut detached = self.detached.lock().unwrap_or_else(PoisonError::into_inner);
         if *detached {
             return;
@@ -289,12 +263,12 @@ pub(crate) fn names_object(path: &Path, header: &Header) -> bool {
 
 impl Drop for Presence {
     fn drop(&mut self) {
-        if EXIT_REQUESTED.load(Ordering::Acquire) {
+        if exit_requested() {
             // The process is leaving: `close_everything` holds the gate
             // (perhaps on this very thread) and detaches everything itself;
             // detaching twice is a no-op, so do not wait for the gate.
             self.detach(exit_close_wait());
-            self.unregister();
+            on_exit::unregister(self);
             return;
         }
         {
@@ -303,14 +277,14 @@ impl Drop for Presence {
             // `exit_closing_regions`). A leaving that began while this waited
             // for the gate gives it the leaving's deadline.
             let _gate = open_gate();
-            let wait = if EXIT_REQUESTED.load(Ordering::Acquire) {
+            let wait = if exit_requested() {
                 exit_close_wait()
             } else {
                 Wait::close()
             };
             self.detach(wait);
         }
-        self.unregister();
+        on_exit::unregister(self);
     }
 }
 
@@ -318,127 +292,4 @@ impl Drop for Presence {
 /// presence lock), read from `/proc/locks`; `None` where that is not available.
 pub(crate) fn attached_processes(file: &File) -> Option<usize> {
     lock_holders(file, "READ").map(|pids| pids.len())
-}
-
-/// How many times [`lock_holders`] reads `/proc/locks`. The kernel hands the
-/// listing out a page per `read`, each page found again by its place in a
-/// list that other processes' locks change meanwhile: a line can be skipped
-/// in one reading (seen here while parallel tests took and dropped locks).
-/// A holder is one that some reading shows.
-const LOCK_LISTINGS: usize = 3;
-
-/// The pids holding an `flock` of `kind` (`READ` or `WRITE`) on `file`, from
-/// `/proc/locks`; `None` where that is not available.
-pub(crate) fn lock_holders(file: &File, kind: &str) -> Option<Vec<u32>> {
-    let meta = file.metadata().ok()?;
-    let dev = meta.dev();
-    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
-    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
-    let id = format!("{major:02x}:{minor:02x}:{}", meta.ino());
-    let mut pids = Vec::new();
-    for _ in 0..LOCK_LISTINGS {
-        let locks = std::fs::read_to_string("/proc/locks").ok()?;
-        pids.extend(holders_in(&locks, kind, &id));
-    }
-    pids.sort_unstable();
-    pids.dedup();
-    Some(pids)
-}
-
-/// The pids of the `flock`s of `kind` on the file `id` (`MAJOR:MINOR:INODE`)
-/// in one reading of `/proc/locks`.
-fn holders_in<'a>(locks: &'a str, kind: &'a str, id: &'a str) -> impl Iterator<Item = u32> + 'a {
-    locks
-        .lines()
-        .filter(|line| !line.contains("->"))
-        .filter_map(move |line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            // "1: FLOCK ADVISORY READ 1234 00:1a:5678 0 EOF"
-            match fields.as_slice() {
-                [_, "FLOCK", _, found, pid, file_id, ..] if *found == kind && *file_id == id => {
-                    pid.parse().ok()
-                }
-                _ => None,
-            }
-        })
-}
-
-/// Held (shared) by every open from its first file operation until the object
-/// is registered; [`exit_closing_regions`](crate::exit_closing_regions) takes it exclusively, so no open
-/// can slip between its clean-up and the end of the process.
-static EXIT_GATE: RwLock<()> = RwLock::new(());
-
-/// Enters the gate for one open.
-pub(crate) fn open_gate() -> RwLockReadGuard<'static, ()> {
-    EXIT_GATE.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Leaves every object this process still has open, as dropping it would;
-/// from then on, opens give up and no new open starts its file work.
-pub(crate) fn close_everything() {
-    EXIT_REQUESTED.store(true, Ordering::Release);
-    let wait = exit_close_wait();
-    let open: Vec<Arc<Presence>> = {
-        // Waits for the opens and closes in progress inside the gate, and for
-        // a closing that another thread started (it holds the gate until done).
-        let _gate = EXIT_GATE.write().unwrap_or_else(PoisonError::into_inner);
-        let me = std::process::id();
-        let open: Vec<Arc<Presence>> = OPEN
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter_map(Weak::upgrade)
-            // Inherited through `fork`: the locks are the opener's too.
-            .filter(|presence| presence.opener == me)
-            .collect();
-        for presence in &open {
-            presence.detach(wait);
-        }
-        open
-    };
-    wait_for_closes_in_progress();
-    // Dropping `open` may drop last references: detaching again is a no-op.
-    drop(open);
-}
-
-/// Waits (bounded) until no destructor is still detaching an object: one
-/// whose last reference went before the closing could take it over.
-/// Outside the gate, since such a destructor may be waiting to enter it.
-fn wait_for_closes_in_progress() {
-    // Those closes wait no longer than the leaving's deadline; a little more
-    // for their last try and their file removals.
-    let deadline = *EXIT_DEADLINE.get_or_init(|| Until::after(EXIT_CLOSE_WAIT));
-    let until = Until::after(deadline.left() + Duration::from_millis(100));
-    loop {
-        let dropping = OPEN
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .any(|weak| weak.strong_count() == 0);
-        if !dropping || until.passed() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// The exit hook: an exit from any thread (`std::process::exit`, or `main`
-/// returning) first finishes the closing. Without it, `main` returning while
-/// a signal-handling thread was inside [`exit_closing_regions`](crate::exit_closing_regions) ended the
-/// process halfway through a clean-up: the region file removed, its
-/// companion and setup file left behind.
-extern "C" fn close_everything_at_exit() {
-    // A panic may not unwind out of an `extern "C"` function (it would abort
-    // the exit): the files it leaves count as stale for the next open.
-    let _ = std::panic::catch_unwind(close_everything);
-}
-
-/// Installs [`close_everything_at_exit`] once per process.
-fn install_exit_hook() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        // Without the hook (the C library refused it), objects still open at
-        // exit leave files that the next open treats as stale.
-        let _ = crate::platform::sys::at_process_exit(close_everything_at_exit);
-    });
 }
