@@ -3,15 +3,22 @@
 //! The C# original (`IMServer_Message`), step by step, with each call's Rust
 //! counterpart:
 //!
-//! 1. prompt for the region name (`Console.ReadLine`) → [`Console::ask_region_name`]
-//! 2. `MemoryMappedFile.CreateOrOpen(name, 1024000)` → [`RegionOptions::create_or_open`]
-//!    (`CreateFromFile` with `--file`);
-//!    `new Mutex(true, "<name>mutex", out created)` → [`shared::MutexOptions::create`]
+//! 1. prompt for the region name (`Console.ReadLine`) → [`RegionArgs::run`] asks
+//!    through [`Console::ask_region_name`] (unless `--name` or `--file` says)
+//! 2. `MemoryMappedFile.CreateOrOpen(name, 1024000)` → [`shared::demo::cli::create_or_open`]:
+//!    [`RegionOptions::create_or_open`] ([`RegionOptions::create_from_file`] with `--file`);
+//!    `new Mutex(true, "<name>mutex", out created)` → [`RegionArgs::mutex_options`] +
+//!    [`shared::MutexOptions::create`]
 //! 3. `CreateViewStream(0, 0)` + `BinaryWriter.Write(i)` for i = 0..4 → [`write_message_ints`]
-//! 4. `ReleaseMutex()`, wait for Enter
+//!    ([`Region::create_view_stream`] + `write_i32`)
+//! 4. `ReleaseMutex()` → drop the [`MutexGuard`]; wait for Enter → [`Console::wait_for_enter`]
 //! 5. `WaitOne()`, waiting (visibly) until the state service has written → [`wait_for_state_service`]
+//!    ([`NamedMutex::try_wait`], then [`WaitBudget::wait`]: [`NamedMutex::wait`], or
+//!    [`NamedMutex::wait_timeout`] with `--timeout`)
 //! 6. read ten `int32` from offset 0 → [`read_ints`]; every `ServiceMsg` → [`read_records`]
-//! 7. `ReleaseMutex()`, print the closing line, wait for Enter to exit
+//!    ([`Region::create_view_accessor`] + `read`)
+//! 7. `ReleaseMutex()` → drop the [`MutexGuard`]; print the closing line, wait for Enter
+//!    to exit → [`Console::wait_for_enter`]
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -19,7 +26,7 @@ use std::time::Duration;
 
 use byteorder::{LittleEndian, ReadBytesExt, WriteBytesExt};
 use clap::Parser;
-use shared::demo::cli::{Deadline, RegionArgs};
+use shared::demo::cli::{RegionArgs, WaitBudget};
 use shared::demo::console::Console;
 use shared::demo::error::{DemoError, WaitedFor};
 use shared::demo::handshake::{Flags, Handshake};
@@ -61,12 +68,13 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
     // What an original state service writes now is stamped after this
     // (a persistent file may hold an earlier exchange's records).
     let exchange_start = now_ticks();
-    let (region, mutex, owned) = create_region_and_mutex(options, &cli.region, cli.region.deadline())?;
+    let (region, mutex, owned) = create_region_and_mutex(options, &cli.region, cli.region.wait_budget())?;
     write_message_ints(&region, out)?;
     drop(owned); // ReleaseMutex()
 
     console.wait_for_enter(out.start_state_then_enter())?;
-    let (guard, peer) = wait_for_state_service(&region, &mutex, exchange_start, cli.region.deadline(), out)?;
+    let (guard, peer) =
+        wait_for_state_service(&region, &mutex, exchange_start, cli.region.wait_budget(), out)?;
     read_ints(&region, out)?;
     read_records(&region, peer, exchange_start, out)?;
     Handshake::of(&region)?.set_flags(Flags::MESSAGE_READ);
@@ -82,14 +90,14 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
 fn create_region_and_mutex(
     options: &RegionOptions,
     args: &RegionArgs,
-    deadline: Deadline,
+    budget: WaitBudget,
 ) -> Result<(Region, NamedMutex, MutexGuard), DemoError> {
     let region = shared::demo::cli::create_or_open(options)?;
-    let created = args.mutex_options(&region, &deadline).create(true)?;
+    let created = args.mutex_options(&region, &budget).create(true)?;
     let owned = match created.guard {
         Some(owned) => owned,
         // The mutex outlived its creator (a state server kept it open).
-        None => take_over_mutex(&region, &created.mutex, deadline)?,
+        None => take_over_mutex(&region, &created.mutex, budget)?,
     };
     Handshake::of(&region)?.start_exchange();
     Ok((region, created.mutex, owned))
@@ -97,7 +105,7 @@ fn create_region_and_mutex(
 
 /// Takes over a mutex whose message server has left; refuses when one is
 /// still running (the original crashed in `ReleaseMutex` instead).
-fn take_over_mutex(region: &Region, mutex: &NamedMutex, deadline: Deadline) -> Result<MutexGuard, DemoError> {
+fn take_over_mutex(region: &Region, mutex: &NamedMutex, budget: WaitBudget) -> Result<MutexGuard, DemoError> {
     let handshake = Handshake::of(region)?;
     let already_served = || DemoError::AlreadyServed {
         name: region.name().to_owned(),
@@ -106,7 +114,7 @@ fn take_over_mutex(region: &Region, mutex: &NamedMutex, deadline: Deadline) -> R
     if handshake.message_server_running() {
         return Err(already_served());
     }
-    let owned = deadline.wait(mutex)?.into_guard();
+    let owned = budget.wait(mutex)?.into_guard();
     // Another message server may have started meanwhile: look again.
     if handshake.message_server_running() {
         return Err(already_served());
@@ -142,7 +150,7 @@ fn wait_for_state_service(
     region: &Region,
     mutex: &NamedMutex,
     exchange_start: i64,
-    deadline: Deadline,
+    budget: WaitBudget,
     out: &Transcript,
 ) -> Result<(MutexGuard, StatePeer), DemoError> {
     let handshake = Handshake::of(region)?;
@@ -158,7 +166,7 @@ fn wait_for_state_service(
             None => {
                 let holder = mutex.holder_pid();
                 WaitIndicator::show(&mut waiting, &out.waiting_for_state_to_finish(holder));
-                deadline.wait(mutex)?
+                budget.wait(mutex)?
             }
         };
         let flags = handshake.flags();
@@ -192,12 +200,12 @@ fn wait_for_state_service(
         }
         drop(acquired); // not written yet: let the state service in
         WaitIndicator::show(&mut waiting, &out.waiting_for_state_to_start(&place));
-        let slice = deadline
+        let slice = budget
             .remaining()
             .map_or(STATE_POLL_SLICE, |left| left.min(STATE_POLL_SLICE));
         handshake.wait_for_flags(Flags::STATE_STARTED, slice);
-        if deadline.remaining() == Some(Duration::ZERO) {
-            return Err(deadline.expired(WaitedFor::StateService));
+        if budget.remaining() == Some(Duration::ZERO) {
+            return Err(budget.expired(WaitedFor::StateService));
         }
     }
 }

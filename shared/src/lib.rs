@@ -105,7 +105,7 @@ pub mod ring;
 pub mod sync;
 mod view;
 
-pub use error::{Failure, Object, ObjectError, ViewError};
+pub use error::{Failure, Object, ObjectError, Refusal, ViewError};
 pub use exit::exit_closing_regions;
 pub use name::{NameError, RegionName, MAX_NAME_BYTES};
 pub use process::process_alive;

@@ -3,15 +3,21 @@
 //! The C# original (`IMServer_State`), step by step, with each call's Rust
 //! counterpart:
 //!
-//! 1. prompt for the region name → [`Console::ask_region_name`]
-//! 2. `MemoryMappedFile.OpenExisting(name)` → [`RegionOptions::open_existing`];
-//!    `Mutex.OpenExisting("<name>mutex")` → [`shared::MutexOptions::open_existing`]
-//!    (both fail plainly when no message server is running)
-//! 3. `WaitOne()` → [`NamedMutex::wait`]
+//! 1. prompt for the region name → [`RegionArgs::run`] asks through
+//!    [`Console::ask_region_name`] (unless `--name` or `--file` says)
+//! 2. `MemoryMappedFile.OpenExisting(name)` → [`shared::demo::cli::open_existing`]:
+//!    [`RegionOptions::open_existing`] ([`RegionOptions::create_from_file`] with `--file`);
+//!    `Mutex.OpenExisting("<name>mutex")` → [`RegionArgs::mutex_options`] +
+//!    [`shared::MutexOptions::open_existing`] (both fail plainly when no message server
+//!    is running)
+//! 3. `WaitOne()` → [`WaitBudget::acquire`] ([`NamedMutex::try_wait`], then
+//!    [`NamedMutex::wait`], or [`NamedMutex::wait_timeout`] with `--timeout`)
 //! 4. `CreateViewStream(20, 0)` + `BinaryWriter.Write(i)` for i = 5..9 → [`write_state_ints`]
+//!    ([`Region::create_view_stream`] + `write_i32`)
 //! 5. `CreateViewAccessor(1024, 10240)` + `Write(offset, ref msg)` five times,
-//!    sleeping after each → [`write_records`]
-//! 6. sleep still holding the mutex, `ReleaseMutex()`, print the closing line
+//!    sleeping after each → [`write_records`] ([`Region::create_view_accessor`] + `write`)
+//! 6. sleep still holding the mutex, `ReleaseMutex()` → drop the [`Acquired`](shared::Acquired);
+//!    print the closing line, wait for Enter to exit → [`Console::wait_for_enter`]
 
 use std::process::ExitCode;
 use std::thread::sleep;
@@ -19,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use byteorder::{LittleEndian, WriteBytesExt};
 use clap::Parser;
-use shared::demo::cli::{Deadline, RegionArgs};
+use shared::demo::cli::{RegionArgs, WaitBudget};
 use shared::demo::console::Console;
 use shared::demo::error::DemoError;
 use shared::demo::handshake::{Flags, Handshake};
@@ -69,9 +75,9 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) -> Result<(), DemoError> {
     // --timeout bounds all the waits until the next Enter together.
-    let deadline = cli.region.deadline();
-    let (region, mutex) = open_region_and_mutex(options, &cli.region, &deadline, out)?;
-    let acquired = deadline.acquire(&mutex, out)?; // WaitOne()
+    let budget = cli.region.wait_budget();
+    let (region, mutex) = open_region_and_mutex(options, &cli.region, &budget, out)?;
+    let acquired = budget.acquire(&mutex, out)?; // WaitOne()
     if acquired.is_abandoned() {
         warn(out, &out.previous_holder_died(acquired.abandoned_by()));
     }
@@ -93,7 +99,7 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
 fn open_region_and_mutex(
     options: &RegionOptions,
     args: &RegionArgs,
-    deadline: &Deadline,
+    budget: &WaitBudget,
     out: &Transcript,
 ) -> Result<(Region, NamedMutex), DemoError> {
     let region = shared::demo::cli::open_existing(options).map_err(|error| match error.failure() {
@@ -108,9 +114,9 @@ fn open_region_and_mutex(
         },
         _ => error.into(),
     })?;
-    wait_for_message_service(&region, deadline, out)?;
+    wait_for_message_service(&region, budget, out)?;
     let mutex = args
-        .mutex_options(&region, deadline)
+        .mutex_options(&region, budget)
         .open_existing()
         .map_err(|error| match error.failure() {
             Failure::NotFound { .. } => DemoError::StartMessageServerFirst {
@@ -125,8 +131,8 @@ fn open_region_and_mutex(
 /// waits for that, so this side never goes first even if started at once.
 /// The original `IMServer_Message` writes no handshake: met, it is said so,
 /// and its mutex alone orders the two, as in the article.
-fn wait_for_message_service(region: &Region, deadline: &Deadline, out: &Transcript) -> Result<(), DemoError> {
-    let setup_wait = deadline
+fn wait_for_message_service(region: &Region, budget: &WaitBudget, out: &Transcript) -> Result<(), DemoError> {
+    let setup_wait = budget
         .remaining()
         .map_or(MESSAGE_SETUP_WAIT, |left| left.min(MESSAGE_SETUP_WAIT));
     let until = Instant::now() + setup_wait;

@@ -175,7 +175,7 @@ impl RegionArgs {
     ) -> ExitCode {
         super::output::set_quiet(self.quiet);
         // The Chinese lines need a UTF-8 console on Windows (no-op elsewhere).
-        crate::platform::console::use_utf8_output();
+        super::console::use_utf8_output();
         let out = self.transcript();
         for flag in platform_flags::without_meaning(self.dir.is_some(), self.mode.is_some()) {
             super::output::warn(&out, &out.flag_without_meaning_on_windows(flag));
@@ -239,53 +239,55 @@ impl RegionArgs {
     }
 
     /// The demo's mutex beside `region` (`<name>mutex`), its setup-lock wait
-    /// bounded by what is left of `deadline`.
-    pub fn mutex_options(&self, region: &Region, deadline: &Deadline) -> MutexOptions {
+    /// bounded by what is left of `budget`.
+    pub fn mutex_options(&self, region: &Region, budget: &WaitBudget) -> MutexOptions {
         let options = MutexOptions::for_region(region);
-        match deadline.remaining() {
+        match budget.remaining() {
             Some(left) => options.timeout(left),
             None => options,
         }
     }
 
-    /// When the waits from now on must end, if `--timeout` was given: one
-    /// budget for every wait until the person's next Enter, however many
-    /// locks and peers those waits are for.
-    pub fn deadline(&self) -> Deadline {
-        Deadline {
-            // A timeout too large for the clock means "no deadline".
+    /// The time the waits from now on may take together, if `--timeout` was
+    /// given: one budget for every wait until the person's next Enter,
+    /// however many locks and peers those waits are for.
+    pub fn wait_budget(&self) -> WaitBudget {
+        WaitBudget {
+            // A timeout too large for the clock means "no limit".
             at: self.timeout.and_then(|t| Instant::now().checked_add(t)),
             timeout: self.timeout,
         }
     }
 }
 
-/// The end of the waiting budget set by `--timeout`.
+/// The time set by `--timeout` for the waits until the person's next Enter
+/// press, shared by all of them ([`RegionArgs::wait_budget`]): it ends at one
+/// instant, however many waits spend it.
 #[derive(Debug, Clone, Copy)]
-pub struct Deadline {
+pub struct WaitBudget {
     at: Option<Instant>,
     timeout: Option<Duration>,
 }
 
-impl Deadline {
-    /// No deadline: wait as long as it takes.
-    pub fn never() -> Self {
-        Deadline {
+impl WaitBudget {
+    /// No limit: wait as long as it takes.
+    pub fn unlimited() -> Self {
+        WaitBudget {
             at: None,
             timeout: None,
         }
     }
 
-    /// Time left, `None` when there is no deadline.
+    /// Time left, `None` when there is no limit.
     pub fn remaining(&self) -> Option<Duration> {
         self.at.map(|at| at.saturating_duration_since(Instant::now()))
     }
 
-    /// .NET `WaitOne()` within the deadline: takes the mutex at once if it is
+    /// .NET `WaitOne()` within the budget: takes the mutex at once if it is
     /// free; otherwise shows the wait (who holds it, for how long) until it is.
     ///
     /// # Errors
-    /// [`DemoError::TimedOut`] when the deadline passes first;
+    /// [`DemoError::TimedOut`] when the budget runs out first;
     /// [`DemoError::Object`] when the lock call fails.
     pub fn acquire(&self, mutex: &NamedMutex, out: &Transcript) -> Result<Acquired, DemoError> {
         if let Some(acquired) = mutex.try_wait()? {
@@ -297,10 +299,10 @@ impl Deadline {
         Ok(acquired)
     }
 
-    /// .NET `WaitOne()` within the deadline, without showing anything.
+    /// .NET `WaitOne()` within the budget, without showing anything.
     ///
     /// # Errors
-    /// As [`Deadline::acquire`].
+    /// As [`WaitBudget::acquire`].
     pub fn wait(&self, mutex: &NamedMutex) -> Result<Acquired, DemoError> {
         match self.remaining() {
             None => Ok(mutex.wait()?),

@@ -1,4 +1,5 @@
-//! Talking to the person at the keyboard: the name prompt and "press Enter".
+//! Talking to the person at the keyboard: the name prompt and "press Enter",
+//! and the console's output code page on Windows (`use_utf8_output`).
 //!
 //! On a terminal the name prompt is a `dialoguer` input with a default that
 //! re-asks, with the reason, until the name is valid. When stdin is not a
@@ -9,7 +10,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 
 use super::error::ConsoleError;
 use super::transcript::Transcript;
-use crate::name::RegionName;
+use crate::RegionName;
 
 /// The person's side of the exchange.
 #[derive(Debug, Clone, Copy)]
@@ -96,4 +97,16 @@ fn read_line() -> Result<Option<String>, ConsoleError> {
     let trimmed = line.trim_end_matches(['\r', '\n']).len();
     line.truncate(trimmed);
     Ok(Some(line))
+}
+
+/// Makes the console show UTF-8 output (the Chinese lines of `--lang zh`):
+/// Rust writes UTF-8, which a Windows console in a legacy code page shows as
+/// `?`. Without a console (output to a pipe) the call fails harmlessly. A
+/// no-op on Linux, whose terminals take UTF-8 as it comes.
+pub(crate) fn use_utf8_output() {
+    #[cfg(windows)]
+    // SAFETY: SetConsoleOutputCP takes a plain code page number.
+    unsafe {
+        windows_sys::Win32::System::Console::SetConsoleOutputCP(windows_sys::Win32::Globalization::CP_UTF8);
+    }
 }

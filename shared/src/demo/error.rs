@@ -10,7 +10,7 @@ use std::fmt;
 use std::io;
 use std::process::ExitCode;
 
-use crate::name::NameError;
+use crate::NameError;
 use crate::{Failure, ObjectError, ViewError};
 
 /// Everything that can end a demo program early.
@@ -93,7 +93,7 @@ impl fmt::Display for DemoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DemoError::Console(e) => e.fmt(f),
-            DemoError::Object(e) => f.write_str(&super::platform_flags::in_flags(&e.to_string())),
+            DemoError::Object(e) => f.write_str(&super::platform_flags::object_error_text(e)),
             DemoError::View(e) => e.fmt(f),
             DemoError::Io(e) => write!(f, "shared-memory stream failed: {e}"),
             DemoError::StartMessageServerFirst { name } => write!(

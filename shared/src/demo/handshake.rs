@@ -10,11 +10,10 @@
 //! | 48 | 4 | pid of the message server serving the region (0 before one does) |
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::layout::HANDSHAKE_OFFSET;
-use crate::sync::Notifier;
-use crate::{AccessorView, Region, ViewError};
+use crate::{sync::Notifier, AccessorView, Region, ViewError};
 
 /// Offset of the flags word.
 pub const FLAGS_OFFSET: u64 = HANDSHAKE_OFFSET;
@@ -104,13 +103,15 @@ impl<'r> Handshake<'r> {
     /// flags last seen. Sleeps until woken (a futex on Linux, a named
     /// semaphore on Windows), never polls.
     pub fn wait_for_flags(&self, wanted: Flags, timeout: Duration) -> Flags {
-        let until = crate::sync::Until::after(timeout);
+        // A timeout too large for the clock means "as long as it takes".
+        let until = Instant::now().checked_add(timeout);
+        let left = || until.map_or(Duration::MAX, |at| at.saturating_duration_since(Instant::now()));
         loop {
             let seen = self.flags.word().load(Ordering::Acquire);
-            if Flags(seen).contains(wanted) || until.passed() {
+            if Flags(seen).contains(wanted) || (until.is_some() && left().is_zero()) {
                 return Flags(seen);
             }
-            self.flags.wait_while_equal(seen, until.left());
+            self.flags.wait_while_equal(seen, left());
         }
     }
 
@@ -132,7 +133,7 @@ impl<'r> Handshake<'r> {
     /// Whether a message server serves the region now (its pid is alive).
     pub fn message_server_running(&self) -> bool {
         let pid = self.message_pid();
-        pid != 0 && pid != std::process::id() && crate::platform::pid_alive(pid)
+        pid != 0 && pid != std::process::id() && crate::process_alive(pid)
     }
 
     /// Starts a new exchange served by this process: clears what an earlier

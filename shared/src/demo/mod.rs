@@ -16,7 +16,7 @@
 //! | 1 | `error`: `DemoError`, `WaitedFor`, `ConsoleError`, their English lines | none |
 //! | 2 | `transcript`: every line in each language | `error` |
 //! | 3 | `output`: data, note, warning and error lines | `transcript` |
-//! | 4 | `console`: the prompts | `error`, `transcript`, `output` |
+//! | 4 | `console`: the prompts, and the console's code page on Windows | `error`, `transcript`, `output` |
 //! | 4 | `wait_indicator`: the spinner of a wait | `transcript`, `output` |
 //! | 5 | `cli`: the command line, and how a program ends | all of the above |
 

@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-use crate::RegionOptions;
+#[cfg(target_os = "linux")]
+use crate::{Failure, Refusal};
+use crate::{ObjectError, RegionOptions};
 
 /// The flags that say where a region is, for the hint of a refused name.
 #[cfg(target_os = "linux")]
@@ -41,20 +43,20 @@ pub(crate) fn apply(options: RegionOptions, _dir: Option<&Path>, _mode: Option<u
     options
 }
 
-/// A library message with the library's words for group sharing put in
-/// the programs' flag (`--mode 0660`).
-#[cfg(target_os = "linux")]
-pub(crate) fn in_flags(message: &str) -> String {
-    message.replace(
-        crate::platform::ownership::SHARE_DELIBERATELY,
-        "share deliberately with group sharing (--mode 0660 on both sides)",
-    )
-}
-
-/// A library message as it is: no library words here stand for a flag.
-#[cfg(windows)]
-pub(crate) fn in_flags(message: &str) -> String {
-    message.to_owned()
+/// The line for `error`: the library's own, except where it names its API
+/// for group sharing, which the programs offer as a flag (`--mode 0660`).
+pub(crate) fn object_error_text(error: &ObjectError) -> String {
+    match error.failure() {
+        #[cfg(target_os = "linux")]
+        Failure::NotYours {
+            message: Refusal::NotShared { path, owner },
+            ..
+        } => format!(
+            "{} belongs to {owner}, not to you; it was neither read nor written (another user may be squatting the name): use another name or directory, or share deliberately with group sharing (--mode 0660 on both sides)",
+            path.display()
+        ),
+        _ => error.to_string(),
+    }
 }
 
 /// Which of the flags given mean nothing on this platform (on Linux both
@@ -67,4 +69,44 @@ pub(crate) fn without_meaning(dir_given: bool, mode_given: bool) -> Vec<&'static
         .into_iter()
         .filter_map(|(given, flag)| given.then_some(flag))
         .collect()
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_strangers_file_is_refused_naming_the_programs_flag() {
+        let refusal = Refusal::NotShared {
+            path: "/dev/shm/squatted".into(),
+            owner: "uid 1002".to_owned(),
+        };
+        let library = refusal.to_string();
+        let error = ObjectError::region(Failure::NotYours {
+            path: "/dev/shm/squatted".into(),
+            uid: 1002,
+            message: refusal,
+        });
+        assert_eq!(
+            object_error_text(&error),
+            library.replace(
+                "share_with_group() (RegionOptionsExt, MutexOptionsExt) on both sides",
+                "group sharing (--mode 0660 on both sides)"
+            )
+        );
+    }
+
+    #[test]
+    fn other_refusals_are_the_librarys_own_lines() {
+        let error = ObjectError::region(Failure::NotYours {
+            path: "/dev/shm/squatted".into(),
+            uid: 1002,
+            message: Refusal::CannotShare {
+                path: "/dev/shm/squatted".into(),
+                owner: "uid 1002".to_owned(),
+                why: "it is writable by every user",
+            },
+        });
+        assert_eq!(object_error_text(&error), error.to_string());
+    }
 }

@@ -359,7 +359,7 @@ impl Transcript {
                 "{}: {} — {}",
                 object_zh(e.object()),
                 object_error_zh(e),
-                super::platform_flags::in_flags(&e.to_string())
+                super::platform_flags::object_error_text(e)
             ),
             DemoError::View(e) => format!("视图: {} — {e}", view_error_zh(e)),
             DemoError::Io(e) => format!("共享内存流读写失败 — {e}"),

@@ -117,6 +117,10 @@ pub enum Failure {
     /// A file at one of the object's paths belongs to another user (who may
     /// be squatting the name): it was neither read, written nor locked.
     /// Linux only: Windows keeps each session's names apart itself.
+    ///
+    /// Its [`Refusal`] tells whether group sharing was asked for: a program
+    /// that offers sharing under its own flag can match
+    /// [`Refusal::NotShared`] and name that flag.
     NotYours {
         /// The file.
         path: PathBuf,
@@ -124,8 +128,9 @@ pub enum Failure {
         #[cfg(target_os = "linux")]
         #[cfg_attr(docsrs, doc(cfg(target_os = "linux")))]
         uid: u32,
-        /// The whole explanation, with the owner's name when known.
-        message: String,
+        /// Why it was refused, with the owner's name when known; its
+        /// `Display` is the whole explanation.
+        message: Refusal,
     },
     /// The deadline given with [`RegionOptions::timeout`](crate::RegionOptions::timeout)
     /// or [`MutexOptions::timeout`](crate::MutexOptions::timeout) passed
@@ -177,6 +182,64 @@ pub enum Failure {
         /// The operating system's error.
         source: io::Error,
     },
+}
+
+/// Why a file of another user was refused ([`Failure::NotYours`]): whose it
+/// is, and whether sharing it with the group was asked for. Its `Display`
+/// says what went wrong and what to do, in the library's terms.
+///
+/// ```
+/// use std::path::PathBuf;
+/// use shared::Refusal;
+///
+/// let refusal = Refusal::NotShared {
+///     path: PathBuf::from("/dev/shm/testmap"),
+///     owner: "user mallory (uid 1002)".to_owned(),
+/// };
+/// assert!(refusal.to_string().starts_with("/dev/shm/testmap belongs to user mallory (uid 1002), not to you"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Sharing was not asked for: the file is another user's, who may be
+    /// squatting the name. Use another name or directory, or share
+    /// deliberately with `share_with_group()` (Linux's `RegionOptionsExt`
+    /// and `MutexOptionsExt`) on both sides.
+    NotShared {
+        /// The file.
+        path: PathBuf,
+        /// Its owner: `user NAME (uid N)`, or `uid N` without a login name.
+        owner: String,
+    },
+    /// Sharing with the group was asked for, but it does not cover this
+    /// file.
+    CannotShare {
+        /// The file.
+        path: PathBuf,
+        /// Its owner: `user NAME (uid N)`, or `uid N` without a login name.
+        owner: String,
+        /// Why sharing does not cover it (`it is writable by every user`,
+        /// `it is not group readable and writable`, `its group is not one
+        /// of yours`).
+        why: &'static str,
+    },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::NotShared { path, owner } => write!(
+                f,
+                "{} belongs to {owner}, not to you; it was neither read nor written (another user may be squatting the name): use another name or directory, or share deliberately with share_with_group() (RegionOptionsExt, MutexOptionsExt) on both sides",
+                path.display()
+            ),
+            Refusal::CannotShare { path, owner, why } => write!(
+                f,
+                "{} belongs to {owner} and cannot be shared: {why}; it was neither read nor written",
+                path.display()
+            ),
+        }
+    }
 }
 
 impl ObjectError {
@@ -275,7 +338,7 @@ impl Failure {
                 path.display(),
                 platform::ANOTHER_PLACE
             ),
-            Failure::NotYours { message, .. } => f.write_str(message),
+            Failure::NotYours { message, .. } => write!(f, "{message}"),
             Failure::TimedOut { what, path, holder } => {
                 write!(f, "gave up waiting for {what} ({}){}", path.display(), held_by(*holder))
             }

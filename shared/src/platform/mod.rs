@@ -1,6 +1,7 @@
 //! The platform layer, chosen here and nowhere else: every system call and
-//! every platform type of the crate lives below this module (and in
-//! `mapping.rs`, which touches the mapped bytes).
+//! every platform type of the library lives below this module (and in
+//! `mapping.rs`, which touches the mapped bytes). The `demo` module, a user
+//! of the library, makes its own (the Windows console's code page).
 //!
 //! Both backends export the same crate-private items, which the portable
 //! `region`, `view`, `sync` and `ring` modules call. The full list, with the

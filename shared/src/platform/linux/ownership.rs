@@ -14,6 +14,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 pub(crate) use super::settings::Trust;
+use crate::Refusal;
 
 /// A file owned by someone this process does not trust.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,25 +85,18 @@ pub(crate) fn describe(uid: u32) -> String {
     }
 }
 
-/// How the refusal of a stranger's file says to share deliberately, in the
-/// library's terms (the programs put their flag in its place).
-pub(crate) const SHARE_DELIBERATELY: &str =
-    "share deliberately with share_with_group() (RegionOptionsExt, MutexOptionsExt) on both sides";
-
-/// The message for a refused file.
-pub(crate) fn refusal(path: &Path, stranger: &Stranger) -> String {
+/// Why the file at `path` of `stranger` is refused.
+pub(crate) fn refusal(path: &Path, stranger: &Stranger) -> Refusal {
+    let path = path.to_owned();
     let owner = describe(stranger.uid);
     if stranger.why.is_empty() {
-        format!(
-            "{} belongs to {owner}, not to you; it was neither read nor written (another user may be squatting the name): use another name or directory, or {SHARE_DELIBERATELY}",
-            path.display()
-        )
+        Refusal::NotShared { path, owner }
     } else {
-        format!(
-            "{} belongs to {owner} and cannot be shared: {}; it was neither read nor written",
-            path.display(),
-            stranger.why
-        )
+        Refusal::CannotShare {
+            path,
+            owner,
+            why: stranger.why,
+        }
     }
 }
 
@@ -130,6 +124,20 @@ mod tests {
         assert!(
             judge(1001, 1001, 0o600, Trust::Owner, 0, groups).is_err(),
             "root gets no exception"
+        );
+    }
+
+    #[test]
+    fn refusals_say_whose_the_file_is_and_what_to_do() {
+        let path = Path::new("/dev/shm/squatted");
+        assert_eq!(
+            refusal(path, &Stranger { uid: 0, why: "" }).to_string(),
+            "/dev/shm/squatted belongs to user root (uid 0), not to you; it was neither read nor written (another user may be squatting the name): use another name or directory, or share deliberately with share_with_group() (RegionOptionsExt, MutexOptionsExt) on both sides"
+        );
+        let why = "it is writable by every user";
+        assert_eq!(
+            refusal(path, &Stranger { uid: 0, why }).to_string(),
+            "/dev/shm/squatted belongs to user root (uid 0) and cannot be shared: it is writable by every user; it was neither read nor written"
         );
     }
 

@@ -14,7 +14,6 @@
 //!   session's namespace, `Local\` and `Global\` pick one explicitly.
 
 pub(crate) mod companion;
-pub(crate) mod console;
 pub(crate) mod handle;
 pub(crate) mod mapped_view;
 pub(crate) mod mutex;
