@@ -61,35 +61,14 @@ fn start_producer_after(
     producer
 }
 
-#[test]
-fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
+/// Streams `count` records from the `ring_producer` example (`batch` per
+/// send call, 1: one `send` each) to the `ring_consumer` example through a
+/// ring of `capacity`: both must say every record crossed in order, and
+/// nothing may be left behind.
+fn stream_between_the_examples(count: u64, capacity: u32, batch: usize) {
     let dir = tempfile::tempdir().expect("dir");
     let name = unique("stream");
-    let mut producer = start_producer(name.as_str(), arg(dir.path()), 300000, 1024, 100);
-    let consumer = start(Command::new(example("ring_consumer")).args([
-        "--name",
-        name.as_str(),
-        "--dir",
-        arg(dir.path()),
-    ]));
-    let consumed = consumer.output();
-    assert!(
-        consumed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&consumed.stderr)
-    );
-    assert!(String::from_utf8_lossy(&consumed.stdout).contains("received 300000 records in order in "));
-    assert!(producer.finish());
-    let rest = producer.line();
-    assert!(rest.starts_with("sent 300000 records"), "{rest}");
-    assert_eq!(entries(dir.path()), Vec::<String>::new());
-}
-
-#[test]
-fn ten_million_records_sent_one_send_each_cross_processes_in_order() {
-    let dir = tempfile::tempdir().expect("dir");
-    let name = unique("tenmillion");
-    let mut producer = start_producer(name.as_str(), arg(dir.path()), 10_000_000, 65536, 1);
+    let mut producer = start_producer(name.as_str(), arg(dir.path()), count, capacity, batch);
     let consumer = start(Command::new(example("ring_consumer")).args([
         "--name",
         name.as_str(),
@@ -103,11 +82,24 @@ fn ten_million_records_sent_one_send_each_cross_processes_in_order() {
         String::from_utf8_lossy(&consumed.stderr)
     );
     let said = String::from_utf8_lossy(&consumed.stdout);
-    assert!(said.contains("received 10000000 records in order in "), "{said}");
+    assert!(
+        said.contains(&format!("received {count} records in order in ")),
+        "{said}"
+    );
     assert!(producer.finish());
     let rest = producer.line();
-    assert!(rest.starts_with("sent 10000000 records"), "{rest}");
+    assert!(rest.starts_with(&format!("sent {count} records")), "{rest}");
     assert_eq!(entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn records_cross_processes_in_order_through_a_small_wrapping_ring() {
+    stream_between_the_examples(300_000, 1024, 100);
+}
+
+#[test]
+fn ten_million_records_sent_one_send_each_cross_processes_in_order() {
+    stream_between_the_examples(10_000_000, 65536, 1);
 }
 
 #[test]

@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use super::error::{RingError, READ_WRITE_NEEDED};
 use super::layout::{
-    validate, Ring, CLOSED, CLOSED_CORRUPT, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET,
-    CONSUMER_PUBLISHES_OFFSET, DATA_OFFSET, HEAD_OFFSET, PRODUCER_CLOSED_OFFSET, PRODUCER_PID_OFFSET,
-    RING_OFFSET, TAIL_OFFSET,
+    validate, Ring, CLOSED_CORRUPT, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET, CONSUMER_PUBLISHES_OFFSET,
+    DATA_OFFSET, HEAD_OFFSET, PRODUCER_CLOSED_OFFSET, PRODUCER_PID_OFFSET, RING_OFFSET, TAIL_OFFSET,
 };
 use super::wakeups::{names_a_live_process, Sleeper, PRODUCER};
 use super::Record;
@@ -252,15 +251,8 @@ impl<T: Record> Drop for RecordReceiver<T> {
     fn drop(&mut self) {
         // Closed first, then free the place: a consumer attaching in between
         // re-opens the ring after this close, not before it.
-        let closed = if self.found_corrupt {
-            CLOSED_CORRUPT
-        } else {
-            CLOSED
-        };
         self.ring
-            .word(CONSUMER_CLOSED_OFFSET)
-            .swap(closed, Ordering::SeqCst);
-        self.ring.wake(Sleeper::Producer);
+            .close_end(CONSUMER_CLOSED_OFFSET, self.found_corrupt, Sleeper::Producer);
         let _ = self.ring.word(CONSUMER_PID_OFFSET).compare_exchange(
             std::process::id(),
             0,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::error::RingError;
 use super::layout::{
-    Ring, CAPACITY_OFFSET, CLOSED, CLOSED_CORRUPT, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET, DATA_OFFSET,
+    Ring, CAPACITY_OFFSET, CLOSED_CORRUPT, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET, DATA_OFFSET,
     HEAD_OFFSET, MAX_CAPACITY, MIN_CAPACITY, PRODUCER_CLOSED_OFFSET, PRODUCER_PID_OFFSET,
     PRODUCER_PUBLISHES_OFFSET, RECORD_ALIGN_OFFSET, RECORD_SIZE_OFFSET, RING_MAGIC, RING_OFFSET,
     RING_VERSION, TAIL_OFFSET, VERSION_OFFSET,
@@ -324,14 +324,7 @@ impl<T: Record> RecordSender<T> {
 
 impl<T: Record> Drop for RecordSender<T> {
     fn drop(&mut self) {
-        let closed = if self.found_corrupt {
-            CLOSED_CORRUPT
-        } else {
-            CLOSED
-        };
         self.ring
-            .word(PRODUCER_CLOSED_OFFSET)
-            .swap(closed, Ordering::SeqCst);
-        self.ring.wake(Sleeper::Consumer);
+            .close_end(PRODUCER_CLOSED_OFFSET, self.found_corrupt, Sleeper::Consumer);
     }
 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use super::error::{names_a_possible_process, RingError};
 use super::layout::{
-    word, Ring, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET, CONSUMER_PUBLISHES_OFFSET,
-    CONSUMER_SLEEPING_OFFSET, DATA_OFFSET, PRODUCER_CLOSED_OFFSET, PRODUCER_PID_OFFSET,
-    PRODUCER_PUBLISHES_OFFSET, PRODUCER_SLEEPING_OFFSET, PUBLISHES_LOCKED, PUBLISHES_PLAIN, RING_OFFSET,
-    TAIL_OFFSET,
+    word, Ring, CLOSED, CLOSED_CORRUPT, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET,
+    CONSUMER_PUBLISHES_OFFSET, CONSUMER_SLEEPING_OFFSET, DATA_OFFSET, PRODUCER_CLOSED_OFFSET,
+    PRODUCER_PID_OFFSET, PRODUCER_PUBLISHES_OFFSET, PRODUCER_SLEEPING_OFFSET, PUBLISHES_LOCKED,
+    PUBLISHES_PLAIN, RING_OFFSET, TAIL_OFFSET,
 };
 use super::way_to_sleep;
 use crate::error::{Failure, ObjectError};
@@ -336,5 +336,14 @@ impl<T> Ring<T> {
         if flag.load(Ordering::SeqCst) != 0 && flag.swap(0, Ordering::SeqCst) != 0 {
             self.waker(sleeper).wake_all(flag);
         }
+    }
+
+    /// Closes this end: stores in its closed word (`closed`) that it closed,
+    /// or closed because it found the ring corrupt, and wakes the other side
+    /// (`peer`) so that it sees it.
+    pub(super) fn close_end(&self, closed: u64, found_corrupt: bool, peer: Sleeper) {
+        let value = if found_corrupt { CLOSED_CORRUPT } else { CLOSED };
+        self.word(closed).swap(value, Ordering::SeqCst);
+        self.wake(peer);
     }
 }
