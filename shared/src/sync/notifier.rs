@@ -4,7 +4,7 @@
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
-use super::wake::{spin_until_changed, Deadline, SPINS};
+use super::wake::{spin_until_changed, Deadline, SPIN_LOOKS};
 use crate::platform::WordWaker;
 
 /// A 4-byte word of a region that processes can sleep on until another
@@ -56,7 +56,7 @@ impl<'r> Notifier<'r> {
     /// [`Notifier::wake_all`], or `timeout` passes; may return early.
     pub fn wait_while_equal(&self, seen: u32, timeout: Duration) {
         let deadline = Deadline::lazy(timeout);
-        if !spin_until_changed(self.word, seen, SPINS, || deadline.passed()) {
+        if !spin_until_changed(self.word, seen, SPIN_LOOKS, || deadline.passed()) {
             self.waker.sleep_while_equal(self.word, seen, deadline.left());
         }
     }

@@ -27,7 +27,7 @@ use crate::platform::WordWaker;
 pub const MAILBOX_LEN: usize = crate::companion::MAILBOX_LEN;
 
 /// Looks at the turn this many times before sleeping.
-const SPINS: u32 = 2_000;
+const SPIN_LOOKS: u32 = 2_000;
 
 /// Looks, a pause between them and no yield, that a blocking waiter whose
 /// peer runs on another CPU spends before it spins as usual and sleeps:
@@ -233,9 +233,9 @@ impl<'r> Turn<'r> {
     /// the CPU.
     fn sleep_while_turn_is(&self, seen: u32, deadline: &Deadline, peer_here: bool) {
         let changed = if peer_here {
-            wake::yield_until_changed(self.word, seen, SPINS / YIELD_EVERY, || deadline.passed())
+            wake::yield_until_changed(self.word, seen, SPIN_LOOKS / YIELD_EVERY, || deadline.passed())
         } else {
-            wake::spin_until_changed(self.word, seen, SPINS, || deadline.passed())
+            wake::spin_until_changed(self.word, seen, SPIN_LOOKS, || deadline.passed())
         };
         if changed {
             return;

@@ -81,7 +81,7 @@ impl Deadline {
 }
 
 /// How many times to look at the word before sleeping.
-pub(crate) const SPINS: u32 = 200;
+pub(crate) const SPIN_LOOKS: u32 = 200;
 
 /// Every this many looks, a spinning waiter yields its CPU.
 pub(crate) const YIELD_EVERY: u32 = 8;
