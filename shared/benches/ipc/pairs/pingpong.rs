@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use bench_support::placement::{cpu_count, Placement};
 use shared::demo::ServiceMsg;
+use shared::sync::Turn;
 use shared::Region;
 
 use crate::baselines::{cacheline_pingpong, uds_pingpong};
@@ -153,30 +154,30 @@ fn turn_sampler<'a>(placement: Placement, spin: bool) -> Sampler<'a> {
 fn region_round_trips_each(region: &Region, iters: u64, spin: bool, ends: &mut Vec<u64>) {
     let turn = turn_of(region);
     for i in 0..=iters {
-        turn.pass_turn_with(CHILD, &ServiceMsg::new(i as i32, i as i64));
-        let back = if spin {
-            turn.spin_for_turn(PARENT, PATIENCE)
-        } else {
-            turn.wait_for_turn(PARENT, PATIENCE)
-        };
-        assert!(back, "peer did not answer");
-        black_box(turn.mailbox::<ServiceMsg>());
+        round_trip(&turn, i, spin);
         ends.push(ticks());
     }
+}
+
+/// One round trip through the turn: record `i` to the peer in the
+/// mailbox, then its answer, waited for spinning or blocking.
+#[inline(always)]
+fn round_trip(turn: &Turn<'_>, i: u64, spin: bool) {
+    turn.pass_turn_with(CHILD, &ServiceMsg::new(i as i32, i as i64));
+    let back = if spin {
+        turn.spin_for_turn(PARENT, PATIENCE)
+    } else {
+        turn.wait_for_turn(PARENT, PATIENCE)
+    };
+    assert!(back, "peer did not answer");
+    black_box(turn.mailbox::<ServiceMsg>());
 }
 
 fn region_round_trips(region: &Region, iters: u64, spin: bool) -> Duration {
     let turn = turn_of(region);
     let start = Instant::now();
     for i in 0..iters {
-        turn.pass_turn_with(CHILD, &ServiceMsg::new(i as i32, i as i64));
-        let back = if spin {
-            turn.spin_for_turn(PARENT, PATIENCE)
-        } else {
-            turn.wait_for_turn(PARENT, PATIENCE)
-        };
-        assert!(back, "peer did not answer");
-        black_box(turn.mailbox::<ServiceMsg>());
+        round_trip(&turn, i, spin);
     }
     start.elapsed()
 }
