@@ -707,7 +707,7 @@ fn a_consumer_ends_with_peer_gone_within_5_s_when_its_killed_producers_pid_word_
     assert_eq!(
         message,
         "the producer is gone: the ring's producer pid word reads 0, which names no process \
-         (something else wrote into the ring's region); no more records can pass"
+         (something else wrote into the ring's region); no more records can come"
     );
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 }
@@ -737,7 +737,9 @@ fn a_producer_ends_with_peer_gone_within_5_s_when_its_killed_consumers_pid_word_
     assert_eq!(
         message,
         "the consumer is gone: the ring's consumer pid word reads 0, which names no process \
-         (something else wrote into the ring's region); no more records can pass"
+         (something else wrote into the ring's region); the records it did not take stay in the \
+         ring: a new consumer can take its place (RecordSender::wait_for_consumer waits for one), \
+         then send again"
     );
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 }
@@ -801,7 +803,9 @@ fn a_producer_whose_consumer_closed_says_so_and_names_no_pid() {
         .unwrap_or_default();
     assert_eq!(
         message,
-        "the consumer closed its end of the ring: no more records can pass"
+        "the consumer closed its end of the ring; the records it did not take stay in the ring: \
+         a new consumer can take its place (RecordSender::wait_for_consumer waits for one), then \
+         send again"
     );
 }
 
@@ -955,4 +959,194 @@ fn a_region_smaller_than_a_ring_header_is_no_ring() {
         "the region holds no record ring (the region has only 100 bytes, fewer than a ring's 192-byte \
          header); create it with RecordSender::create first"
     );
+}
+
+/// The ring header's word at `offset`, read through a region of its own.
+fn peek(options: &RegionOptions, offset: u64) -> u32 {
+    let region = options.open_existing().expect("open the ring's region");
+    region
+        .atomic_u32(offset)
+        .expect("a header word")
+        .load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A number in `range` that differs from run to run (the clock's
+/// nanoseconds): where a consumer stops.
+fn a_random_point(range: std::ops::Range<u32>) -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    range.start + nanos % (range.end - range.start)
+}
+
+/// The `ring_consumer` example on `name` in `dir`, `--ack` when `ack`,
+/// with `extra` arguments; once it said `ready`.
+fn start_consumer(name: &str, dir: &str, ack: bool, extra: &[&str]) -> Helper {
+    let mut command = Command::new(example("ring_consumer"));
+    command.args(["--name", name, "--dir", dir]).args(extra);
+    if ack {
+        command.arg("--ack");
+    }
+    let mut consumer = Helper::spawn(&mut command);
+    let line = consumer.line();
+    assert!(line.starts_with("ready"), "{line}");
+    consumer
+}
+
+/// The two numbers of `stalled: received B, acknowledged A`.
+fn stalled_at(line: &str) -> (u32, u32) {
+    let numbers: Vec<u32> = line
+        .strip_prefix("stalled: received ")
+        .and_then(|rest| rest.split_once(", acknowledged "))
+        .and_then(|(b, a)| Some(vec![b.parse().ok()?, a.parse().ok()?]))
+        .unwrap_or_else(|| panic!("{line}"));
+    (numbers[0], numbers[1])
+}
+
+/// A producer streams 2 million records, one `send` each, and waits for
+/// consumers as they come (`ring_producer --wait-consumer`). The first
+/// consumer stops at a random record (`--stall-after`, its last batch
+/// received and not acknowledged) and is killed (-9); a second takes its
+/// place. Returns what the first had received and acknowledged, the ring's
+/// head after the kill, and where the second started (`first K`). Both
+/// consumers check that what they received came in order, and the
+/// producer that every record was delivered.
+fn a_consumer_killed_then_replaced(ack: bool) -> (u32, u32, u32, u32) {
+    const COUNT: u32 = 2_000_000;
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique(if ack { "ackkill" } else { "takekill" });
+    let options = RegionOptions::named(&name).in_dir(dir.path());
+    let mut producer = Helper::spawn(Command::new(example("ring_producer")).args([
+        "--name",
+        name.as_str(),
+        "--dir",
+        arg(dir.path()),
+        "--count",
+        &COUNT.to_string(),
+        "--capacity",
+        "1024",
+        "--batch",
+        "1",
+        "--wait-consumer",
+        "120",
+        "--finish",
+        "120",
+    ]));
+    assert!(producer.line().starts_with("ready"));
+    let stop = a_random_point(1..COUNT / 2).to_string();
+    let mut first = start_consumer(name.as_str(), arg(dir.path()), ack, &["--stall-after", &stop]);
+    assert_eq!(first.line(), "first 0");
+    let (received, acknowledged) = stalled_at(&first.line());
+    first.kill();
+    let head = peek(&options, HEAD_OFFSET);
+    let mut second = start_consumer(name.as_str(), arg(dir.path()), ack, &[]);
+    let started = second.line();
+    let start: u32 = started
+        .strip_prefix("first ")
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("{started}"));
+    let end = second.line();
+    assert!(
+        end.starts_with(&format!("received {} records in order", COUNT - start)),
+        "{end}"
+    );
+    assert!(second.finish());
+    let said = producer.remaining_lines().join("\n");
+    assert!(producer.finish(), "{said}");
+    assert!(said.contains(&format!("delivered all {COUNT} records")), "{said}");
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+    (received, acknowledged, head, start)
+}
+
+#[test]
+fn a_killed_consumers_replacement_gets_no_record_twice_at_most_once() {
+    let (received, acknowledged, head, start) = a_consumer_killed_then_replaced(false);
+    assert_eq!(acknowledged, received, "received is taken");
+    // The new one starts right after the last record the dead one
+    // received: the last batch, received and never handled, is lost.
+    assert_eq!((head, start), (received, received));
+}
+
+#[test]
+fn a_killed_consumers_replacement_gets_every_unacknowledged_record_at_least_once() {
+    let (received, acknowledged, head, start) = a_consumer_killed_then_replaced(true);
+    assert!(acknowledged < received, "the last batch was not acknowledged");
+    // The new one starts at the first record the dead one did not
+    // acknowledge: the last batch comes again.
+    assert_eq!((head, start), (acknowledged, acknowledged));
+}
+
+#[test]
+fn an_acknowledging_consumer_frees_slots_only_when_it_acknowledges() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("acks");
+    let options = RegionOptions::named(&name).in_dir(dir.path());
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    let all: Vec<ServiceMsg> = (0..1024).map(msg).collect();
+    sender.send_batch(&all).expect("room for all");
+    let mut receiver = RecordReceiver::<ServiceMsg>::open(&options)
+        .expect("receiver")
+        .acknowledging();
+    let mut buf = vec![ServiceMsg::default(); 1024];
+    assert_eq!(receiver.recv_batch(&mut buf).expect("records"), 1024);
+    assert_eq!(receiver.unacknowledged(), 1024);
+    // Received, not acknowledged: the slots are still taken.
+    assert!(
+        !sender.try_send(&msg(1024)).expect("try_send"),
+        "the ring is full"
+    );
+    // Nothing more can come until it acknowledges: an error, never a hang.
+    let error = within_limit(Duration::from_secs(60), "recv", move || {
+        let error = receiver.recv().expect_err("nothing can come");
+        (error, receiver)
+    });
+    let (error, mut receiver) = error;
+    assert!(
+        matches!(error, RingError::AckNeeded { unacknowledged: 1024 }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("RecordReceiver::ack"), "{error}");
+    receiver.ack();
+    assert_eq!(receiver.unacknowledged(), 0);
+    assert!(sender.try_send(&msg(1024)).expect("try_send"), "room again");
+    assert_eq!(receiver.recv().expect("record"), Some(msg(1024)));
+    // Dropped unacknowledged: the record stays for the next consumer, and
+    // finish counts it as never taken.
+    drop(receiver);
+    assert_eq!(sender.finish(Duration::ZERO).expect("finish"), 1);
+}
+
+#[test]
+fn a_producer_waits_for_a_consumer_to_take_the_dead_ones_place_and_sends_on() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("takeover");
+    let options = RegionOptions::named(&name).in_dir(dir.path());
+    let mut sender = RecordSender::<ServiceMsg>::create(&options, 1024).expect("sender");
+    let mut consumer = start_consumer(name.as_str(), arg(dir.path()), false, &[]);
+    sender.wait_for_consumer(WATCHDOG).expect("the consumer attached");
+    consumer.kill();
+    let all: Vec<ServiceMsg> = (0..2048).map(msg).collect();
+    let error = sender
+        .send_batch(&all)
+        .expect_err("a full ring and a dead consumer");
+    assert!(
+        matches!(error, RingError::PeerGone { peer: "consumer", .. }),
+        "{error}"
+    );
+    let said = error.to_string();
+    assert!(
+        said.contains("a new consumer can take its place") && said.contains("wait_for_consumer"),
+        "{said}"
+    );
+    let sent = sender.written();
+    assert_eq!(sent, 1024, "what fit before the consumer died");
+    let mut next = start_consumer(name.as_str(), arg(dir.path()), false, &[]);
+    sender.wait_for_consumer(WATCHDOG).expect("a new consumer");
+    sender.send_batch(&all[sent as usize..]).expect("sent on");
+    assert_eq!(sender.wait_until_taken(WATCHDOG).expect("taken"), 0);
+    drop(sender);
+    assert_eq!(next.line(), "first 0");
+    let end = next.line();
+    assert!(end.starts_with("received 2048 records in order"), "{end}");
+    assert!(next.finish());
 }

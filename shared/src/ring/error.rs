@@ -54,6 +54,13 @@ pub enum RingError {
         /// word that names no process (0, or above `i32::MAX`).
         pid: u32,
     },
+    /// An acknowledging consumer received as many records as the ring holds
+    /// without acknowledging any of them: nothing more can come until it
+    /// calls [`RecordReceiver::ack`](super::RecordReceiver::ack).
+    AckNeeded {
+        /// Records received and not acknowledged (the ring's capacity).
+        unacknowledged: u32,
+    },
     /// The other side closed its end of the ring (for the producer's
     /// sends: the consumer dropped its receiver; for the consumer, after the
     /// last record: the producer stopped because it found the ring corrupt).
@@ -114,20 +121,31 @@ impl fmt::Display for RingError {
                 "the ring carries records of {ring_size} bytes aligned to {ring_align}, but this end's \
                  record type has {size} bytes aligned to {align}: both ends must use the same record type"
             ),
-            RingError::PeerGone { peer, pid } if names_a_possible_process(*pid) => write!(
+            RingError::PeerGone { peer, pid } => {
+                if names_a_possible_process(*pid) {
+                    write!(
+                        f,
+                        "the {peer} (pid {pid}) is gone: no process of that pid runs, and it never \
+                         closed its end of the ring; "
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "the {peer} is gone: the ring's {peer} pid word reads {pid}, which names no \
+                         process (something else wrote into the ring's region); "
+                    )?;
+                }
+                f.write_str(what_is_left(peer))
+            }
+            RingError::AckNeeded { unacknowledged } => write!(
                 f,
-                "the {peer} (pid {pid}) is gone: no process of that pid runs, and it never closed its \
-                 end of the ring; no more records can pass"
-            ),
-            RingError::PeerGone { peer, pid } => write!(
-                f,
-                "the {peer} is gone: the ring's {peer} pid word reads {pid}, which names no process \
-                 (something else wrote into the ring's region); no more records can pass"
+                "this consumer received {unacknowledged} records, the whole ring, without acknowledging \
+                 any: call RecordReceiver::ack after handling them, then receive again"
             ),
             RingError::PeerClosed {
                 peer,
                 found_corrupt: false,
-            } => write!(f, "the {peer} closed its end of the ring: no more records can pass"),
+            } => write!(f, "the {peer} closed its end of the ring; {}", what_is_left(peer)),
             RingError::PeerClosed {
                 peer,
                 found_corrupt: true,
@@ -164,6 +182,17 @@ impl std::error::Error for RingError {
 impl From<ObjectError> for RingError {
     fn from(e: ObjectError) -> Self {
         RingError::Region(e)
+    }
+}
+
+/// What a gone or closed `peer` leaves the other end: a consumer's place
+/// can be taken by a new consumer, a producer's cannot.
+fn what_is_left(peer: &str) -> &'static str {
+    if peer == "consumer" {
+        "the records it did not take stay in the ring: a new consumer can take its place \
+         (RecordSender::wait_for_consumer waits for one), then send again"
+    } else {
+        "no more records can come"
     }
 }
 

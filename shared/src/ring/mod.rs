@@ -71,6 +71,25 @@
 //! ring ends the stream; one that found it corrupt cuts it, and the
 //! consumer is told so once it has received what was sent.
 //!
+//! # When the consumer dies: at most once, or at least once
+//! The ring outlives its consumer. A consumer that died (or closed) leaves
+//! in the ring every record it did not take, and a new consumer may take
+//! its place ([`RecordReceiver::open`]) and go on from there: after
+//! [`RingError::PeerGone`] (or [`RingError::PeerClosed`]) the producer
+//! waits for it with [`RecordSender::wait_for_consumer`] and sends again,
+//! and [`RecordSender::wait_until_taken`] waits for delivery without
+//! closing. What the dead consumer had received and not yet handled
+//! depends on the receiving form:
+//!
+//! | form | a record leaves the ring when | the new consumer starts at | each record is handled | `finish` counts |
+//! |---|---|---|---|---|
+//! | default | it is received | the first record the dead one never received | at most once (the dead one's unhandled records are lost) | records never received |
+//! | [`RecordReceiver::acknowledging`] | [`RecordReceiver::ack`] acknowledges it | the first record the dead one never acknowledged | at least once (those it received and did not acknowledge come again) | records never acknowledged |
+//!
+//! The examples show both: `ring_producer --wait-consumer SECS` goes on
+//! across a consumer's death, and `ring_consumer --ack` acknowledges each
+//! batch after checking it.
+//!
 //! # What the ring can tell apart
 //! The header keeps the record type's size and alignment: an end whose
 //! record type differs in either is refused ([`RingError::RecordMismatch`]).

@@ -19,12 +19,35 @@ use crate::sync::Until;
 const SETUP_WAIT: Duration = Duration::from_secs(1);
 
 /// The consuming end of a record ring.
+///
+/// # Delivery: at most once, or at least once
+/// By default a record leaves the ring when it is received: its slot is
+/// free for the producer at once. A consumer that dies has then lost what
+/// it received and not yet handled, and a consumer that takes its place
+/// (see [`RecordReceiver::open`]) starts at the first record the dead one
+/// never received: every record is handled **at most once**.
+///
+/// [`RecordReceiver::acknowledging`] turns an end into the other form:
+/// received records stay in the ring until [`RecordReceiver::ack`]
+/// acknowledges them. A consumer that takes a dead one's place starts at
+/// the first record the dead one never acknowledged, so every record is
+/// handled **at least once** (those it received and had not acknowledged
+/// come again). Unacknowledged records hold their slots: acknowledge
+/// after handling each batch, or the producer finds the ring full.
+///
+/// [`RecordSender::finish`](super::RecordSender::finish) counts, under
+/// either form, the records that never left the ring: never received (at
+/// most once) or never acknowledged (at least once).
 #[derive(Debug)]
 pub struct RecordReceiver<T: Record> {
     /// The ring this end reads from.
     pub(super) ring: Ring<T>,
-    /// Records read so far (wrapping): this end's copy of the head word.
+    /// Records received so far (wrapping).
     head: u32,
+    /// With acknowledgements: records acknowledged so far (wrapping), this
+    /// end's copy of the head word. Without: `None`, and the head word
+    /// follows `head`.
+    acked: Option<u32>,
     /// Whether the last take emptied the ring after fewer than
     /// [`Ring::SLIP`] records: this side is close behind the
     /// producer (see [`RecordReceiver::let_producer_get_ahead`]).
@@ -77,6 +100,7 @@ impl<T: Record> RecordReceiver<T> {
         Ok(RecordReceiver {
             ring,
             head,
+            acked: None,
             close_behind: false,
             found_corrupt: false,
         })
@@ -110,6 +134,55 @@ impl<T: Record> RecordReceiver<T> {
         }
     }
 
+    /// This end, receiving at least once: a received record stays in the
+    /// ring, its slot held, until [`RecordReceiver::ack`] acknowledges it,
+    /// and a consumer that takes this one's place after it died or closed
+    /// receives it again (see [delivery](RecordReceiver#delivery-at-most-once-or-at-least-once)).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use shared::ring::{RecordReceiver, RecordSender};
+    /// # use shared::{RegionName, RegionOptions};
+    /// # let name = RegionName::new(&format!("ack-doc-{}", std::process::id()))?;
+    /// # let options = RegionOptions::named(&name);
+    /// let mut sender = RecordSender::<u64>::create(&options, 1024)?;
+    /// (0..3).try_for_each(|i| sender.send(&i))?;
+    /// let mut first = RecordReceiver::<u64>::open(&options)?.acknowledging();
+    /// assert_eq!(first.recv()?, Some(0));
+    /// first.ack(); // record 0 is handled
+    /// assert_eq!(first.recv()?, Some(1)); // received, never acknowledged
+    /// drop(first); // as if it died here
+    /// let mut next = RecordReceiver::<u64>::open(&options)?.acknowledging();
+    /// assert_eq!(next.recv()?, Some(1), "record 1 comes again");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn acknowledging(mut self) -> Self {
+        self.acked = Some(self.acked.unwrap_or(self.head));
+        self
+    }
+
+    /// Acknowledges every record received so far: their slots go back to
+    /// the producer, and no consumer receives them again. Without
+    /// [`RecordReceiver::acknowledging`], records are acknowledged as they
+    /// are received and this does nothing.
+    pub fn ack(&mut self) {
+        if let Some(acked) = self.acked.as_mut() {
+            if *acked != self.head {
+                *acked = self.head;
+                let words = self.ring.words();
+                self.ring
+                    .publish(words, HEAD_OFFSET, self.head, Sleeper::Producer);
+            }
+        }
+    }
+
+    /// Records received and not yet acknowledged (always 0 without
+    /// [`RecordReceiver::acknowledging`]).
+    pub fn unacknowledged(&self) -> u32 {
+        self.acked.map_or(0, |acked| self.head.wrapping_sub(acked))
+    }
+
     /// Receives the next record, waiting while the ring is empty; `Ok(None)`
     /// once the producer has closed the ring and every record was received.
     ///
@@ -118,7 +191,9 @@ impl<T: Record> RecordReceiver<T> {
     /// pid word names no process, and the ring is empty;
     /// [`RingError::PeerClosed`] (`found_corrupt`) once every record was
     /// received, when the producer closed because it found the ring corrupt
-    /// (the stream was cut); [`RingError::Corrupt`] for impossible indices.
+    /// (the stream was cut); [`RingError::Corrupt`] for impossible indices;
+    /// [`RingError::AckNeeded`] when, [acknowledging](RecordReceiver::acknowledging),
+    /// every slot holds a record this end received and did not acknowledge.
     pub fn recv(&mut self) -> Result<Option<T>, RingError> {
         let mut record = T::new_zeroed();
         let received = self.recv_batch(std::slice::from_mut(&mut record))?;
@@ -192,6 +267,12 @@ impl<T: Record> RecordReceiver<T> {
                 }
                 return Ok(n);
             }
+            if self.unacknowledged() >= self.ring.capacity {
+                // Nothing can come: the producer waits for these slots.
+                return Err(RingError::AckNeeded {
+                    unacknowledged: self.unacknowledged(),
+                });
+            }
             if until.passed() {
                 return Err(RingError::TimedOut { done: 0 });
             }
@@ -219,7 +300,8 @@ impl<T: Record> RecordReceiver<T> {
         self.ring.let_peer_get_ahead(TAIL_OFFSET, self.head);
     }
 
-    /// Copies out what is there (up to `buf.len()`), and frees the slots.
+    /// Copies out what is there (up to `buf.len()`), and frees the slots
+    /// unless this end acknowledges them itself.
     pub(super) fn take(&mut self, buf: &mut [T]) -> Result<usize, RingError> {
         let tail = self.ring.word(TAIL_OFFSET).load(Ordering::Acquire);
         let filled = self.ring.filled(self.head, tail);
@@ -241,8 +323,10 @@ impl<T: Record> RecordReceiver<T> {
             words.copy_out(self.ring.slot_offset(index), part);
         }
         self.head = self.head.wrapping_add(n as u32);
-        self.ring
-            .publish(words, HEAD_OFFSET, self.head, Sleeper::Producer);
+        if self.acked.is_none() {
+            self.ring
+                .publish(words, HEAD_OFFSET, self.head, Sleeper::Producer);
+        }
         Ok(n)
     }
 }

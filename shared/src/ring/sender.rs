@@ -116,17 +116,43 @@ impl<T: Record> RecordSender<T> {
     /// has taken every record sent; returns how many it never took (0: all
     /// delivered). Those are the records still in the ring when the time ran
     /// out, when no consumer ever attached, or when the consumer closed or
-    /// died.
+    /// died; an acknowledging consumer takes a record when it acknowledges
+    /// it (see [delivery](super::RecordReceiver#delivery-at-most-once-or-at-least-once)).
     ///
     /// # Errors
     /// [`RingError::Corrupt`] for impossible indices.
     pub fn finish(mut self, timeout: Duration) -> Result<u32, RingError> {
+        match self.wait_until_taken(timeout) {
+            Err(RingError::PeerGone { .. } | RingError::PeerClosed { .. }) => {
+                let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
+                self.filled(head)
+            }
+            left => left,
+        }
+    }
+
+    /// Waits, at most `timeout`, until the consumer has taken every record
+    /// sent (an acknowledging one: acknowledged it), without closing the
+    /// ring; returns how many are left (0: all taken; more when the time
+    /// ran out, or no consumer has attached yet within it).
+    ///
+    /// A consumer that died or closed with records left ends the wait with
+    /// an error: those records stay in the ring, and a new consumer can
+    /// take its place ([`RecordSender::wait_for_consumer`], then wait again).
+    ///
+    /// # Errors
+    /// [`RingError::PeerGone`] or [`RingError::PeerClosed`] as said;
+    /// [`RingError::Corrupt`] for impossible indices.
+    pub fn wait_until_taken(&mut self, timeout: Duration) -> Result<u32, RingError> {
         let until = Until::after(timeout);
         loop {
             let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
             let left = self.filled(head)?;
-            if left == 0 || self.ring.is_set(CONSUMER_CLOSED_OFFSET) || until.passed() {
+            if left == 0 || until.passed() {
                 return Ok(left);
+            }
+            if self.ring.is_set(CONSUMER_CLOSED_OFFSET) {
+                return Err(self.consumer_gone());
             }
             // No consumer attached yet: it may still come, until the time runs out.
             let alive = self
@@ -134,9 +160,20 @@ impl<T: Record> RecordSender<T> {
                 .wait(HEAD_OFFSET, head, Sleeper::Producer, &CONSUMER, until);
             if !alive {
                 let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
-                return self.filled(head);
+                return match self.filled(head)? {
+                    0 => Ok(0),
+                    _ => Err(self.consumer_gone()),
+                };
             }
         }
+    }
+
+    /// Records written into the ring so far, counting from 0 and wrapping
+    /// at 2^32 (the ring's tail). After an error of
+    /// [`RecordSender::send_batch`], its difference from before the call
+    /// (`wrapping_sub`) says how many of the batch were sent.
+    pub fn written(&self) -> u32 {
+        self.tail
     }
 
     /// The pid of the live process reading the ring: `None` before a
@@ -149,11 +186,16 @@ impl<T: Record> RecordSender<T> {
 
     /// Sends one record, waiting while the ring is full.
     ///
+    /// A consumer that died or closed leaves its records in the ring, and a
+    /// new consumer can take its place: after [`RingError::PeerGone`] or
+    /// [`RingError::PeerClosed`], [`RecordSender::wait_for_consumer`] waits
+    /// for one, and the record can be sent again.
+    ///
     /// # Errors
     /// [`RingError::PeerClosed`] when the consumer has closed its end;
     /// [`RingError::PeerGone`] when it died while the ring was full (a full
     /// ring no consumer has attached to yet waits for one); [`RingError::Corrupt`]
-    /// for impossible indices.
+    /// for impossible indices. The record was not sent.
     #[inline(always)]
     pub fn send(&mut self, msg: &T) -> Result<(), RingError> {
         // The common case in a few instructions, inlined into the caller's

@@ -238,6 +238,20 @@ impl Helper {
         self.child.id()
     }
 
+    /// Every line it printed and the test has not read yet, once its
+    /// output has ended (after [`Helper::kill`] or its exit); fails the
+    /// test when a line takes longer than [`WATCHDOG`].
+    pub fn remaining_lines(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            match self.lines.recv_timeout(WATCHDOG) {
+                Ok(line) => lines.push(line),
+                Err(RecvTimeoutError::Disconnected) => return lines,
+                Err(RecvTimeoutError::Timeout) => panic!("watchdog: the helper's output did not end"),
+            }
+        }
+    }
+
     /// Waits (under the watchdog) for the helper to exit; returns whether it succeeded.
     pub fn finish(&mut self) -> bool {
         let deadline = std::time::Instant::now() + WATCHDOG;
