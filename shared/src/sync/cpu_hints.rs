@@ -15,16 +15,30 @@
 //! writer) costs time, never correctness.
 //!
 //! A thread asks for its CPU when it begins to wait ([`ask_cpu`], while the
-//! turn travels to its peer) and a pass publishes the answer it remembers:
+//! turn travels to its peer), on its first wait and then once every 64
+//! ([`cpu_for_wait`]), and a pass publishes the answer it remembers:
 //! asking at the pass itself put `sched_getcpu` on the hand-over's critical
-//! path and made a round trip between cores about 25 ns slower.
+//! path and made a round trip between cores about 25 ns slower. The waiter
+//! reads the hint from what its own last pass wrote
+//! ([`written_by_last_pass`]), not from the turn's line.
 
 use std::cell::Cell;
 
 thread_local! {
     /// This thread's CPU when it last asked, plus 1 (0: never asked).
     static ASKED: Cell<u32> = const { Cell::new(0) };
+    /// Waits since this thread began (wrapping): it asks for its CPU on
+    /// every [`ASK_EVERY`]th.
+    static WAITS: Cell<u32> = const { Cell::new(0) };
+    /// The word this thread's last pass wrote (0: none yet).
+    static WRITTEN: Cell<u32> = const { Cell::new(0) };
 }
+
+/// A waiting thread asks the system for its CPU once every this many
+/// waits, and otherwise goes by its last answer: a thread seldom moves, and
+/// the question (about 20 ns here) lies on the hand-over's path when the
+/// answer comes fast. A move is seen within this many waits.
+const ASK_EVERY: u32 = 64;
 
 /// Asks which CPU this thread runs on now (plus 1; 0: unknown) and
 /// remembers it for the next [`after_pass`].
@@ -34,10 +48,36 @@ pub(crate) fn ask_cpu() -> u32 {
     here
 }
 
+/// This thread's CPU for a wait, as [`ask_cpu`] but asking only on the
+/// first wait and then once every [`ASK_EVERY`]; in between, the last answer.
+pub(crate) fn cpu_for_wait() -> u32 {
+    let waits = WAITS.with(|waits| {
+        let n = waits.get().wrapping_add(1);
+        waits.set(n);
+        n
+    });
+    match ASKED.with(Cell::get) {
+        0 => ask_cpu(),
+        _ if waits.is_multiple_of(ASK_EVERY) => ask_cpu(),
+        asked => asked,
+    }
+}
+
 /// The word after a pass from this thread: the last passer's CPU moves to
 /// the upper half, this thread's (as last asked) comes into the lower one.
+/// The thread remembers it ([`written_by_last_pass`]).
 pub(crate) fn after_pass(word: u32) -> u32 {
-    shifted_in(word, ASKED.with(Cell::get))
+    let written = shifted_in(word, ASKED.with(Cell::get));
+    WRITTEN.with(|last| last.set(written));
+    written
+}
+
+/// The word this thread's last pass wrote (`None` before its first pass).
+/// A waiter that has just passed the turn reads the hint here rather than
+/// on the turn's cache line, which its peer may be writing by then: a read
+/// of it would take the line away from the peer in mid-answer.
+pub(crate) fn written_by_last_pass() -> Option<u32> {
+    Some(WRITTEN.with(Cell::get)).filter(|&word| word != 0)
 }
 
 /// Whether the last two passes both came from `here` (a known CPU plus 1,
@@ -135,6 +175,37 @@ mod tests {
             peer_shares_cpu(0xFFFF_FFFF, encode(Some(0xFFFE))),
             "the largest CPU that fits"
         );
+    }
+
+    #[test]
+    fn a_waiting_thread_asks_for_its_cpu_first_and_then_once_every_ask_every_waits() {
+        std::thread::spawn(|| {
+            let first = cpu_for_wait();
+            assert_eq!(first, ASKED.with(Cell::get), "asked on the first wait");
+            // As if the thread had moved since: the waits in between keep
+            // the last answer, the ASK_EVERYth asks again.
+            let stale = 0xABCD;
+            ASKED.with(|asked| asked.set(stale));
+            let answers: Vec<u32> = (2..=ASK_EVERY).map(|_| cpu_for_wait()).collect();
+            let (between, last) = answers.split_at(answers.len() - 1);
+            assert!(between.iter().all(|&answer| answer == stale), "{between:?}");
+            assert_eq!(last[0], encode(crate::platform::current_cpu()));
+        })
+        .join()
+        .expect("thread");
+    }
+
+    #[test]
+    fn a_waiter_reads_the_hint_its_own_last_pass_wrote() {
+        std::thread::spawn(|| {
+            assert_eq!(written_by_last_pass(), None, "no pass yet");
+            let here = ask_cpu();
+            let word = after_pass(7 << 16 | 3);
+            assert_eq!(word, 3 << 16 | here);
+            assert_eq!(written_by_last_pass(), Some(word));
+        })
+        .join()
+        .expect("thread");
     }
 
     #[test]

@@ -122,7 +122,10 @@ impl<'r> Turn<'r> {
     /// first yield, under a microsecond after the call. When the last two
     /// passes of the turn both came from the CPU this thread runs on, the
     /// peer shares it and can answer only while this thread is off it: the
-    /// spin then yields at every look instead of pausing between looks.
+    /// spin then yields at every look instead of pausing between looks, and
+    /// a hand-over that comes within the first yield costs no clock read
+    /// either (the timeout then counts from that yield's return, a time
+    /// slice at most after the call on a busy CPU).
     pub fn wait_for_turn(&self, mine: u32, timeout: Duration) -> bool {
         let mut seen = self.word.load(Ordering::Acquire);
         if seen == mine {
@@ -132,8 +135,9 @@ impl<'r> Turn<'r> {
             return false;
         }
         let deadline = Deadline::lazy(timeout);
-        let here = cpu_hints::ask_cpu();
-        let cpus = self.passer_cpus.load(Ordering::Relaxed);
+        let here = cpu_hints::cpu_for_wait();
+        let cpus =
+            cpu_hints::written_by_last_pass().unwrap_or_else(|| self.passer_cpus.load(Ordering::Relaxed));
         if cpu_hints::peer_runs_elsewhere(cpus, here)
             && wake::spin_only_until_changed(self.word, seen, APART_LOOKS, || deadline.passed())
         {

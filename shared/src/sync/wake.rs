@@ -155,18 +155,20 @@ pub(crate) const CLOCK_EVERY: u32 = 4096;
 /// CPU after every look; returns whether it changed. For a waiter whose peer
 /// runs on the same CPU: the peer can change the word only while the waiter
 /// is off the CPU, so looking again before yielding only delays it. Before
-/// each yield it asks `passed` and stops when the time is up.
+/// each yield but the first it asks `passed` and stops when the time is up:
+/// most hand-overs come within that first yield, and they read no clock
+/// (a lazy deadline then counts from the first yield's return).
 pub(crate) fn yield_until_changed(
     word: &AtomicU32,
     seen: u32,
     looks: u32,
     passed: impl Fn() -> bool,
 ) -> bool {
-    for _ in 0..looks {
+    for look in 0..looks {
         if word.load(Ordering::Acquire) != seen {
             return true;
         }
-        if passed() {
+        if look > 0 && passed() {
             break;
         }
         std::thread::yield_now();
