@@ -32,14 +32,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod demo_layout;
+mod listing;
 mod platform;
 
 use clap::Parser;
 use shared::demo::cli::LangArg;
 use shared::demo::handshake::{read_snapshot, Flags, FLAGS_OFFSET, HANDSHAKE_LEN};
 use shared::demo::layout::{
-    record_view_offset, DEFAULT_REGION_NAME, HANDSHAKE_OFFSET, INT_SIZE, MIN_REGION_SIZE, RECORDS_OFFSET,
-    RECORD_COUNT, TOTAL_INTS,
+    record_view_offset, DEFAULT_REGION_NAME, HANDSHAKE_OFFSET, INT_SIZE, RECORDS_OFFSET, RECORD_COUNT,
+    TOTAL_INTS,
 };
 use shared::demo::transcript::{Hint, Lang, Transcript};
 use shared::demo::ServiceMsg;
@@ -80,11 +82,46 @@ struct Cli {
     /// zh, else en]. Example: --lang zh
     #[arg(long, value_enum, value_name = "LANG")]
     lang: Option<LangArg>,
+    /// First byte of the hex window shown for a region that is not the
+    /// demo's (or, given, also for one that is). Example: --offset 4096
+    #[arg(long, value_name = "BYTES")]
+    offset: Option<u64>,
+    /// Length of that hex window [default: 256]. Example: --len 64
+    #[arg(long, value_name = "BYTES")]
+    len: Option<u64>,
+    /// List this library's regions and mutexes in --dir (Linux): name, kind,
+    /// size, users, live or stale, owner. Touches none. Example: --list
+    #[arg(long, conflicts_with_all = ["watch", "hint", "file"])]
+    list: bool,
+    /// Remove the stale objects in --dir that are yours, say which, then
+    /// list (Linux). Example: --clean
+    #[arg(long, conflicts_with_all = ["watch", "hint", "file"])]
+    clean: bool,
+}
+
+/// Bytes of the hex window of a region that is not the demo's, unless `--len` says.
+const WINDOW_LEN: u64 = 256;
+
+/// The hex window `--offset` and `--len` ask for.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    offset: u64,
+    len: u64,
+    /// Whether the person asked for it (a demo region then shows it too).
+    asked: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.list || cli.clean {
+        return listing::run(cli.dir.as_deref(), cli.clean);
+    }
     let options = platform::options(&cli.name, cli.dir.as_deref(), cli.file.as_deref());
+    let window = Window {
+        offset: cli.offset.unwrap_or(0),
+        len: cli.len.unwrap_or(WINDOW_LEN),
+        asked: cli.offset.is_some() || cli.len.is_some(),
+    };
     if cli.hint {
         let lang = match cli.lang {
             Some(LangArg::En) => Lang::En,
@@ -97,7 +134,7 @@ fn main() -> ExitCode {
     if !cli.watch {
         return match platform::look(&options) {
             Ok(region) => {
-                print!("{}", report(&region));
+                print!("{}", report(&region, window));
                 ExitCode::SUCCESS
             }
             Err(error) => {
@@ -116,7 +153,7 @@ fn main() -> ExitCode {
         // Observe afresh each time: a region removed and created again under
         // the same name is a new file, and an old mapping would show the old one.
         let screen = match platform::look(&options) {
-            Ok(region) => report(&region),
+            Ok(region) => report(&region, window),
             Err(error) => match error.failure() {
                 Failure::NotFound { path } => {
                     format!("no region at {} (yet, or any more)\n", path.display())
@@ -130,14 +167,14 @@ fn main() -> ExitCode {
 }
 
 /// Everything the inspector shows about `region`.
-fn report(region: &Region) -> String {
+fn report(region: &Region, window: Window) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail.
-    let _ = write_report(&mut out, region);
+    let _ = write_report(&mut out, region, window);
     out
 }
 
-fn write_report(out: &mut String, region: &Region) -> fmt::Result {
+fn write_report(out: &mut String, region: &Region, window: Window) -> fmt::Result {
     let lifetime = if region.is_persistent() {
         "persistent: kept after the last process exits"
     } else {
@@ -158,18 +195,38 @@ fn write_report(out: &mut String, region: &Region) -> fmt::Result {
     };
     writeln!(out, "users           {users}")?;
     platform::write_objects(out, region, &region.mutex_name())?;
-    if region.size() < MIN_REGION_SIZE {
+    if let Some(why) = demo_layout::not_the_demos(region) {
         writeln!(
             out,
-            "(only {} bytes: smaller than the demo's layout of {MIN_REGION_SIZE} bytes, so not one of its regions; decoding what fits)",
-            region.size()
+            "layout          not the demo's ({why}): its bytes, undecoded"
         )?;
+        return write_window(out, region, window);
     }
+    writeln!(out, "layout          the demo's")?;
     decoded(out, region)?;
     writeln!(out, "hex 0..{HEX_LEN}")?;
     hex_dump(out, region, 0, HEX_LEN)?;
     writeln!(out, "hex {RECORDS_OFFSET}..{}", RECORDS_OFFSET + RECORDS_HEX_LEN)?;
-    hex_dump(out, region, RECORDS_OFFSET, RECORDS_HEX_LEN)
+    hex_dump(out, region, RECORDS_OFFSET, RECORDS_HEX_LEN)?;
+    if window.asked {
+        write_window(out, region, window)?;
+    }
+    Ok(())
+}
+
+/// The hex window `--offset`/`--len` (what of it lies inside the region).
+fn write_window(out: &mut String, region: &Region, window: Window) -> fmt::Result {
+    let end = window.offset.saturating_add(window.len).min(region.size());
+    if window.offset >= region.size() {
+        return writeln!(
+            out,
+            "hex {}..: past the region's end ({} bytes)",
+            window.offset,
+            region.size()
+        );
+    }
+    writeln!(out, "hex {}..{end}", window.offset)?;
+    hex_dump(out, region, window.offset, end - window.offset)
 }
 
 /// The decoded sections; `scripts/read_region.py` prints the same lines.

@@ -6,6 +6,7 @@
 //! holds a lock is read by [`proc_locks`].
 
 pub(crate) mod lifetime;
+pub(crate) mod listing;
 pub(crate) mod meta;
 mod on_exit;
 mod proc_locks;

@@ -16,10 +16,15 @@ const LOCK_LISTINGS: usize = 3;
 /// `/proc/locks`; `None` where that is not available.
 pub(super) fn lock_holders(file: &File, kind: &str) -> Option<Vec<u32>> {
     let meta = file.metadata().ok()?;
-    let dev = meta.dev();
+    lock_holders_of(meta.dev(), meta.ino(), kind)
+}
+
+/// [`lock_holders`] of the file with device `dev` and inode `ino` (which
+/// this process need not be able to open).
+pub(super) fn lock_holders_of(dev: u64, ino: u64, kind: &str) -> Option<Vec<u32>> {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
-    let id = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    let id = format!("{major:02x}:{minor:02x}:{ino}");
     let mut pids = Vec::new();
     for _ in 0..LOCK_LISTINGS {
         let locks = std::fs::read_to_string("/proc/locks").ok()?;
