@@ -80,3 +80,35 @@ fn a_region_with_the_demos_layout_is_decoded_and_shows_an_asked_window_too() {
     let asked = inspect_file(&bytes, &["--offset", "36", "--len", "4"]);
     assert!(asked.contains("hex 36..40\n  00000024  0a 00 00 00"), "{asked}");
 }
+
+/// On Windows, `--list` reads the kernel's object directory: a served
+/// region and its mutex are there, live; `--clean` says why it removes nothing.
+#[cfg(windows)]
+#[test]
+fn the_listing_shows_a_served_region_and_its_mutex_from_the_object_directory() {
+    use common::{message_server, unique_name, Program};
+    let name = unique_name("listed");
+    let mut serving = Program::spawn("message", &message_server(), &["--name", &name]);
+    serving.expect_line("Start the state service");
+    let out = Command::new(inspector())
+        .arg("--clean")
+        .output()
+        .expect("inspector");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(listing.starts_with("removed nothing: on Windows"), "{listing}");
+    let line_of = |wanted: &str| {
+        listing
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(wanted))
+            .unwrap_or_else(|| panic!("{wanted} not listed:\n{listing}"))
+            .to_owned()
+    };
+    let region = line_of(&name);
+    assert!(
+        region.contains(" region ") && region.contains(" 1024000 ") && region.contains(" live "),
+        "{region}"
+    );
+    assert!(line_of(&format!("{name}mutex")).contains(" mutex "), "{listing}");
+    serving.kill();
+}

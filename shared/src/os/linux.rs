@@ -32,9 +32,10 @@ use crate::{MutexOptions, ObjectError, Region, RegionOptions};
 
 mod listing;
 
+pub use super::listed::{ListedObject, ObjectKind};
 pub use crate::platform::linux::settings::{default_dir, DEFAULT_MODE};
 pub use crate::platform::linux::word_waker::{wait_while_equal, wake_all};
-pub use listing::{list_objects, remove_stale_objects, ListedObject, ObjectKind};
+pub use listing::{list_objects, remove_stale_objects};
 
 /// Linux settings of a [`RegionOptions`]: where a named region's files go,
 /// their mode, group sharing, block reservation, and observing.

@@ -7,15 +7,24 @@
 //! means the same on every platform. What a platform cannot mean is not on
 //! it: a Linux region is a file in a directory with a mode, so
 //! `linux` adds the directory, the mode, group sharing, block reservation,
-//! observing without joining, and sleeping on a bare word (a futex). A
-//! Windows region is a kernel object with no directory and no file mode, and
-//! has no extension of its own: everything Windows offers here is portable.
+//! observing without joining, sleeping on a bare word (a futex), and
+//! listing and cleaning a directory. A Windows region is a kernel object
+//! with no directory and no file mode: `windows` adds only the listing of
+//! the kernel's object directory.
 //!
 //! The traits are sealed: only this crate implements them.
+
+mod listed;
+
+pub use listed::{ListedObject, ObjectKind};
 
 #[cfg(target_os = "linux")]
 #[cfg_attr(docsrs, doc(cfg(target_os = "linux")))]
 pub mod linux;
+
+#[cfg(windows)]
+#[cfg_attr(docsrs, doc(cfg(windows)))]
+pub mod windows;
 
 /// Keeps the extension traits for this crate's types alone.
 #[cfg(target_os = "linux")]

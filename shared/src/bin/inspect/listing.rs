@@ -1,8 +1,11 @@
-//! `--list` and `--clean`: the library's objects in a directory, and the
-//! removal of the stale ones that belong to the caller.
+//! `--list` and `--clean`: the library's objects in a directory (Linux) or
+//! in the kernel's object directory (Windows), and the removal of the
+//! caller's stale ones (Linux; none is ever stale on Windows).
 
 use std::path::Path;
 use std::process::ExitCode;
+
+use shared::os::{ListedObject, ObjectKind};
 
 /// Prints every object of the library in `dir` (Linux: a directory of
 /// files; `--clean` first removes the caller's stale ones and says which).
@@ -26,26 +29,44 @@ pub(crate) fn run(dir: Option<&Path>, clean: bool) -> ExitCode {
             }
         }
     }
-    let objects = match list_objects(&dir) {
-        Ok(objects) => objects,
+    match list_objects(&dir) {
+        Ok(objects) => print_listing(&objects, &format!("in {}", dir.display())),
         Err(error) => {
             eprintln!("error: {error}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
+    }
+}
+
+/// Prints the regions and their mutexes of this session's object directory
+/// and of the global one; `--clean` first says why there is nothing to remove.
+#[cfg(windows)]
+pub(crate) fn run(_dir: Option<&Path>, clean: bool) -> ExitCode {
+    if clean {
+        println!(
+            "removed nothing: on Windows a named object goes when its last handle closes, so none is ever stale"
+        );
+    }
+    match shared::os::windows::list_objects(true) {
+        Ok(objects) => print_listing(&objects, "in this session or global"),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One line an object: name, kind, bytes, users, live or stale, owner.
+fn print_listing(objects: &[ListedObject], place: &str) -> ExitCode {
     if objects.is_empty() {
-        println!("no region or mutex of this library in {}", dir.display());
+        println!("no region or mutex of this library {place}");
         return ExitCode::SUCCESS;
     }
     println!(
         "{:<24} {:<8} {:>12} {:>5}  {:<6} owner",
         "name", "kind", "bytes", "users", "state"
     );
-    // The process's own entry in /proc belongs to its effective user.
-    let me = std::fs::metadata("/proc/self").map_or(u32::MAX, |meta| {
-        use std::os::unix::fs::MetadataExt;
-        meta.uid()
-    });
+    let me = effective_uid();
     for object in objects {
         let size = object
             .size
@@ -54,10 +75,10 @@ pub(crate) fn run(dir: Option<&Path>, clean: bool) -> ExitCode {
             .users
             .map_or_else(|| "?".to_owned(), |users| users.to_string());
         let state = if object.stale { "stale" } else { "live" };
-        let owner = if object.owner_uid == me {
-            format!("uid {} (you)", object.owner_uid)
-        } else {
-            format!("uid {}", object.owner_uid)
+        let owner = match object.owner_uid {
+            Some(uid) if Some(uid) == me => format!("uid {uid} (you)"),
+            Some(uid) => format!("uid {uid}"),
+            None => "-".to_owned(),
         };
         let missing = if object.file_present {
             ""
@@ -67,16 +88,28 @@ pub(crate) fn run(dir: Option<&Path>, clean: bool) -> ExitCode {
         println!(
             "{:<24} {:<8} {size:>12} {users:>5}  {state:<6} {owner}{missing}",
             object.name,
-            kind_text(&object)
+            kind_text(object)
         );
     }
     ExitCode::SUCCESS
 }
 
+/// This process's effective user (its own entry in /proc belongs to it);
+/// `None` where users have no such ids.
+fn effective_uid() -> Option<u32> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").ok().map(|meta| meta.uid())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
 /// The kind in a word: region, file (a region over a named file), mutex.
-#[cfg(target_os = "linux")]
-fn kind_text(object: &shared::os::linux::ListedObject) -> &'static str {
-    use shared::os::linux::ObjectKind;
+fn kind_text(object: &ListedObject) -> &'static str {
     match object.kind {
         Some(ObjectKind::Region) if object.persistent => "file",
         Some(ObjectKind::Region) => "region",
@@ -84,18 +117,4 @@ fn kind_text(object: &shared::os::linux::ListedObject) -> &'static str {
         Some(_) => "other",
         None => "unread",
     }
-}
-
-/// Windows keeps named objects in the kernel's object directory, not in
-/// files, and removes each when its last handle closes: nothing is ever
-/// stale there, so there is nothing to clean, and the listing is not built.
-#[cfg(windows)]
-pub(crate) fn run(_dir: Option<&Path>, clean: bool) -> ExitCode {
-    let what = if clean { "--clean" } else { "--list" };
-    eprintln!(
-        "error: {what} is for Linux: Windows keeps named sections and mutexes in the kernel's object \
-         directory and removes each when its last handle closes, so none is ever stale; to see one, \
-         inspect it by name (--name NAME)"
-    );
-    ExitCode::FAILURE
 }

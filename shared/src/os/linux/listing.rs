@@ -3,64 +3,25 @@
 
 use std::path::Path;
 
+use super::{ListedObject, ObjectKind};
 use crate::platform::linux::object::listing::{self, Found};
 use crate::platform::linux::object::meta::Kind;
 use crate::Failure;
 
-/// What kind of object [`list_objects`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ObjectKind {
-    /// A shared-memory region.
-    Region,
-    /// A named mutex (a region's own is named `<region>mutex`).
-    Mutex,
-}
-
-/// One named object of this library in a directory, as [`list_objects`]
-/// found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ListedObject {
-    /// Its name.
-    pub name: String,
-    /// What it is; `None` when its companion file `.NAME.meta` cannot be
-    /// read by this user (another user's, not shared with this one).
-    pub kind: Option<ObjectKind>,
-    /// Its size in bytes (0 for a mutex); `None` as for `kind`.
-    pub size: Option<u64>,
-    /// Whether it is a region over a file someone named, kept after its
-    /// last user (the file is never removed by a clean, only its companion).
-    pub persistent: bool,
-    /// How many processes use it now; `None` where the system cannot say
-    /// (no `/proc/locks`).
-    pub users: Option<usize>,
-    /// Whether every user is gone: nobody uses it, sets it up or closes it.
-    /// A process that opens it again starts it afresh; until then its files
-    /// stay ([`remove_stale_objects`] removes them).
-    pub stale: bool,
-    /// The user id its files belong to.
-    pub owner_uid: u32,
-    /// Whether the object's own file (the region's bytes, the mutex's lock
-    /// file) is there and is the one its companion vouches for.
-    pub file_present: bool,
-}
-
-impl ListedObject {
-    fn from_found(found: &Found) -> ListedObject {
-        ListedObject {
-            name: found.name.clone(),
-            kind: found.header.map(|header| match header.kind {
-                Kind::Region => ObjectKind::Region,
-                Kind::Mutex => ObjectKind::Mutex,
-            }),
-            size: found.header.map(|header| header.size),
-            persistent: found.header.is_some_and(|header| header.persistent),
-            users: found.users,
-            stale: found.is_stale(),
-            owner_uid: found.uid,
-            file_present: found.file_present,
-        }
+/// What the listing says of `found`.
+fn listed(found: &Found) -> ListedObject {
+    ListedObject {
+        name: found.name.clone(),
+        kind: found.header.map(|header| match header.kind {
+            Kind::Region => ObjectKind::Region,
+            Kind::Mutex => ObjectKind::Mutex,
+        }),
+        size: found.header.map(|header| header.size),
+        persistent: found.header.is_some_and(|header| header.persistent),
+        users: found.users,
+        stale: found.is_stale(),
+        owner_uid: Some(found.uid),
+        file_present: found.file_present,
     }
 }
 
@@ -88,7 +49,7 @@ impl ListedObject {
 /// # Errors
 /// [`Failure`] when `dir` cannot be read.
 pub fn list_objects(dir: &Path) -> Result<Vec<ListedObject>, Failure> {
-    Ok(listing::list(dir)?.iter().map(ListedObject::from_found).collect())
+    Ok(listing::list(dir)?.iter().map(listed).collect())
 }
 
 /// Removes the stale objects of `dir` that belong to this user (every user
@@ -104,7 +65,7 @@ pub fn remove_stale_objects(dir: &Path) -> Result<Vec<ListedObject>, Failure> {
     let mut removed = Vec::new();
     for found in listing::list(dir)? {
         if listing::remove_if_stale(dir, &found)? {
-            removed.push(ListedObject::from_found(&found));
+            removed.push(listed(&found));
         }
     }
     Ok(removed)

@@ -15,6 +15,7 @@
 
 pub(crate) mod companion;
 pub(crate) mod handle;
+pub(crate) mod listing;
 pub(crate) mod mapped_view;
 pub(crate) mod mutex;
 pub(crate) mod process;
