@@ -180,3 +180,5 @@ impl RegionExt for Region {
         self.inner().is_observer()
     }
 }
+
+pub use crate::platform::linux::dotnet_mutex::{DotnetCreated, DotnetGuard, DotnetMutex, DotnetMutexError};

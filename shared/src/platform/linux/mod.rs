@@ -2,6 +2,7 @@
 //! default), `flock` for presence and set-up, futexes for wake-ups.
 
 pub(crate) mod bus_guard;
+pub(crate) mod dotnet_mutex;
 pub(crate) mod files;
 pub(crate) mod mapped_view;
 pub(crate) mod mutex;

@@ -1,0 +1,1003 @@
+//! .NET's own named mutex on Linux, spoken from Rust: the file CoreCLR
+//! keeps for a named `System.Threading.Mutex`, the robust pthread mutex in
+//! it, and the protocol around them, so that a Rust process and a .NET
+//! process (.NET Core 2.0 to .NET 10, x86_64 glibc) share one mutex.
+//!
+//! What .NET does (CoreCLR's PAL; paths of dotnet/coreclr v3.1.23, the
+//! same in dotnet/runtime up to release/10.0 under `src/coreclr/pal`):
+//!
+//! - **The file** (`sharedmemory.cpp` `SharedMemoryId::SharedMemoryId`,
+//!   `AppendSessionDirectoryName`; `init/pal.cpp` `gSID = getsid(gPID)`,
+//!   `TEMP_DIRECTORY_PATH "/tmp/"`): a name starting with `Global\` is
+//!   `/tmp/.dotnet/shm/global/<rest>`; any other name, after a `Local\`
+//!   prefix is dropped, is `/tmp/.dotnet/shm/session<getsid()>/<name>`.
+//!   `TMPDIR` plays no part. The name is 1 to 255 bytes without `/` or `\`.
+//! - **The directories** (`EnsureDirectoryExists`): `/tmp/.dotnet` and
+//!   `/tmp/.dotnet/shm` are created mode 0777 (made under a temporary name,
+//!   chmod-ed, renamed into place); the session directory 0777 under the
+//!   creation lock; the file 0666 (`O_CREAT|O_EXCL`, then chmod).
+//! - **The creation lock** (`SharedMemoryManager::AcquireCreationDeletionFileLock`):
+//!   `flock(LOCK_EX)` on the directory `/tmp/.dotnet/shm` itself, held while a
+//!   file is created, opened, re-initialised or removed.
+//! - **Users** (`SharedMemoryProcessDataHeader::CreateOrOpen`): every process
+//!   that has the mutex open holds `flock(LOCK_SH)` on its file. An existing
+//!   file on which `LOCK_EX|LOCK_NB` succeeds has no user: its contents are
+//!   stale and it is initialised again, as if created.
+//! - **The layout** (`sharedmemory.h` `SharedMemorySharedDataHeader`,
+//!   `mutex.hpp` `NamedMutexSharedData`): one 4096-byte page; byte 0 the type
+//!   (0, a mutex), byte 1 the version (1; bytes 2 to 7 are not written), a
+//!   `pthread_mutex_t` at 8 (40 bytes on x86_64 glibc), the owner's pid
+//!   (`u32`, all ones when free) at 48, its thread id (`u64`, `gettid`) at
+//!   56, and an is-abandoned byte at 64.
+//! - **The mutex** (`mutex.cpp` `InitializeProcessSharedRobustRecursiveMutex`):
+//!   process-shared, robust, recursive. A wait is `pthread_mutex_lock`
+//!   (infinite), `trylock` (0) or `timedlock` with a `CLOCK_REALTIME`
+//!   deadline; `EOWNERDEAD` is followed by `pthread_mutex_consistent` and
+//!   reported as abandoned (`AbandonedMutexException`), and so is a set
+//!   is-abandoned byte (a .NET thread that ended holding the mutex).
+//!   Release clears the owner fields, then unlocks.
+//! - **Closing** (`SharedMemoryProcessDataHeader::Close`): under the creation
+//!   lock, drop `LOCK_SH`; if `LOCK_EX|LOCK_NB` then succeeds this was the last
+//!   user, which destroys the pthread mutex, unlinks the file and removes the
+//!   session directory when it is empty.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
+use std::io;
+use std::marker::PhantomData;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+use std::thread::ThreadId;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::mapping::Mapping;
+
+/// Whether this target has the layout .NET's files have on x86_64 glibc.
+const LAYOUT_MATCHES: bool = cfg!(all(target_arch = "x86_64", target_env = "gnu"));
+
+#[cfg(all(target_arch = "x86_64", target_env = "gnu"))]
+const _: () = assert!(
+    std::mem::size_of::<libc::pthread_mutex_t>() == 40,
+    "glibc's pthread_mutex_t on x86_64 is 40 bytes: .NET's owner fields start at 48"
+);
+
+/// The system directory .NET puts its shared files under (never `TMPDIR`).
+const SHARED_FILES_DIR: &str = "/tmp";
+/// `.dotnet` under it.
+const RUNTIME_DIR: &str = "/tmp/.dotnet";
+/// `.dotnet/shm`: the directory of the scopes, and the creation lock.
+const SHM_DIR: &str = "/tmp/.dotnet/shm";
+/// .NET's longest name (`_MAX_FNAME - 1`), in bytes, after its prefix.
+const MAX_NAME_BYTES: usize = 255;
+
+/// Byte 0: `SharedMemoryType::Mutex`.
+const TYPE_MUTEX: u8 = 0;
+/// Byte 1: `NamedMutexProcessData::SyncSystemVersion`.
+const SYNC_SYSTEM_VERSION: u8 = 1;
+/// The `pthread_mutex_t`, after the 8-byte header.
+const LOCK_OFFSET: usize = 8;
+/// glibc's `__kind` inside the `pthread_mutex_t`.
+const KIND_OFFSET: u64 = 8 + 16;
+/// `m_lockOwnerProcessId` (`u32`).
+const OWNER_PID_OFFSET: u64 = 48;
+/// `m_lockOwnerThreadId` (`u64`).
+const OWNER_TID_OFFSET: u64 = 56;
+/// `m_isAbandoned` (`bool`).
+const ABANDONED_OFFSET: u64 = 64;
+/// Header and shared data: what a file must at least hold.
+const USED_BYTES: u64 = 72;
+/// The file's size: the used bytes rounded up to a page (4 KiB on x86_64).
+const FILE_BYTES: u64 = 4096;
+/// No owner (`SharedMemoryHelpers::InvalidProcessId`).
+const NO_PID: u32 = u32::MAX;
+/// No owner thread (`InvalidSharedThreadId`).
+const NO_TID: u64 = u64::MAX;
+/// glibc's `__kind` of a recursive (1), robust (16), process-shared (128)
+/// mutex: what `pthread_mutex_init` writes with .NET's attributes.
+const ROBUST_RECURSIVE_SHARED_KIND: i32 = 1 | 16 | 128;
+
+/// Why .NET's named mutex could not be created, opened or waited for.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DotnetMutexError {
+    /// This target's layout is not the one .NET's files have.
+    Unsupported {
+        /// What differs.
+        reason: &'static str,
+    },
+    /// The name is not one .NET accepts.
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `open_existing`: no live process has the mutex open.
+    NotFound {
+        /// The file looked for.
+        path: PathBuf,
+    },
+    /// A live file at the path that is not a version-1 .NET named mutex.
+    LayoutMismatch {
+        /// The file.
+        path: PathBuf,
+        /// What it holds instead.
+        found: String,
+    },
+    /// This thread owns the mutex already.
+    AlreadyOwned {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A previous owner died and the next one released the mutex without
+    /// making it consistent: the system refuses every wait on it now.
+    NotRecoverable {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A system call failed.
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The system's error.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for DotnetMutexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DotnetMutexError::Unsupported { reason } => write!(
+                f,
+                ".NET's named mutex is matched on x86_64 Linux with glibc only ({reason}); \
+                 on this target share a lock another way (a file lock, or run the Rust side as x86_64 glibc)"
+            ),
+            DotnetMutexError::InvalidName { name, reason } => write!(
+                f,
+                "'{name}' is not a name .NET accepts for a mutex on Linux: {reason} \
+                 (1 to {MAX_NAME_BYTES} bytes after an optional Global\\ or Local\\, without / or \\)"
+            ),
+            DotnetMutexError::NotFound { path } => write!(
+                f,
+                "no process has the .NET mutex {} open; start the program that creates it first, \
+                 in the same login session (or name it Global\\... on both sides)",
+                path.display()
+            ),
+            DotnetMutexError::LayoutMismatch { path, found } => write!(
+                f,
+                "{} is in use but is not a .NET named mutex of the layout this library speaks \
+                 (type 0, version 1: .NET Core 2.0 to .NET 10 on x86_64 glibc): {found}; \
+                 use another name, or stop the program that uses it",
+                path.display()
+            ),
+            DotnetMutexError::AlreadyOwned { path } => write!(
+                f,
+                "this thread owns the .NET mutex {} already; release it (drop the guard) before waiting again",
+                path.display()
+            ),
+            DotnetMutexError::NotRecoverable { path } => write!(
+                f,
+                "the .NET mutex {} is not recoverable: an owner died and the next released it \
+                 without marking it consistent; close every program that has it open, so that it is made anew",
+                path.display()
+            ),
+            DotnetMutexError::Io { action, path, source } => {
+                write!(f, "could not {action} {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for DotnetMutexError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DotnetMutexError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> DotnetMutexError + 'a {
+    move |source| DotnetMutexError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Where .NET keeps the mutex `name` for a process of session `session`.
+///
+/// # Errors
+/// [`DotnetMutexError::InvalidName`] for a name .NET refuses.
+pub(crate) fn resolve(name: &str, session: u32) -> Result<(PathBuf, PathBuf), DotnetMutexError> {
+    let invalid = |reason| DotnetMutexError::InvalidName {
+        name: name.to_owned(),
+        reason,
+    };
+    let (scope, file_name) = match name.strip_prefix("Global\\") {
+        Some(rest) => ("global".to_owned(), rest),
+        None => (
+            format!("session{session}"),
+            name.strip_prefix("Local\\").unwrap_or(name),
+        ),
+    };
+    if file_name.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if file_name.len() > MAX_NAME_BYTES {
+        return Err(invalid("it is too long"));
+    }
+    if file_name.contains(['/', '\\']) {
+        return Err(invalid("it contains / or \\"));
+    }
+    if file_name.contains('\0') {
+        return Err(invalid("it contains a NUL byte"));
+    }
+    let dir = Path::new(SHM_DIR).join(scope);
+    let path = dir.join(file_name);
+    Ok((dir, path))
+}
+
+/// This process's session, as .NET names its directory (`getsid` as a
+/// `u32`; a failure reads as all ones, as in .NET).
+pub(crate) fn session_id() -> u32 {
+    // SAFETY: getsid(0) takes no pointers and only reads this process's
+    // session id.
+    let sid = unsafe { libc::getsid(0) };
+    sid as u32
+}
+
+fn thread_id() -> u64 {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    let tid = unsafe { libc::gettid() };
+    tid as u64
+}
+
+/// Retries a file-lock call that a signal interrupted.
+fn retry<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    loop {
+        match call() {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// `LOCK_EX|LOCK_NB` on `file`: whether it was free (and is now taken).
+fn try_exclusive(file: &File) -> io::Result<bool> {
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(true),
+            Err(TryLockError::WouldBlock) => return Ok(false),
+            Err(TryLockError::Error(error)) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(TryLockError::Error(error)) => return Err(error),
+        }
+    }
+}
+
+/// Checks or makes one of .NET's all-users directories (`/tmp/.dotnet`,
+/// `/tmp/.dotnet/shm`) as `EnsureDirectoryExists` does without the
+/// creation lock: made under a temporary name, opened to all, renamed.
+fn ensure_shared_dir(path: &Path) -> Result<(), DotnetMutexError> {
+    if fs::symlink_metadata(path).is_err() {
+        let temp = Path::new(SHARED_FILES_DIR).join(format!(
+            ".coreclr.{}{:x}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .subsec_nanos()
+        ));
+        DirBuilder::new()
+            .mode(0o700)
+            .create(&temp)
+            .map_err(io_error("create the directory", &temp))?;
+        if let Err(source) = fs::set_permissions(&temp, fs::Permissions::from_mode(0o777)) {
+            let _ = fs::remove_dir(&temp);
+            return Err(io_error("open to all users", &temp)(source));
+        }
+        if fs::rename(&temp, path).is_err() {
+            // Another process made it first.
+            let _ = fs::remove_dir(&temp);
+        }
+    }
+    check_shared_dir(path)
+}
+
+/// An existing all-users directory: a directory, opened to all users (made
+/// so when it is not and we may), else at least usable by its owner.
+fn check_shared_dir(path: &Path) -> Result<(), DotnetMutexError> {
+    let meta = fs::metadata(path).map_err(io_error("look at the directory", path))?;
+    if !meta.is_dir() {
+        return Err(io_error("use as a directory", path)(io::Error::from(
+            io::ErrorKind::NotADirectory,
+        )));
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o777 == 0o777
+        || fs::set_permissions(path, fs::Permissions::from_mode(0o777)).is_ok()
+        || mode & 0o700 == 0o700
+    {
+        return Ok(());
+    }
+    Err(io_error("use the directory", path)(io::Error::from(
+        io::ErrorKind::PermissionDenied,
+    )))
+}
+
+/// `flock(LOCK_EX)` on `/tmp/.dotnet/shm`: .NET's creation and deletion lock.
+struct CreationLock {
+    dir: File,
+}
+
+impl CreationLock {
+    /// Makes .NET's directories as .NET does, then takes the lock.
+    fn acquire() -> Result<CreationLock, DotnetMutexError> {
+        let tmp = Path::new(SHARED_FILES_DIR);
+        let meta = fs::metadata(tmp).map_err(io_error("look at", tmp))?;
+        if !meta.is_dir() || meta.permissions().mode() & 0o700 != 0o700 {
+            return Err(io_error("use", tmp)(io::Error::from(
+                io::ErrorKind::PermissionDenied,
+            )));
+        }
+        ensure_shared_dir(Path::new(RUNTIME_DIR))?;
+        ensure_shared_dir(Path::new(SHM_DIR))?;
+        Self::take()
+    }
+
+    /// Takes the lock on the existing directory.
+    fn take() -> Result<CreationLock, DotnetMutexError> {
+        let path = Path::new(SHM_DIR);
+        let dir = File::open(path).map_err(io_error("open the directory", path))?;
+        retry(|| dir.lock()).map_err(io_error("lock the directory", path))?;
+        Ok(CreationLock { dir })
+    }
+}
+
+impl Drop for CreationLock {
+    fn drop(&mut self) {
+        let _ = retry(|| self.dir.unlock());
+    }
+}
+
+/// Which file a mutex is (device, inode), and which thread of this process
+/// owns it.
+type Ownership = (u64, u64, ThreadId);
+
+/// The .NET mutexes threads of this process own now: a second wait by the
+/// owner is refused, since the pthread mutex, being recursive, would let it
+/// through and count twice.
+static OWNED: StdMutex<Option<HashSet<Ownership>>> = StdMutex::new(None);
+
+fn owned(key: Ownership) -> bool {
+    let owned = OWNED.lock().unwrap_or_else(PoisonError::into_inner);
+    owned.as_ref().is_some_and(|set| set.contains(&key))
+}
+
+fn set_owned(key: Ownership, now: bool) {
+    let mut owned = OWNED.lock().unwrap_or_else(PoisonError::into_inner);
+    let set = owned.get_or_insert_with(HashSet::new);
+    if now {
+        set.insert(key);
+    } else {
+        set.remove(&key);
+    }
+}
+
+/// One open handle on a .NET named mutex file: the file (with `LOCK_SH` on
+/// it for as long as this lives) and its mapping.
+#[derive(Debug)]
+pub(crate) struct DotnetMutexInner {
+    name: String,
+    path: PathBuf,
+    dir: PathBuf,
+    id: (u64, u64),
+    mapping: Mapping,
+    /// Whether `open` finished: until then a failure is undone there, under
+    /// the creation lock it holds, and dropping runs no close protocol.
+    opened: bool,
+    /// Holds `LOCK_SH`. Declared last: closed after the mapping is gone.
+    file: File,
+}
+
+/// The mutex just acquired: whether abandoned, and by which process when
+/// the file says.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Took {
+    pub(crate) abandoned: bool,
+    pub(crate) dead_holder: Option<u32>,
+}
+
+/// What a create or open found at the path.
+enum Found {
+    /// A file this call made, or a stale one it takes over.
+    New { stale: bool },
+    /// A file live users have open.
+    Live,
+}
+
+impl DotnetMutexInner {
+    /// `new Mutex(initiallyOwned, name, out createdNew)` (`create`) or
+    /// `Mutex.OpenExisting(name)`, for this process's session. Returns the
+    /// handle, whether this call created the mutex, and with
+    /// `initially_owned` the ownership of a mutex it created.
+    pub(crate) fn open(
+        name: &str,
+        create: bool,
+        initially_owned: bool,
+    ) -> Result<(DotnetMutexInner, bool, Option<Took>), DotnetMutexError> {
+        if !LAYOUT_MATCHES {
+            return Err(DotnetMutexError::Unsupported {
+                reason: if cfg!(not(target_env = "gnu")) {
+                    "this build is not linked with glibc"
+                } else if cfg!(target_pointer_width = "32") {
+                    "this build is 32-bit"
+                } else {
+                    "this build is not x86_64"
+                },
+            });
+        }
+        let (dir, path) = resolve(name, session_id())?;
+        let lock = CreationLock::acquire()?;
+        let created_dir = match fs::symlink_metadata(&dir) {
+            Ok(_) => {
+                check_shared_dir(&dir)?;
+                false
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                if !create {
+                    return Err(DotnetMutexError::NotFound { path });
+                }
+                DirBuilder::new()
+                    .mode(0o777)
+                    .create(&dir)
+                    .map_err(io_error("create the directory", &dir))?;
+                if let Err(source) = fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)) {
+                    let _ = fs::remove_dir(&dir);
+                    return Err(io_error("open to all users", &dir)(source));
+                }
+                true
+            }
+            Err(source) => return Err(io_error("look at the directory", &dir)(source)),
+        };
+        // Undoes what this call made when it fails (as .NET's AutoCleanup).
+        let mut undo = Undo {
+            dir: &dir,
+            remove_dir: created_dir,
+            file: None,
+        };
+        let (file, found) = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(file) => {
+                if try_exclusive(&file).map_err(io_error("lock", &path))? {
+                    let _ = retry(|| file.unlock());
+                    undo.file = Some(&path);
+                    (file, Found::New { stale: true })
+                } else {
+                    (file, Found::Live)
+                }
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                if !create {
+                    return Err(DotnetMutexError::NotFound { path: path.clone() });
+                }
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o666)
+                    .open(&path)
+                    .map_err(io_error("create", &path))?;
+                undo.file = Some(&path);
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o666))
+                    .map_err(io_error("open to all users", &path))?;
+                (file, Found::New { stale: false })
+            }
+            Err(source) => return Err(io_error("open", &path)(source)),
+        };
+        if !create && matches!(found, Found::New { .. }) {
+            // A stale file: .NET's OpenExisting removes it and finds nothing.
+            drop(file);
+            return Err(DotnetMutexError::NotFound { path: path.clone() });
+        }
+        let len = file.metadata().map_err(io_error("look at", &path))?.len();
+        match found {
+            Found::New { .. } => file.set_len(FILE_BYTES).map_err(io_error("size", &path))?,
+            Found::Live if len < USED_BYTES => {
+                return Err(DotnetMutexError::LayoutMismatch {
+                    path: path.clone(),
+                    found: format!("{len} bytes, fewer than the {USED_BYTES} of its header and data"),
+                })
+            }
+            Found::Live if len < FILE_BYTES => file.set_len(FILE_BYTES).map_err(io_error("size", &path))?,
+            Found::Live => {}
+        }
+        match file.try_lock_shared() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(io_error("share", &path)(io::Error::from(
+                    io::ErrorKind::WouldBlock,
+                )))
+            }
+            Err(TryLockError::Error(source)) => return Err(io_error("share", &path)(source)),
+        }
+        let mapping = Mapping::map(&file, FILE_BYTES, true).map_err(io_error("map", &path))?;
+        let meta = file.metadata().map_err(io_error("look at", &path))?;
+        let mut inner = DotnetMutexInner {
+            name: name.to_owned(),
+            path: path.clone(),
+            dir: dir.clone(),
+            id: (meta.dev(), meta.ino()),
+            mapping,
+            opened: false,
+            file,
+        };
+        let created = match found {
+            Found::New { stale } => {
+                inner.initialize(stale)?;
+                true
+            }
+            Found::Live => {
+                inner.check_layout()?;
+                false
+            }
+        };
+        // Still under the creation lock: nobody else can open it yet.
+        let took = if created && initially_owned {
+            inner.lock(Some(Duration::ZERO))?
+        } else {
+            None
+        };
+        undo.remove_dir = false;
+        undo.file = None;
+        inner.opened = true;
+        drop(lock);
+        Ok((inner, created, took))
+    }
+
+    /// Writes the header and a new robust mutex (`NamedMutexSharedData()`).
+    fn initialize(&self, stale: bool) -> Result<(), DotnetMutexError> {
+        let wrote = |result: Result<(), _>| {
+            result.map_err(|_| io_error("write", &self.path)(io::Error::from(io::ErrorKind::UnexpectedEof)))
+        };
+        if stale {
+            wrote(self.mapping.write(0, &[0; USED_BYTES as usize]))?;
+        }
+        wrote(self.mapping.write(0, &[TYPE_MUTEX, SYNC_SYSTEM_VERSION]))?;
+        init_robust_recursive_shared(self.lock_ptr())
+            .map_err(io_error("initialise the pthread mutex in", &self.path))?;
+        if self.kind() != Some(ROBUST_RECURSIVE_SHARED_KIND) {
+            return Err(DotnetMutexError::Unsupported {
+                reason: "glibc wrote a pthread_mutex_t of another layout",
+            });
+        }
+        self.owner_pid().store(NO_PID, Ordering::Relaxed);
+        self.owner_tid().store(NO_TID, Ordering::Relaxed);
+        wrote(self.mapping.write(ABANDONED_OFFSET, &[0]))
+    }
+
+    /// Refuses a live file of another type, version or mutex layout.
+    fn check_layout(&self) -> Result<(), DotnetMutexError> {
+        let mut header = [0u8; 2];
+        let _ = self.mapping.read(0, &mut header);
+        let [kind, version] = header;
+        if kind != TYPE_MUTEX || version != SYNC_SYSTEM_VERSION {
+            return Err(DotnetMutexError::LayoutMismatch {
+                path: self.path.clone(),
+                found: format!("type {kind}, version {version}"),
+            });
+        }
+        match self.kind() {
+            Some(ROBUST_RECURSIVE_SHARED_KIND) => Ok(()),
+            other => Err(DotnetMutexError::LayoutMismatch {
+                path: self.path.clone(),
+                found: format!(
+                    "no robust process-shared recursive pthread mutex at offset 8 (kind {other:?}): \
+                     a .NET of the lock-file mode (macOS, FreeBSD, some ARM builds)?"
+                ),
+            }),
+        }
+    }
+
+    fn kind(&self) -> Option<i32> {
+        let mut kind = [0u8; 4];
+        self.mapping.read(KIND_OFFSET, &mut kind).ok()?;
+        Some(i32::from_ne_bytes(kind))
+    }
+
+    fn lock_ptr(&self) -> *mut libc::pthread_mutex_t {
+        let base = self.mapping.writable().map(|bytes| bytes.into_parts().0.as_ptr());
+        // The mapping is always writable (see `open`); `wrapping_add` keeps
+        // this safe, the offset lies inside the page.
+        base.unwrap_or(std::ptr::null_mut())
+            .wrapping_add(LOCK_OFFSET)
+            .cast()
+    }
+
+    fn owner_pid(&self) -> &AtomicU32 {
+        static FALLBACK: AtomicU32 = AtomicU32::new(NO_PID);
+        self.mapping.atomic_u32(OWNER_PID_OFFSET).unwrap_or(&FALLBACK)
+    }
+
+    fn owner_tid(&self) -> &AtomicU64 {
+        static FALLBACK: AtomicU64 = AtomicU64::new(NO_TID);
+        self.mapping.atomic_u64(OWNER_TID_OFFSET).unwrap_or(&FALLBACK)
+    }
+
+    /// The mutex's name as given.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The pid the file names as owner (a dead owner's until the next takes over).
+    pub(crate) fn holder_pid(&self) -> Option<u32> {
+        match self.owner_pid().load(Ordering::Relaxed) {
+            NO_PID => None,
+            pid => Some(pid),
+        }
+    }
+
+    fn ownership(&self) -> Ownership {
+        (self.id.0, self.id.1, std::thread::current().id())
+    }
+
+    /// `WaitOne`: `None` waits forever, zero tries once, otherwise waits
+    /// until a `CLOCK_REALTIME` deadline (as .NET does). `Ok(None)` when it
+    /// did not come free in time.
+    pub(crate) fn lock(&self, timeout: Option<Duration>) -> Result<Option<Took>, DotnetMutexError> {
+        if owned(self.ownership()) {
+            return Err(DotnetMutexError::AlreadyOwned {
+                path: self.path.clone(),
+            });
+        }
+        let mutex = self.lock_ptr();
+        let deadline = timeout
+            .filter(|timeout| !timeout.is_zero())
+            .and_then(|timeout| {
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .ok()?
+                    .checked_add(timeout)
+            })
+            .and_then(|at| {
+                Some(libc::timespec {
+                    tv_sec: i64::try_from(at.as_secs()).ok()?,
+                    tv_nsec: i64::from(at.subsec_nanos()),
+                })
+            });
+        let result = match (timeout, deadline) {
+            // SAFETY: `mutex` points at the pthread mutex inside this
+            // handle's live shared mapping, initialised by whoever created
+            // the file (its layout was checked in `open`).
+            (Some(timeout), _) if timeout.is_zero() => unsafe { libc::pthread_mutex_trylock(mutex) },
+            // SAFETY: as above; `at` is a valid timespec on this stack.
+            (Some(_), Some(at)) => unsafe { libc::pthread_mutex_timedlock(mutex, &at) },
+            // SAFETY: as above (no timeout, or one past any representable deadline).
+            _ => unsafe { libc::pthread_mutex_lock(mutex) },
+        };
+        let mut took = Took {
+            abandoned: false,
+            dead_holder: None,
+        };
+        match result {
+            0 => {}
+            libc::EBUSY | libc::ETIMEDOUT => return Ok(None),
+            libc::EOWNERDEAD => {
+                // SAFETY: as above; this thread owns the mutex now.
+                unsafe { libc::pthread_mutex_consistent(mutex) };
+                took.abandoned = true;
+                took.dead_holder = self.holder_pid();
+            }
+            libc::ENOTRECOVERABLE => {
+                return Err(DotnetMutexError::NotRecoverable {
+                    path: self.path.clone(),
+                })
+            }
+            error => {
+                return Err(io_error("wait for the mutex", &self.path)(
+                    io::Error::from_raw_os_error(error),
+                ))
+            }
+        }
+        self.owner_pid().store(std::process::id(), Ordering::Relaxed);
+        self.owner_tid().store(thread_id(), Ordering::Relaxed);
+        let mut abandoned = [0u8];
+        let _ = self.mapping.read(ABANDONED_OFFSET, &mut abandoned);
+        if abandoned[0] != 0 {
+            // A .NET thread ended holding it (`NamedMutexProcessData::Abandon`).
+            let _ = self.mapping.write(ABANDONED_OFFSET, &[0]);
+            took.abandoned = true;
+        }
+        set_owned(self.ownership(), true);
+        Ok(Some(took))
+    }
+
+    /// `ReleaseMutex`: clears the owner, then unlocks. Only the thread that
+    /// acquired it may call this.
+    pub(crate) fn unlock(&self) {
+        set_owned(self.ownership(), false);
+        self.owner_pid().store(NO_PID, Ordering::Relaxed);
+        self.owner_tid().store(NO_TID, Ordering::Relaxed);
+        // SAFETY: the mutex lies in this handle's live mapping, and the
+        // calling thread owns it (the guard that calls this is not `Send`).
+        unsafe { libc::pthread_mutex_unlock(self.lock_ptr()) };
+    }
+}
+
+impl Drop for DotnetMutexInner {
+    /// Closes as .NET does: under the creation lock, drop `LOCK_SH`; the last
+    /// user (whose `LOCK_EX|LOCK_NB` succeeds) destroys the mutex and removes
+    /// the file and an empty session directory.
+    fn drop(&mut self) {
+        if !self.opened {
+            return;
+        }
+        let lock = CreationLock::take().ok();
+        let _ = retry(|| self.file.unlock());
+        let last = lock.is_some() && try_exclusive(&self.file).unwrap_or(false);
+        if !last {
+            return;
+        }
+        let _ = retry(|| self.file.unlock());
+        // SAFETY: the mutex lies in this handle's live mapping, and no other
+        // process has the file open (LOCK_EX succeeded under the creation lock).
+        unsafe { libc::pthread_mutex_destroy(self.lock_ptr()) };
+        let _ = fs::remove_file(&self.path);
+        let _ = fs::remove_dir(&self.dir);
+        drop(lock);
+    }
+}
+
+/// Undoes a failed create: the file it made (or took over), and the session
+/// directory it made when now empty.
+struct Undo<'a> {
+    dir: &'a Path,
+    remove_dir: bool,
+    file: Option<&'a Path>,
+}
+
+impl Drop for Undo<'_> {
+    fn drop(&mut self) {
+        if let Some(file) = self.file {
+            let _ = fs::remove_file(file);
+        }
+        if self.remove_dir || self.file.is_some() {
+            let _ = fs::remove_dir(self.dir);
+        }
+    }
+}
+
+/// `pthread_mutex_init` with .NET's attributes: process-shared, robust,
+/// recursive.
+fn init_robust_recursive_shared(mutex: *mut libc::pthread_mutex_t) -> io::Result<()> {
+    let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
+    // SAFETY: `attr` is writable storage for one attribute object.
+    let error = unsafe { libc::pthread_mutexattr_init(attr.as_mut_ptr()) };
+    if error != 0 {
+        return Err(io::Error::from_raw_os_error(error));
+    }
+    let attr = attr.as_mut_ptr();
+    // SAFETY: `attr` was initialised above and is destroyed below; each call
+    // sets one attribute to a constant the system defines.
+    let error = unsafe {
+        let setters = [
+            libc::pthread_mutexattr_setpshared(attr, libc::PTHREAD_PROCESS_SHARED),
+            libc::pthread_mutexattr_setrobust(attr, libc::PTHREAD_MUTEX_ROBUST),
+            libc::pthread_mutexattr_settype(attr, libc::PTHREAD_MUTEX_RECURSIVE),
+        ];
+        match setters.into_iter().find(|&error| error != 0) {
+            Some(error) => error,
+            None => libc::pthread_mutex_init(mutex, attr),
+        }
+    };
+    // SAFETY: `attr` is initialised and no longer used after this.
+    unsafe { libc::pthread_mutexattr_destroy(attr) };
+    if error != 0 {
+        return Err(io::Error::from_raw_os_error(error));
+    }
+    Ok(())
+}
+
+/// .NET's named mutex on Linux, shared with .NET programs: the very
+/// `System.Threading.Mutex` a .NET program of the same name opens.
+///
+/// See [`crate::os::linux::DotnetMutex`] for the public type.
+#[derive(Debug, Clone)]
+pub struct DotnetMutex {
+    inner: Arc<DotnetMutexInner>,
+}
+
+/// A [`DotnetMutex`] just created or opened by [`DotnetMutex::create`].
+#[derive(Debug)]
+#[must_use = "dropping it releases the mutex at once (and closes it)"]
+pub struct DotnetCreated {
+    /// The mutex.
+    pub mutex: DotnetMutex,
+    /// `true` when this call created it (.NET `createdNew`).
+    pub created_new: bool,
+    /// With `initially_owned`, the ownership: `Some` exactly when this call
+    /// created the mutex.
+    pub guard: Option<DotnetGuard>,
+}
+
+/// Ownership of a [`DotnetMutex`]; dropping it releases the mutex (.NET
+/// `ReleaseMutex`). Not `Send`: the thread that took it releases it.
+#[derive(Debug)]
+#[must_use = "dropping the guard releases the mutex at once"]
+pub struct DotnetGuard {
+    inner: Arc<DotnetMutexInner>,
+    took: Took,
+    _owned_by_this_thread: PhantomData<*const ()>,
+}
+
+impl DotnetMutex {
+    /// .NET `new Mutex(initiallyOwned, name, out createdNew)`: creates the
+    /// mutex, or opens it when a live process (.NET or Rust) has it open.
+    /// With `initially_owned`, a mutex this call creates is owned from the
+    /// start; an existing one is only opened (as in .NET).
+    ///
+    /// `name` is .NET's: `Global\NAME` is shared by every session of the
+    /// machine, any other name (`Local\` is dropped) by this process's login
+    /// session only (see the module docs for the files).
+    ///
+    /// # Errors
+    /// [`DotnetMutexError::InvalidName`]; [`DotnetMutexError::LayoutMismatch`]
+    /// when a live file at the path is not a version-1 .NET mutex;
+    /// [`DotnetMutexError::Unsupported`] off x86_64 glibc;
+    /// [`DotnetMutexError::Io`] when a directory or the file cannot be made,
+    /// opened, locked or mapped (another user's `/tmp/.dotnet`, for instance).
+    pub fn create(name: &str, initially_owned: bool) -> Result<DotnetCreated, DotnetMutexError> {
+        let (inner, created_new, took) = DotnetMutexInner::open(name, true, initially_owned)?;
+        let mutex = DotnetMutex {
+            inner: Arc::new(inner),
+        };
+        let guard = took.map(|took| mutex.guard(took));
+        Ok(DotnetCreated {
+            mutex,
+            created_new,
+            guard,
+        })
+    }
+
+    /// .NET `Mutex.OpenExisting(name)`: opens the mutex a live process has.
+    ///
+    /// # Errors
+    /// [`DotnetMutexError::NotFound`] when no live process has it open (a
+    /// file its users all left is removed, as .NET does); otherwise as
+    /// [`DotnetMutex::create`].
+    pub fn open_existing(name: &str) -> Result<DotnetMutex, DotnetMutexError> {
+        let (inner, _, _) = DotnetMutexInner::open(name, false, false)?;
+        Ok(DotnetMutex {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The file .NET keeps the mutex `name` in, for a process of this
+    /// session: `/tmp/.dotnet/shm/session<SID>/NAME`, or
+    /// `/tmp/.dotnet/shm/global/NAME` for `Global\NAME`.
+    ///
+    /// # Errors
+    /// [`DotnetMutexError::InvalidName`].
+    pub fn path_for(name: &str) -> Result<PathBuf, DotnetMutexError> {
+        Ok(resolve(name, session_id())?.1)
+    }
+
+    /// The name it was opened with.
+    pub fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    /// Its file.
+    pub fn path(&self) -> &Path {
+        self.inner.path()
+    }
+
+    /// The pid the file names as the owner now (`None` when free; a dead
+    /// owner's pid until the next owner takes over).
+    pub fn holder_pid(&self) -> Option<u32> {
+        self.inner.holder_pid()
+    }
+
+    /// .NET `WaitOne()`: blocks until this thread owns the mutex.
+    ///
+    /// # Errors
+    /// [`DotnetMutexError::AlreadyOwned`] when this thread owns it already;
+    /// [`DotnetMutexError::NotRecoverable`]; [`DotnetMutexError::Io`].
+    pub fn wait(&self) -> Result<DotnetGuard, DotnetMutexError> {
+        let took = self.inner.lock(None)?;
+        Ok(self.guard(took.unwrap_or(Took {
+            abandoned: false,
+            dead_holder: None,
+        })))
+    }
+
+    /// .NET `WaitOne(0)`: takes the mutex if it is free; `None` when another
+    /// thread holds it.
+    ///
+    /// # Errors
+    /// As [`DotnetMutex::wait`].
+    pub fn try_wait(&self) -> Result<Option<DotnetGuard>, DotnetMutexError> {
+        self.wait_timeout(Duration::ZERO)
+    }
+
+    /// .NET `WaitOne(timeout)`: waits at most `timeout` (against the
+    /// system clock, as .NET does); `None` when it did not come free in time.
+    ///
+    /// # Errors
+    /// As [`DotnetMutex::wait`].
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<DotnetGuard>, DotnetMutexError> {
+        Ok(self.inner.lock(Some(timeout))?.map(|took| self.guard(took)))
+    }
+
+    fn guard(&self, took: Took) -> DotnetGuard {
+        DotnetGuard {
+            inner: Arc::clone(&self.inner),
+            took,
+            _owned_by_this_thread: PhantomData,
+        }
+    }
+}
+
+impl DotnetGuard {
+    /// Whether the previous owner ended without releasing the mutex: a
+    /// process that died holding it, or a .NET thread that ended holding it
+    /// (.NET throws `AbandonedMutexException` there; the caller owns the
+    /// mutex either way, and the data it guards may be half-written).
+    pub fn is_abandoned(&self) -> bool {
+        self.took.abandoned
+    }
+
+    /// The pid of the process that died holding the mutex, when it was
+    /// abandoned that way and the file named it.
+    pub fn abandoned_by(&self) -> Option<u32> {
+        self.took.dead_holder
+    }
+}
+
+impl Drop for DotnetGuard {
+    fn drop(&mut self) {
+        self.inner.unlock();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_as_dotnet_resolves_them() {
+        let (dir, path) = resolve("testmapmutex", 42).expect("valid");
+        assert_eq!(dir, Path::new("/tmp/.dotnet/shm/session42"));
+        assert_eq!(path, Path::new("/tmp/.dotnet/shm/session42/testmapmutex"));
+        let (_, path) = resolve("Local\\jobs", 7).expect("valid");
+        assert_eq!(path, Path::new("/tmp/.dotnet/shm/session7/jobs"));
+        let (dir, path) = resolve("Global\\jobs", 7).expect("valid");
+        assert_eq!(dir, Path::new("/tmp/.dotnet/shm/global"));
+        assert_eq!(path, Path::new("/tmp/.dotnet/shm/global/jobs"));
+        // Only one prefix is taken off: what remains must still be valid.
+        assert!(resolve("Global\\Local\\jobs", 7).is_err());
+        assert!(resolve("Local\\Global\\jobs", 7).is_err());
+    }
+
+    #[test]
+    fn names_dotnet_refuses_are_refused() {
+        for name in ["", "Global\\", "Local\\", "a/b", "a\\b", "nul\0"] {
+            assert!(
+                matches!(resolve(name, 1), Err(DotnetMutexError::InvalidName { .. })),
+                "{name:?}"
+            );
+        }
+        assert!(resolve(&"n".repeat(255), 1).is_ok());
+        assert!(resolve(&"n".repeat(256), 1).is_err());
+        assert!(resolve(&format!("Global\\{}", "n".repeat(255)), 1).is_ok());
+    }
+}
