@@ -1,0 +1,449 @@
+//! `os::linux::DotnetMutex` against the real .NET runtime: Microsoft's .NET
+//! Core 3.1 for Linux x64 runs `tests/dotnet/MutexProbe.cs` (compiled here
+//! with `mcs`), and the two sides share one named mutex both ways round,
+//! abandonment included.
+//!
+//! Needs the runtime `scripts/dotnet/setup.sh` installs: at `$SHM_DOTNET`,
+//! or at `target/dotnet` of the workspace. Without it (or without `mcs`)
+//! each test prints `SKIPPED: ...` and passes.
+//!
+//! Every step waits for the peer's answer line (under the watchdog of
+//! `common::Helper`); nothing depends on how fast a process runs.
+
+#![cfg(target_os = "linux")] // Linux only: .NET's named mutex on Windows is the kernel's (tests/mutex.rs).
+
+mod common;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::{example, Helper, WATCHDOG};
+use shared::os::linux::{DotnetMutex, DotnetMutexError};
+
+/// .NET's directory of the scopes, whose `flock` is its creation lock.
+const SHM_DIR: &str = "/tmp/.dotnet/shm";
+
+/// The runtime and the compiled probe, or why the tests skip.
+struct Dotnet {
+    dotnet: PathBuf,
+    probe: PathBuf,
+}
+
+fn dotnet() -> Option<&'static Dotnet> {
+    static FOUND: OnceLock<Result<Dotnet, String>> = OnceLock::new();
+    match FOUND.get_or_init(find_and_compile) {
+        Ok(found) => Some(found),
+        Err(why) => {
+            eprintln!("SKIPPED: {why}");
+            None
+        }
+    }
+}
+
+fn find_and_compile() -> Result<Dotnet, String> {
+    let root = std::env::var_os("SHM_DOTNET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dotnet"));
+    let dotnet = root.join("dotnetcore2/bin/dotnet");
+    if !dotnet.is_file() {
+        return Err(format!(
+            "no .NET runtime at {} (run scripts/dotnet/setup.sh, or set SHM_DOTNET to its --dir)",
+            dotnet.display()
+        ));
+    }
+    let config = fs::read_to_string(root.join("runtimeconfig.json")).map_err(|e| {
+        format!(
+            "no runtimeconfig.json in {} ({e}): run scripts/dotnet/setup.sh",
+            root.display()
+        )
+    })?;
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dotnet-mutex-probe");
+    fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    let probe = out_dir.join("MutexProbe.exe");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dotnet/MutexProbe.cs");
+    let compiled = Command::new("mcs")
+        .arg(format!("-out:{}", probe.display()))
+        .arg(&source)
+        .output()
+        .map_err(|e| format!("cannot run mcs ({e}): install mono-mcs (scripts/dotnet/setup.sh does)"))?;
+    if !compiled.status.success() {
+        return Err(format!(
+            "mcs failed on {}: {}",
+            source.display(),
+            String::from_utf8_lossy(&compiled.stdout)
+        ));
+    }
+    fs::write(out_dir.join("MutexProbe.runtimeconfig.json"), config).map_err(|e| e.to_string())?;
+    Ok(Dotnet { dotnet, probe })
+}
+
+/// A unique mutex name for one test.
+fn unique(label: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "shm-test-{label}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A process that holds one named mutex and answers one line per command:
+/// the .NET probe or our `dotnet_mutex` example (same commands, same answers).
+struct Peer {
+    helper: Helper,
+    stdin: ChildStdin,
+    pid: u32,
+}
+
+impl Peer {
+    fn dotnet(dotnet: &Dotnet) -> Peer {
+        let mut command = Command::new(&dotnet.dotnet);
+        command
+            .arg(&dotnet.probe)
+            .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+            .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1");
+        Peer::start(command)
+    }
+
+    fn ours() -> Peer {
+        Peer::start(Command::new(example("dotnet_mutex")))
+    }
+
+    fn start(mut command: Command) -> Peer {
+        let mut helper = Helper::spawn(command.stdin(Stdio::piped()));
+        let stdin = helper.child.stdin.take().expect("piped stdin");
+        let ready = helper.line();
+        let pid = ready
+            .strip_prefix("ready ")
+            .and_then(|pid| pid.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the peer's first line is not 'ready PID': {ready:?}"));
+        Peer { helper, stdin, pid }
+    }
+
+    /// Sends `command` and returns the answer line.
+    fn say(&mut self, command: &str) -> String {
+        writeln!(self.stdin, "{command}").expect("write to the peer");
+        self.stdin.flush().expect("flush to the peer");
+        self.helper.line()
+    }
+
+    /// kill -9, with the mutex in whatever state it is.
+    fn kill(&mut self) {
+        self.helper.kill();
+    }
+}
+
+/// Takes .NET's creation lock as .NET does (for files a test forges).
+fn creation_lock() -> File {
+    let dir = File::open(SHM_DIR).expect("open /tmp/.dotnet/shm");
+    dir.lock().expect("flock /tmp/.dotnet/shm");
+    dir
+}
+
+/// Writes `bytes` (padded to a page) as the mutex file of `name`, as a
+/// process that died would have left it, under the creation lock.
+fn forge(name: &str, bytes: &[u8]) -> PathBuf {
+    // Opening any mutex first makes .NET's directories.
+    drop(DotnetMutex::create(&unique("dirs"), false).expect("make .NET's directories"));
+    let path = DotnetMutex::path_for(name).expect("valid name");
+    let lock = creation_lock();
+    let dir = path.parent().expect("session directory");
+    let _ = fs::DirBuilder::new().mode(0o777).create(dir);
+    let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o777));
+    let mut page = bytes.to_vec();
+    page.resize(4096, 0);
+    fs::write(&path, page).expect("write the forged file");
+    drop(lock);
+    path
+}
+
+#[test]
+fn dotnet_opens_the_mutex_ours_created_and_gets_it_once_ours_releases() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("ours-first");
+    let created = DotnetMutex::create(&name, true).expect("create");
+    assert!(created.created_new);
+    let guard = created.guard.expect("initially owned, as it was created");
+    assert!(!guard.is_abandoned());
+    let path = created.mutex.path().to_owned();
+    // The file is in this session's directory, session<getsid>.
+    assert_eq!(path, DotnetMutex::path_for(&name).expect("valid"));
+    assert!(
+        path.starts_with(SHM_DIR)
+            && path
+                .parent()
+                .expect("dir")
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .starts_with("session")
+    );
+    assert_eq!(created.mutex.holder_pid(), Some(std::process::id()));
+
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("open 0 {name}")), "opened created=False");
+    assert_eq!(
+        peer.say("wait 0"),
+        "timeout",
+        ".NET must not get the mutex ours holds"
+    );
+    writeln!(peer.stdin, "wait -1").expect("ask .NET to wait");
+    drop(guard); // ReleaseMutex(): .NET's infinite wait ends
+    assert_eq!(peer.helper.line(), "got");
+    assert_eq!(
+        created.mutex.holder_pid(),
+        Some(peer.pid),
+        ".NET wrote its pid where ours reads it"
+    );
+    assert!(
+        created.mutex.try_wait().expect("try").is_none(),
+        "ours must not get what .NET holds"
+    );
+    assert_eq!(peer.say("release"), "released");
+    let again = created
+        .mutex
+        .try_wait()
+        .expect("try")
+        .expect("free after .NET released it");
+    assert!(!again.is_abandoned());
+    drop(again);
+    assert_eq!(peer.say("close"), "closed");
+    drop(created.mutex);
+    assert!(!path.exists(), "the last user out removes the file, as .NET does");
+    assert_eq!(peer.say("exit"), "bye");
+}
+
+#[test]
+fn ours_times_out_while_dotnet_holds_it_and_gets_it_after_release() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("dotnet-first");
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("open 1 {name}")), "opened created=True");
+    let opened = DotnetMutex::create(&name, true).expect("open");
+    assert!(
+        !opened.created_new,
+        "a live .NET process has it: opened, not created"
+    );
+    assert!(opened.guard.is_none(), "initial ownership only for the creator");
+    let mutex = opened.mutex;
+    assert_eq!(mutex.holder_pid(), Some(peer.pid));
+    assert!(mutex.try_wait().expect("try").is_none());
+    assert!(
+        mutex
+            .wait_timeout(Duration::from_millis(100))
+            .expect("wait")
+            .is_none(),
+        "timed out: .NET holds it until told to release"
+    );
+    assert_eq!(peer.say("release"), "released");
+    let guard = mutex
+        .wait_timeout(WATCHDOG)
+        .expect("wait")
+        .expect("free once .NET released it");
+    assert!(!guard.is_abandoned());
+    assert_eq!(peer.say("wait 0"), "timeout", "ours holds it now");
+    drop(guard);
+    assert_eq!(peer.say("wait 0"), "got");
+    assert_eq!(peer.say("release"), "released");
+    // Ours opened it: OpenExisting works the other way round too.
+    let mut second = Peer::dotnet(dotnet);
+    assert_eq!(second.say(&format!("openexisting {name}")), "opened");
+    assert_eq!(second.say("exit"), "bye");
+    assert_eq!(peer.say("exit"), "bye");
+    assert!(
+        peer.helper.finish() && second.helper.finish(),
+        ".NET exits cleanly"
+    );
+    let path = mutex.path().to_owned();
+    drop(mutex);
+    assert!(!path.exists(), "ours was the last user: it removed the file");
+}
+
+#[test]
+fn ours_reports_abandoned_when_the_dotnet_holder_is_killed() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("dotnet-dies");
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("open 1 {name}")), "opened created=True");
+    let mutex = DotnetMutex::open_existing(&name).expect("open what .NET created");
+    let dead = peer.pid;
+    peer.kill();
+    let guard = mutex
+        .wait_timeout(WATCHDOG)
+        .expect("wait")
+        .expect("the dead holder's mutex");
+    assert!(guard.is_abandoned(), "EOWNERDEAD: the holder died holding it");
+    assert_eq!(guard.abandoned_by(), Some(dead));
+    drop(guard);
+    let guard = mutex.try_wait().expect("try").expect("free");
+    assert!(
+        !guard.is_abandoned(),
+        "made consistent: the next acquisition is clean"
+    );
+}
+
+#[test]
+fn dotnet_gets_abandoned_mutex_exception_when_ours_is_killed_holding_it() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("ours-dies");
+    let mut ours = Peer::ours();
+    assert_eq!(ours.say(&format!("open 1 {name}")), "opened created=True");
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("open 0 {name}")), "opened created=False");
+    assert_eq!(peer.say("wait 0"), "timeout");
+    ours.kill();
+    assert_eq!(
+        peer.say("wait -1"),
+        "abandoned",
+        "AbandonedMutexException in .NET"
+    );
+    assert_eq!(
+        peer.say("release"),
+        "released",
+        ".NET owned it after the exception"
+    );
+    assert_eq!(peer.say("wait 0"), "got", "and the next acquisition is clean");
+    assert_eq!(peer.say("release"), "released");
+    assert_eq!(peer.say("exit"), "bye");
+    assert!(
+        peer.helper.finish(),
+        ".NET exits cleanly (and, the last user, removes the file)"
+    );
+    assert!(!DotnetMutex::path_for(&name).expect("valid").exists());
+}
+
+#[test]
+fn global_names_land_in_the_global_directory_and_local_is_the_session() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("scoped");
+    let global = DotnetMutex::create(&format!("Global\\{name}"), false).expect("create global");
+    assert_eq!(global.mutex.path(), Path::new(SHM_DIR).join("global").join(&name));
+    assert!(global.mutex.path().exists());
+    let local = DotnetMutex::create(&format!("Local\\{name}"), false).expect("create local");
+    assert!(local.created_new, "Global\\ and the session are two scopes");
+    assert_eq!(local.mutex.path(), DotnetMutex::path_for(&name).expect("valid"));
+
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(
+        peer.say(&format!("open 0 Global\\{name}")),
+        "opened created=False"
+    );
+    assert_eq!(peer.say("close"), "closed");
+    assert_eq!(
+        peer.say(&format!("open 0 {name}")),
+        "opened created=False",
+        "a plain name is Local\\"
+    );
+    assert_eq!(peer.say("exit"), "bye");
+}
+
+#[test]
+fn a_file_nobody_holds_is_initialised_again_and_a_live_one_never() {
+    let Some(dotnet) = dotnet() else { return };
+    // Left by a process that died holding it: locked by a dead thread, owner
+    // fields set, and even another version byte. Nobody holds LOCK_SH on it.
+    let name = unique("stale");
+    let mut left = vec![0u8, 7, 0, 0, 0, 0, 0, 0];
+    left.extend_from_slice(&[0xAB; 64]);
+    let path = forge(&name, &left);
+    let created = DotnetMutex::create(&name, true).expect("create over a stale file");
+    assert!(created.created_new, "a file without users is stale: created anew");
+    let guard = created.guard.expect("initially owned");
+    assert!(!guard.is_abandoned(), "a new mutex, not the dead one");
+    let bytes = fs::read(&path).expect("read");
+    assert_eq!(&bytes[..2], &[0, 1], "type 0, version 1");
+    assert_eq!(bytes.len(), 4096);
+    // .NET agrees it is live and ours.
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("open 0 {name}")), "opened created=False");
+    assert_eq!(peer.say("wait 0"), "timeout");
+    drop(guard);
+    assert_eq!(peer.say("wait 0"), "got");
+    // A live file is never initialised again: ours opens what .NET holds.
+    let live = DotnetMutex::create(&name, true).expect("open the live file");
+    assert!(!live.created_new && live.guard.is_none());
+    assert_eq!(
+        live.mutex.holder_pid(),
+        Some(peer.pid),
+        "the holder is still recorded"
+    );
+    assert!(
+        live.mutex.try_wait().expect("try").is_none(),
+        "and still holds it"
+    );
+    assert_eq!(peer.say("release"), "released");
+    assert_eq!(peer.say("exit"), "bye");
+    assert!(peer.helper.finish(), ".NET exits cleanly");
+    drop((live, created.mutex));
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_live_file_of_another_version_is_refused_and_left_alone() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("version");
+    let mut other = vec![0u8, 2, 0, 0, 0, 0, 0, 0];
+    other.extend_from_slice(&[0x5A; 64]);
+    let path = forge(&name, &other);
+    // A live user of that other version: it holds LOCK_SH, as .NET's users do.
+    let user = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .expect("open");
+    user.lock_shared().expect("LOCK_SH");
+    let before = fs::read(&path).expect("read");
+    match DotnetMutex::create(&name, false) {
+        Err(error @ DotnetMutexError::LayoutMismatch { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains("version 2"), "{message}");
+            assert!(message.contains("use another name"), "{message}");
+        }
+        other => panic!("expected LayoutMismatch, got {other:?}"),
+    }
+    assert_eq!(fs::read(&path).expect("read"), before, "left exactly as it was");
+    // .NET refuses it too.
+    let mut peer = Peer::dotnet(dotnet);
+    let answer = peer.say(&format!("open 0 {name}"));
+    assert!(answer.starts_with("error "), ".NET also refuses it: {answer}");
+    assert_eq!(peer.say("exit"), "bye");
+    assert_eq!(fs::read(&path).expect("read"), before);
+    drop(user);
+    let lock = creation_lock();
+    let _ = fs::remove_file(&path);
+    drop(lock);
+}
+
+#[test]
+fn open_existing_finds_only_a_live_mutex() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("existing");
+    assert!(matches!(
+        DotnetMutex::open_existing(&name),
+        Err(DotnetMutexError::NotFound { .. })
+    ));
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("openexisting {name}")), "notfound");
+    assert_eq!(peer.say(&format!("open 0 {name}")), "opened created=True");
+    let opened = DotnetMutex::open_existing(&name).expect("open what .NET created");
+    let path = opened.path().to_owned();
+    assert_eq!(peer.say("exit"), "bye");
+    assert!(peer.helper.finish(), ".NET exits cleanly");
+    assert!(path.exists(), "ours still uses it: .NET's exit left the file");
+    drop(opened);
+    assert!(!path.exists());
+    // A file its users all left (killed) is stale: OpenExisting finds nothing
+    // and removes it, in both.
+    let stale = forge(&name, &[0, 1]);
+    assert!(matches!(
+        DotnetMutex::open_existing(&name),
+        Err(DotnetMutexError::NotFound { .. })
+    ));
+    assert!(!stale.exists());
+}
