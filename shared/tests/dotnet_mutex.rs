@@ -289,6 +289,31 @@ fn ours_reports_abandoned_when_the_dotnet_holder_is_killed() {
 }
 
 #[test]
+fn ours_reports_abandoned_when_a_dotnet_thread_ends_holding_it() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("thread-ends");
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("open 0 {name}")), "opened created=True");
+    let mutex = DotnetMutex::open_existing(&name).expect("open what .NET created");
+    // .NET releases it for the thread, and sets the is-abandoned byte (64).
+    assert_eq!(peer.say("threadhold"), "thread ended");
+    assert_eq!(mutex.holder_pid(), None, "the owner fields were cleared");
+    let guard = mutex
+        .try_wait()
+        .expect("try")
+        .expect("released by .NET at the thread's end");
+    assert!(guard.is_abandoned(), "the abandoned byte is reported");
+    assert_eq!(guard.abandoned_by(), None, "no process died");
+    drop(guard);
+    assert!(
+        !mutex.try_wait().expect("try").expect("free").is_abandoned(),
+        "and cleared"
+    );
+    assert_eq!(peer.say("exit"), "bye");
+    assert!(peer.helper.finish(), ".NET exits cleanly");
+}
+
+#[test]
 fn dotnet_gets_abandoned_mutex_exception_when_ours_is_killed_holding_it() {
     let Some(dotnet) = dotnet() else { return };
     let name = unique("ours-dies");

@@ -9,6 +9,8 @@
 //                     -> "got" | "timeout" | "abandoned" (AbandonedMutexException;
 //                        the mutex is then owned, as .NET says)
 //   release           ReleaseMutex() -> "released"
+//   threadhold        WaitOne() on a new thread that then ends without
+//                     releasing -> "thread ended" (.NET abandons the mutex)
 //   close             Dispose() -> "closed"
 //   exit              -> "bye", then the process ends
 // Errors print "error TYPE: MESSAGE". Starts with "ready PID".
@@ -54,6 +56,12 @@ static class MutexProbe
                         {
                             Console.WriteLine("abandoned");
                         }
+                        break;
+                    case "threadhold":
+                        Thread holder = new Thread(() => mutex.WaitOne());
+                        holder.Start();
+                        holder.Join();
+                        Console.WriteLine("thread ended");
                         break;
                     case "release":
                         mutex.ReleaseMutex();
