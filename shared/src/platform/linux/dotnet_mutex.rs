@@ -808,9 +808,38 @@ fn init_robust_recursive_shared(mutex: *mut libc::pthread_mutex_t) -> io::Result
 }
 
 /// .NET's named mutex on Linux, shared with .NET programs: the very
-/// `System.Threading.Mutex` a .NET program of the same name opens.
+/// `System.Threading.Mutex` a .NET program of the same name opens (CoreCLR
+/// .NET Core 2.0 to .NET 10 on x86_64 glibc; not .NET 11, which changed the
+/// layout without changing its version). Cheap to clone; the last clone (and
+/// guard) dropped closes it, and the last user on the machine removes its
+/// file, as .NET does.
 ///
-/// See [`crate::os::linux::DotnetMutex`] for the public type.
+/// It is not [`NamedMutex`](crate::NamedMutex), whose Linux mutex is this
+/// library's own lock file, which .NET programs cannot see.
+///
+/// | .NET | `DotnetMutex` |
+/// |---|---|
+/// | `new Mutex(initiallyOwned, name, out createdNew)` | [`DotnetMutex::create`] |
+/// | `Mutex.OpenExisting(name)` | [`DotnetMutex::open_existing`] |
+/// | `WaitOne()` / `WaitOne(0)` / `WaitOne(t)` | [`wait`](DotnetMutex::wait) / [`try_wait`](DotnetMutex::try_wait) / [`wait_timeout`](DotnetMutex::wait_timeout) |
+/// | `ReleaseMutex()` | drop the [`DotnetGuard`] |
+/// | `AbandonedMutexException` | [`DotnetGuard::is_abandoned`] |
+/// | `Global\` / `Local\` | as in .NET: machine-wide / this login session |
+///
+/// ```
+/// use shared::os::linux::DotnetMutex;
+/// use std::time::Duration;
+/// # let jobs = format!("jobs-doc-{}", std::process::id());
+/// // new Mutex(true, "jobs", out bool createdNew)
+/// let created = DotnetMutex::create(&jobs, true)?;
+/// assert!(created.created_new && created.guard.is_some());
+/// assert!(created.mutex.path().to_string_lossy().starts_with("/tmp/.dotnet/shm/session"));
+/// drop(created.guard); // ReleaseMutex()
+/// // WaitOne(5000)
+/// let owned = created.mutex.wait_timeout(Duration::from_secs(5))?.expect("free");
+/// assert!(!owned.is_abandoned());
+/// # Ok::<(), shared::os::linux::DotnetMutexError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct DotnetMutex {
     inner: Arc<DotnetMutexInner>,
