@@ -472,3 +472,39 @@ fn open_existing_finds_only_a_live_mutex() {
     ));
     assert!(!stale.exists());
 }
+
+#[test]
+fn handles_go_to_other_threads_but_guards_stay_on_theirs() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<DotnetMutex>();
+    send_and_sync::<DotnetMutexError>();
+    // Two threads of one process exclude each other, as two .NET threads do.
+    let name = unique("threads");
+    let mutex = DotnetMutex::create(&name, false).expect("create").mutex;
+    let held = mutex.try_wait().expect("try").expect("free");
+    let other = mutex.clone();
+    let waited = common::within("the other thread's try", move || {
+        other
+            .try_wait()
+            .map(|got| got.is_some())
+            .map_err(|e| e.to_string())
+    });
+    assert_eq!(
+        waited,
+        Ok(false),
+        "another thread must not get what this one holds"
+    );
+    assert!(matches!(
+        mutex.try_wait(),
+        Err(DotnetMutexError::AlreadyOwned { .. })
+    ));
+    drop(held);
+    let other = mutex.clone();
+    let waited = common::within("the other thread's wait", move || {
+        other
+            .wait_timeout(WATCHDOG)
+            .map(|got| got.is_some())
+            .map_err(|e| e.to_string())
+    });
+    assert_eq!(waited, Ok(true));
+}

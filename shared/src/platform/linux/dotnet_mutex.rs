@@ -444,11 +444,8 @@ impl DotnetMutexInner {
         }
         let (dir, path) = resolve(name, session_id())?;
         let lock = CreationLock::acquire()?;
-        let created_dir = match fs::symlink_metadata(&dir) {
-            Ok(_) => {
-                check_shared_dir(&dir)?;
-                false
-            }
+        match fs::symlink_metadata(&dir) {
+            Ok(_) => check_shared_dir(&dir)?,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 if !create {
                     return Err(DotnetMutexError::NotFound { path });
@@ -461,14 +458,14 @@ impl DotnetMutexInner {
                     let _ = fs::remove_dir(&dir);
                     return Err(io_error("open to all users", &dir)(source));
                 }
-                true
             }
             Err(source) => return Err(io_error("look at the directory", &dir)(source)),
-        };
-        // Undoes what this call made when it fails (as .NET's AutoCleanup).
+        }
+        // Undoes what this call made when it fails (as .NET's AutoCleanup):
+        // the file it made or took over, and the session directory when empty.
         let mut undo = Undo {
             dir: &dir,
-            remove_dir: created_dir,
+            remove_dir: true,
             file: None,
         };
         let (file, found) = match OpenOptions::new().read(true).write(true).open(&path) {
@@ -568,7 +565,8 @@ impl DotnetMutexInner {
             wrote(self.mapping.write(0, &[0; USED_BYTES as usize]))?;
         }
         wrote(self.mapping.write(0, &[TYPE_MUTEX, SYNC_SYSTEM_VERSION]))?;
-        init_robust_recursive_shared(self.lock_ptr())
+        let mutex = self.lock_ptr().ok_or_else(|| self.not_writable())?;
+        init_robust_recursive_shared(mutex)
             .map_err(io_error("initialise the pthread mutex in", &self.path))?;
         if self.kind() != Some(ROBUST_RECURSIVE_SHARED_KIND) {
             return Err(DotnetMutexError::Unsupported {
@@ -609,13 +607,16 @@ impl DotnetMutexInner {
         Some(i32::from_ne_bytes(kind))
     }
 
-    fn lock_ptr(&self) -> *mut libc::pthread_mutex_t {
-        let base = self.mapping.writable().map(|bytes| bytes.into_parts().0.as_ptr());
-        // The mapping is always writable (see `open`); `wrapping_add` keeps
-        // this safe, the offset lies inside the page.
-        base.unwrap_or(std::ptr::null_mut())
-            .wrapping_add(LOCK_OFFSET)
-            .cast()
+    /// The pthread mutex in the mapping (`None` only for a mapping that is
+    /// not writable, which `open` never makes).
+    fn lock_ptr(&self) -> Option<*mut libc::pthread_mutex_t> {
+        let base = self.mapping.writable()?.into_parts().0.as_ptr();
+        // `wrapping_add` keeps this safe; the offset lies inside the page.
+        Some(base.wrapping_add(LOCK_OFFSET).cast())
+    }
+
+    fn not_writable(&self) -> DotnetMutexError {
+        io_error("write to", &self.path)(io::Error::from(io::ErrorKind::PermissionDenied))
     }
 
     fn owner_pid(&self) -> &AtomicU32 {
@@ -659,7 +660,7 @@ impl DotnetMutexInner {
                 path: self.path.clone(),
             });
         }
-        let mutex = self.lock_ptr();
+        let mutex = self.lock_ptr().ok_or_else(|| self.not_writable())?;
         let deadline = timeout
             .filter(|timeout| !timeout.is_zero())
             .and_then(|timeout| {
@@ -727,9 +728,11 @@ impl DotnetMutexInner {
         set_owned(self.ownership(), false);
         self.owner_pid().store(NO_PID, Ordering::Relaxed);
         self.owner_tid().store(NO_TID, Ordering::Relaxed);
-        // SAFETY: the mutex lies in this handle's live mapping, and the
-        // calling thread owns it (the guard that calls this is not `Send`).
-        unsafe { libc::pthread_mutex_unlock(self.lock_ptr()) };
+        if let Some(mutex) = self.lock_ptr() {
+            // SAFETY: the mutex lies in this handle's live mapping, and the
+            // calling thread owns it (the guard that calls this is not `Send`).
+            unsafe { libc::pthread_mutex_unlock(mutex) };
+        }
     }
 }
 
@@ -748,17 +751,19 @@ impl Drop for DotnetMutexInner {
             return;
         }
         let _ = retry(|| self.file.unlock());
-        // SAFETY: the mutex lies in this handle's live mapping, and no other
-        // process has the file open (LOCK_EX succeeded under the creation lock).
-        unsafe { libc::pthread_mutex_destroy(self.lock_ptr()) };
+        if let Some(mutex) = self.lock_ptr() {
+            // SAFETY: the mutex lies in this handle's live mapping, and no other
+            // process has the file open (LOCK_EX succeeded under the creation lock).
+            unsafe { libc::pthread_mutex_destroy(mutex) };
+        }
         let _ = fs::remove_file(&self.path);
         let _ = fs::remove_dir(&self.dir);
         drop(lock);
     }
 }
 
-/// Undoes a failed create: the file it made (or took over), and the session
-/// directory it made when now empty.
+/// Undoes a failed create or open: the file it made (or took over), and the
+/// session directory when it is empty (.NET tries `rmdir` on it too).
 struct Undo<'a> {
     dir: &'a Path,
     remove_dir: bool,
@@ -770,7 +775,7 @@ impl Drop for Undo<'_> {
         if let Some(file) = self.file {
             let _ = fs::remove_file(file);
         }
-        if self.remove_dir || self.file.is_some() {
+        if self.remove_dir {
             let _ = fs::remove_dir(self.dir);
         }
     }
