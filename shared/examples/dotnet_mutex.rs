@@ -10,6 +10,8 @@
 //! release            drop the guard -> "released"
 //! close              drop the mutex -> "closed"
 //! path NAME          where .NET keeps NAME for this session -> the path
+//! sessions NAME      the sessions with a live NAME -> "sessions SID ..."
+//! openin SID NAME    open_existing_in_session(NAME, SID) -> "opened" | "notfound"
 //! exit               -> "bye"
 //! ```
 //! Starts with "ready PID"; errors print "error MESSAGE". Linux only.
@@ -37,6 +39,25 @@ fn main() {
                     answer
                 }
                 Err(error) => format!("error {error}"),
+            },
+            (["sessions", name], _) => match DotnetMutex::live_sessions(name) {
+                Ok(sessions) => sessions
+                    .iter()
+                    .fold("sessions".to_owned(), |line, sid| format!("{line} {sid}")),
+                Err(error) => format!("error {error}"),
+            },
+            (["openin", sid, name], _) => match sid
+                .parse()
+                .map_err(|_| None)
+                .and_then(|sid| DotnetMutex::open_existing_in_session(name, sid).map_err(Some))
+            {
+                Ok(opened) => {
+                    mutex = Some(opened);
+                    "opened".to_owned()
+                }
+                Err(Some(shared::os::linux::DotnetMutexError::NotFound { .. })) => "notfound".to_owned(),
+                Err(Some(error)) => format!("error {error}"),
+                Err(None) => format!("error not a session id: {sid}"),
             },
             (["openexisting", name], _) => match DotnetMutex::open_existing(name) {
                 Ok(opened) => {

@@ -111,6 +111,17 @@ impl Peer {
         Peer::start(command)
     }
 
+    /// The probe in a login session of its own (`setsid`: another terminal).
+    fn dotnet_in_new_session(dotnet: &Dotnet) -> Peer {
+        let mut command = Command::new("setsid");
+        command
+            .arg(&dotnet.dotnet)
+            .arg(&dotnet.probe)
+            .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+            .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1");
+        Peer::start(command)
+    }
+
     fn ours() -> Peer {
         Peer::start(Command::new(example("dotnet_mutex")))
     }
@@ -366,6 +377,56 @@ fn global_names_land_in_the_global_directory_and_local_is_the_session() {
         "a plain name is Local\\"
     );
     assert_eq!(peer.say("exit"), "bye");
+}
+
+#[test]
+fn a_plain_name_is_per_session_and_another_session_can_be_opened_on_purpose() {
+    let Some(dotnet) = dotnet() else { return };
+    if Command::new("setsid")
+        .arg("true")
+        .status()
+        .map_or(true, |s| !s.success())
+    {
+        eprintln!("SKIPPED: no setsid (util-linux) to start .NET in another session");
+        return;
+    }
+    let name = unique("session");
+    // A .NET program in another terminal: a session of its own, whose id
+    // is its pid (setsid makes it the session leader).
+    let mut peer = Peer::dotnet_in_new_session(dotnet);
+    assert_eq!(peer.say(&format!("open 1 {name}")), "opened created=True");
+    let theirs = Path::new(SHM_DIR)
+        .join(format!("session{}", peer.pid))
+        .join(&name);
+    assert!(theirs.exists(), "{} should exist", theirs.display());
+    assert!(
+        matches!(
+            DotnetMutex::open_existing(&name),
+            Err(DotnetMutexError::NotFound { .. })
+        ),
+        "not in this session, as for a .NET program here"
+    );
+    assert_eq!(DotnetMutex::live_sessions(&name).expect("look"), vec![peer.pid]);
+    let mutex = DotnetMutex::open_existing_in_session(&name, peer.pid).expect("open theirs");
+    assert_eq!(mutex.path(), theirs);
+    assert_eq!(mutex.holder_pid(), Some(peer.pid));
+    assert!(
+        mutex.try_wait().expect("try").is_none(),
+        "one mutex: theirs, held"
+    );
+    let dead = peer.pid;
+    peer.kill();
+    let guard = mutex
+        .wait_timeout(WATCHDOG)
+        .expect("wait")
+        .expect("the dead holder's");
+    assert_eq!((guard.is_abandoned(), guard.abandoned_by()), (true, Some(dead)));
+    drop(guard);
+    drop(mutex);
+    assert!(
+        !theirs.exists(),
+        "the last user removed it, in their session's directory"
+    );
 }
 
 #[test]

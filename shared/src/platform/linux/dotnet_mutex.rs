@@ -428,6 +428,7 @@ impl DotnetMutexInner {
     /// `initially_owned` the ownership of a mutex it created.
     pub(crate) fn open(
         name: &str,
+        session: u32,
         create: bool,
         initially_owned: bool,
     ) -> Result<(DotnetMutexInner, bool, Option<Took>), DotnetMutexError> {
@@ -442,7 +443,7 @@ impl DotnetMutexInner {
                 },
             });
         }
-        let (dir, path) = resolve(name, session_id())?;
+        let (dir, path) = resolve(name, session)?;
         let lock = CreationLock::acquire()?;
         match fs::symlink_metadata(&dir) {
             Ok(_) => check_shared_dir(&dir)?,
@@ -890,7 +891,7 @@ impl DotnetMutex {
     /// [`DotnetMutexError::Io`] when a directory or the file cannot be made,
     /// opened, locked or mapped (another user's `/tmp/.dotnet`, for instance).
     pub fn create(name: &str, initially_owned: bool) -> Result<DotnetCreated, DotnetMutexError> {
-        let (inner, created_new, took) = DotnetMutexInner::open(name, true, initially_owned)?;
+        let (inner, created_new, took) = DotnetMutexInner::open(name, session_id(), true, initially_owned)?;
         let mutex = DotnetMutex {
             inner: Arc::new(inner),
         };
@@ -909,10 +910,70 @@ impl DotnetMutex {
     /// file its users all left is removed, as .NET does); otherwise as
     /// [`DotnetMutex::create`].
     pub fn open_existing(name: &str) -> Result<DotnetMutex, DotnetMutexError> {
-        let (inner, _, _) = DotnetMutexInner::open(name, false, false)?;
+        Self::open_existing_in_session(name, session_id())
+    }
+
+    /// `Mutex.OpenExisting(name)` as a .NET process of login session
+    /// `session` would call it: opens `/tmp/.dotnet/shm/session<session>/NAME`.
+    /// Beyond .NET, for meeting a .NET program started in another terminal
+    /// (another session) without renaming its mutex; find its session with
+    /// [`DotnetMutex::live_sessions`]. A `Global\` name ignores `session`.
+    ///
+    /// # Errors
+    /// As [`DotnetMutex::open_existing`].
+    pub fn open_existing_in_session(name: &str, session: u32) -> Result<DotnetMutex, DotnetMutexError> {
+        let (inner, _, _) = DotnetMutexInner::open(name, session, false, false)?;
         Ok(DotnetMutex {
             inner: Arc::new(inner),
         })
+    }
+
+    /// The login sessions in which a live process has the session-scoped
+    /// mutex `name` open (a file in `/tmp/.dotnet/shm/session<SID>/` that
+    /// some process holds), in ascending order; this process's own session
+    /// among them when it has a live one. Looked up under .NET's creation
+    /// lock, as .NET looks for stale files.
+    ///
+    /// # Errors
+    /// [`DotnetMutexError::InvalidName`], also for a `Global\` name (it has
+    /// no session); [`DotnetMutexError::Io`] when `/tmp/.dotnet/shm` cannot
+    /// be read or locked.
+    pub fn live_sessions(name: &str) -> Result<Vec<u32>, DotnetMutexError> {
+        if name.starts_with("Global\\") {
+            return Err(DotnetMutexError::InvalidName {
+                name: name.to_owned(),
+                reason: "a Global\\ name belongs to no session",
+            });
+        }
+        let file_name = resolve(name, 0)?.1;
+        let file_name = file_name.file_name().unwrap_or_default();
+        let shm = Path::new(SHM_DIR);
+        if !shm.is_dir() {
+            return Ok(Vec::new());
+        }
+        let lock = CreationLock::take()?;
+        let mut sessions = Vec::new();
+        for entry in fs::read_dir(shm).map_err(io_error("read the directory", shm))? {
+            let Ok(entry) = entry else { continue };
+            let dir_name = entry.file_name();
+            let Some(session) = dir_name
+                .to_str()
+                .and_then(|dir| dir.strip_prefix("session"))
+                .and_then(|sid| sid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(file) = File::open(entry.path().join(file_name)) else {
+                continue;
+            };
+            if let Ok(false) = try_exclusive(&file) {
+                sessions.push(session);
+            }
+            // Dropping `file` releases a LOCK_EX it took on a stale file.
+        }
+        drop(lock);
+        sessions.sort_unstable();
+        Ok(sessions)
     }
 
     /// The file .NET keeps the mutex `name` in, for a process of this
