@@ -423,7 +423,8 @@ enum Found {
 
 impl DotnetMutexInner {
     /// `new Mutex(initiallyOwned, name, out createdNew)` (`create`) or
-    /// `Mutex.OpenExisting(name)`, for this process's session. Returns the
+    /// `Mutex.OpenExisting(name)`, as a .NET process of login session
+    /// `session` resolves `name`. Returns the
     /// handle, whether this call created the mutex, and with
     /// `initially_owned` the ownership of a mutex it created.
     pub(crate) fn open(
@@ -881,8 +882,11 @@ impl DotnetMutex {
     /// start; an existing one is only opened (as in .NET).
     ///
     /// `name` is .NET's: `Global\NAME` is shared by every session of the
-    /// machine, any other name (`Local\` is dropped) by this process's login
-    /// session only (see the module docs for the files).
+    /// machine (`/tmp/.dotnet/shm/global/NAME`), any other name (`Local\`
+    /// is dropped) by this process's login session only
+    /// (`/tmp/.dotnet/shm/session<SID>/NAME`, SID from `getsid`): two
+    /// terminals are two sessions. The directories and the file are made
+    /// open to all users, as .NET makes them.
     ///
     /// # Errors
     /// [`DotnetMutexError::InvalidName`]; [`DotnetMutexError::LayoutMismatch`]
