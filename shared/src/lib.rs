@@ -29,7 +29,9 @@
 //! vouches for is someone else's: it is refused and left untouched.
 //!
 //! Beyond .NET: [`sync::Turn`] lets processes take
-//! turns without polling; [`ring`] is a single-producer/single-consumer ring
+//! turns without polling; [`latest`] is a cell one process publishes values
+//! in and any number read, whole, without a lock (a value read with
+//! [`AccessorView::read`] while another process writes it can tear); [`ring`] is a single-producer/single-consumer ring
 //! of records of any plain-old-data type (its `RecordSender` and
 //! `RecordReceiver` are not .NET's stream: that is [`StreamView`]);
 //! [`Region::notifier`] sleeps on a word of your own layout until another
@@ -95,6 +97,7 @@ mod companion;
 pub mod demo;
 mod error;
 mod exit;
+pub mod latest;
 mod mapping;
 mod name;
 pub mod os;

@@ -23,8 +23,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use crate::platform::MappedView;
 
+mod words;
 mod writable;
 
+pub(crate) use words::Words;
 pub(crate) use writable::{Prefix, Slots, Writable};
 
 /// Why an access to the mapping was refused (nothing was read or written).
