@@ -109,6 +109,15 @@ impl<'r> AccessorView<'r> {
 
     /// .NET `Read<T>(position, out T)`: a copy of the value at view offset `offset`.
     ///
+    /// A copy of bytes, nothing more: a value that another process is
+    /// writing at the same moment can come out torn, part old bytes and
+    /// part new (a value across a cache line, or any value larger than the
+    /// processor writes at once). For a value one process publishes and
+    /// others read, use the latest-value cell
+    /// ([`shared::latest`](crate::latest): whole values, no lock); for
+    /// anything else, write and read under the named mutex
+    /// ([`NamedMutex`](crate::NamedMutex)).
+    ///
     /// # Errors
     /// [`ViewError::OutsideView`] when the value does not lie inside the view.
     pub fn read<T: FromBytes + IntoBytes>(&self, offset: u64) -> Result<T, ViewError> {
