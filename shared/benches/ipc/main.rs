@@ -202,6 +202,7 @@ fn main() {
     if let Some(case) = &accessor_case {
         pairs::accessor::accessor(&mut bench, case);
     }
+    pairs::latest::latest(&mut bench);
     pairs::region::region_lifecycle(&mut bench);
     bench.run_rounds();
     report::report(&bench);

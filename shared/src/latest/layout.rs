@@ -86,6 +86,21 @@ pub(super) enum Found {
 /// the older one whole and the newer being written or whole.
 #[inline(always)]
 pub(super) fn newest(counters: [u64; 2]) -> Found {
+    // The common case in a few instructions: no write under way (both
+    // counters even), the newer value one number past the older, in its
+    // own slot (the first value: 2 beside 0).
+    let [first, second] = counters;
+    if (first | second) & 1 == 0 {
+        let slot = usize::from(second > first);
+        let (new, old) = (first.max(second), first.min(second));
+        if new == old + 2 && slot_of(new / 2) == slot {
+            return Found::Whole {
+                slot,
+                counter: new,
+                writing: None,
+            };
+        }
+    }
     let [older, newer] = if number_of(counters[0]) < number_of(counters[1]) {
         [0, 1]
     } else {

@@ -6,6 +6,7 @@
 
 pub mod accessor;
 pub mod latency;
+pub mod latest;
 pub mod pingpong;
 pub mod region;
 pub mod stream;

@@ -21,6 +21,7 @@ use shared::{MutexOptions, NamedMutex, Region, RegionName, RegionOptions};
 use crate::baselines::{BareRing, CacheLine};
 use crate::files::{bench_dir, turn_of};
 use crate::pairs::latency::{consume, consume_bare, OneWayLine};
+use crate::pairs::latest::{Mode, Writer, WRITES_PER_SEC};
 use crate::peer::{CHILD, PARENT, PATIENCE};
 use crate::stream_shape::STREAM_BATCH;
 
@@ -169,6 +170,21 @@ pub fn run(role: &str) {
             let futex = role == "one-way-futex";
             let (mut received, mut seen) = (0, 0);
             on_command(|n| consume_bare(&line, n, &mut received, &mut seen, futex));
+        }
+        // The latest-value pairs' writer (see `pairs/latest.rs`).
+        "latest-writer" => {
+            let region = region_options()
+                .ok()
+                .and_then(|o| o.open_existing().ok())
+                .unwrap_or_else(|| panic!("region"));
+            let mode = std::env::var("SHM_BENCH_MODE").unwrap_or_default();
+            let rate = std::env::var("SHM_BENCH_RATE")
+                .ok()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(WRITES_PER_SEC);
+            let mut writer = Writer::new(region, Mode::from_label(&mode), rate);
+            ready();
+            on_command(|_| writer.write_while_told());
         }
         "uds-sink" => {
             let mut stream = UnixStream::connect(&name).unwrap_or_else(|e| panic!("{e}"));
