@@ -8,48 +8,80 @@
 
 mod common;
 
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::*;
 use shared::latest::{Latest, LatestWriter};
 use shared::{Region, RegionName, RegionOptions};
 
-/// The board's layout as the test sees it: 64 bytes aligned to 8, like the
+/// The board's value as the test sees it: 64 bytes aligned to 8, like the
 /// example's `Board` (a cell tells types apart by size and alignment only).
-type Board = [u64; 8];
+type Value = [u64; 8];
 
-/// The board's region, opened by the test so that it outlives the
-/// examples' processes.
-fn board_region(name: &RegionName, dir: &std::path::Path) -> Region {
-    RegionOptions::named(name)
-        .in_dir(dir)
-        .size(Latest::<Board>::SIZE)
-        .create_or_open()
-        .expect("the board's region")
+/// A board of a test's own: a region name and a temporary directory, and
+/// the `latest_board` processes on it.
+struct Board {
+    dir: tempfile::TempDir,
+    name: RegionName,
 }
 
-/// `latest_board read` on `name`, once it has the cell (reading until the
-/// writer is gone, at most 20 s).
-fn start_reader(name: &str, dir: &str) -> Helper {
-    let mut command = Command::new(example("latest_board"));
-    command.args([
-        "read", "--name", name, "--dir", dir, "--secs", "20", "--wait", "20",
-    ]);
-    let mut reader = Helper::spawn(&mut command);
-    let line = reader.line();
-    assert!(line.starts_with("ready"), "{line}");
-    reader
-}
+impl Board {
+    fn new(label: &str) -> Board {
+        Board {
+            dir: tempfile::tempdir().expect("dir"),
+            name: unique(label),
+        }
+    }
 
-/// `latest_board write` on `name` with `args`, once it holds the cell.
-fn start_writer(name: &str, dir: &str, args: &[&str]) -> Helper {
-    let mut command = Command::new(example("latest_board"));
-    command.args(["write", "--name", name, "--dir", dir]).args(args);
-    let mut writer = Helper::spawn(&mut command);
-    let line = writer.line();
-    assert!(line.starts_with("ready"), "{line}");
-    writer
+    /// `latest_board SIDE --name NAME --dir DIR ARGS`.
+    fn command(&self, side: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(example("latest_board"));
+        command
+            .args([side, "--name", self.name.as_str(), "--dir", arg(self.dir.path())])
+            .args(args);
+        command
+    }
+
+    /// `latest_board SIDE ARGS` started, once it said `ready`.
+    fn start(&self, side: &str, args: &[&str]) -> Helper {
+        let mut helper = Helper::spawn(&mut self.command(side, args));
+        let line = helper.line();
+        assert!(line.starts_with("ready"), "{line}");
+        helper
+    }
+
+    /// `latest_board SIDE ARGS` run to its end.
+    fn run(&self, side: &str, args: &[&str]) -> Output {
+        start(&mut self.command(side, args)).output()
+    }
+
+    /// Three readers, each reading until the writer is gone (at most 20 s).
+    fn readers(&self) -> Vec<Helper> {
+        (0..3)
+            .map(|_| self.start("read", &["--secs", "20", "--wait", "20"]))
+            .collect()
+    }
+
+    /// A writer with `args`, once it holds the cell.
+    fn writer(&self, args: &[&str]) -> Helper {
+        self.start("write", args)
+    }
+
+    /// The board's region, opened by the test so that it outlives the
+    /// examples' processes.
+    fn region(&self) -> Region {
+        RegionOptions::named(&self.name)
+            .in_dir(self.dir.path())
+            .size(Latest::<Value>::SIZE)
+            .create_or_open()
+            .expect("the board's region")
+    }
+
+    /// Checks that the examples left nothing in the directory.
+    fn left_nothing(&self) {
+        assert_eq!(entries(self.dir.path()), Vec::<String>::new());
+    }
 }
 
 /// What a reader said after `ready`, up to its last line `reads R torn T`,
@@ -85,32 +117,22 @@ fn readers_say(readers: Vec<Helper>, expected: &[&str]) {
 
 #[test]
 fn one_writer_and_three_readers_in_other_processes_read_no_torn_value() {
-    let dir = tempfile::tempdir().expect("dir");
-    let name = unique("board");
-    let readers: Vec<Helper> = (0..3)
-        .map(|_| start_reader(name.as_str(), arg(dir.path())))
-        .collect();
+    let board = Board::new("board");
+    let readers = board.readers();
     // As fast as it can: the most writes a read can meet.
-    let mut writer = start_writer(name.as_str(), arg(dir.path()), &["--rate", "0", "--secs", "1"]);
+    let mut writer = board.writer(&["--rate", "0", "--secs", "1"]);
     assert!(writer.finish());
     assert!(writer.line().starts_with("wrote "));
     readers_say(readers, &["the writer finished"]);
-    assert_eq!(entries(dir.path()), Vec::<String>::new());
+    board.left_nothing();
 }
 
 #[test]
 fn a_writer_that_dies_mid_write_leaves_readers_the_last_whole_value_and_its_number_to_the_next_writer() {
-    let dir = tempfile::tempdir().expect("dir");
-    let name = unique("midwrite");
-    let region = board_region(&name, dir.path());
-    let readers: Vec<Helper> = (0..3)
-        .map(|_| start_reader(name.as_str(), arg(dir.path())))
-        .collect();
-    let mut writer = start_writer(
-        name.as_str(),
-        arg(dir.path()),
-        &["--rate", "10000", "--secs", "0.3", "--die-mid-write"],
-    );
+    let board = Board::new("midwrite");
+    let region = board.region();
+    let readers = board.readers();
+    let mut writer = board.writer(&["--rate", "10000", "--secs", "0.3", "--die-mid-write"]);
     let dying = writer.line();
     let number: u64 = dying
         .strip_prefix("dying mid-write: value #")
@@ -127,26 +149,23 @@ fn a_writer_that_dies_mid_write_leaves_readers_the_last_whole_value_and_its_numb
     readers_say(readers, &[&last_whole]);
     // The next writer takes the dead one's claim over and writes its
     // unfinished value's number again.
-    let mut next = LatestWriter::<Board>::claim(&region, 0).expect("a dead writer's claim is taken over");
+    let mut next = LatestWriter::<Value>::claim(&region, 0).expect("a dead writer's claim is taken over");
     assert_eq!(next.took_over_from(), Some(pid));
     assert_eq!(next.publish(&[7; 8]), number);
-    let reader = Latest::<Board>::open(&region, 0).expect("reader");
+    let reader = Latest::<Value>::open(&region, 0).expect("reader");
     assert_eq!(reader.read().expect("read").value, [7; 8]);
 }
 
 #[test]
 fn a_writer_killed_at_any_moment_leaves_readers_that_neither_hang_nor_tear() {
     for round in 0..3u64 {
-        let dir = tempfile::tempdir().expect("dir");
-        let name = unique("killed");
-        let region = board_region(&name, dir.path());
-        let readers: Vec<Helper> = (0..3)
-            .map(|_| start_reader(name.as_str(), arg(dir.path())))
-            .collect();
-        let mut writer = start_writer(name.as_str(), arg(dir.path()), &["--rate", "0", "--secs", "60"]);
+        let board = Board::new("killed");
+        let region = board.region();
+        let readers = board.readers();
+        let mut writer = board.writer(&["--rate", "0", "--secs", "60"]);
         // Once it has published (however loaded the machine), so that the
         // readers have a value to keep.
-        let cell = Latest::<Board>::open(&region, 0).expect("reader");
+        let cell = Latest::<Value>::open(&region, 0).expect("reader");
         within("the writer's first value", move || {
             while cell.read().is_err() {
                 std::thread::sleep(Duration::from_millis(1));
@@ -158,25 +177,15 @@ fn a_writer_killed_at_any_moment_leaves_readers_that_neither_hang_nor_tear() {
         writer.kill();
         readers_say(readers, &["died mid-write", "died between two values"]);
         drop(region);
-        assert_eq!(entries(dir.path()), Vec::<String>::new());
+        board.left_nothing();
     }
 }
 
 #[test]
 fn a_second_writer_is_refused_while_the_first_lives() {
-    let dir = tempfile::tempdir().expect("dir");
-    let name = unique("second");
-    let mut first = start_writer(name.as_str(), arg(dir.path()), &["--rate", "100", "--secs", "60"]);
-    let out = start(Command::new(example("latest_board")).args([
-        "write",
-        "--name",
-        name.as_str(),
-        "--dir",
-        arg(dir.path()),
-        "--secs",
-        "0",
-    ]))
-    .output();
+    let board = Board::new("second");
+    let mut first = board.writer(&["--rate", "100", "--secs", "60"]);
+    let out = board.run("write", &["--secs", "0"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(
@@ -192,32 +201,28 @@ fn a_second_writer_is_refused_while_the_first_lives() {
 
 #[test]
 fn bad_input_to_latest_board_gives_one_line_and_a_failure() {
-    let dir = tempfile::tempdir().expect("dir");
-    let name = unique("bad");
-    for (args, expected) in [
+    let board = Board::new("bad");
+    for (side, args, expected) in [
         (
-            &["read", "--secs=-1"][..],
+            "read",
+            &["--secs=-1"][..],
             "error: --secs -1 is not a number of seconds: give 0 or more",
         ),
         (
-            &["write", "--rate=-5"][..],
+            "write",
+            &["--rate=-5"][..],
             "error: --rate -5 is not a rate: give values a second, or 0 for as fast as it can",
         ),
         (
-            &["read", "--wait", "0.05"][..],
+            "read",
+            &["--wait", "0.05"][..],
             "error: no value was published within 0.05 s: start latest_board write",
         ),
     ] {
-        let out = start(Command::new(example("latest_board")).args(args).args([
-            "--name",
-            name.as_str(),
-            "--dir",
-            arg(dir.path()),
-        ]))
-        .output();
+        let out = board.run(side, args);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-        assert_eq!(stderr.trim(), expected, "{args:?}");
+        assert_eq!(out.status.code(), Some(1), "{side} {args:?}: {stderr}");
+        assert_eq!(stderr.trim(), expected, "{side} {args:?}");
     }
-    assert_eq!(entries(dir.path()), Vec::<String>::new());
+    board.left_nothing();
 }

@@ -218,10 +218,7 @@ impl<T: FromBytes + IntoBytes + Immutable> Latest<T> {
     /// The cell's words (checked when the reader was opened).
     #[inline(always)]
     fn words(&self) -> Words<'_> {
-        match self.region.mapping().words(self.offset, cell_words::<T>()) {
-            Ok(words) => words,
-            Err(_) => unreachable!("the cell's words were checked when it was opened"),
-        }
+        checked_words::<T>(&self.region, self.offset)
     }
 
     /// Checks the header once a value was read from a cell that had none
@@ -284,6 +281,16 @@ fn type_word<T>() -> u64 {
         );
     };
     size_of::<T>() as u64 | ((align_of::<T>() as u64) << 32)
+}
+
+/// The words of the cell for `T` at `offset` in `region`, which an end
+/// checked when it was made ([`cell_words_of`]).
+#[inline(always)]
+fn checked_words<T>(region: &Region, offset: u64) -> Words<'_> {
+    match region.mapping().words(offset, cell_words::<T>()) {
+        Ok(words) => words,
+        Err(_) => unreachable!("a cell's words are checked when its end is made"),
+    }
 }
 
 /// The checked words of the cell for `T` at `offset` in `region`.

@@ -9,7 +9,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use super::layout::{next_number, slot_start, CELL_MAGIC, CELL_VERSION, MAGIC_WORD, TYPE_WORD, WRITER_WORD};
 use super::slot::{publish, word};
-use super::{cell_words, check_header, type_word, LatestError};
+use super::{check_header, type_word, LatestError};
 use crate::error::ViewError;
 use crate::mapping::Words;
 use crate::region::Region;
@@ -149,10 +149,7 @@ impl<T: FromBytes + IntoBytes + Immutable> LatestWriter<T> {
     /// The cell's words (checked when the cell was claimed).
     #[inline(always)]
     fn words(&self) -> Words<'_> {
-        match self.region.mapping().words(self.offset, cell_words::<T>()) {
-            Ok(words) => words,
-            Err(_) => unreachable!("the cell's words were checked when it was claimed"),
-        }
+        super::checked_words::<T>(&self.region, self.offset)
     }
 }
 

@@ -208,7 +208,9 @@ impl Mapping {
 mod tests {
     use super::*;
 
-    fn scratch(len: u64, writable: bool) -> (std::fs::File, Mapping) {
+    /// A scratch file of `len` bytes and its mapping (also for the tests
+    /// of the submodules).
+    pub(super) fn scratch(len: u64, writable: bool) -> (std::fs::File, Mapping) {
         let file = tempfile::tempfile().expect("create scratch file");
         file.set_len(len).expect("size scratch file");
         let mapping = Mapping::map(&file, len, writable).expect("map scratch file");

@@ -92,13 +92,7 @@ impl<'a> Words<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn scratch(len: u64, writable: bool) -> (std::fs::File, Mapping) {
-        let file = tempfile::tempfile().expect("create scratch file");
-        file.set_len(len).expect("size scratch file");
-        let mapping = Mapping::map(&file, len, writable).expect("map scratch file");
-        (file, mapping)
-    }
+    use crate::mapping::tests::scratch;
 
     #[test]
     fn words_must_be_aligned_and_in_range() {

@@ -35,23 +35,15 @@ pub type Board = [u64; 8];
 
 /// Values the peer's writer publishes a second.
 pub const WRITES_PER_SEC: u64 = 10_000;
-/// The run word (this process sets it to 1 while the writer must write).
+// Where things sit in the bench's region, each on a cache line of its
+// own: the run word (this process sets it to 1 while the writer must
+// write), the peer's running word (1 while it writes), the plain read's
+// value, the value read and written under the named mutex, and the cell.
 const RUN_OFFSET: u64 = 0;
-/// The peer's running word (1 while it writes), on a line of its own.
 const RUNNING_OFFSET: u64 = 64;
-/// The plain read's value (one cache line).
 const PLAIN_OFFSET: u64 = 128;
-/// The value read and written under the named mutex (one cache line).
 const LOCKED_OFFSET: u64 = 192;
-/// The cell.
 const CELL_OFFSET: u64 = 256;
-/// The bare value's offset in its file.
-const BARE_OFFSET: usize = 128;
-
-/// The bare side's file, beside the regions, named after its region.
-fn bare_file(name: &str) -> std::path::PathBuf {
-    bench_dir().join(format!("{name}-bare"))
-}
 
 /// How a side reads, and its writer writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +106,14 @@ pub fn latest(bench: &mut Bench<'_>) {
             (reads(Mode::Cell, placement), reads(baseline, placement))
         });
     }
+}
+
+/// The bare value's offset in its file.
+const BARE_OFFSET: usize = 128;
+
+/// The bare side's file, beside the regions, named after its region.
+fn bare_file(name: &str) -> std::path::PathBuf {
+    bench_dir().join(format!("{name}-bare"))
 }
 
 /// The bench's region: the words, the two plain values and the cell.
