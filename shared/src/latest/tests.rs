@@ -277,9 +277,11 @@ fn readers_racing_a_writer_in_other_threads_never_see_a_torn_value() {
         .collect();
     // At least VALUES values, and on until the readers read as many (they
     // may start late), so that reads and writes overlap however the
-    // threads are scheduled.
+    // threads are scheduled; a reader that failed ends the writing.
     let mut n = 1;
-    while n < VALUES || all_reads.load(Ordering::Relaxed) < VALUES {
+    while (n < VALUES || all_reads.load(Ordering::Relaxed) < VALUES)
+        && !readers.iter().any(|reader| reader.is_finished())
+    {
         writer.publish(&Nine::of(n));
         n += 1;
     }
