@@ -87,11 +87,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-#[cfg(not(any(target_os = "linux", windows)))]
-compile_error!(
-    "the `shared` crate supports Linux and Windows only: its named objects are files under /dev/shm with flock and futexes on Linux, and the kernel's named sections and mutexes on Windows"
-);
-
 mod companion;
 #[cfg(feature = "demo")]
 pub mod demo;

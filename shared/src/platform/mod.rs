@@ -26,3 +26,8 @@ pub(crate) use linux::*;
 pub(crate) mod windows;
 #[cfg(windows)]
 pub(crate) use windows::*;
+
+#[cfg(not(any(target_os = "linux", windows)))]
+mod unsupported;
+#[cfg(not(any(target_os = "linux", windows)))]
+pub(crate) use unsupported::*;
