@@ -46,10 +46,6 @@ pub enum NameError {
     },
 }
 
-/// What the demo's convention appends to a region name for its mutex:
-/// `testmap` has the mutex `testmapmutex`.
-const MUTEX_SUFFIX: &str = "mutex";
-
 impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -124,7 +120,7 @@ impl RegionName {
     /// The demo's mutex name for this region name: `<name>mutex` (so the
     /// default `testmap` keeps the original's `testmapmutex`).
     pub fn mutex_name(&self) -> String {
-        format!("{}{MUTEX_SUFFIX}", self.0)
+        crate::platform::mutex_name(&self.0)
     }
 
     /// The demo's mutex name `<name>mutex` as a name of its own, for
@@ -238,7 +234,10 @@ mod tests {
     fn the_mutex_name_derived_from_the_longest_region_name_is_valid() {
         let longest = RegionName::new(&"m".repeat(MAX_NAME_BYTES)).expect("valid");
         let derived = longest.derived_mutex_name();
-        assert_eq!(derived.as_str().len(), MAX_NAME_BYTES + MUTEX_SUFFIX.len());
+        assert_eq!(
+            derived.as_str().len(),
+            MAX_NAME_BYTES + crate::platform::request::MUTEX_SUFFIX.len()
+        );
         assert_eq!(derived.as_str(), longest.mutex_name());
     }
 

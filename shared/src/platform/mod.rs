@@ -16,6 +16,9 @@
 //! | `pid_alive` | `kill(pid, 0)` | `OpenProcess` + `GetExitCodeProcess` |
 
 mod contract;
+pub(crate) mod request;
+
+pub(crate) use request::mutex_name;
 
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;

@@ -108,7 +108,7 @@ impl RegionInner {
 
     /// The demo's mutex beside the region: `<name>mutex`.
     pub(crate) fn mutex_name(&self) -> String {
-        format!("{}mutex", self.files.name)
+        crate::platform::mutex_name(&self.files.name)
     }
 
     /// The mode its files are created with.

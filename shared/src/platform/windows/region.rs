@@ -114,7 +114,7 @@ impl RegionInner {
     /// key for a file region (two files of one name in two folders are two
     /// regions).
     pub(crate) fn mutex_name(&self) -> String {
-        format!("{}mutex", self.base_name())
+        crate::platform::mutex_name(&self.base_name())
     }
 
     /// The kernel does not say how many processes hold a section.
