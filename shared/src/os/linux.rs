@@ -95,27 +95,27 @@ pub trait RegionOptionsExt: Sealed {
 
 impl RegionOptionsExt for RegionOptions {
     fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.platform.dir = Some(dir.into());
+        self.platform_mut().dir = Some(dir.into());
         self
     }
 
     fn mode(mut self, mode: u32) -> Self {
-        self.platform.mode = mode;
+        self.platform_mut().mode = mode;
         self
     }
 
     fn share_with_group(mut self) -> Self {
-        self.platform.share_with_group();
+        self.platform_mut().share_with_group();
         self
     }
 
     fn reserve(mut self, reserve: bool) -> Self {
-        self.platform.reserve = reserve;
+        self.platform_mut().reserve = reserve;
         self
     }
 
     fn observe(&self) -> Result<Region, ObjectError> {
-        let inner = crate::platform::region::observe(self).map_err(ObjectError::region)?;
+        let inner = crate::platform::region::observe(&self.spec()).map_err(ObjectError::region)?;
         Ok(Region::of(inner))
     }
 }
@@ -138,17 +138,17 @@ pub trait MutexOptionsExt: Sealed {
 
 impl MutexOptionsExt for MutexOptions {
     fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.platform.dir = Some(dir.into());
+        self.platform_mut().dir = Some(dir.into());
         self
     }
 
     fn mode(mut self, mode: u32) -> Self {
-        self.platform.mode = mode;
+        self.platform_mut().mode = mode;
         self
     }
 
     fn share_with_group(mut self) -> Self {
-        self.platform.share_with_group();
+        self.platform_mut().share_with_group();
         self
     }
 }

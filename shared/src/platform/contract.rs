@@ -18,12 +18,11 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::request::{Disposition, MutexSpec, RegionSpec};
 use super::{MappedView, MutexInner, MutexLock, ObjectSettings, RegionInner, WordWaker};
 use crate::error::{Failure, ViewError};
 use crate::mapping::Mapping;
-use crate::region::{Disposition, RegionOptions};
 use crate::sync::Taken;
-use crate::MutexOptions;
 
 /// Processes and CPUs.
 mod processes {
@@ -56,8 +55,8 @@ mod wording {
 }
 
 /// Regions: opening by name or over a file, and what a region tells.
-const _: fn(&RegionOptions, Disposition) -> Result<RegionInner, Failure> = super::region::open_named;
-const _: fn(&RegionOptions, &Path) -> Result<RegionInner, Failure> = super::region::create_from_file;
+const _: fn(&RegionSpec, Disposition) -> Result<RegionInner, Failure> = super::region::open_named;
+const _: fn(&RegionSpec) -> Result<RegionInner, Failure> = super::region::create_from_file;
 const _: for<'a> fn(&'a RegionInner) -> &'a Mapping = RegionInner::mapping;
 const _: for<'a> fn(&'a RegionInner) -> &'a str = RegionInner::name;
 const _: for<'a> fn(&'a RegionInner) -> &'a Path = RegionInner::path;
@@ -83,7 +82,7 @@ const _: fn(&WordWaker, &AtomicU32) = WordWaker::wake_all;
 
 /// Named mutexes.
 type Opened = (Arc<MutexInner>, bool, Option<Taken>);
-const _: fn(&MutexOptions, Disposition, bool) -> Result<Opened, Failure> = MutexInner::open;
+const _: fn(&MutexSpec, Disposition, bool) -> Result<Opened, Failure> = MutexInner::open;
 const _: fn(&MutexInner, Duration) -> Result<Option<Taken>, Failure> = MutexInner::lock_within;
 const _: fn(&MutexInner) -> Result<Option<Taken>, Failure> = MutexInner::try_lock;
 const _: fn(&MutexInner, MutexLock) = MutexInner::release;

@@ -12,11 +12,10 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::request::{Disposition, MutexSpec, RegionSpec};
 use crate::error::{Failure, ViewError};
 use crate::mapping::Mapping;
-use crate::region::{Disposition, RegionOptions};
 use crate::sync::Taken;
-use crate::MutexOptions;
 
 compile_error!(
     "the `shared` crate supports Linux and Windows only: its named objects are files under /dev/shm with flock and futexes on Linux, and the kernel's named sections and mutexes on Windows"
@@ -124,14 +123,14 @@ pub(crate) mod region {
     use super::*;
 
     /// Refused: no backend.
-    pub(crate) fn open_named(_options: &RegionOptions, _how: Disposition) -> Result<RegionInner, Failure> {
+    pub(crate) fn open_named(_request: &RegionSpec, _how: Disposition) -> Result<RegionInner, Failure> {
         Err(Failure::BadOptions {
             reason: "no backend for this platform",
         })
     }
 
     /// Refused: no backend.
-    pub(crate) fn create_from_file(_options: &RegionOptions, _path: &Path) -> Result<RegionInner, Failure> {
+    pub(crate) fn create_from_file(_request: &RegionSpec) -> Result<RegionInner, Failure> {
         Err(Failure::BadOptions {
             reason: "no backend for this platform",
         })
@@ -207,7 +206,7 @@ pub(crate) mod mutex {
     impl MutexInner {
         /// Refused: no backend.
         pub(crate) fn open(
-            _options: &MutexOptions,
+            _request: &MutexSpec,
             _how: Disposition,
             _initially_owned: bool,
         ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), Failure> {

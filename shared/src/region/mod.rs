@@ -34,8 +34,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
-pub use options::{Access, FileMode, RegionOptions};
-pub(crate) use options::{Disposition, Location};
+pub(crate) use crate::platform::request::Disposition;
+pub use crate::platform::request::{Access, FileMode};
+pub use options::RegionOptions;
 
 use crate::error::{ObjectError, ViewError};
 use crate::mapping::Mapping;

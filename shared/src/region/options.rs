@@ -8,51 +8,13 @@ use std::time::Duration;
 use super::Region;
 use crate::error::{Failure, ObjectError};
 use crate::name::RegionName;
+use crate::platform::request::{Access, Disposition, FileMode, Location, RegionSpec};
 use crate::platform::ObjectSettings;
 
-/// .NET `MemoryMappedFileAccess`: what this process may do with the bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Access {
-    /// Read and write (.NET `ReadWrite`, the default).
-    #[default]
-    ReadWrite,
-    /// Read only (.NET `Read`): the bytes are mapped without write
-    /// permission and every write is refused with
-    /// [`ViewError::ReadOnly`](crate::ViewError::ReadOnly).
-    Read,
-}
-
-/// .NET `FileMode`, for a region over a file ([`RegionOptions::file`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FileMode {
-    /// The file must exist (.NET `Open`, the default); its bytes are kept.
-    #[default]
-    Open,
-    /// The file must not exist; it is created (.NET `CreateNew`).
-    CreateNew,
-    /// The file is created, or opened with its bytes kept (.NET `OpenOrCreate`).
-    OpenOrCreate,
-    /// The file is created, or truncated to nothing and then sized to the
-    /// capacity: its old bytes are lost (.NET `Create`).
-    Create,
-}
-
-/// How an open treats a region (or mutex) that exists, or does not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Disposition {
-    /// .NET `CreateNew`.
-    CreateNew,
-    /// .NET `OpenExisting`.
-    OpenExisting,
-    /// .NET `CreateOrOpen`.
-    CreateOrOpen,
-}
-
-/// Where a region's bytes are.
+/// Where a region's bytes are (what [`Location`] borrows).
 #[derive(Debug, Clone)]
-pub(crate) enum Location {
-    /// Non-persistent: removed by the last process out (on Linux a file
-    /// in the directory of the platform settings).
+enum Place {
+    /// Non-persistent: removed by the last process out.
     Named(RegionName),
     /// Persistent: a file the user names, kept after every process exits.
     File(PathBuf),
@@ -71,13 +33,13 @@ pub(crate) enum Location {
 /// ```
 #[derive(Debug, Clone)]
 pub struct RegionOptions {
-    pub(crate) location: Location,
-    pub(crate) size: u64,
-    pub(crate) access: Access,
-    pub(crate) file_mode: FileMode,
-    pub(crate) timeout: Option<Duration>,
+    place: Place,
+    size: u64,
+    access: Access,
+    file_mode: FileMode,
+    timeout: Option<Duration>,
     /// What only the platform has (Linux: directory, mode, trust, reserve).
-    pub(crate) platform: ObjectSettings,
+    platform: ObjectSettings,
 }
 
 impl RegionOptions {
@@ -87,7 +49,7 @@ impl RegionOptions {
     /// `os::linux::RegionOptionsExt::dir`
     /// says otherwise; on Windows the kernel's named section `name`.
     pub fn named(name: &RegionName) -> Self {
-        Self::at(Location::Named(name.clone()))
+        Self::at(Place::Named(name.clone()))
     }
 
     /// A persistent region over the file at `path` (.NET `CreateFromFile`):
@@ -95,12 +57,12 @@ impl RegionOptions {
     /// after every process exits. The library's own files (`.NAME.meta`,
     /// `.NAME.guard`) live beside it while it is in use.
     pub fn file(path: impl Into<PathBuf>) -> Self {
-        Self::at(Location::File(path.into()))
+        Self::at(Place::File(path.into()))
     }
 
-    fn at(location: Location) -> Self {
+    fn at(place: Place) -> Self {
         RegionOptions {
-            location,
+            place,
             size: 0,
             access: Access::ReadWrite,
             file_mode: FileMode::Open,
@@ -146,16 +108,16 @@ impl RegionOptions {
     /// The name of a named region ([`RegionOptions::named`]); `None` for a
     /// file region.
     pub fn name(&self) -> Option<&RegionName> {
-        match &self.location {
-            Location::Named(name) => Some(name),
-            Location::File(_) => None,
+        match &self.place {
+            Place::Named(name) => Some(name),
+            Place::File(_) => None,
         }
     }
 
     /// Whether these options name a file ([`RegionOptions::file`], opened with
     /// [`RegionOptions::create_from_file`]) rather than a named region.
     pub fn is_file(&self) -> bool {
-        matches!(self.location, Location::File(_))
+        matches!(self.place, Place::File(_))
     }
 
     /// .NET `MemoryMappedFile.CreateNew`: creates the region.
@@ -235,12 +197,12 @@ impl RegionOptions {
     }
 
     fn open_file(&self) -> Result<Region, Failure> {
-        let Location::File(path) = &self.location else {
+        if !self.is_file() {
             return Err(Failure::BadOptions {
                 reason:
                     "create_from_file needs RegionOptions::file(path); use create_or_open for a named region",
             });
-        };
+        }
         if self.access == Access::Read && self.file_mode != FileMode::Open {
             return Err(Failure::BadOptions {
                 reason: "a read-only region can only open an existing file (FileMode::Open)",
@@ -254,40 +216,13 @@ impl RegionOptions {
                 reason: "FileMode::Create empties the file, so it needs a capacity: give one with RegionOptions::size",
             });
         }
-        Ok(Region::of(crate::platform::region::create_from_file(self, path)?))
-    }
-
-    /// .NET `CreateFromFile`'s capacity rules for a file of `len` bytes:
-    /// the capacity (0 asked: the file's size), and whether the file must
-    /// grow to it. Both backends grow it themselves.
-    pub(crate) fn file_capacity(&self, len: u64) -> Result<(u64, bool), Failure> {
-        let capacity = match self.size {
-            0 => len,
-            asked => asked,
-        };
-        if capacity == 0 {
-            return Err(Failure::BadSize {
-                size: 0,
-                reason: "the file is empty: give a capacity with RegionOptions::size",
-            });
-        }
-        if capacity < len {
-            return Err(Failure::BadSize {
-                size: capacity,
-                reason: "the capacity is smaller than the file (use 0 for the file's size)",
-            });
-        }
-        let grow = capacity > len;
-        if grow && self.access == Access::Read {
-            return Err(Failure::BadOptions {
-                reason: "a read-only region cannot grow its file: ask for capacity 0",
-            });
-        }
-        Ok((capacity, grow))
+        Ok(Region::of(crate::platform::region::create_from_file(
+            &self.spec(),
+        )?))
     }
 
     /// Refuses a size no file can have (past `i64::MAX` bytes), before anything is created.
-    pub(crate) fn check_size_fits_a_file(&self) -> Result<(), Failure> {
+    fn check_size_fits_a_file(&self) -> Result<(), Failure> {
         if i64::try_from(self.size).is_err() {
             return Err(Failure::BadSize {
                 size: self.size,
@@ -298,7 +233,7 @@ impl RegionOptions {
     }
 
     fn open_named(&self, how: Disposition) -> Result<Region, Failure> {
-        if matches!(self.location, Location::File(_)) {
+        if self.is_file() {
             return Err(Failure::BadOptions {
                 reason: "a region over a file opens with create_from_file (.NET CreateFromFile)",
             });
@@ -317,7 +252,7 @@ impl RegionOptions {
                 });
             }
         }
-        let region = Region::of(crate::platform::region::open_named(self, how)?);
+        let region = Region::of(crate::platform::region::open_named(&self.spec(), how)?);
         if how == Disposition::CreateOrOpen && region.size() < self.size {
             // Both platforms refuse rather than hand back fewer bytes than
             // asked for (whose ends the caller would find by failing).
@@ -328,5 +263,26 @@ impl RegionOptions {
             });
         }
         Ok(region)
+    }
+
+    /// The request a backend takes: these options, borrowed.
+    pub(crate) fn spec(&self) -> RegionSpec<'_> {
+        RegionSpec {
+            location: match &self.place {
+                Place::Named(name) => Location::Named(name.as_str()),
+                Place::File(path) => Location::File(path),
+            },
+            size: self.size,
+            access: self.access,
+            file_mode: self.file_mode,
+            timeout: self.timeout,
+            platform: &self.platform,
+        }
+    }
+
+    /// What only the platform has, for the platform's extension traits.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Windows has none
+    pub(crate) fn platform_mut(&mut self) -> &mut ObjectSettings {
+        &mut self.platform
     }
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::error::{Failure, ObjectError};
 use crate::name::RegionName;
 use crate::platform::mutex::MutexId;
+use crate::platform::request::MutexSpec;
 use crate::platform::{MutexInner, MutexLock, ObjectSettings};
 use crate::region::{Disposition, Region};
 
@@ -68,10 +69,10 @@ fn set_owned(mutex: MutexId, thread: ThreadId, owned_now: bool) {
 /// ```
 #[derive(Debug, Clone)]
 pub struct MutexOptions {
-    pub(crate) name: String,
-    pub(crate) timeout: Option<Duration>,
+    name: String,
+    timeout: Option<Duration>,
     /// What only the platform has (Linux: directory, mode, trust).
-    pub(crate) platform: ObjectSettings,
+    platform: ObjectSettings,
 }
 
 impl MutexOptions {
@@ -139,9 +140,24 @@ impl MutexOptions {
         Ok(self.open(Disposition::OpenExisting, false)?.mutex)
     }
 
+    /// The request a backend takes: these options, borrowed.
+    pub(crate) fn spec(&self) -> MutexSpec<'_> {
+        MutexSpec {
+            name: &self.name,
+            timeout: self.timeout,
+            platform: &self.platform,
+        }
+    }
+
+    /// What only the platform has, for the platform's extension traits.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Windows has none
+    pub(crate) fn platform_mut(&mut self) -> &mut ObjectSettings {
+        &mut self.platform
+    }
+
     fn open(&self, how: Disposition, initially_owned: bool) -> Result<CreatedMutex, ObjectError> {
         let (inner, created_new, taken) =
-            MutexInner::open(self, how, initially_owned).map_err(ObjectError::mutex)?;
+            MutexInner::open(&self.spec(), how, initially_owned).map_err(ObjectError::mutex)?;
         let mutex = NamedMutex { inner };
         let guard = taken.map(|taken| mutex.took(taken).into_guard());
         Ok(CreatedMutex {

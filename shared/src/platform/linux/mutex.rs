@@ -18,8 +18,8 @@ use super::object::meta::{Kind, Meta, HOLDER_PID, RELEASE_COUNT, RELEASE_SLEEPER
 use super::object::{companion_mode, ObjectFiles, Spec};
 use super::word_waker::{wait_while_equal, wake_all};
 use crate::error::Failure;
-use crate::region::Disposition;
-use crate::sync::{MutexOptions, Taken, Until};
+use crate::platform::request::{Disposition, MutexSpec};
+use crate::sync::Taken;
 
 /// Longest single sleep while waiting: a holder that dies wakes nobody, so a
 /// waiter looks again at least this often.
@@ -48,22 +48,22 @@ pub(crate) struct MutexLock {
 }
 
 impl MutexInner {
-    /// Creates or opens the mutex of `options`; with `initially_owned`, a
+    /// Creates or opens the mutex `request` names; with `initially_owned`, a
     /// mutex this call creates is taken before anyone else can open it.
     /// Returns whether this call created it.
     pub(crate) fn open(
-        options: &MutexOptions,
+        request: &MutexSpec,
         how: Disposition,
         initially_owned: bool,
     ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), Failure> {
-        let files = ObjectFiles::new(options.platform.dir_or_default(), &options.name);
+        let files = ObjectFiles::new(request.platform.dir_or_default(), request.name);
         let spec = Spec {
             files: &files,
             kind: Kind::Mutex,
-            mode: companion_mode(options.platform.mode),
+            mode: companion_mode(request.platform.mode),
             writable: true,
-            trust: options.platform.trust,
-            until: Until::after(options.timeout.unwrap_or(Duration::MAX)),
+            trust: request.platform.trust,
+            until: request.deadline(),
             persistent: false,
         };
         let (attached, setup) = spec.open_named_locked_setup(how, &|_, _| Ok(0))?;
@@ -72,14 +72,14 @@ impl MutexInner {
             Ok(lock) => lock,
             Err(source) => {
                 drop(setup); // before the presence, whose drop takes the setup lock
-                return Err(Failure::lock(&options.name, source));
+                return Err(Failure::lock(request.name, source));
             }
         };
         let inner = Arc::new(MutexInner {
             lock,
             meta: attached.meta,
             files,
-            name: options.name.clone(),
+            name: request.name.to_owned(),
             id: (attached.header.dev, attached.header.ino),
             _presence: attached.presence,
         });
@@ -134,7 +134,7 @@ impl MutexInner {
     /// Waits at most `timeout` for the mutex: sleeps until a release wakes
     /// it, and looks again every 50 ms for holders that die.
     pub(crate) fn lock_within(&self, timeout: Duration) -> Result<Option<Taken>, Failure> {
-        let until = Until::after(timeout);
+        let until = crate::sync::Until::after(timeout);
         let releases = self.word(RELEASE_COUNT);
         loop {
             let seen = releases.load(Ordering::Acquire);

@@ -14,8 +14,7 @@ use super::object::{self, Attached, MetaState, ObjectFiles, Spec};
 use super::settings::{ObjectSettings, Trust, DEFAULT_MODE};
 use crate::error::{Failure, ViewError};
 use crate::mapping::Mapping;
-use crate::region::{Access, Disposition, FileMode, Location, RegionOptions};
-use crate::sync::Until;
+use crate::platform::request::{Disposition, FileMode, Location, RegionSpec};
 
 /// One process's hold on a region; the last one dropped closes it.
 #[derive(Debug)]
@@ -169,34 +168,39 @@ impl RegionInner {
 
 /// `create_new`, `open_existing` and `create_or_open` of a named region,
 /// after the portable checks.
-pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, Failure> {
-    let files = files(options)?;
-    let (size, reserve) = (options.size, options.platform.reserve);
+pub(crate) fn open_named(request: &RegionSpec, how: Disposition) -> Result<RegionInner, Failure> {
+    let files = files(request)?;
+    let (size, reserve) = (request.size, request.platform.reserve);
     let init = move |file: &File, path: &Path| size_file(file, path, size, reserve);
-    let spec = spec(options, &files);
+    let spec = spec(request, &files);
     let attached = spec.open_named(how, &init)?;
-    RegionInner::from_attached(attached, files.clone(), &options.platform, spec.writable)
+    RegionInner::from_attached(attached, files.clone(), request.platform, spec.writable)
 }
 
 /// `create_from_file`, after the portable checks.
-pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<RegionInner, Failure> {
-    let files = files(options)?;
-    let spec = spec(options, &files);
+pub(crate) fn create_from_file(request: &RegionSpec) -> Result<RegionInner, Failure> {
+    let Location::File(path) = request.location else {
+        return Err(Failure::BadOptions {
+            reason: "create_from_file needs RegionOptions::file(path)",
+        });
+    };
+    let files = files(request)?;
+    let spec = spec(request, &files);
     let gate = lifetime::open_gate();
     let setup = SetupLock::acquire(
         &files.guard,
-        options.platform.mode,
-        options.platform.trust,
-        lifetime::Wait::open(lock_deadline(options)),
+        request.platform.mode,
+        request.platform.trust,
+        lifetime::Wait::open(request.deadline()),
     )?;
-    let result = FileOpener { options, spec, path }.open();
+    let result = FileOpener { request, spec, path }.open();
     match result {
         Ok(attached) => {
             drop(setup);
             // Out of the gate first: a failed mapping drops the presence,
             // whose close enters the gate again.
             drop(gate);
-            RegionInner::from_attached(attached, files.clone(), &options.platform, spec.writable)
+            RegionInner::from_attached(attached, files.clone(), request.platform, spec.writable)
         }
         Err(error) => {
             setup.remove();
@@ -206,18 +210,18 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
 }
 
 /// [`RegionOptionsExt::observe`](crate::os::linux::RegionOptionsExt::observe).
-pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, Failure> {
-    let files = files(options)?;
+pub(crate) fn observe(request: &RegionSpec) -> Result<RegionInner, Failure> {
+    let files = files(request)?;
     let spec = Spec {
         files: &files,
         kind: Kind::Region,
-        mode: options.platform.mode,
+        mode: request.platform.mode,
         writable: false,
-        trust: options.platform.trust,
-        until: lock_deadline(options),
-        persistent: options.is_file(),
+        trust: request.platform.trust,
+        until: request.deadline(),
+        persistent: request.is_file(),
     };
-    let require_meta = matches!(options.location, Location::Named(_));
+    let require_meta = !request.is_file();
     let (object, meta) = object::observe(&spec, require_meta)?;
     let size = match &meta {
         Some((_, header, _)) => header.size,
@@ -229,9 +233,9 @@ pub(crate) fn observe(options: &RegionOptions) -> Result<RegionInner, Failure> {
     RegionInner::observed(&object, size, meta, files)
 }
 
-fn files(options: &RegionOptions) -> Result<ObjectFiles, Failure> {
-    match &options.location {
-        Location::Named(name) => Ok(ObjectFiles::new(options.platform.dir_or_default(), name.as_str())),
+fn files(request: &RegionSpec) -> Result<ObjectFiles, Failure> {
+    match request.location {
+        Location::Named(name) => Ok(ObjectFiles::new(request.platform.dir_or_default(), name)),
         Location::File(path) => {
             let file_name = path
                 .file_name()
@@ -246,22 +250,16 @@ fn files(options: &RegionOptions) -> Result<ObjectFiles, Failure> {
     }
 }
 
-fn spec<'a>(options: &RegionOptions, files: &'a ObjectFiles) -> Spec<'a> {
+fn spec<'a>(request: &RegionSpec, files: &'a ObjectFiles) -> Spec<'a> {
     Spec {
         files,
         kind: Kind::Region,
-        mode: options.platform.mode,
-        writable: options.access == Access::ReadWrite,
-        trust: options.platform.trust,
-        until: lock_deadline(options),
-        persistent: options.is_file(),
+        mode: request.platform.mode,
+        writable: request.writable(),
+        trust: request.platform.trust,
+        until: request.deadline(),
+        persistent: request.is_file(),
     }
-}
-
-/// How long an open may wait for another process's setup or presence lock
-/// ([`RegionOptions::timeout`]; as long as it takes by default).
-fn lock_deadline(options: &RegionOptions) -> Until {
-    Until::after(options.timeout.unwrap_or(std::time::Duration::MAX))
 }
 
 /// Gives a new (or growing) file its size, reserving its blocks when asked;
@@ -286,7 +284,7 @@ fn size_file(file: &File, path: &Path, size: u64, reserve: bool) -> Result<u64, 
 
 /// One `create_from_file`, run under the setup lock.
 struct FileOpener<'a> {
-    options: &'a RegionOptions,
+    request: &'a RegionSpec<'a>,
     spec: Spec<'a>,
     path: &'a Path,
 }
@@ -308,7 +306,7 @@ impl FileOpener<'_> {
 
     /// Other processes map the file now: join them at their size.
     fn join_live(&self, meta_file: File, header: Header) -> Result<Attached, Failure> {
-        match self.options.file_mode {
+        match self.request.file_mode {
             FileMode::CreateNew | FileMode::Create => {
                 return Err(Failure::AlreadyExists {
                     path: self.path.to_owned(),
@@ -316,7 +314,7 @@ impl FileOpener<'_> {
             }
             FileMode::Open | FileMode::OpenOrCreate => {}
         }
-        let capacity = self.options.size;
+        let capacity = self.request.size;
         if capacity != 0 && capacity != header.size {
             return Err(Failure::BadSize {
                 size: capacity,
@@ -335,7 +333,7 @@ impl FileOpener<'_> {
         if let Some(reason) = files::irregular_reason(&file).map_err(|e| Failure::io("inspect", path, e))? {
             return Err(Failure::not_ours(path, reason));
         }
-        if self.options.file_mode == FileMode::Create {
+        if self.request.file_mode == FileMode::Create {
             file.set_len(0).map_err(|e| Failure::io("truncate", path, e))?;
         }
         let capacity = self.capacity(&file)?;
@@ -349,13 +347,13 @@ impl FileOpener<'_> {
 
     fn open_file(&self) -> Result<(File, bool), Failure> {
         let path = self.path;
-        let how = match self.options.file_mode {
+        let how = match self.request.file_mode {
             FileMode::Open => Create::No,
             FileMode::CreateNew => Create::New,
             FileMode::OpenOrCreate | FileMode::Create => Create::IfMissing,
         };
         let (file, created) =
-            files::open_reporting(path, how, self.options.platform.mode, self.spec.writable).map_err(
+            files::open_reporting(path, how, self.request.platform.mode, self.spec.writable).map_err(
                 |error| match error.kind() {
                     io::ErrorKind::NotFound => Failure::NoSuchFile {
                         path: path.to_owned(),
@@ -379,10 +377,10 @@ impl FileOpener<'_> {
             .metadata()
             .map_err(|e| Failure::io("inspect", path, e))?
             .len();
-        let (capacity, grow) = self.options.file_capacity(len)?;
+        let (capacity, grow) = self.request.file_capacity(len)?;
         if grow {
-            size_file(file, path, capacity, self.options.platform.reserve)?;
-        } else if self.options.platform.reserve && self.spec.writable {
+            size_file(file, path, capacity, self.request.platform.reserve)?;
+        } else if self.request.platform.reserve && self.spec.writable {
             // An existing file may be sparse: its holes get their blocks now,
             // or the first write into one on a full file system would be a
             // SIGBUS instead of this error. (A read-only open cannot reserve;

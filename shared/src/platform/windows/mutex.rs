@@ -21,8 +21,8 @@ use windows_sys::Win32::System::Threading::{
 use super::handle::{last_error, os_error, owned, wide};
 use super::ObjectSettings;
 use crate::error::Failure;
-use crate::region::Disposition;
-use crate::sync::{MutexOptions, Taken, Until};
+use crate::platform::request::{Disposition, MutexSpec};
+use crate::sync::{Taken, Until};
 
 /// Which mutex this is: a hash of its kernel name (two handles of one
 /// process to the same name are one mutex).
@@ -60,14 +60,14 @@ impl MutexInner {
     /// mutex this call creates is owned by the calling thread from the
     /// start; an existing one is only opened (the kernel ignores the flag).
     pub(crate) fn open(
-        options: &MutexOptions,
+        request: &MutexSpec,
         how: Disposition,
         initially_owned: bool,
     ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), Failure> {
         // A kernel mutex has no settings of the platform's (no directory,
         // file mode or owner check): its security is the kernel's default.
-        let ObjectSettings {} = options.platform;
-        let name = options.name.as_str();
+        let ObjectSettings {} = request.platform;
+        let name = request.name;
         let wide_name = wide(name);
         let (handle, created_new) = match how {
             Disposition::OpenExisting => (open_existing(name, &wide_name)?, false),

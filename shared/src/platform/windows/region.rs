@@ -21,7 +21,7 @@ use super::WordWaker;
 use crate::companion::Meta;
 use crate::error::{Failure, ViewError};
 use crate::mapping::Mapping;
-use crate::region::{Access, Disposition, FileMode, Location, RegionOptions};
+use crate::platform::request::{Disposition, FileMode, Location, RegionSpec};
 
 /// One process's hold on a region: the view (which keeps the section open).
 #[derive(Debug)]
@@ -125,27 +125,26 @@ impl RegionInner {
 
 /// `create_new`, `open_existing` and `create_or_open` of a named region,
 /// after the portable checks: the kernel's named section.
-pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<RegionInner, Failure> {
+pub(crate) fn open_named(request: &RegionSpec, how: Disposition) -> Result<RegionInner, Failure> {
     // A section has no settings of the platform's (no directory, file mode
     // or owner check): its security is the kernel's default, as .NET leaves it.
-    let ObjectSettings {} = options.platform;
-    let Location::Named(name) = &options.location else {
+    let ObjectSettings {} = request.platform;
+    let Location::Named(name) = request.location else {
         return Err(Failure::BadOptions {
             reason: "a region over a file opens with create_from_file (.NET CreateFromFile)",
         });
     };
-    let name = name.as_str();
     let path = PathBuf::from(name);
     let wide_name = wide(name);
-    let writable = options.access == Access::ReadWrite;
+    let writable = request.writable();
     let (section, created_new) = match how {
         Disposition::OpenExisting => {
             let section =
-                open_section(&wide_name, writable).map_err(|code| named_error(&path, options.size, code))?;
+                open_section(&wide_name, writable).map_err(|code| named_error(&path, request.size, code))?;
             (section, false)
         }
         Disposition::CreateNew | Disposition::CreateOrOpen => {
-            let (section, existed) = match create_section(&wide_name, options.size) {
+            let (section, existed) = match create_section(&wide_name, request.size) {
                 Ok(made) => made,
                 // As .NET's CreateOrOpen: another user's object (a service's
                 // `Global\` one) may be opened with less than all access.
@@ -157,11 +156,11 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
                         } else {
                             code
                         };
-                        named_error(&path, options.size, code)
+                        named_error(&path, request.size, code)
                     })?;
                     (section, true)
                 }
-                Err(code) => return Err(named_error(&path, options.size, code)),
+                Err(code) => return Err(named_error(&path, request.size, code)),
             };
             if existed && how == Disposition::CreateNew {
                 return Err(Failure::AlreadyExists { path });
@@ -174,7 +173,7 @@ pub(crate) fn open_named(options: &RegionOptions, how: Disposition) -> Result<Re
         Some(code) if [ERROR_NOT_ENOUGH_MEMORY, ERROR_COMMITMENT_LIMIT].contains(&(code as u32)) => {
             Failure::NoSpace {
                 path: path.clone(),
-                size: options.size,
+                size: request.size,
             }
         }
         _ => Failure::io("map", &path, error),
@@ -207,12 +206,17 @@ fn named_error(path: &Path, size: u64, code: u32) -> Failure {
 
 /// `create_from_file`, after the portable checks: the file opened as the
 /// file mode says, sized, and mapped through an unnamed section.
-pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<RegionInner, Failure> {
-    let writable = options.access == Access::ReadWrite;
+pub(crate) fn create_from_file(request: &RegionSpec) -> Result<RegionInner, Failure> {
+    let Location::File(path) = request.location else {
+        return Err(Failure::BadOptions {
+            reason: "create_from_file needs RegionOptions::file(path)",
+        });
+    };
+    let writable = request.writable();
     let existed = path.exists();
     let mut open = OpenOptions::new();
     open.read(true).write(writable);
-    match options.file_mode {
+    match request.file_mode {
         FileMode::Open => {}
         FileMode::CreateNew => {
             open.create_new(true);
@@ -233,7 +237,7 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
         },
         _ => Failure::io("open", path, error),
     })?;
-    let capacity = capacity(options, &file, path)?;
+    let capacity = capacity(request, &file, path)?;
     let mapping = Mapping::map(&file, capacity, writable).map_err(|e| Failure::io("map", path, e))?;
     let name = path
         .file_name()
@@ -250,12 +254,12 @@ pub(crate) fn create_from_file(options: &RegionOptions, path: &Path) -> Result<R
 }
 
 /// The capacity asked for, checked against the file (and the file grown to it).
-fn capacity(options: &RegionOptions, file: &File, path: &Path) -> Result<u64, Failure> {
+fn capacity(request: &RegionSpec, file: &File, path: &Path) -> Result<u64, Failure> {
     let len = file
         .metadata()
         .map_err(|e| Failure::io("inspect", path, e))?
         .len();
-    let (capacity, grow) = options.file_capacity(len)?;
+    let (capacity, grow) = request.file_capacity(len)?;
     if grow {
         file.set_len(capacity).map_err(|error| match error.kind() {
             io::ErrorKind::StorageFull => Failure::NoSpace {
