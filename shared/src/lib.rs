@@ -87,13 +87,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-mod companion;
 #[cfg(feature = "demo")]
 pub mod demo;
 mod error;
 mod exit;
 pub mod latest;
-mod mapping;
 mod name;
 pub mod os;
 mod platform;

@@ -105,7 +105,7 @@ pub use snapshot::{Pending, Snapshot};
 pub use writer::LatestWriter;
 
 use crate::error::ViewError;
-use crate::mapping::{Refused, Words};
+use crate::platform::mapping::{Refused, Words};
 use crate::region::Region;
 use layout::{number_of, slot_start, MAGIC_WORD, TYPE_WORD, WRITER_WORD};
 use slot::{load, read_newest};

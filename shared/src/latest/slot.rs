@@ -32,7 +32,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use super::layout::{newest, slot_of, slot_start, writing, written, Found};
 use super::LatestError;
-use crate::mapping::Words;
+use crate::platform::mapping::Words;
 
 /// The word at `index` of a cell's checked words.
 #[inline(always)]

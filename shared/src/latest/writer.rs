@@ -11,7 +11,7 @@ use super::layout::{next_number, slot_start, CELL_MAGIC, CELL_VERSION, MAGIC_WOR
 use super::slot::{publish, word};
 use super::{check_header, type_word, LatestError};
 use crate::error::ViewError;
-use crate::mapping::Words;
+use crate::platform::mapping::Words;
 use crate::region::Region;
 
 /// The one writer of a latest-value cell (see the [module](super)): it

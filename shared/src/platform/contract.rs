@@ -19,10 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::request::{Disposition, MutexSpec, RegionSpec};
-use super::{MappedView, MutexInner, MutexLock, ObjectSettings, RegionInner, WordWaker};
+use super::{MappedView, MutexId, MutexInner, MutexLock, ObjectSettings, RegionInner, Taken, WordWaker};
 use crate::error::{Failure, ViewError};
-use crate::mapping::Mapping;
-use crate::sync::Taken;
+use crate::platform::mapping::Mapping;
 
 /// Processes and CPUs.
 mod processes {
@@ -66,8 +65,9 @@ const _: fn(&RegionInner) -> Option<usize> = RegionInner::attached_processes;
 const _: fn(&RegionInner) -> String = RegionInner::mutex_name;
 const _: fn(&RegionInner) -> ObjectSettings = RegionInner::mutex_settings;
 const _: fn(&RegionInner, u64) -> io::Result<WordWaker> = RegionInner::word_waker;
-const _: for<'a> fn(&'a RegionInner) -> Result<(&'a crate::companion::Meta, &'a WordWaker), ViewError> =
-    RegionInner::turn_parts;
+const _: for<'a> fn(
+    &'a RegionInner,
+) -> Result<(&'a crate::platform::meta_words::Meta, &'a WordWaker), ViewError> = RegionInner::turn_parts;
 
 /// Mapped bytes.
 const _: fn(&File, usize, bool) -> io::Result<MappedView> = MappedView::of_file;
@@ -87,6 +87,6 @@ const _: fn(&MutexInner, Duration) -> Result<Option<Taken>, Failure> = MutexInne
 const _: fn(&MutexInner) -> Result<Option<Taken>, Failure> = MutexInner::try_lock;
 const _: fn(&MutexInner, MutexLock) = MutexInner::release;
 const _: fn(&MutexInner) -> Option<u32> = MutexInner::holder_pid;
-const _: fn(&MutexInner) -> super::mutex::MutexId = MutexInner::id;
+const _: fn(&MutexInner) -> MutexId = MutexInner::id;
 const _: for<'a> fn(&'a MutexInner) -> &'a str = MutexInner::name;
 const _: for<'a> fn(&'a MutexInner) -> &'a Path = MutexInner::path;

@@ -16,7 +16,10 @@
 //! | `pid_alive` | `kill(pid, 0)` | `OpenProcess` + `GetExitCodeProcess` |
 
 mod contract;
+pub(crate) mod mapping;
+pub(crate) mod meta_words;
 pub(crate) mod request;
+pub(crate) mod wait;
 
 pub(crate) use request::mutex_name;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::ObjectSettings;
 use crate::error::Failure;
-use crate::sync::Until;
+use crate::platform::wait::Until;
 
 /// .NET `MemoryMappedFileAccess`: what this process may do with the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use super::request::{Disposition, MutexSpec, RegionSpec};
 use crate::error::{Failure, ViewError};
-use crate::mapping::Mapping;
-use crate::sync::Taken;
+use crate::platform::mapping::Mapping;
 
 compile_error!(
     "the `shared` crate supports Linux and Windows only: its named objects are files under /dev/shm with flock and futexes on Linux, and the kernel's named sections and mutexes on Windows"
@@ -113,7 +112,7 @@ impl RegionInner {
     }
 
     /// Never called: no region exists.
-    pub(crate) fn turn_parts(&self) -> Result<(&crate::companion::Meta, &WordWaker), ViewError> {
+    pub(crate) fn turn_parts(&self) -> Result<(&crate::platform::meta_words::Meta, &WordWaker), ViewError> {
         match *self {}
     }
 }
@@ -186,7 +185,7 @@ impl WordWaker {
     }
 }
 
-pub(crate) use self::mutex::{MutexInner, MutexLock};
+pub(crate) use self::mutex::{MutexId, MutexInner, MutexLock, Taken};
 
 /// Named mutexes: none can be opened.
 pub(crate) mod mutex {
@@ -202,6 +201,19 @@ pub(crate) mod mutex {
     /// The ownership of a mutex: never held.
     #[derive(Debug)]
     pub(crate) enum MutexLock {}
+
+    /// The mutex just taken (what a lock call returns): the ownership, and
+    /// whether its last holder died holding it, with its pid where the
+    /// platform knows it.
+    #[derive(Debug)]
+    pub(crate) struct Taken {
+        /// The ownership, released by [`MutexInner::release`].
+        pub(crate) lock: MutexLock,
+        /// Whether the last holder died holding the mutex.
+        pub(crate) abandoned: bool,
+        /// That holder's pid, where the platform knows it.
+        pub(crate) dead_holder: Option<u32>,
+    }
 
     impl MutexInner {
         /// Refused: no backend.

@@ -39,7 +39,7 @@ pub use crate::platform::request::{Access, FileMode};
 pub use options::RegionOptions;
 
 use crate::error::{ObjectError, ViewError};
-use crate::mapping::Mapping;
+use crate::platform::mapping::Mapping;
 use crate::platform::{RegionInner, WordWaker};
 use crate::sync::Notifier;
 use crate::sync::Turn;

@@ -5,7 +5,7 @@
 
 use std::ptr::NonNull;
 
-use crate::mapping::{Prefix, Slots, Writable};
+use crate::platform::mapping::{Prefix, Slots, Writable};
 use crate::region::Region;
 
 /// A writable region's bytes, seen as a header of `HEADER` bytes followed

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use super::error::{RingError, READ_WRITE_NEEDED};
 use super::wakeups::Wakers;
 use crate::error::{Failure, ObjectError};
-use crate::mapping::Writable;
 use crate::platform;
+use crate::platform::mapping::Writable;
 use crate::region::{PinnedSlots, Region};
 
 /// `IMRG` read as a little-endian `u32`: marks an initialized ring.

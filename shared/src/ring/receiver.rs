@@ -12,8 +12,8 @@ use super::layout::{
 use super::wakeups::{names_a_live_process, Sleeper, PRODUCER};
 use super::Record;
 use crate::error::{Failure, ObjectError};
+use crate::platform::wait::Until;
 use crate::region::RegionOptions;
-use crate::sync::Until;
 
 /// How long the consumer's open waits for the producer to finish setting up.
 const SETUP_WAIT: Duration = Duration::from_secs(1);

@@ -13,8 +13,8 @@ use super::layout::{
 };
 use super::wakeups::{names_a_live_process, Sleeper, CONSUMER, CONSUMER_TO_ATTACH};
 use super::Record;
+use crate::platform::wait::Until;
 use crate::region::RegionOptions;
-use crate::sync::Until;
 
 /// The producing end of a record ring, of records of any plain-old-data
 /// type (derive zerocopy's traits with `#[zerocopy(crate =

@@ -15,10 +15,10 @@ use super::layout::{
 };
 use super::way_to_sleep;
 use crate::error::{Failure, ObjectError};
-use crate::mapping::{Prefix, Writable};
+use crate::platform::mapping::{Prefix, Writable};
+use crate::platform::wait::{spin_until_changed_every, Until};
 use crate::platform::{self, WordWaker};
 use crate::region::Region;
-use crate::sync::{spin_until_changed_every, Until};
 
 /// How often a sleeping side wakes to check that its peer is alive (an hour
 /// in this module's tests: a lost wake-up hangs them instead of costing a

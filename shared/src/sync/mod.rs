@@ -7,12 +7,7 @@ mod cpu_hints;
 mod mutex;
 mod notifier;
 mod turn;
-pub(crate) mod wake;
 
-pub(crate) use mutex::Taken;
 pub use mutex::{Acquired, CreatedMutex, MutexGuard, MutexOptions, NamedMutex};
 pub use notifier::Notifier;
 pub use turn::{Turn, MAILBOX_LEN};
-
-pub(crate) use wake::spin_until_changed_every;
-pub(crate) use wake::Until;

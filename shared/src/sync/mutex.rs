@@ -15,20 +15,9 @@ use std::time::Duration;
 
 use crate::error::{Failure, ObjectError};
 use crate::name::RegionName;
-use crate::platform::mutex::MutexId;
 use crate::platform::request::MutexSpec;
-use crate::platform::{MutexInner, MutexLock, ObjectSettings};
+use crate::platform::{MutexId, MutexInner, MutexLock, ObjectSettings, Taken};
 use crate::region::{Disposition, Region};
-
-/// The mutex just taken (what a backend's lock call returns): the
-/// ownership, and whether its last holder died holding it, with its pid
-/// where the platform knows it.
-#[derive(Debug)]
-pub(crate) struct Taken {
-    pub(crate) lock: MutexLock,
-    pub(crate) abandoned: bool,
-    pub(crate) dead_holder: Option<u32>,
-}
 
 /// A mutex owned by one thread of this process.
 type Ownership = (MutexId, ThreadId);

@@ -4,7 +4,7 @@
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
-use super::wake::{spin_until_changed, Deadline, SPIN_LOOKS};
+use crate::platform::wait::{spin_until_changed, Deadline, SPIN_LOOKS};
 use crate::platform::WordWaker;
 
 /// A 4-byte word of a region that processes can sleep on until another

@@ -19,12 +19,12 @@ use std::time::Duration;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use super::cpu_hints;
-use super::wake::{self, Deadline, CLOCK_EVERY, YIELD_EVERY};
-use crate::companion::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
+use crate::platform::meta_words::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
+use crate::platform::wait::{self, Deadline, CLOCK_EVERY, YIELD_EVERY};
 use crate::platform::WordWaker;
 
 /// The largest value the turn's mailbox carries, in bytes.
-pub const MAILBOX_LEN: usize = crate::companion::MAILBOX_LEN;
+pub const MAILBOX_LEN: usize = crate::platform::meta_words::MAILBOX_LEN;
 
 /// Looks at the turn this many times before sleeping.
 const SPIN_LOOKS: u32 = 2_000;
@@ -139,7 +139,7 @@ impl<'r> Turn<'r> {
         let cpus =
             cpu_hints::written_by_last_pass().unwrap_or_else(|| self.passer_cpus.load(Ordering::Relaxed));
         if cpu_hints::peer_runs_elsewhere(cpus, here)
-            && wake::spin_only_until_changed(self.word, seen, APART_LOOKS, || deadline.passed())
+            && wait::spin_only_until_changed(self.word, seen, APART_LOOKS, || deadline.passed())
         {
             seen = self.word.load(Ordering::Acquire);
             if seen == mine {
@@ -237,9 +237,9 @@ impl<'r> Turn<'r> {
     /// the CPU.
     fn sleep_while_turn_is(&self, seen: u32, deadline: &Deadline, peer_here: bool) {
         let changed = if peer_here {
-            wake::yield_until_changed(self.word, seen, SPIN_LOOKS / YIELD_EVERY, || deadline.passed())
+            wait::yield_until_changed(self.word, seen, SPIN_LOOKS / YIELD_EVERY, || deadline.passed())
         } else {
-            wake::spin_until_changed(self.word, seen, SPIN_LOOKS, || deadline.passed())
+            wait::spin_until_changed(self.word, seen, SPIN_LOOKS, || deadline.passed())
         };
         if changed {
             return;

@@ -8,7 +8,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use super::{refused, Window};
 use crate::error::ViewError;
-use crate::mapping::Mapping;
+use crate::platform::mapping::Mapping;
 
 /// Bounds-checked typed access to a window of a region. An access that does
 /// not fit in the window, or a write to a read-only view, fails and touches
@@ -147,11 +147,14 @@ impl<'r> AccessorView<'r> {
         offset: u64,
         items: &mut [T],
     ) -> Result<usize, ViewError> {
-        let left = self
-            .window
-            .len()
-            .checked_sub(offset)
-            .ok_or_else(|| refused(crate::mapping::Refused::OutOfRange, offset, 0, self.window.len()))?;
+        let left = self.window.len().checked_sub(offset).ok_or_else(|| {
+            refused(
+                crate::platform::mapping::Refused::OutOfRange,
+                offset,
+                0,
+                self.window.len(),
+            )
+        })?;
         let size = std::mem::size_of::<T>().max(1) as u64;
         let count = usize::try_from(left / size).map_or(items.len(), |fit| fit.min(items.len()));
         self.read_bytes(offset, items[..count].as_mut_bytes())?;

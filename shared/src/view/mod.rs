@@ -9,7 +9,7 @@ pub use accessor::AccessorView;
 pub use stream::StreamView;
 
 use crate::error::ViewError;
-use crate::mapping::Refused;
+use crate::platform::mapping::Refused;
 
 /// The view error for a refused access of `size` bytes at view offset `offset`.
 pub(crate) fn refused(refused: Refused, offset: u64, size: u64, view_len: u64) -> ViewError {

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use super::{refused, Window};
-use crate::mapping::Mapping;
+use crate::platform::mapping::Mapping;
 
 /// A cursor over a window of a region, starting at view offset 0.
 ///

@@ -53,7 +53,7 @@ use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::thread::ThreadId;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::mapping::Mapping;
+use crate::platform::mapping::Mapping;
 
 /// Whether this target has the layout .NET's files have on x86_64 glibc.
 const LAYOUT_MATCHES: bool = cfg!(all(target_arch = "x86_64", target_env = "gnu"));

@@ -14,7 +14,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 pub(crate) use super::settings::Trust;
-use crate::Refusal;
+use crate::error::Refusal;
 
 /// A file owned by someone this process does not trust.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use super::object::meta::{Header, Kind, Meta};
 use super::object::{self, Attached, MetaState, ObjectFiles, Spec};
 use super::settings::{ObjectSettings, Trust, DEFAULT_MODE};
 use crate::error::{Failure, ViewError};
-use crate::mapping::Mapping;
+use crate::platform::mapping::Mapping;
 use crate::platform::request::{Disposition, FileMode, Location, RegionSpec};
 
 /// One process's hold on a region; the last one dropped closes it.

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use super::sys::{futex_wait, futex_wake_all};
-use crate::sync::wake::{spin_until_changed, Deadline, SPIN_LOOKS};
+use crate::platform::wait::{spin_until_changed, Deadline, SPIN_LOOKS};
 
 /// Nothing beside the word: the kernel queues futex sleepers by address.
 #[derive(Debug)]

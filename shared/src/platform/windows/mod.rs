@@ -13,10 +13,10 @@
 //! - Names are passed to the kernel unchanged: a bare name lives in the
 //!   session's namespace, `Local\` and `Global\` pick one explicitly.
 
-pub(crate) mod companion;
 pub(crate) mod handle;
 pub(crate) mod listing;
 pub(crate) mod mapped_view;
+pub(crate) mod meta_section;
 pub(crate) mod mutex;
 pub(crate) mod process;
 pub(crate) mod region;
@@ -24,7 +24,7 @@ pub(crate) mod settings;
 pub(crate) mod word_waker;
 
 pub(crate) use mapped_view::MappedView;
-pub(crate) use mutex::{MutexInner, MutexLock};
+pub(crate) use mutex::{MutexId, MutexInner, MutexLock, Taken};
 pub(crate) use process::{current_cpu, describe_process_owner, pid_alive};
 pub(crate) use region::RegionInner;
 pub(crate) use settings::ObjectSettings;

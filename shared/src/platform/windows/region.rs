@@ -13,21 +13,21 @@ use windows_sys::Win32::Foundation::{
 
 use std::sync::OnceLock;
 
-use super::companion;
 use super::handle::{os_error, wide};
 use super::mapped_view::{create_section, open_section, MappedView};
+use super::meta_section;
 use super::ObjectSettings;
 use super::WordWaker;
-use crate::companion::Meta;
 use crate::error::{Failure, ViewError};
-use crate::mapping::Mapping;
+use crate::platform::mapping::Mapping;
+use crate::platform::meta_words::Meta;
 use crate::platform::request::{Disposition, FileMode, Location, RegionSpec};
 
 /// One process's hold on a region: the view (which keeps the section open).
 #[derive(Debug)]
 pub(crate) struct RegionInner {
     mapping: Mapping,
-    /// The companion and the turn's semaphore, made on the first `turn()`.
+    /// The meta words' section and the turn's semaphore, made on the first `turn()`.
     turn: OnceLock<(Meta, WordWaker)>,
     name: String,
     /// A file region's file; a named region's kernel object name.
@@ -74,7 +74,7 @@ impl RegionInner {
         WordWaker::open(&format!("{}@{offset}", self.base_name()))
     }
 
-    /// The companion's words and the semaphore sleepers on the turn wait on
+    /// The meta words and the semaphore sleepers on the turn wait on
     /// (`NAME@meta`, `NAME@turn.wake`), made on the first call.
     pub(crate) fn turn_parts(&self) -> Result<(&Meta, &WordWaker), ViewError> {
         if !self.mapping.is_writable() {
@@ -86,10 +86,10 @@ impl RegionInner {
         // Made again at the next call if the system refused it now.
         let base = self.base_name();
         let wake = |error: io::Error| ViewError::Wake {
-            offset: crate::companion::TURN,
+            offset: crate::platform::meta_words::TURN,
             reason: error.to_string(),
         };
-        let meta = companion::open(&base).map_err(wake)?;
+        let meta = meta_section::open(&base).map_err(wake)?;
         let waker = WordWaker::open(&format!("{base}@turn")).map_err(wake)?;
         // Another thread may have made them meanwhile: either pair serves.
         let _ = self.turn.set((meta, waker));

@@ -28,7 +28,7 @@ use windows_sys::Win32::System::Threading::{
 
 use super::handle::{last_error, os_error, owned, wide};
 use super::mapped_view::{create_or_open_section, MappedView};
-use crate::mapping::Mapping;
+use crate::platform::mapping::Mapping;
 
 /// Longest single sleep (callers look again, and permits are not addressed
 /// to one sleeper).

@@ -38,7 +38,7 @@ use super::ObjectFiles;
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::Trust;
-use crate::sync::Until;
+use crate::platform::wait::Until;
 
 // The exit machinery's entry points, reached through this module from the
 // platform's `mod.rs` (`close_everything`) and `region.rs` (`open_gate`).

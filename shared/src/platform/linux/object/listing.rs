@@ -16,7 +16,7 @@ use super::{MetaState, ObjectFiles, Spec};
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::Trust;
-use crate::sync::Until;
+use crate::platform::wait::Until;
 
 /// How long a clean waits for an object's setup lock (an open or close in
 /// progress holds it for moments) before it leaves that object alone.

@@ -30,13 +30,20 @@ use std::os::unix::fs::MetadataExt;
 
 use byteorder::{ByteOrder, LittleEndian};
 
-use crate::mapping::Mapping;
+use crate::platform::mapping::Mapping;
 
 /// `IMSH` read as a little-endian `u32`: marks a companion file of this crate.
 pub(crate) const MAGIC: u32 = u32::from_le_bytes(*b"IMSH");
 /// Version of the layout above.
 pub(crate) const VERSION: u32 = 3;
-pub(crate) use crate::companion::{Meta, HOLDER_PID, META_LEN, RELEASE_COUNT, RELEASE_SLEEPERS};
+use crate::platform::meta_words::BACKEND_WORDS;
+pub(crate) use crate::platform::meta_words::{Meta, META_LEN};
+/// Offset of the mutex holder's pid (a mutex's meta words).
+pub(crate) const HOLDER_PID: u64 = BACKEND_WORDS;
+/// Offset of the mutex release counter.
+pub(crate) const RELEASE_COUNT: u64 = BACKEND_WORDS + 4;
+/// Offset of the count of processes sleeping for a mutex release.
+pub(crate) const RELEASE_SLEEPERS: u64 = BACKEND_WORDS + 8;
 /// Length of the part written once at creation.
 pub(crate) const HEADER_LEN: usize = 40;
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::{self, Trust};
-use crate::sync::Until;
+use crate::platform::wait::Until;
 use lifetime::Presence;
 use meta::{Header, Kind, Meta, META_LEN};
 
@@ -184,7 +184,7 @@ impl Failure {
     }
 }
 
-pub(crate) use crate::region::Disposition;
+pub(crate) use crate::platform::request::Disposition;
 
 /// An object this process now uses.
 #[derive(Debug)]

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, Weak
 use std::time::Duration;
 
 use super::lifetime::{Presence, Wait};
-use crate::sync::Until;
+use crate::platform::wait::Until;
 
 /// How long all the closes of a process leaving on a signal wait together,
 /// however many objects it has open: short, so that the exit stays prompt,

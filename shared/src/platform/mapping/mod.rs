@@ -21,7 +21,7 @@ use std::fs::File;
 use std::io;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
-use crate::platform::MappedView;
+use super::MappedView;
 
 mod words;
 mod writable;

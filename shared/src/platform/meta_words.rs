@@ -1,23 +1,19 @@
-//! The words this crate keeps beside a region or mutex, never in its bytes:
-//! a mutex's holder and release count, the turn, its sleepers and mailbox.
-//! Both backends use this layout: Linux after the header of the companion
-//! file `.NAME.meta`, Windows in the named section `NAME@meta`.
+//! The meta words: the words this crate keeps beside a region or mutex,
+//! never in its bytes (the turn, its sleepers and mailbox; on Linux also a
+//! mutex's holder and release count, placed by the Linux backend). Both
+//! backends use this layout: Linux after the header of the companion file
+//! `.NAME.meta`, Windows in the named section `NAME@meta`.
 
 use std::sync::atomic::AtomicU32;
 
-use crate::mapping::Mapping;
+use super::mapping::Mapping;
 
 /// Length of a companion file.
 pub(crate) const META_LEN: u64 = 256;
-/// Offset of the mutex holder's pid.
-#[cfg_attr(windows, allow(dead_code))] // the Linux mutex's (Windows has the kernel's)
-pub(crate) const HOLDER_PID: u64 = 64;
-/// Offset of the mutex release counter.
-#[cfg_attr(windows, allow(dead_code))] // the Linux mutex's (Windows has the kernel's)
-pub(crate) const RELEASE_COUNT: u64 = 68;
-/// Offset of the count of processes sleeping for a mutex release.
-#[cfg_attr(windows, allow(dead_code))] // the Linux mutex's (Windows has the kernel's)
-pub(crate) const RELEASE_SLEEPERS: u64 = 72;
+/// Where a backend may place words of its own (below the turn's cache
+/// line): the Linux mutex keeps its holder and release count there.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Windows has the kernel's mutex
+pub(crate) const BACKEND_WORDS: u64 = 64;
 /// Offset of the turn word.
 pub(crate) const TURN: u64 = 128;
 /// Offset of the count of processes sleeping for a turn.
@@ -33,6 +29,7 @@ pub(crate) const TURN_CPU: u64 = 188;
 const _: () = assert!(MAILBOX + MAILBOX_LEN as u64 == TURN_CPU);
 const _: () = assert!(TURN_CPU + 4 == TURN + 64);
 const _: () = assert!(TURN + 64 <= META_LEN);
+const _: () = assert!(BACKEND_WORDS + 64 <= TURN);
 
 /// The mapped companion: the shared words of one object.
 #[derive(Debug)]

@@ -92,7 +92,7 @@ impl<'a> Words<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::tests::scratch;
+    use crate::platform::mapping::tests::scratch;
 
     #[test]
     fn words_must_be_aligned_and_in_range() {
