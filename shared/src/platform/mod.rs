@@ -19,9 +19,11 @@ mod contract;
 pub(crate) mod mapping;
 pub(crate) mod meta_words;
 pub(crate) mod request;
+pub(crate) mod taken;
 pub(crate) mod wait;
 
 pub(crate) use request::mutex_name;
+pub(crate) use taken::Taken;
 
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::request::{Disposition, MutexSpec, RegionSpec};
+use super::taken::Taken;
 use crate::error::{Failure, ViewError};
 use crate::platform::mapping::Mapping;
 
@@ -20,33 +21,41 @@ compile_error!(
     "the `shared` crate supports Linux and Windows only: its named objects are files under /dev/shm with flock and futexes on Linux, and the kernel's named sections and mutexes on Windows"
 );
 
-/// Whether a process of that pid runs: nothing runs here.
+/// The answer of every question below: nothing is known, nothing runs,
+/// nothing is open (this backend never runs).
+fn nothing<T: Default>() -> T {
+    T::default()
+}
+
+/// Whether a process of that pid runs.
 pub(crate) fn pid_alive(_pid: u32) -> bool {
-    false
+    nothing()
 }
 
 /// Nothing to say about a process's owner.
 pub(crate) fn describe_process_owner(_pid: u32) -> String {
-    String::new()
+    nothing()
 }
 
 /// The CPU is never known.
 pub(crate) fn current_cpu() -> Option<u32> {
-    None
+    nothing()
 }
 
 /// No heavy barrier.
 pub(crate) fn register_for_heavy_barriers() -> bool {
-    false
+    nothing()
 }
 
 /// No heavy barrier.
 pub(crate) fn heavy_barrier() -> bool {
-    false
+    nothing()
 }
 
 /// Nothing is ever open.
-pub(crate) fn close_everything() {}
+pub(crate) fn close_everything() {
+    nothing()
+}
 
 /// No kernel namespaces.
 pub(crate) const HAS_KERNEL_NAMESPACES: bool = false;
@@ -185,7 +194,7 @@ impl WordWaker {
     }
 }
 
-pub(crate) use self::mutex::{MutexId, MutexInner, MutexLock, Taken};
+pub(crate) use self::mutex::{MutexId, MutexInner, MutexLock};
 
 /// Named mutexes: none can be opened.
 pub(crate) mod mutex {
@@ -201,19 +210,6 @@ pub(crate) mod mutex {
     /// The ownership of a mutex: never held.
     #[derive(Debug)]
     pub(crate) enum MutexLock {}
-
-    /// The mutex just taken (what a lock call returns): the ownership, and
-    /// whether its last holder died holding it, with its pid where the
-    /// platform knows it.
-    #[derive(Debug)]
-    pub(crate) struct Taken {
-        /// The ownership, released by [`MutexInner::release`].
-        pub(crate) lock: MutexLock,
-        /// Whether the last holder died holding the mutex.
-        pub(crate) abandoned: bool,
-        /// That holder's pid, where the platform knows it.
-        pub(crate) dead_holder: Option<u32>,
-    }
 
     impl MutexInner {
         /// Refused: no backend.

@@ -14,7 +14,7 @@ pub(crate) mod sys;
 pub(crate) mod word_waker;
 
 pub(crate) use mapped_view::MappedView;
-pub(crate) use mutex::{MutexId, MutexInner, MutexLock, Taken};
+pub(crate) use mutex::{MutexId, MutexInner, MutexLock};
 pub(crate) use object::lifetime::close_everything;
 pub(crate) use region::RegionInner;
 pub(crate) use settings::ObjectSettings;

@@ -19,6 +19,7 @@ use super::object::{companion_mode, ObjectFiles, Spec};
 use super::word_waker::{wait_while_equal, wake_all};
 use crate::error::Failure;
 use crate::platform::request::{Disposition, MutexSpec};
+use crate::platform::taken::Taken;
 
 /// Longest single sleep while waiting: a holder that dies wakes nobody, so a
 /// waiter looks again at least this often.
@@ -44,19 +45,6 @@ pub(crate) struct MutexInner {
 #[derive(Debug)]
 pub(crate) struct MutexLock {
     _lock: NamedLockGuard,
-}
-
-/// The mutex just taken (what a lock call returns): the ownership, and
-/// whether its last holder died holding it, with its pid where the
-/// platform knows it.
-#[derive(Debug)]
-pub(crate) struct Taken {
-    /// The ownership, released by [`MutexInner::release`].
-    pub(crate) lock: MutexLock,
-    /// Whether the last holder died holding the mutex.
-    pub(crate) abandoned: bool,
-    /// That holder's pid, where the platform knows it.
-    pub(crate) dead_holder: Option<u32>,
 }
 
 impl MutexInner {

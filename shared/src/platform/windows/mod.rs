@@ -24,7 +24,7 @@ pub(crate) mod settings;
 pub(crate) mod word_waker;
 
 pub(crate) use mapped_view::MappedView;
-pub(crate) use mutex::{MutexId, MutexInner, MutexLock, Taken};
+pub(crate) use mutex::{MutexId, MutexInner, MutexLock};
 pub(crate) use process::{current_cpu, describe_process_owner, pid_alive};
 pub(crate) use region::RegionInner;
 pub(crate) use settings::ObjectSettings;

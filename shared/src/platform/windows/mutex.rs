@@ -22,6 +22,7 @@ use super::handle::{last_error, os_error, owned, wide};
 use super::ObjectSettings;
 use crate::error::Failure;
 use crate::platform::request::{Disposition, MutexSpec};
+use crate::platform::taken::Taken;
 use crate::platform::wait::Until;
 
 /// Which mutex this is: a hash of its kernel name (two handles of one
@@ -42,19 +43,6 @@ pub(crate) struct MutexInner {
 #[derive(Debug)]
 pub(crate) struct MutexLock {
     _private: (),
-}
-
-/// The mutex just taken (what a lock call returns): the ownership, and
-/// whether its last holder died holding it, with its pid where the
-/// platform knows it.
-#[derive(Debug)]
-pub(crate) struct Taken {
-    /// The ownership, released by [`MutexInner::release`].
-    pub(crate) lock: MutexLock,
-    /// Whether the last holder died holding the mutex.
-    pub(crate) abandoned: bool,
-    /// That holder's pid, where the platform knows it.
-    pub(crate) dead_holder: Option<u32>,
 }
 
 impl Taken {
