@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::ObjectSettings;
 use crate::error::Failure;
-use crate::platform::wait::Until;
+use crate::platform::wait::Deadline;
 
 /// .NET `MemoryMappedFileAccess`: what this process may do with the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,11 +92,11 @@ impl RegionSpec<'_> {
         self.access == Access::ReadWrite
     }
 
-    /// Until when an open may wait for another process's setup or presence
+    /// When an open stops waiting for another process's setup or presence
     /// lock (never, by default).
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // only Linux opens wait
-    pub(crate) fn deadline(&self) -> Until {
-        Until::after(self.timeout.unwrap_or(Duration::MAX))
+    pub(crate) fn deadline(&self) -> Deadline {
+        Deadline::after(self.timeout.unwrap_or(Duration::MAX))
     }
 
     /// .NET `CreateFromFile`'s capacity rules for a file of `len` bytes:
@@ -143,11 +143,11 @@ pub(crate) struct MutexSpec<'a> {
 }
 
 impl MutexSpec<'_> {
-    /// Until when creating or opening may wait for another process's setup
+    /// When creating or opening stops waiting for another process's setup
     /// lock (never, by default).
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // only Linux opens wait
-    pub(crate) fn deadline(&self) -> Until {
-        Until::after(self.timeout.unwrap_or(Duration::MAX))
+    pub(crate) fn deadline(&self) -> Deadline {
+        Deadline::after(self.timeout.unwrap_or(Duration::MAX))
     }
 }
 

@@ -1,5 +1,7 @@
-//! The portable half of waiting for a word of shared memory to change: the
-//! deadlines, and the spinning that comes before a sleep. A waiter reads the
+//! Waiting for a word of shared memory to change, the part every backend
+//! and the portable layer share: the deadlines ([`Deadline`], and
+//! [`LazyDeadline`] for hot paths), and the spinning that comes before a
+//! sleep. A waiter reads the
 //! word, checks its condition, and if it must wait spins briefly (a peer on
 //! another core often answers within a microsecond), then sleeps on what the
 //! platform's `WordWaker` offers (a futex on Linux, a named semaphore on
@@ -11,20 +13,22 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// A point in time to wait until; "never" when the timeout is too large to
-/// add to the clock (so a huge timeout means "wait as long as it takes").
+/// The library's one deadline: a point in time to wait until; "never" when
+/// the timeout is too large to add to the clock (so a huge timeout means
+/// "wait as long as it takes"). [`LazyDeadline`] is the same, set at the
+/// first look at the clock.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Until(Option<Instant>);
+pub(crate) struct Deadline(Option<Instant>);
 
-impl Until {
+impl Deadline {
     /// Never (without reading the clock: for hot paths).
     pub(crate) const fn never() -> Self {
-        Until(None)
+        Deadline(None)
     }
 
     /// `timeout` from now.
     pub(crate) fn after(timeout: Duration) -> Self {
-        Until(Instant::now().checked_add(timeout))
+        Deadline(Instant::now().checked_add(timeout))
     }
 
     /// Time left (`Duration::MAX` for "never").
@@ -39,44 +43,44 @@ impl Until {
     }
 }
 
-/// A deadline whose clock starts only when first asked: a wait that ends
+/// A [`Deadline`] whose clock starts only when first asked: a wait that ends
 /// within its first looks never reads the clock, and the timeout counts from
 /// the first look at the clock (the first yield of a spin, under a
 /// microsecond after the wait began).
 #[derive(Debug)]
-pub(crate) struct Deadline {
+pub(crate) struct LazyDeadline {
     timeout: Duration,
-    until: Cell<Option<Until>>,
+    set: Cell<Option<Deadline>>,
 }
 
-impl Deadline {
+impl LazyDeadline {
     /// `timeout` from the first time it is asked.
-    pub(crate) fn lazy(timeout: Duration) -> Self {
-        Deadline {
+    pub(crate) fn after(timeout: Duration) -> Self {
+        LazyDeadline {
             timeout,
-            until: Cell::new(None),
+            set: Cell::new(None),
         }
     }
 
-    fn until(&self) -> Until {
-        match self.until.get() {
-            Some(until) => until,
+    fn deadline(&self) -> Deadline {
+        match self.set.get() {
+            Some(deadline) => deadline,
             None => {
-                let until = Until::after(self.timeout);
-                self.until.set(Some(until));
-                until
+                let deadline = Deadline::after(self.timeout);
+                self.set.set(Some(deadline));
+                deadline
             }
         }
     }
 
     /// Whether the time is up.
     pub(crate) fn passed(&self) -> bool {
-        self.until().passed()
+        self.deadline().passed()
     }
 
     /// Time left.
     pub(crate) fn left(&self) -> Duration {
-        self.until().left()
+        self.deadline().left()
     }
 }
 
@@ -182,9 +186,9 @@ mod tests {
 
     #[test]
     fn a_huge_timeout_means_never_instead_of_overflowing() {
-        let until = Until::after(Duration::MAX);
+        let until = Deadline::after(Duration::MAX);
         assert!(!until.passed());
         assert_eq!(until.left(), Duration::MAX);
-        assert!(Until::after(Duration::ZERO).passed());
+        assert!(Deadline::after(Duration::ZERO).passed());
     }
 }

@@ -12,7 +12,7 @@ use super::layout::{
 use super::wakeups::{names_a_live_process, Sleeper, PRODUCER};
 use super::Record;
 use crate::error::{Failure, ObjectError};
-use crate::platform::wait::Until;
+use crate::platform::wait::Deadline;
 use crate::region::RegionOptions;
 
 /// How long the consumer's open waits for the producer to finish setting up.
@@ -85,7 +85,7 @@ impl<T: Record> RecordReceiver<T> {
         // No records yet: how many there are is for the header to say.
         let probe = Ring::new(region, 0)?;
         let magic = probe.word(RING_OFFSET);
-        let until = Until::after(SETUP_WAIT);
+        let until = Deadline::after(SETUP_WAIT);
         // 0 means "not set up yet"; anything else is checked below.
         while magic.load(Ordering::Acquire) == 0 && !until.passed() {
             probe.sleep_while_equal(Sleeper::Opener, 0, until.left());
@@ -115,7 +115,7 @@ impl<T: Record> RecordReceiver<T> {
     /// [`RingError::NoPeer`] when no producer created the ring in time; as
     /// [`RecordReceiver::open`] otherwise.
     pub fn open_timeout(options: &RegionOptions, timeout: Duration) -> Result<RecordReceiver<T>, RingError> {
-        let until = Until::after(timeout);
+        let until = Deadline::after(timeout);
         let mut pause = Duration::from_millis(1);
         loop {
             match Self::open(options) {
@@ -217,7 +217,7 @@ impl<T: Record> RecordReceiver<T> {
     /// # Errors
     /// As [`RecordReceiver::recv`].
     pub fn recv_batch(&mut self, buf: &mut [T]) -> Result<usize, RingError> {
-        self.recv_batch_until(buf, Until::never())
+        self.recv_batch_until(buf, Deadline::never())
     }
 
     /// [`RecordReceiver::recv`] waiting at most `timeout` for a record.
@@ -237,12 +237,12 @@ impl<T: Record> RecordReceiver<T> {
     /// [`RingError::TimedOut`] when none came in time; as
     /// [`RecordReceiver::recv`] otherwise.
     pub fn recv_batch_timeout(&mut self, buf: &mut [T], timeout: Duration) -> Result<usize, RingError> {
-        self.recv_batch_until(buf, Until::after(timeout))
+        self.recv_batch_until(buf, Deadline::after(timeout))
     }
 
     /// Receives up to `buf.len()` records, waiting for the first until
     /// `until` has passed.
-    fn recv_batch_until(&mut self, buf: &mut [T], until: Until) -> Result<usize, RingError> {
+    fn recv_batch_until(&mut self, buf: &mut [T], until: Deadline) -> Result<usize, RingError> {
         if buf.is_empty() {
             return Ok(0);
         }

@@ -13,7 +13,7 @@ use super::layout::{
 };
 use super::wakeups::{names_a_live_process, Sleeper, CONSUMER, CONSUMER_TO_ATTACH};
 use super::Record;
-use crate::platform::wait::Until;
+use crate::platform::wait::Deadline;
 use crate::region::RegionOptions;
 
 /// The producing end of a record ring, of records of any plain-old-data
@@ -87,7 +87,7 @@ impl<T: Record> RecordSender<T> {
     /// # Errors
     /// [`RingError::NoPeer`] when none attached in time.
     pub fn wait_for_consumer(&self, timeout: Duration) -> Result<(), RingError> {
-        let until = Until::after(timeout);
+        let until = Deadline::after(timeout);
         loop {
             let pid = self.ring.word(CONSUMER_PID_OFFSET).load(Ordering::Acquire);
             if names_a_live_process(pid) {
@@ -144,7 +144,7 @@ impl<T: Record> RecordSender<T> {
     /// [`RingError::PeerGone`] or [`RingError::PeerClosed`] as said;
     /// [`RingError::Corrupt`] for impossible indices.
     pub fn wait_until_taken(&mut self, timeout: Duration) -> Result<u32, RingError> {
-        let until = Until::after(timeout);
+        let until = Deadline::after(timeout);
         loop {
             let head = self.ring.word(HEAD_OFFSET).load(Ordering::Acquire);
             let left = self.filled(head)?;
@@ -250,7 +250,7 @@ impl<T: Record> RecordSender<T> {
     /// # Errors
     /// As [`RecordSender::send`]; records sent before the error stay sent.
     pub fn send_batch(&mut self, msgs: &[T]) -> Result<(), RingError> {
-        self.send_batch_until(msgs, Until::never())
+        self.send_batch_until(msgs, Deadline::never())
     }
 
     /// [`RecordSender::send`] waiting at most `timeout` for room.
@@ -268,12 +268,12 @@ impl<T: Record> RecordSender<T> {
     /// [`RingError::TimedOut`] (with how many were sent) when the ring did
     /// not make room for all of them in time; as [`RecordSender::send`] otherwise.
     pub fn send_batch_timeout(&mut self, msgs: &[T], timeout: Duration) -> Result<(), RingError> {
-        self.send_batch_until(msgs, Until::after(timeout))
+        self.send_batch_until(msgs, Deadline::after(timeout))
     }
 
     /// Sends every record of `all` in order, waiting while the ring is full
     /// until `until` has passed.
-    fn send_batch_until(&mut self, all: &[T], until: Until) -> Result<(), RingError> {
+    fn send_batch_until(&mut self, all: &[T], until: Deadline) -> Result<(), RingError> {
         let mut msgs = all;
         while !msgs.is_empty() {
             // The closed flag sits on a line that rarely changes: a cheap look.

@@ -16,7 +16,7 @@ use super::layout::{
 use super::way_to_sleep;
 use crate::error::{Failure, ObjectError};
 use crate::platform::mapping::{Prefix, Writable};
-use crate::platform::wait::{spin_until_changed_every, Until};
+use crate::platform::wait::{spin_until_changed_every, Deadline};
 use crate::platform::{self, WordWaker};
 use crate::region::Region;
 
@@ -241,7 +241,7 @@ impl<T> Ring<T> {
     /// waker sees the flag (see [`Ring::publish`] for why), and a wake-up
     /// that arrives before the sleep finds the flag already 0 and the sleep
     /// does not start: no wake-up is lost.
-    pub(super) fn wait(&self, word: u64, seen: u32, sleeper: Sleeper, peer: &Peer, until: Until) -> bool {
+    pub(super) fn wait(&self, word: u64, seen: u32, sleeper: Sleeper, peer: &Peer, until: Deadline) -> bool {
         let word = self.word(word);
         if spin_until_changed_every(word, seen, SPIN_PAUSES / PAUSES_PER_LOOK, PAUSES_PER_LOOK, || {
             until.passed()

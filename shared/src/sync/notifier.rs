@@ -4,7 +4,7 @@
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
-use crate::platform::wait::{spin_until_changed, Deadline, SPIN_LOOKS};
+use crate::platform::wait::{spin_until_changed, LazyDeadline, SPIN_LOOKS};
 use crate::platform::WordWaker;
 
 /// A 4-byte word of a region that processes can sleep on until another
@@ -55,7 +55,7 @@ impl<'r> Notifier<'r> {
     /// Waits until the word is no longer `seen`, another process calls
     /// [`Notifier::wake_all`], or `timeout` passes; may return early.
     pub fn wait_while_equal(&self, seen: u32, timeout: Duration) {
-        let deadline = Deadline::lazy(timeout);
+        let deadline = LazyDeadline::after(timeout);
         if !spin_until_changed(self.word, seen, SPIN_LOOKS, || deadline.passed()) {
             self.waker.sleep_while_equal(self.word, seen, deadline.left());
         }

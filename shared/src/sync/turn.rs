@@ -20,7 +20,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use super::cpu_hints;
 use crate::platform::meta_words::{Meta, MAILBOX, TURN, TURN_CPU, TURN_SLEEPERS};
-use crate::platform::wait::{self, Deadline, CLOCK_EVERY, YIELD_EVERY};
+use crate::platform::wait::{self, LazyDeadline, CLOCK_EVERY, YIELD_EVERY};
 use crate::platform::WordWaker;
 
 /// The largest value the turn's mailbox carries, in bytes.
@@ -134,7 +134,7 @@ impl<'r> Turn<'r> {
         if timeout.is_zero() {
             return false;
         }
-        let deadline = Deadline::lazy(timeout);
+        let deadline = LazyDeadline::after(timeout);
         let here = cpu_hints::cpu_for_wait();
         let cpus =
             cpu_hints::written_by_last_pass().unwrap_or_else(|| self.passer_cpus.load(Ordering::Relaxed));
@@ -163,7 +163,7 @@ impl<'r> Turn<'r> {
     /// two cores that hand over faster than a wake-up would take. The clock
     /// is read only after the first 4,096 looks.
     pub fn spin_for_turn(&self, mine: u32, timeout: Duration) -> bool {
-        let deadline = Deadline::lazy(timeout);
+        let deadline = LazyDeadline::after(timeout);
         let mut spins = 0u32;
         while self.word.load(Ordering::Acquire) != mine {
             std::hint::spin_loop();
@@ -235,7 +235,7 @@ impl<'r> Turn<'r> {
     /// A waiter whose peer runs on its own CPU yields at every look instead
     /// of pausing between looks: the peer can answer only while it is off
     /// the CPU.
-    fn sleep_while_turn_is(&self, seen: u32, deadline: &Deadline, peer_here: bool) {
+    fn sleep_while_turn_is(&self, seen: u32, deadline: &LazyDeadline, peer_here: bool) {
         let changed = if peer_here {
             wait::yield_until_changed(self.word, seen, SPIN_LOOKS / YIELD_EVERY, || deadline.passed())
         } else {

@@ -134,7 +134,7 @@ impl MutexInner {
     /// Waits at most `timeout` for the mutex: sleeps until a release wakes
     /// it, and looks again every 50 ms for holders that die.
     pub(crate) fn lock_within(&self, timeout: Duration) -> Result<Option<Taken>, Failure> {
-        let until = crate::platform::wait::Until::after(timeout);
+        let until = crate::platform::wait::Deadline::after(timeout);
         let releases = self.word(RELEASE_COUNT);
         loop {
             let seen = releases.load(Ordering::Acquire);

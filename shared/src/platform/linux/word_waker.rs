@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use super::sys::{futex_wait, futex_wake_all};
-use crate::platform::wait::{spin_until_changed, Deadline, SPIN_LOOKS};
+use crate::platform::wait::{spin_until_changed, LazyDeadline, SPIN_LOOKS};
 
 /// Nothing beside the word: the kernel queues futex sleepers by address.
 #[derive(Debug)]
@@ -53,7 +53,7 @@ impl WordWaker {
 /// });
 /// ```
 pub fn wait_while_equal(word: &AtomicU32, seen: u32, timeout: Duration) {
-    let deadline = Deadline::lazy(timeout);
+    let deadline = LazyDeadline::after(timeout);
     if !spin_until_changed(word, seen, SPIN_LOOKS, || deadline.passed()) {
         futex_wait(word, seen, deadline.left());
     }

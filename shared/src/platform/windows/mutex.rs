@@ -23,7 +23,7 @@ use super::ObjectSettings;
 use crate::error::Failure;
 use crate::platform::request::{Disposition, MutexSpec};
 use crate::platform::taken::Taken;
-use crate::platform::wait::Until;
+use crate::platform::wait::Deadline;
 
 /// Which mutex this is: a hash of its kernel name (two handles of one
 /// process to the same name are one mutex).
@@ -135,7 +135,7 @@ impl MutexInner {
 
     /// Waits at most `timeout` for the mutex, asleep in the kernel.
     pub(crate) fn lock_within(&self, timeout: Duration) -> Result<Option<Taken>, Failure> {
-        let until = Until::after(timeout);
+        let until = Deadline::after(timeout);
         loop {
             // Below INFINITE: a longer wait is made of several.
             let millis = until.left().as_millis().min(u128::from(INFINITE - 1)) as u32;

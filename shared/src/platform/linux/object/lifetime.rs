@@ -38,7 +38,7 @@ use super::ObjectFiles;
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::Trust;
-use crate::platform::wait::Until;
+use crate::platform::wait::Deadline;
 
 // The exit machinery's entry points, reached through this module from the
 // platform's `mod.rs` (`close_everything`) and `region.rs` (`open_gate`).
@@ -51,14 +51,14 @@ const CLOSE_WAIT: Duration = Duration::from_millis(500);
 /// How long a lock wait may last, and whether a leaving process ends it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Wait {
-    until: Until,
+    until: Deadline,
     interruptible: bool,
 }
 
 impl Wait {
     /// An open's wait: until the caller's deadline, or until the process
     /// starts leaving on a signal.
-    pub(crate) fn open(until: Until) -> Self {
+    pub(crate) fn open(until: Deadline) -> Self {
         Wait {
             until,
             interruptible: true,
@@ -68,12 +68,12 @@ impl Wait {
     /// A close's wait: short and never interrupted (a process leaving on a
     /// signal still closes what it has open).
     fn close() -> Self {
-        Wait::close_until(Until::after(CLOSE_WAIT))
+        Wait::close_until(Deadline::after(CLOSE_WAIT))
     }
 
     /// A close's wait that ends at `until`, shared by the closes of a
     /// process that is leaving.
-    pub(super) fn close_until(until: Until) -> Self {
+    pub(super) fn close_until(until: Deadline) -> Self {
         Wait {
             until,
             interruptible: false,
@@ -170,7 +170,7 @@ pub(crate) fn in_use(file: &File, path: &Path) -> Result<bool, Failure> {
 }
 
 /// Marks this process as a user of the object (shared presence lock on its companion).
-pub(crate) fn attach(meta: &File, path: &Path, until: Until) -> Result<(), Failure> {
+pub(crate) fn attach(meta: &File, path: &Path, until: Deadline) -> Result<(), Failure> {
     lock_within(
         meta,
         path,

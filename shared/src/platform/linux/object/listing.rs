@@ -16,7 +16,7 @@ use super::{MetaState, ObjectFiles, Spec};
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::Trust;
-use crate::platform::wait::Until;
+use crate::platform::wait::Deadline;
 
 /// How long a clean waits for an object's setup lock (an open or close in
 /// progress holds it for moments) before it leaves that object alone.
@@ -115,7 +115,7 @@ pub(crate) fn remove_if_stale(dir: &Path, found: &Found) -> Result<bool, Failure
         writable: false,
         trust: Trust::Owner,
         persistent: listed.persistent,
-        until: Until::after(SETUP_WAIT),
+        until: Deadline::after(SETUP_WAIT),
     };
     let _gate = super::on_exit::open_gate();
     let setup = lifetime::SetupLock::acquire(&files.guard, mode, Trust::Owner, Wait::open(spec.until))?;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::{self, Trust};
-use crate::platform::wait::Until;
+use crate::platform::wait::Deadline;
 use lifetime::Presence;
 use meta::{Header, Kind, Meta, META_LEN};
 
@@ -213,7 +213,7 @@ pub(crate) struct Spec<'a> {
     /// user), as opposed to a named object the library created.
     pub(crate) persistent: bool,
     /// When to give up waiting for a lock.
-    pub(crate) until: Until,
+    pub(crate) until: Deadline,
 }
 
 /// The state of an object's companion, looked at under the setup lock.

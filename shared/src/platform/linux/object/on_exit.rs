@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, Weak
 use std::time::Duration;
 
 use super::lifetime::{Presence, Wait};
-use crate::platform::wait::Until;
+use crate::platform::wait::Deadline;
 
 /// How long all the closes of a process leaving on a signal wait together,
 /// however many objects it has open: short, so that the exit stays prompt,
@@ -35,11 +35,11 @@ pub(super) fn exit_requested() -> bool {
 
 /// When the closes of a leaving process give up waiting ([`EXIT_CLOSE_WAIT`]
 /// after the leaving began), for every close, on any thread.
-static EXIT_DEADLINE: OnceLock<Until> = OnceLock::new();
+static EXIT_DEADLINE: OnceLock<Deadline> = OnceLock::new();
 
 /// The wait of a close while the process is leaving: until the one deadline.
 pub(super) fn exit_close_wait() -> Wait {
-    Wait::close_until(*EXIT_DEADLINE.get_or_init(|| Until::after(EXIT_CLOSE_WAIT)))
+    Wait::close_until(*EXIT_DEADLINE.get_or_init(|| Deadline::after(EXIT_CLOSE_WAIT)))
 }
 
 /// Every object this process has open, for [`exit_closing_regions`](crate::exit_closing_regions).
@@ -105,8 +105,8 @@ pub(crate) fn close_everything() {
 fn wait_for_closes_in_progress() {
     // Those closes wait no longer than the leaving's deadline; a little more
     // for their last try and their file removals.
-    let deadline = *EXIT_DEADLINE.get_or_init(|| Until::after(EXIT_CLOSE_WAIT));
-    let until = Until::after(deadline.left() + Duration::from_millis(100));
+    let deadline = *EXIT_DEADLINE.get_or_init(|| Deadline::after(EXIT_CLOSE_WAIT));
+    let until = Deadline::after(deadline.left() + Duration::from_millis(100));
     loop {
         let dropping = OPEN
             .lock()
