@@ -1,7 +1,21 @@
 //! The platform layer, chosen here and nowhere else: every system call and
-//! every platform type of the library lives below this module (and in
-//! `mapping.rs`, which touches the mapped bytes). The `demo` module, a user
-//! of the library, makes its own (the Windows console's code page).
+//! every platform type of the library lives below this module. It is a
+//! leaf: from the modules above it imports only the error vocabulary
+//! (`crate::error`), as std's `sys` imports `io::Error`. The `demo` module,
+//! a user of the library, makes its own (the Windows console's code page).
+//!
+//! Beside the backends sits the vocabulary they and the portable layer
+//! share:
+//! - [`request`]: the plain requests a backend takes, [`RegionSpec`](request::RegionSpec) and
+//!   [`MutexSpec`](request::MutexSpec) (built by the public `RegionOptions` and `MutexOptions`,
+//!   which a backend never sees), with `Access`, `FileMode`, `Disposition`
+//!   and the rules every backend applies the same way (`file_capacity`,
+//!   [`mutex_name`]);
+//! - [`wait`]: the [`Deadline`](wait::Deadline) and the spinning before a
+//!   sleep on a word;
+//! - [`mapping`]: the mapped bytes, over the backend's `MappedView`;
+//! - [`meta_words`]: the layout of the words kept beside an object (the
+//!   turn, its mailbox), and [`Taken`], what a mutex's lock call returns.
 //!
 //! Both backends export the same crate-private items, which the portable
 //! `region`, `view`, `sync` and `ring` modules call. The full list, with the
@@ -10,10 +24,15 @@
 //!
 //! | item | Linux ([`linux`]) | Windows ([`windows`]) |
 //! |---|---|---|
-//! | `RegionInner`, `region::{open_named, create_from_file}` | a file in a directory, its companion `.NAME.meta` and setup file `.NAME.guard` | a named section (`CreateFileMappingW`), or a file's section |
+//! | `RegionInner`, `region::{open_named, create_from_file}` (given a `RegionSpec`) | a file in a directory, its companion `.NAME.meta` and setup file `.NAME.guard` | a named section (`CreateFileMappingW`), or a file's section; the meta words in the section `NAME@meta` |
 //! | `MappedView` | `memmap2::MmapRaw` | `MapViewOfFile` |
-//! | `MutexInner`, `MutexLock` | a lock file through `named-lock` plus the companion's holder word | `CreateMutexW` |
+//! | `MutexInner` (given a `MutexSpec`), `MutexLock`, `MutexId` | a lock file through `named-lock` plus the companion's holder word | `CreateMutexW` |
+//! | `WordWaker` | a futex on the word | a named semaphore and a count of sleepers |
 //! | `pid_alive` | `kill(pid, 0)` | `OpenProcess` + `GetExitCodeProcess` |
+//!
+//! Any other target gets `unsupported.rs`: one `compile_error!` naming the
+//! supported platforms, and the contract's items with no way to make a
+//! value of them, so that the build stops at that one line.
 
 mod contract;
 pub(crate) mod mapping;
