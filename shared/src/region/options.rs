@@ -33,7 +33,7 @@ enum Place {
 /// ```
 #[derive(Debug, Clone)]
 pub struct RegionOptions {
-    place: Place,
+    location: Place,
     size: u64,
     access: Access,
     file_mode: FileMode,
@@ -60,9 +60,9 @@ impl RegionOptions {
         Self::at(Place::File(path.into()))
     }
 
-    fn at(place: Place) -> Self {
+    fn at(location: Place) -> Self {
         RegionOptions {
-            place,
+            location,
             size: 0,
             access: Access::ReadWrite,
             file_mode: FileMode::Open,
@@ -108,7 +108,7 @@ impl RegionOptions {
     /// The name of a named region ([`RegionOptions::named`]); `None` for a
     /// file region.
     pub fn name(&self) -> Option<&RegionName> {
-        match &self.place {
+        match &self.location {
             Place::Named(name) => Some(name),
             Place::File(_) => None,
         }
@@ -117,7 +117,7 @@ impl RegionOptions {
     /// Whether these options name a file ([`RegionOptions::file`], opened with
     /// [`RegionOptions::create_from_file`]) rather than a named region.
     pub fn is_file(&self) -> bool {
-        matches!(self.place, Place::File(_))
+        matches!(self.location, Place::File(_))
     }
 
     /// .NET `MemoryMappedFile.CreateNew`: creates the region.
@@ -268,7 +268,7 @@ impl RegionOptions {
     /// The request a backend takes: these options, borrowed.
     pub(crate) fn spec(&self) -> RegionSpec<'_> {
         RegionSpec {
-            location: match &self.place {
+            location: match &self.location {
                 Place::Named(name) => Location::Named(name.as_str()),
                 Place::File(path) => Location::File(path),
             },

@@ -6,7 +6,7 @@
 //! within a fraction of a microsecond.
 //!
 //! Each pass of the turn records the passer's CPU in one word on the turn's
-//! cache line (see `crate::companion`), beside the CPU of the pass
+//! cache line (see `crate::platform::meta_words`), beside the CPU of the pass
 //! before it: 16 bits each, the CPU plus 1, so that 0 is unknown. When both
 //! say "this CPU", the last two passes, this side's and its peer's, came
 //! from the CPU the waiter is on. The word is shared, and each thread
