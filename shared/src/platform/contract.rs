@@ -6,10 +6,12 @@
 //! expected. A new backend is one more file set that passes this list and
 //! the same test suite (see `docs/platforms.md`).
 //!
-//! The portable layer (`region`, `view`, `sync`, `ring`, `mapping`) uses
-//! nothing of a backend that is not named here; items used only by one
-//! platform's own extensions (`os::linux`, the `inspect` tool) are outside
-//! the contract.
+//! The portable layer (`region`, `view`, `sync`, `ring`) and the platform
+//! layer's shared vocabulary (`mapping`, `meta_words`, `taken`) use nothing
+//! of a backend that is not named here; items used only by one platform's
+//! own extensions (`os::linux`, the `inspect` tool) are outside the
+//! contract. A backend takes its requests as the plain values of
+//! `request.rs` ([`RegionSpec`], [`MutexSpec`]), never the public builders.
 
 use std::fs::File;
 use std::io;
@@ -18,10 +20,11 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::mapping::Mapping;
+use super::meta_words::Meta;
 use super::request::{Disposition, MutexSpec, RegionSpec};
 use super::{MappedView, MutexId, MutexInner, MutexLock, ObjectSettings, RegionInner, Taken, WordWaker};
 use crate::error::{Failure, ViewError};
-use crate::platform::mapping::Mapping;
 
 /// Processes and CPUs.
 mod processes {
@@ -65,9 +68,8 @@ const _: fn(&RegionInner) -> Option<usize> = RegionInner::attached_processes;
 const _: fn(&RegionInner) -> String = RegionInner::mutex_name;
 const _: fn(&RegionInner) -> ObjectSettings = RegionInner::mutex_settings;
 const _: fn(&RegionInner, u64) -> io::Result<WordWaker> = RegionInner::word_waker;
-const _: for<'a> fn(
-    &'a RegionInner,
-) -> Result<(&'a crate::platform::meta_words::Meta, &'a WordWaker), ViewError> = RegionInner::turn_parts;
+const _: for<'a> fn(&'a RegionInner) -> Result<(&'a Meta, &'a WordWaker), ViewError> =
+    RegionInner::turn_parts;
 
 /// Mapped bytes.
 const _: fn(&File, usize, bool) -> io::Result<MappedView> = MappedView::of_file;
