@@ -604,7 +604,7 @@ impl<'a> Bench<'a> {
             self.unprobed = Some(why.clone());
         }
         if !self.pending_latency.is_empty() || self.pending.iter().any(|p| p.latency.is_some()) {
-            self.clock_read_ns = Some(crate::pairs::latency::clock_read_ns());
+            self.clock_read_ns = Some(crate::clock::clock_read_ns());
         }
         for round in 1..=rounds {
             let mut states = Vec::new();

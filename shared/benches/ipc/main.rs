@@ -131,13 +131,15 @@
 //! [`BareRing`]: baselines::BareRing
 //! [`Latency`]: harness::Latency
 //! [`one_way`]: pairs::latency::one_way
-//! [`Clock`]: pairs::latency::Clock
+//! [`Clock`]: clock::Clock
 //! [`TAIL_FACTOR`]: report::TAIL_FACTOR
 //! [`tail_flag`]: report::tail_flag
 //! [`self_test`]: report::self_test
 
 #[cfg(target_os = "linux")]
 mod baselines;
+#[cfg(target_os = "linux")]
+mod clock;
 #[cfg(target_os = "linux")]
 mod files;
 #[cfg(target_os = "linux")]

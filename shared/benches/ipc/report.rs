@@ -12,8 +12,8 @@ use bench_support::placement::Placement;
 use bench_support::spread::{Spread, MAX_SPREAD};
 use bench_support::text::{ratio_text, time_text, TimeStyle};
 
+use crate::clock::Clock;
 use crate::harness::{pick, Baseline, Bench, Figure, Measured, MeasuredLatency, Phase, Samples, Span};
-use crate::pairs::latency::Clock;
 use crate::pairs::stream::RECORDS_PER_STREAM;
 
 /// The fastest any copy can go: one 64-byte store per cycle at 6 GHz. A

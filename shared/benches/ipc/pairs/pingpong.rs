@@ -15,9 +15,10 @@ use shared::sync::Turn;
 use shared::Region;
 
 use crate::baselines::{cacheline_pingpong, uds_pingpong};
+use crate::clock::ticks;
 use crate::files::{demo_region, turn_of, unique};
 use crate::harness::{Baseline, Bench, Figure, Latency, Pair, Phase, Sampler, Side, Span};
-use crate::pairs::latency::{cacheline_sampler, sample_each, ticks, uds_sampler, ROUND_TRIP_BUDGET};
+use crate::pairs::latency::{cacheline_sampler, sample_each, uds_sampler, ROUND_TRIP_BUDGET};
 use crate::peer::{start_peer, CHILD, PARENT, PATIENCE};
 
 /// The latency of a round-trip pair: ours and `baseline` sampled one round
