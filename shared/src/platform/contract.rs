@@ -35,6 +35,8 @@ mod processes {
     const _: fn(u32) -> String = backend::describe_process_owner;
     /// The CPU the calling thread runs on, when the system can say.
     const _: fn() -> Option<u32> = backend::current_cpu;
+    /// Whether the calling thread's affinity allows more than one CPU.
+    const _: fn() -> bool = backend::may_run_elsewhere;
     /// Registers this process for the heavy barrier; whether it can be used.
     const _: fn() -> bool = backend::register_for_heavy_barriers;
     /// Issues the heavy barrier; false when it cannot be issued here.

@@ -42,6 +42,11 @@ pub(crate) fn current_cpu() -> Option<u32> {
     nothing()
 }
 
+/// Never known to run elsewhere.
+pub(crate) fn may_run_elsewhere() -> bool {
+    nothing()
+}
+
 /// No heavy barrier.
 pub(crate) fn register_for_heavy_barriers() -> bool {
     nothing()

@@ -128,27 +128,29 @@ pub(crate) fn spin_until_changed_every(
     word.load(Ordering::Acquire) != seen
 }
 
-/// Looks at `word` up to `looks` times while it holds `seen`, a pause between
-/// looks and never a yield; returns whether it changed. For a waiter whose
-/// peer runs on another CPU: its answer comes within a cache line's trip, and
-/// a yield (a system call) in the meantime would see it late. It asks
-/// `passed` only every [`CLOCK_EVERY`] looks, and stops when the time is up.
-pub(crate) fn spin_only_until_changed(
+/// Looks at `word` up to `looks` times until it holds `wanted`, a pause
+/// between looks and never a yield; returns whether it does. For a waiter
+/// whose peer runs on another CPU: its answer comes within a cache line's
+/// trip, and a yield (a system call) in the meantime would see it late. It
+/// asks `passed` only every [`CLOCK_EVERY`] looks, and stops when the time is
+/// up. Waiting for the value itself, not for a change, lets an intermediate
+/// word (the peer's own turn taken) pass without leaving the spin.
+pub(crate) fn spin_only_until_equal(
     word: &AtomicU32,
-    seen: u32,
+    wanted: u32,
     looks: u32,
     passed: impl Fn() -> bool,
 ) -> bool {
     for look in 1..=looks {
-        if word.load(Ordering::Acquire) != seen {
+        if word.load(Ordering::Acquire) == wanted {
             return true;
         }
         if look % CLOCK_EVERY == 0 && passed() {
-            break;
+            return false;
         }
         std::hint::spin_loop();
     }
-    word.load(Ordering::Acquire) != seen
+    false
 }
 
 /// A spinning waiter reads the clock once every this many looks (and not

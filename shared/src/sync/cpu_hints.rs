@@ -32,6 +32,9 @@ thread_local! {
     static WAITS: Cell<u32> = const { Cell::new(0) };
     /// The word this thread's last pass wrote (0: none yet).
     static WRITTEN: Cell<u32> = const { Cell::new(0) };
+    /// Whether this thread's affinity allowed more than one CPU when it
+    /// last asked for its CPU.
+    static MAY_MOVE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// A waiting thread asks the system for its CPU once every this many
@@ -45,22 +48,33 @@ const ASK_EVERY: u32 = 64;
 pub(crate) fn ask_cpu() -> u32 {
     let here = encode(crate::platform::current_cpu());
     ASKED.with(|asked| asked.set(here));
+    MAY_MOVE.with(|may| may.set(crate::platform::may_run_elsewhere()));
     here
 }
 
-/// This thread's CPU for a wait, as [`ask_cpu`] but asking only on the
-/// first wait and then once every [`ASK_EVERY`]; in between, the last answer.
-pub(crate) fn cpu_for_wait() -> u32 {
+/// This thread's CPU for a wait (plus 1; 0: unknown), as [`ask_cpu`] but
+/// asking only on the first wait and then once every [`ASK_EVERY`]; in
+/// between, the last answer. The flag says whether this wait asked.
+pub(crate) fn cpu_for_wait() -> (u32, bool) {
     let waits = WAITS.with(|waits| {
         let n = waits.get().wrapping_add(1);
         waits.set(n);
         n
     });
     match ASKED.with(Cell::get) {
-        0 => ask_cpu(),
-        _ if waits.is_multiple_of(ASK_EVERY) => ask_cpu(),
-        asked => asked,
+        0 => (ask_cpu(), true),
+        _ if waits.is_multiple_of(ASK_EVERY) => (ask_cpu(), true),
+        asked => (asked, false),
     }
+}
+
+/// Whether this thread may run on another CPU than its own (its affinity
+/// allows several), as of its last [`ask_cpu`]. A waiter whose peer shares
+/// its CPU yields to it; a thread that yields is never moved, so one that
+/// may move sleeps now and then instead: the kernel places a thread it
+/// wakes on an idle CPU when there is one.
+pub(crate) fn may_move() -> bool {
+    MAY_MOVE.with(Cell::get)
 }
 
 /// The word after a pass from this thread: the last passer's CPU moves to
@@ -181,15 +195,18 @@ mod tests {
     fn a_waiting_thread_asks_for_its_cpu_first_and_then_once_every_ask_every_waits() {
         std::thread::spawn(|| {
             let first = cpu_for_wait();
-            assert_eq!(first, ASKED.with(Cell::get), "asked on the first wait");
+            assert_eq!(first, (ASKED.with(Cell::get), true), "asked on the first wait");
             // As if the thread had moved since: the waits in between keep
             // the last answer, the ASK_EVERYth asks again.
             let stale = 0xABCD;
             ASKED.with(|asked| asked.set(stale));
-            let answers: Vec<u32> = (2..=ASK_EVERY).map(|_| cpu_for_wait()).collect();
+            let answers: Vec<(u32, bool)> = (2..=ASK_EVERY).map(|_| cpu_for_wait()).collect();
             let (between, last) = answers.split_at(answers.len() - 1);
-            assert!(between.iter().all(|&answer| answer == stale), "{between:?}");
-            assert_eq!(last[0], encode(crate::platform::current_cpu()));
+            assert!(
+                between.iter().all(|&answer| answer == (stale, false)),
+                "{between:?}"
+            );
+            assert_eq!(last[0], (encode(crate::platform::current_cpu()), true));
         })
         .join()
         .expect("thread");

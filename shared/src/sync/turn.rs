@@ -135,20 +135,23 @@ impl<'r> Turn<'r> {
             return false;
         }
         let deadline = LazyDeadline::after(timeout);
-        let here = cpu_hints::cpu_for_wait();
+        let (here, asked) = cpu_hints::cpu_for_wait();
         let cpus =
             cpu_hints::written_by_last_pass().unwrap_or_else(|| self.passer_cpus.load(Ordering::Relaxed));
-        if cpu_hints::peer_runs_elsewhere(cpus, here)
-            && wait::spin_only_until_changed(self.word, seen, APART_LOOKS, || deadline.passed())
-        {
-            seen = self.word.load(Ordering::Acquire);
-            if seen == mine {
+        if cpu_hints::peer_runs_elsewhere(cpus, here) {
+            if wait::spin_only_until_equal(self.word, mine, APART_LOOKS, || deadline.passed()) {
                 return true;
             }
+            seen = self.word.load(Ordering::Acquire);
         }
         let peer_here = self.peer_shares_cpu(here);
+        // Two threads that yield to each other stay on one CPU for good:
+        // now and then, one that may move sleeps at once instead, and its
+        // wake-up may place it on an idle CPU (see `cpu_hints::may_move`).
+        let mut sleep_at_once = peer_here && asked && cpu_hints::may_move();
         loop {
-            self.sleep_while_turn_is(seen, &deadline, peer_here);
+            self.sleep_while_turn_is(seen, &deadline, peer_here, sleep_at_once);
+            sleep_at_once = false;
             seen = self.word.load(Ordering::Acquire);
             if seen == mine {
                 return true;
@@ -234,9 +237,11 @@ impl<'r> Turn<'r> {
     /// [`Turn::pass_turn`] knows to wake it; each sleep lasts at most [`SLICE`].
     /// A waiter whose peer runs on its own CPU yields at every look instead
     /// of pausing between looks: the peer can answer only while it is off
-    /// the CPU.
-    fn sleep_while_turn_is(&self, seen: u32, deadline: &LazyDeadline, peer_here: bool) {
-        let changed = if peer_here {
+    /// the CPU. With `at_once` it sleeps without looking first.
+    fn sleep_while_turn_is(&self, seen: u32, deadline: &LazyDeadline, peer_here: bool, at_once: bool) {
+        let changed = if at_once {
+            false
+        } else if peer_here {
             wait::yield_until_changed(self.word, seen, SPIN_LOOKS / YIELD_EVERY, || deadline.passed())
         } else {
             wait::spin_until_changed(self.word, seen, SPIN_LOOKS, || deadline.passed())
@@ -248,6 +253,9 @@ impl<'r> Turn<'r> {
         if self.word.load(Ordering::SeqCst) == seen {
             self.waker
                 .sleep_while_equal(self.word, seen, deadline.left().min(SLICE));
+            // The wake-up may have placed this thread on another CPU: the
+            // next pass says where it runs now.
+            cpu_hints::ask_cpu();
         }
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
     }

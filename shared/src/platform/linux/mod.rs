@@ -18,7 +18,7 @@ pub(crate) use mutex::{MutexId, MutexInner, MutexLock};
 pub(crate) use object::lifetime::close_everything;
 pub(crate) use region::RegionInner;
 pub(crate) use settings::ObjectSettings;
-pub(crate) use sys::{current_cpu, heavy_barrier, pid_alive, register_for_heavy_barriers};
+pub(crate) use sys::{current_cpu, heavy_barrier, may_run_elsewhere, pid_alive, register_for_heavy_barriers};
 pub(crate) use word_waker::WordWaker;
 
 /// ", user NAME (uid N)" for the owner of process `pid`, or "" when unknown.

@@ -66,6 +66,26 @@ pub(crate) fn current_cpu() -> Option<u32> {
     None
 }
 
+/// Whether the calling thread may run on more than one CPU (its affinity
+/// allows several); `false` when pinned to one, or when the system cannot say.
+#[cfg(target_os = "linux")]
+pub(crate) fn may_run_elsewhere() -> bool {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity
+    // writes at most its size into it, for the calling thread (pid 0), and
+    // CPU_COUNT only reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0
+            && libc::CPU_COUNT(&set) > 1
+    }
+}
+
+/// Whether the calling thread may run on more than one CPU: not known here.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn may_run_elsewhere() -> bool {
+    false
+}
+
 /// Pins the calling thread to `cpu` (for tests); returns whether the kernel
 /// agreed (a container may allow fewer CPUs).
 #[cfg(all(test, target_os = "linux"))]

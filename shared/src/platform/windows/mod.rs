@@ -25,7 +25,7 @@ pub(crate) mod word_waker;
 
 pub(crate) use mapped_view::MappedView;
 pub(crate) use mutex::{MutexId, MutexInner, MutexLock};
-pub(crate) use process::{current_cpu, describe_process_owner, pid_alive};
+pub(crate) use process::{current_cpu, describe_process_owner, may_run_elsewhere, pid_alive};
 pub(crate) use region::RegionInner;
 pub(crate) use settings::ObjectSettings;
 pub(crate) use word_waker::WordWaker;

@@ -4,7 +4,9 @@ use std::os::windows::io::AsRawHandle;
 
 use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, WAIT_TIMEOUT};
 use windows_sys::Win32::Storage::FileSystem::SYNCHRONIZE;
-use windows_sys::Win32::System::Threading::{GetCurrentProcessorNumber, OpenProcess, WaitForSingleObject};
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, GetCurrentProcessorNumber, GetProcessAffinityMask, OpenProcess, WaitForSingleObject,
+};
 
 use super::handle::{last_error, owned};
 
@@ -34,4 +36,14 @@ pub(crate) fn describe_process_owner(_pid: u32) -> String {
 pub(crate) fn current_cpu() -> Option<u32> {
     // SAFETY: GetCurrentProcessorNumber takes nothing and only reports.
     Some(unsafe { GetCurrentProcessorNumber() })
+}
+
+/// Whether this process may run on more than one CPU (its affinity mask
+/// allows several); `false` when pinned to one, or when Windows cannot say.
+pub(crate) fn may_run_elsewhere() -> bool {
+    let (mut process_mask, mut system_mask) = (0usize, 0usize);
+    // SAFETY: the pseudo-handle of the current process needs no closing; the
+    // call writes the two masks into the two locals.
+    let asked = unsafe { GetProcessAffinityMask(GetCurrentProcess(), &mut process_mask, &mut system_mask) };
+    asked != 0 && process_mask.count_ones() > 1
 }
