@@ -1,70 +1,86 @@
-//! .NET's named mutex on Linux from Rust, driven by lines on stdin: the
-//! twin of `tests/dotnet/MutexProbe.cs`, with the same commands and answers,
-//! so the tests (`tests/dotnet_mutex.rs`) drive a Rust and a .NET process
-//! alike (and kill either while it holds the mutex).
+//! .NET's named mutex on Linux from Rust, as a [`shared::NamedMutex`] of the
+//! .NET kind (`MutexOptionsExt::dotnet`), driven by lines on stdin: the twin
+//! of `tests/dotnet/MutexProbe.cs`, with the same commands and answers, so
+//! the tests (`tests/dotnet_mutex.rs`) drive a Rust and a .NET process alike
+//! (and kill either while it holds the mutex).
 //!
 //! ```text
-//! open OWNED NAME    DotnetMutex::create(NAME, OWNED == 1) -> "opened created=True|False"
-//! openexisting NAME  DotnetMutex::open_existing(NAME) -> "opened" | "notfound"
-//! wait MS            wait_timeout(MS) (-1: wait()) -> "got" | "timeout" | "abandoned [PID]"
-//! release            drop the guard -> "released"
+//! open OWNED NAME    new Mutex(OWNED == 1, NAME, out created) -> "opened created=True|False"
+//! openexisting NAME  Mutex.OpenExisting(NAME) -> "opened" | "notfound"
+//! wait MS            WaitOne(MS) (-1: forever) -> "got" | "timeout" | "abandoned [PID]"
+//! release            ReleaseMutex() -> "released"
 //! close              drop the mutex -> "closed"
 //! path NAME          where .NET keeps NAME for this session -> the path
 //! sessions NAME      the sessions with a live NAME -> "sessions SID ..."
-//! openin SID NAME    open_existing_in_session(NAME, SID) -> "opened" | "notfound"
+//! openin SID NAME    OpenExisting(NAME) in login session SID -> "opened" | "notfound"
 //! exit               -> "bye"
 //! ```
-//! Starts with "ready PID"; errors print "error MESSAGE". Linux only.
+//! NAME is .NET's: `Global\NAME` is the machine's, `Local\NAME` or a plain
+//! name this login session's. Starts with "ready PID"; errors print
+//! "error MESSAGE". Linux only.
 
 #[cfg(target_os = "linux")]
 fn main() {
     use std::io::BufRead;
     use std::time::Duration;
 
-    use shared::os::linux::{DotnetGuard, DotnetMutex};
+    use shared::os::linux::{DotnetMutex, DotnetScope, MutexOptionsExt};
+    use shared::{Acquired, Failure, MutexOptions, NamedMutex, ObjectError, RegionName};
+
+    /// The options for .NET's `name` in `scope` (its prefix, if any, decides).
+    fn options(name: &str, session: Option<u32>) -> Result<MutexOptions, String> {
+        let (scope, bare) = match (name.strip_prefix("Global\\"), name.strip_prefix("Local\\")) {
+            (Some(bare), _) => (DotnetScope::Global, bare),
+            (_, Some(bare)) => (DotnetScope::ThisSession, bare),
+            _ => (DotnetScope::ThisSession, name),
+        };
+        let scope = session.map_or(scope, DotnetScope::Session);
+        let name = RegionName::new(bare).map_err(|error| error.to_string())?;
+        Ok(MutexOptions::named(&name).dotnet(scope))
+    }
+
+    fn opened(result: Result<NamedMutex, ObjectError>, mutex: &mut Option<NamedMutex>) -> String {
+        match result {
+            Ok(opened) => {
+                *mutex = Some(opened);
+                "opened".to_owned()
+            }
+            Err(error) if matches!(error.failure(), Failure::NotFound { .. }) => "notfound".to_owned(),
+            Err(error) => format!("error {error}"),
+        }
+    }
 
     println!("ready {}", std::process::id());
-    let mut mutex: Option<DotnetMutex> = None;
-    let mut guard: Option<DotnetGuard> = None;
+    let mut mutex: Option<NamedMutex> = None;
+    let mut guard: Option<Acquired> = None;
     let capitalised = |yes: bool| if yes { "True" } else { "False" };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let words: Vec<&str> = line.splitn(3, ' ').collect();
         let answer = match (words.as_slice(), mutex.as_ref()) {
-            (["open", owned, name], _) => match DotnetMutex::create(name, *owned == "1") {
-                Ok(created) => {
+            (["open", owned, name], _) => match options(name, None).map(|o| o.create(*owned == "1")) {
+                Ok(Ok(created)) => {
                     let answer = format!("opened created={}", capitalised(created.created_new));
                     mutex = Some(created.mutex);
-                    guard = created.guard;
+                    guard = created.guard.map(Acquired::Owned);
                     answer
                 }
+                Ok(Err(error)) => format!("error {error}"),
                 Err(error) => format!("error {error}"),
+            },
+            (["openexisting", name], _) => match options(name, None) {
+                Ok(options) => opened(options.open_existing(), &mut mutex),
+                Err(error) => format!("error {error}"),
+            },
+            (["openin", sid, name], _) => match sid.parse().map(|sid| options(name, Some(sid))) {
+                Ok(Ok(options)) => opened(options.open_existing(), &mut mutex),
+                Ok(Err(error)) => format!("error {error}"),
+                Err(_) => format!("error not a session id: {sid}"),
             },
             (["sessions", name], _) => match DotnetMutex::live_sessions(name) {
                 Ok(sessions) => sessions
                     .iter()
                     .fold("sessions".to_owned(), |line, sid| format!("{line} {sid}")),
-                Err(error) => format!("error {error}"),
-            },
-            (["openin", sid, name], _) => match sid
-                .parse()
-                .map_err(|_| None)
-                .and_then(|sid| DotnetMutex::open_existing_in_session(name, sid).map_err(Some))
-            {
-                Ok(opened) => {
-                    mutex = Some(opened);
-                    "opened".to_owned()
-                }
-                Err(Some(shared::os::linux::DotnetMutexError::NotFound { .. })) => "notfound".to_owned(),
-                Err(Some(error)) => format!("error {error}"),
-                Err(None) => format!("error not a session id: {sid}"),
-            },
-            (["openexisting", name], _) => match DotnetMutex::open_existing(name) {
-                Ok(opened) => {
-                    mutex = Some(opened);
-                    "opened".to_owned()
-                }
-                Err(shared::os::linux::DotnetMutexError::NotFound { .. }) => "notfound".to_owned(),
                 Err(error) => format!("error {error}"),
             },
             (["wait", ms], Some(mutex)) => {

@@ -569,3 +569,132 @@ fn handles_go_to_other_threads_but_guards_stay_on_theirs() {
     });
     assert_eq!(waited, Ok(true));
 }
+
+/// `NamedMutex` of the .NET kind, in this session, for the unique `name`.
+fn named_dotnet(name: &str) -> shared::MutexOptions {
+    use shared::os::linux::{DotnetScope, MutexOptionsExt};
+    let name = shared::RegionName::new(name).expect("a valid name");
+    shared::MutexOptions::named(&name).dotnet(DotnetScope::ThisSession)
+}
+
+#[test]
+fn a_named_mutex_of_the_dotnet_kind_is_the_mutex_a_dotnet_program_holds() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("named-kind");
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("open 1 {name}")), "opened created=True");
+    let created = named_dotnet(&name).create(true).expect("open what .NET created");
+    assert!(!created.created_new, ".NET created it");
+    assert!(created.guard.is_none(), "initial ownership only for its creator");
+    let mutex = created.mutex;
+    assert_eq!(mutex.path(), DotnetMutex::path_for(&name).expect("valid"));
+    assert_eq!(
+        mutex.holder_pid(),
+        Some(peer.pid),
+        ".NET wrote its pid as the owner"
+    );
+    assert!(mutex.try_wait().expect("try").is_none(), ".NET holds it");
+    assert!(
+        mutex
+            .wait_timeout(Duration::from_millis(20))
+            .expect("wait")
+            .is_none(),
+        "a bounded wait ends while .NET holds it"
+    );
+    assert_eq!(peer.say("release"), "released");
+    let held = mutex
+        .wait_timeout(WATCHDOG)
+        .expect("wait")
+        .expect("released by .NET");
+    assert!(!held.is_abandoned());
+    assert_eq!(mutex.holder_pid(), Some(std::process::id()));
+    assert_eq!(peer.say("wait 0"), "timeout", "ours holds it now, for .NET too");
+    drop(held); // ReleaseMutex()
+    assert_eq!(peer.say("wait 0"), "got");
+    assert_eq!(peer.say("release"), "released");
+    assert_eq!(peer.say("exit"), "bye");
+    assert!(peer.helper.finish());
+    drop(mutex);
+    assert!(
+        !DotnetMutex::path_for(&name).expect("valid").exists(),
+        "the last user removed it"
+    );
+}
+
+#[test]
+fn a_named_mutex_of_the_dotnet_kind_reports_a_dead_dotnet_holder_with_its_pid() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("named-dies");
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("open 1 {name}")), "opened created=True");
+    let mutex = named_dotnet(&name)
+        .open_existing()
+        .expect("open what .NET created");
+    let dead = peer.pid;
+    peer.kill();
+    let acquired = mutex
+        .wait_timeout(WATCHDOG)
+        .expect("wait")
+        .expect("the dead holder's mutex");
+    assert!(acquired.is_abandoned(), "EOWNERDEAD");
+    assert_eq!(acquired.abandoned_by(), Some(dead));
+    drop(acquired);
+    assert!(!mutex.try_wait().expect("try").expect("free").is_abandoned());
+}
+
+#[test]
+fn a_named_mutex_of_the_dotnet_kind_is_created_owned_and_open_existing_needs_a_live_one() {
+    if dotnet().is_none() {
+        return;
+    }
+    let name = unique("named-own");
+    assert!(matches!(
+        named_dotnet(&name)
+            .open_existing()
+            .expect_err("nobody has it")
+            .failure(),
+        shared::Failure::NotFound { .. }
+    ));
+    let created = named_dotnet(&name).create(true).expect("create");
+    assert!(created.created_new && created.guard.is_some());
+    let again = named_dotnet(&name).open_existing().expect("open the live one");
+    // This thread owns it: a second wait by the owner is refused, not a deadlock.
+    assert!(matches!(
+        again
+            .wait_timeout(Duration::ZERO)
+            .expect_err("owned by this thread")
+            .failure(),
+        shared::Failure::AlreadyOwned { .. }
+    ));
+    let other = std::thread::spawn({
+        let again = again.clone();
+        move || again.try_wait().expect("try").is_none()
+    });
+    assert!(other.join().expect("thread"), "another thread finds it held");
+    drop(created.guard);
+    assert!(again.try_wait().expect("try").is_some(), "free once released");
+}
+
+#[test]
+fn opening_a_dotnet_mutex_waits_for_dotnets_creation_lock_only_as_long_as_the_timeout() {
+    if dotnet().is_none() {
+        return;
+    }
+    let name = unique("creation-lock");
+    drop(
+        named_dotnet(&unique("dirs"))
+            .create(false)
+            .expect("make .NET's directories"),
+    );
+    let held = creation_lock();
+    let error = named_dotnet(&name)
+        .timeout(Duration::from_millis(50))
+        .create(false)
+        .expect_err("the creation lock is held");
+    assert!(
+        matches!(error.failure(), shared::Failure::TimedOut { .. }),
+        "{error}"
+    );
+    drop(held);
+    drop(named_dotnet(&name).create(false).expect("free again"));
+}

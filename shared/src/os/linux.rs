@@ -134,6 +134,41 @@ pub trait MutexOptionsExt: Sealed {
     /// [`RegionOptionsExt::share_with_group`] does for a region (mode 0660;
     /// group-shared files of others accepted).
     fn share_with_group(self) -> Self;
+
+    /// Makes the mutex .NET's own named mutex on Linux, in `scope`, instead of
+    /// this library's lock file: the very `System.Threading.Mutex` a .NET
+    /// program of the same name opens there (.NET Core 2.0 to .NET 10,
+    /// CoreCLR, on x86_64 glibc). Everything [`NamedMutex`](crate::NamedMutex)
+    /// does works as for the lock file, with .NET's semantics:
+    /// `created_new`, ownership at creation only, waits with timeouts,
+    /// abandonment both ways (a .NET holder that died is
+    /// [`Acquired::Abandoned`](crate::Acquired::Abandoned) here, with its
+    /// pid; a Rust holder that died is `AbandonedMutexException` there).
+    ///
+    /// Its file is .NET's: `/tmp/.dotnet/shm/session<SID>/NAME` (or
+    /// `global/NAME`, see [`DotnetScope`]), made open to all users as .NET
+    /// makes it; [`dir`](MutexOptionsExt::dir), [`mode`](MutexOptionsExt::mode)
+    /// and [`share_with_group`](MutexOptionsExt::share_with_group) do not
+    /// apply to it. A process that ends by a signal leaves the file behind,
+    /// as .NET does; the next create finds it unused and makes it anew.
+    ///
+    /// Opening it fails with [`Failure::BadOptions`](crate::Failure::BadOptions)
+    /// off x86_64 glibc, and with [`Failure::NotOurs`](crate::Failure::NotOurs)
+    /// where a live file of another layout is (a .NET of the lock-file mode,
+    /// or .NET 11); waiting for .NET's creation lock is bounded by
+    /// [`MutexOptions::timeout`].
+    ///
+    /// ```
+    /// use shared::os::linux::{DotnetScope, MutexOptionsExt};
+    /// use shared::{MutexOptions, RegionName};
+    /// # let jobs = RegionName::new(&format!("jobs-dotnet-doc-{}", std::process::id()))?;
+    /// // new Mutex(true, "jobs", out bool createdNew), as a .NET program on Linux calls it
+    /// let created = MutexOptions::named(&jobs).dotnet(DotnetScope::ThisSession).create(true)?;
+    /// assert!(created.created_new && created.guard.is_some());
+    /// assert!(created.mutex.path().starts_with("/tmp/.dotnet/shm"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn dotnet(self, scope: DotnetScope) -> Self;
 }
 
 impl MutexOptionsExt for MutexOptions {
@@ -149,6 +184,11 @@ impl MutexOptionsExt for MutexOptions {
 
     fn share_with_group(mut self) -> Self {
         self.platform_mut().share_with_group();
+        self
+    }
+
+    fn dotnet(mut self, scope: DotnetScope) -> Self {
+        self.platform_mut().dotnet = Some(scope);
         self
     }
 }
@@ -181,4 +221,6 @@ impl RegionExt for Region {
     }
 }
 
-pub use crate::platform::linux::dotnet_mutex::{DotnetCreated, DotnetGuard, DotnetMutex, DotnetMutexError};
+pub use crate::platform::linux::dotnet_mutex::{
+    DotnetCreated, DotnetGuard, DotnetMutex, DotnetMutexError, DotnetScope,
+};

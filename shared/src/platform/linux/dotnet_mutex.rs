@@ -54,6 +54,7 @@ use std::thread::ThreadId;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::platform::mapping::Mapping;
+use crate::platform::wait::Deadline;
 
 /// Whether this target has the layout .NET's files have on x86_64 glibc.
 const LAYOUT_MATCHES: bool = cfg!(all(target_arch = "x86_64", target_env = "gnu"));
@@ -138,6 +139,13 @@ pub enum DotnetMutexError {
         /// The file.
         path: PathBuf,
     },
+    /// The deadline passed while another process held .NET's creation lock
+    /// (`flock` on `/tmp/.dotnet/shm`), which .NET holds only for the
+    /// moment of a create, open or close.
+    TimedOut {
+        /// The directory whose lock was waited for.
+        path: PathBuf,
+    },
     /// A system call failed.
     Io {
         /// What was being done.
@@ -184,6 +192,13 @@ impl fmt::Display for DotnetMutexError {
                 f,
                 "the .NET mutex {} is not recoverable: an owner died and the next released it \
                  without marking it consistent; close every program that has it open, so that it is made anew",
+                path.display()
+            ),
+            DotnetMutexError::TimedOut { path } => write!(
+                f,
+                "gave up waiting for .NET's creation lock on {}: another process has held it for the whole timeout \
+                 (.NET holds it only for a moment); find it with `fuser {}` and stop it, or wait longer",
+                path.display(),
                 path.display()
             ),
             DotnetMutexError::Io { action, path, source } => {
@@ -241,6 +256,36 @@ pub(crate) fn resolve(name: &str, session: u32) -> Result<(PathBuf, PathBuf), Do
     let dir = Path::new(SHM_DIR).join(scope);
     let path = dir.join(file_name);
     Ok((dir, path))
+}
+
+/// Where a .NET named mutex lives on Linux: which scope's directory under
+/// `/tmp/.dotnet/shm` (see [`MutexOptionsExt::dotnet`](crate::os::linux::MutexOptionsExt::dotnet)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DotnetScope {
+    /// This process's login session, as a plain .NET name (or `Local\NAME`)
+    /// resolves: `/tmp/.dotnet/shm/session<SID>/NAME`, SID from `getsid`.
+    #[default]
+    ThisSession,
+    /// Another login session's directory, `/tmp/.dotnet/shm/session<SID>/NAME`:
+    /// for meeting a .NET program started in another terminal, which named
+    /// its mutex in its own session (find it with
+    /// [`DotnetMutex::live_sessions`], or `ps -o sid= -p PID`).
+    Session(u32),
+    /// The machine: `Global\NAME` in .NET, `/tmp/.dotnet/shm/global/NAME`.
+    Global,
+}
+
+impl DotnetScope {
+    /// The name .NET would be given for `name` in this scope, and the
+    /// session whose directory it resolves to.
+    pub(crate) fn dotnet_name(self, name: &str) -> (String, u32) {
+        match self {
+            DotnetScope::ThisSession => (name.to_owned(), session_id()),
+            DotnetScope::Session(session) => (name.to_owned(), session),
+            DotnetScope::Global => (format!("Global\\{name}"), session_id()),
+        }
+    }
 }
 
 /// This process's session, as .NET names its directory (`getsid` as a
@@ -330,14 +375,22 @@ fn check_shared_dir(path: &Path) -> Result<(), DotnetMutexError> {
     )))
 }
 
+/// How often a wait for the creation lock looks again.
+const CREATION_LOCK_POLL: Duration = Duration::from_millis(2);
+
+/// How long a close waits for the creation lock before it leaves the file
+/// to the next open (which finds it stale and makes it anew, as .NET does).
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// `flock(LOCK_EX)` on `/tmp/.dotnet/shm`: .NET's creation and deletion lock.
 struct CreationLock {
     dir: File,
 }
 
 impl CreationLock {
-    /// Makes .NET's directories as .NET does, then takes the lock.
-    fn acquire() -> Result<CreationLock, DotnetMutexError> {
+    /// Makes .NET's directories as .NET does, then takes the lock, waiting
+    /// for it until `until`.
+    fn acquire(until: Deadline) -> Result<CreationLock, DotnetMutexError> {
         let tmp = Path::new(SHARED_FILES_DIR);
         let meta = fs::metadata(tmp).map_err(io_error("look at", tmp))?;
         if !meta.is_dir() || meta.permissions().mode() & 0o700 != 0o700 {
@@ -347,14 +400,23 @@ impl CreationLock {
         }
         ensure_shared_dir(Path::new(RUNTIME_DIR))?;
         ensure_shared_dir(Path::new(SHM_DIR))?;
-        Self::take()
+        Self::take(until)
     }
 
-    /// Takes the lock on the existing directory.
-    fn take() -> Result<CreationLock, DotnetMutexError> {
+    /// Takes the lock on the existing directory, waiting for it until
+    /// `until`: it looks again every [`CREATION_LOCK_POLL`], since another
+    /// user may hold it as long as they like.
+    fn take(until: Deadline) -> Result<CreationLock, DotnetMutexError> {
         let path = Path::new(SHM_DIR);
         let dir = File::open(path).map_err(io_error("open the directory", path))?;
-        retry(|| dir.lock()).map_err(io_error("lock the directory", path))?;
+        while !try_exclusive(&dir).map_err(io_error("lock the directory", path))? {
+            if until.passed() {
+                return Err(DotnetMutexError::TimedOut {
+                    path: path.to_owned(),
+                });
+            }
+            std::thread::sleep(until.left().min(CREATION_LOCK_POLL));
+        }
         Ok(CreationLock { dir })
     }
 }
@@ -426,12 +488,14 @@ impl DotnetMutexInner {
     /// `Mutex.OpenExisting(name)`, as a .NET process of login session
     /// `session` resolves `name`. Returns the
     /// handle, whether this call created the mutex, and with
-    /// `initially_owned` the ownership of a mutex it created.
+    /// `initially_owned` the ownership of a mutex it created. It waits for
+    /// .NET's creation lock until `until`.
     pub(crate) fn open(
         name: &str,
         session: u32,
         create: bool,
         initially_owned: bool,
+        until: Deadline,
     ) -> Result<(DotnetMutexInner, bool, Option<Took>), DotnetMutexError> {
         if !LAYOUT_MATCHES {
             return Err(DotnetMutexError::Unsupported {
@@ -445,7 +509,7 @@ impl DotnetMutexInner {
             });
         }
         let (dir, path) = resolve(name, session)?;
-        let lock = CreationLock::acquire()?;
+        let lock = CreationLock::acquire(until)?;
         match fs::symlink_metadata(&dir) {
             Ok(_) => check_shared_dir(&dir)?,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -631,6 +695,11 @@ impl DotnetMutexInner {
         self.mapping.atomic_u64(OWNER_TID_OFFSET).unwrap_or(&FALLBACK)
     }
 
+    /// Which file it is: its device and inode.
+    pub(crate) fn id(&self) -> (u64, u64) {
+        self.id
+    }
+
     /// The mutex's name as given.
     pub(crate) fn name(&self) -> &str {
         &self.name
@@ -746,7 +815,7 @@ impl Drop for DotnetMutexInner {
         if !self.opened {
             return;
         }
-        let lock = CreationLock::take().ok();
+        let lock = CreationLock::take(Deadline::after(CLOSE_WAIT)).ok();
         let _ = retry(|| self.file.unlock());
         let last = lock.is_some() && try_exclusive(&self.file).unwrap_or(false);
         if !last {
@@ -821,8 +890,11 @@ fn init_robust_recursive_shared(mutex: *mut libc::pthread_mutex_t) -> io::Result
 /// guard) dropped closes it, and the last user on the machine removes its
 /// file, as .NET does.
 ///
-/// It is not [`NamedMutex`](crate::NamedMutex), whose Linux mutex is this
-/// library's own lock file, which .NET programs cannot see.
+/// [`NamedMutex`](crate::NamedMutex) is this very mutex when its options
+/// ask for it ([`MutexOptionsExt::dotnet`](crate::os::linux::MutexOptionsExt::dotnet)):
+/// prefer that in portable code. This type is the same mutex in .NET's own
+/// terms (its names, `Global\`, `Local\`), with what only .NET's has:
+/// [`DotnetMutex::live_sessions`].
 ///
 /// | .NET | `DotnetMutex` |
 /// |---|---|
@@ -895,7 +967,8 @@ impl DotnetMutex {
     /// [`DotnetMutexError::Io`] when a directory or the file cannot be made,
     /// opened, locked or mapped (another user's `/tmp/.dotnet`, for instance).
     pub fn create(name: &str, initially_owned: bool) -> Result<DotnetCreated, DotnetMutexError> {
-        let (inner, created_new, took) = DotnetMutexInner::open(name, session_id(), true, initially_owned)?;
+        let (inner, created_new, took) =
+            DotnetMutexInner::open(name, session_id(), true, initially_owned, Deadline::never())?;
         let mutex = DotnetMutex {
             inner: Arc::new(inner),
         };
@@ -926,7 +999,7 @@ impl DotnetMutex {
     /// # Errors
     /// As [`DotnetMutex::open_existing`].
     pub fn open_existing_in_session(name: &str, session: u32) -> Result<DotnetMutex, DotnetMutexError> {
-        let (inner, _, _) = DotnetMutexInner::open(name, session, false, false)?;
+        let (inner, _, _) = DotnetMutexInner::open(name, session, false, false, Deadline::never())?;
         Ok(DotnetMutex {
             inner: Arc::new(inner),
         })
@@ -955,7 +1028,7 @@ impl DotnetMutex {
         if !shm.is_dir() {
             return Ok(Vec::new());
         }
-        let lock = CreationLock::take()?;
+        let lock = CreationLock::take(Deadline::after(CLOSE_WAIT))?;
         let mut sessions = Vec::new();
         for entry in fs::read_dir(shm).map_err(io_error("read the directory", shm))? {
             let Ok(entry) = entry else { continue };

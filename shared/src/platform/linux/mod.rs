@@ -4,6 +4,7 @@
 pub(crate) mod bus_guard;
 pub(crate) mod dotnet_mutex;
 pub(crate) mod files;
+pub(crate) mod lock_file_mutex;
 pub(crate) mod mapped_view;
 pub(crate) mod mutex;
 pub(crate) mod object;

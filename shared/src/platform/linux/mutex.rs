@@ -1,188 +1,187 @@
-//! Linux named mutexes: the empty lock file `DIR/NAME`, whose `flock`
-//! (through `named-lock`) is the ownership, plus the companion
-//! `DIR/.NAME.meta` and setup file `DIR/.NAME.guard` of every named object
-//! (see [`super::object`]). The kernel releases the lock when its holder
-//! dies; the holder also writes its pid into the companion and clears it on
-//! release, so the next owner can tell a clean hand-over from an abandoned
-//! one. The last process out removes the files.
+//! Linux named mutexes, of two kinds: this library's own lock file (the
+//! default, [`super::lock_file_mutex`]) and .NET's own named mutex
+//! ([`super::dotnet_mutex`], asked for with `os::linux::MutexOptionsExt::dotnet`),
+//! which .NET programs on Linux share. The portable layer sees one mutex:
+//! this module sends each call to the kind's own.
 
+use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use named_lock::{NamedLock, NamedLockGuard};
-
-use super::object::lifetime::Presence;
-use super::object::meta::{Kind, Meta, HOLDER_PID, RELEASE_COUNT, RELEASE_SLEEPERS};
-use super::object::{companion_mode, ObjectFiles, Spec};
-use super::word_waker::{wait_while_equal, wake_all};
+use super::dotnet_mutex::{DotnetMutexError, DotnetMutexInner, Took};
+use super::lock_file_mutex::{LockFileHold, LockFileMutex, LockFileTaken};
 use crate::error::Failure;
 use crate::platform::request::{Disposition, MutexSpec};
 use crate::platform::taken::Taken;
 
-/// Longest single sleep while waiting: a holder that dies wakes nobody, so a
-/// waiter looks again at least this often.
-const WAIT_SLICE: Duration = Duration::from_millis(50);
-
-/// Which mutex this is, however its path is spelled: the lock file's device
-/// and inode.
+/// Which mutex this is, however its path is spelled: its file's device and
+/// inode.
 pub(crate) type MutexId = (u64, u64);
 
-/// One process's hold on a named mutex.
+/// One process's hold on a named mutex, of either kind.
 #[derive(Debug)]
-pub(crate) struct MutexInner {
-    lock: NamedLock,
-    meta: Meta,
-    files: ObjectFiles,
-    name: String,
-    id: MutexId,
-    /// Declared last: this process stops using the mutex after the rest is gone.
-    _presence: Option<Arc<Presence>>,
+pub(crate) enum MutexInner {
+    /// This library's lock file.
+    LockFile(LockFileMutex),
+    /// .NET's own named mutex.
+    Dotnet(DotnetMutexInner),
 }
 
 /// The ownership of the mutex while it is held.
 #[derive(Debug)]
-pub(crate) struct MutexLock {
-    _lock: NamedLockGuard,
+pub(crate) enum MutexLock {
+    /// A lock file's `flock`.
+    LockFile(LockFileHold),
+    /// .NET's pthread mutex, owned by the thread that took it (the portable
+    /// guard, not `Send`, keeps the release on that thread).
+    Dotnet,
 }
 
 impl MutexInner {
-    /// Creates or opens the mutex `request` names; with `initially_owned`, a
-    /// mutex this call creates is taken before anyone else can open it.
-    /// Returns whether this call created it.
+    /// Creates or opens the mutex `request` names, of the kind its settings
+    /// say; with `initially_owned`, a mutex this call creates is taken
+    /// before anyone else can open it. Returns whether this call created it.
     pub(crate) fn open(
         request: &MutexSpec,
         how: Disposition,
         initially_owned: bool,
     ) -> Result<(Arc<MutexInner>, bool, Option<Taken>), Failure> {
-        let files = ObjectFiles::new(request.platform.dir_or_default(), request.name);
-        let spec = Spec {
-            files: &files,
-            kind: Kind::Mutex,
-            mode: companion_mode(request.platform.mode),
-            writable: true,
-            trust: request.platform.trust,
-            until: request.deadline(),
-            persistent: false,
+        let Some(scope) = request.platform.dotnet else {
+            let (inner, created_new, taken) = LockFileMutex::open(request, how, initially_owned)?;
+            return Ok((
+                Arc::new(MutexInner::LockFile(inner)),
+                created_new,
+                taken.map(from_lock_file),
+            ));
         };
-        let (attached, setup) = spec.open_named_locked_setup(how, &|_, _| Ok(0))?;
-        let created_new = attached.created_new;
-        let lock = match NamedLock::with_path(&files.object) {
-            Ok(lock) => lock,
-            Err(source) => {
-                drop(setup); // before the presence, whose drop takes the setup lock
-                return Err(Failure::lock(request.name, source));
-            }
-        };
-        let inner = Arc::new(MutexInner {
-            lock,
-            meta: attached.meta,
-            files,
-            name: request.name.to_owned(),
-            id: (attached.header.dev, attached.header.ino),
-            _presence: attached.presence,
-        });
-        // Still under the setup lock: nobody can open the new mutex yet.
-        let taken = if initially_owned && created_new {
-            match inner.try_lock() {
-                Ok(taken) => taken,
-                Err(error) => {
-                    drop(setup);
-                    return Err(error);
-                }
-            }
-        } else {
-            None
-        };
-        drop(setup);
-        Ok((inner, created_new, taken))
+        let (name, session) = scope.dotnet_name(request.name);
+        let create = !matches!(how, Disposition::OpenExisting);
+        let until = request.deadline();
+        let (inner, created_new, took) =
+            DotnetMutexInner::open(&name, session, create, initially_owned, until)
+                .map_err(|error| from_dotnet(request.name, error))?;
+        if matches!(how, Disposition::CreateNew) && !created_new {
+            return Err(Failure::AlreadyExists {
+                path: inner.path().to_owned(),
+            });
+        }
+        Ok((
+            Arc::new(MutexInner::Dotnet(inner)),
+            created_new,
+            took.map(from_dotnet_took),
+        ))
     }
 
     /// The mutex name.
     pub(crate) fn name(&self) -> &str {
-        &self.name
+        match self {
+            MutexInner::LockFile(mutex) => mutex.name(),
+            MutexInner::Dotnet(mutex) => mutex.name(),
+        }
     }
 
-    /// The lock file.
+    /// Its file: the lock file, or .NET's file under `/tmp/.dotnet/shm`.
     pub(crate) fn path(&self) -> &Path {
-        &self.files.object
+        match self {
+            MutexInner::LockFile(mutex) => mutex.path(),
+            MutexInner::Dotnet(mutex) => mutex.path(),
+        }
     }
 
     /// Which mutex this is.
     pub(crate) fn id(&self) -> MutexId {
-        self.id
+        match self {
+            MutexInner::LockFile(mutex) => mutex.id(),
+            MutexInner::Dotnet(mutex) => mutex.id(),
+        }
     }
 
     /// The holder's pid (a dead holder's until the next owner takes over).
     pub(crate) fn holder_pid(&self) -> Option<u32> {
-        match self.word(HOLDER_PID).load(Ordering::Acquire) {
-            0 => None,
-            pid => Some(pid),
+        match self {
+            MutexInner::LockFile(mutex) => mutex.holder_pid(),
+            MutexInner::Dotnet(mutex) => mutex.holder_pid(),
         }
     }
 
     /// Takes the mutex if it is free.
     pub(crate) fn try_lock(&self) -> Result<Option<Taken>, Failure> {
-        match self.lock.try_lock() {
-            Ok(lock) => Ok(Some(self.took(lock))),
-            Err(named_lock::Error::WouldBlock) => Ok(None),
-            Err(source) => Err(Failure::lock(&self.name, source)),
-        }
+        self.lock_within(Duration::ZERO)
     }
 
-    /// Waits at most `timeout` for the mutex: sleeps until a release wakes
-    /// it, and looks again every 50 ms for holders that die.
+    /// Waits at most `timeout` for the mutex.
     pub(crate) fn lock_within(&self, timeout: Duration) -> Result<Option<Taken>, Failure> {
-        let until = crate::platform::wait::Deadline::after(timeout);
-        let releases = self.word(RELEASE_COUNT);
-        loop {
-            let seen = releases.load(Ordering::Acquire);
-            if let Some(taken) = self.try_lock()? {
-                return Ok(Some(taken));
-            }
-            if until.passed() {
-                return Ok(None);
-            }
-            let sleepers = self.word(RELEASE_SLEEPERS);
-            sleepers.fetch_add(1, Ordering::SeqCst);
-            wait_while_equal(releases, seen, until.left().min(WAIT_SLICE));
-            sleepers.fetch_sub(1, Ordering::SeqCst);
+        match self {
+            MutexInner::LockFile(mutex) if timeout.is_zero() => Ok(mutex.try_lock()?.map(from_lock_file)),
+            MutexInner::LockFile(mutex) => Ok(mutex.lock_within(timeout)?.map(from_lock_file)),
+            MutexInner::Dotnet(mutex) => Ok(mutex
+                .lock(Some(timeout))
+                .map_err(|error| from_dotnet(mutex.name(), error))?
+                .map(from_dotnet_took)),
         }
     }
 
-    /// Releases the mutex (any thread may; the portable guard keeps it to
-    /// the owner's).
+    /// Releases the mutex (the portable guard calls this on the owning thread).
     pub(crate) fn release(&self, lock: MutexLock) {
-        // Clear the holder first (a holder seen after this is a dead one),
-        // then unlock, then count the release and wake waiters: a waiter that
-        // sees the new count finds the lock already free.
-        self.word(HOLDER_PID).swap(0, Ordering::AcqRel);
-        drop(lock);
-        let releases = self.word(RELEASE_COUNT);
-        releases.fetch_add(1, Ordering::SeqCst);
-        // Only waiters that sleep on the counter need a wake-up: skip the
-        // system call otherwise.
-        if self.word(RELEASE_SLEEPERS).load(Ordering::SeqCst) != 0 {
-            wake_all(releases);
+        match (self, lock) {
+            (MutexInner::LockFile(mutex), MutexLock::LockFile(hold)) => mutex.release(hold),
+            (MutexInner::Dotnet(mutex), MutexLock::Dotnet) => mutex.unlock(),
+            // A lock of one kind is only ever taken from a mutex of that kind.
+            (_, lock) => drop(lock),
         }
     }
+}
 
-    fn took(&self, lock: NamedLockGuard) -> Taken {
-        let me = std::process::id();
-        let previous = self.word(HOLDER_PID).swap(me, Ordering::AcqRel);
-        let abandoned = previous != 0 && previous != me;
-        Taken {
-            lock: MutexLock { _lock: lock },
-            abandoned,
-            dead_holder: abandoned.then_some(previous),
-        }
+fn from_lock_file((hold, dead_holder): LockFileTaken) -> Taken {
+    Taken {
+        lock: MutexLock::LockFile(hold),
+        abandoned: dead_holder.is_some(),
+        dead_holder,
     }
+}
 
-    fn word(&self, offset: u64) -> &AtomicU32 {
-        static FALLBACK: AtomicU32 = AtomicU32::new(0);
-        // Mutex companions are always mapped writable (see `open`), and the
-        // offsets are aligned constants inside them.
-        self.meta.word(offset).unwrap_or(&FALLBACK)
+fn from_dotnet_took(took: Took) -> Taken {
+    Taken {
+        lock: MutexLock::Dotnet,
+        abandoned: took.abandoned,
+        dead_holder: took.dead_holder,
+    }
+}
+
+/// What a failure of .NET's mutex is in the library's terms.
+fn from_dotnet(name: &str, error: DotnetMutexError) -> Failure {
+    match error {
+        DotnetMutexError::NotFound { path } => Failure::NotFound { path },
+        DotnetMutexError::AlreadyOwned { .. } => Failure::AlreadyOwned {
+            name: name.to_owned(),
+        },
+        DotnetMutexError::TimedOut { path } => Failure::TimedOut {
+            what: ".NET's creation lock",
+            path,
+            holder: None,
+        },
+        DotnetMutexError::LayoutMismatch { path, found } => Failure::NotOurs {
+            path,
+            reason: format!(
+                "it is in use but is not a .NET named mutex of the layout this library speaks \
+                 (type 0, version 1: .NET Core 2.0 to .NET 10 on x86_64 glibc): {found}"
+            ),
+        },
+        DotnetMutexError::Io { path, source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+            Failure::PermissionDenied { path }
+        }
+        DotnetMutexError::Io { action, path, source } => Failure::Io { action, path, source },
+        DotnetMutexError::Unsupported { .. } => Failure::BadOptions {
+            reason:
+                ".NET's named mutex is matched on x86_64 Linux with glibc only, and this build is not one",
+        },
+        DotnetMutexError::InvalidName { .. } => Failure::BadOptions {
+            reason: "the name is not one .NET accepts for a mutex on Linux",
+        },
+        other @ DotnetMutexError::NotRecoverable { .. } => Failure::Lock {
+            name: name.to_owned(),
+            source: io::Error::other(other.to_string()),
+        },
     }
 }

@@ -123,6 +123,7 @@ impl RegionInner {
             mode: self.mode,
             trust: self.trust,
             reserve: true,
+            dotnet: None,
         }
     }
 

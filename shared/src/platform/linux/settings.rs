@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::dotnet_mutex::DotnetScope;
+
 /// Default mode of the files this crate creates: owner read/write only.
 pub const DEFAULT_MODE: u32 = 0o600;
 
@@ -41,6 +43,9 @@ pub(crate) struct ObjectSettings {
     pub(crate) trust: Trust,
     /// Whether to reserve the blocks of a file it creates or grows (regions).
     pub(crate) reserve: bool,
+    /// A mutex that is .NET's own named mutex, in this scope, instead of a
+    /// lock file (mutexes only; `None`: this library's lock file).
+    pub(crate) dotnet: Option<DotnetScope>,
 }
 
 impl Default for ObjectSettings {
@@ -50,6 +55,7 @@ impl Default for ObjectSettings {
             mode: DEFAULT_MODE,
             trust: Trust::Owner,
             reserve: true,
+            dotnet: None,
         }
     }
 }
