@@ -8,7 +8,7 @@
 //! 2. `MemoryMappedFile.CreateOrOpen(name, 1024000)` → [`shared::demo::cli::create_or_open`]:
 //!    [`RegionOptions::create_or_open`] ([`RegionOptions::create_from_file`] with `--file`);
 //!    `new Mutex(true, "<name>mutex", out created)` → [`RegionArgs::mutex_options`] +
-//!    [`shared::MutexOptions::create`]
+//!    [`shared::MutexOptions::create`] (with `--dotnet`, .NET's own named mutex)
 //! 3. `CreateViewStream(0, 0)` + `BinaryWriter.Write(i)` for i = 0..4 → [`write_message_ints`]
 //!    ([`Region::create_view_stream`] + `write_i32`)
 //! 4. `ReleaseMutex()` → drop the [`MutexGuard`]; wait for Enter → [`Console::wait_for_enter`]
@@ -69,12 +69,12 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
     // (a persistent file may hold an earlier exchange's records).
     let exchange_start = now_ticks();
     let (region, mutex, owned) = create_region_and_mutex(options, &cli.region, cli.region.wait_budget())?;
+    cli.region.say_where_dotnet_finds(&mutex, out);
     write_message_ints(&region, out)?;
     drop(owned); // ReleaseMutex()
 
     console.wait_for_enter(out.start_state_then_enter())?;
-    let (guard, peer) =
-        wait_for_state_service(&region, &mutex, exchange_start, cli.region.wait_budget(), out)?;
+    let (guard, peer) = wait_for_state_service(&region, &mutex, exchange_start, &cli.region, out)?;
     read_ints(&region, out)?;
     read_records(&region, peer, exchange_start, out)?;
     Handshake::of(&region)?.set_flags(Flags::MESSAGE_READ);
@@ -150,14 +150,16 @@ fn wait_for_state_service(
     region: &Region,
     mutex: &NamedMutex,
     exchange_start: i64,
-    budget: WaitBudget,
+    args: &RegionArgs,
     out: &Transcript,
 ) -> Result<(MutexGuard, StatePeer), DemoError> {
+    let budget = args.wait_budget();
     let handshake = Handshake::of(region)?;
-    let place = if region.is_persistent() {
-        format!("--file {}", region.path().display())
-    } else {
-        format!("--name {}", region.name())
+    let place = match (args.dotnet, region.is_persistent()) {
+        (true, _) if args.file.is_none() => format!("--dotnet --name {}", region.name()),
+        (true, _) => format!("--dotnet --file {}", region.path().display()),
+        (false, true) => format!("--file {}", region.path().display()),
+        (false, false) => format!("--name {}", region.name()),
     };
     let mut waiting: Option<WaitIndicator> = None;
     loop {

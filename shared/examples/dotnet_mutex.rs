@@ -14,6 +14,7 @@
 //! sessions NAME      the sessions with a live NAME -> "sessions SID ..."
 //! openin SID NAME    OpenExisting(NAME) in login session SID -> "opened" | "notfound"
 //! exit               -> "bye"
+//! quit               std::process::exit(0) with everything still open -> "bye"
 //! ```
 //! NAME is .NET's: `Global\NAME` is the machine's, `Local\NAME` or a plain
 //! name this login session's. Starts with "ready PID"; errors print
@@ -119,6 +120,10 @@ fn main() {
             (["exit"], _) => {
                 println!("bye");
                 return;
+            }
+            (["quit"], _) => {
+                println!("bye");
+                std::process::exit(0); // no destructor runs
             }
             _ => format!("error unknown command or no mutex open: {line}"),
         };

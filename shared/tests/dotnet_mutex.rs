@@ -698,3 +698,23 @@ fn opening_a_dotnet_mutex_waits_for_dotnets_creation_lock_only_as_long_as_the_ti
     drop(held);
     drop(named_dotnet(&name).create(false).expect("free again"));
 }
+
+#[test]
+fn a_process_that_exits_with_the_mutex_open_still_closes_its_file_as_dotnet_does() {
+    if dotnet().is_none() {
+        return;
+    }
+    let name = unique("exits-open");
+    let path = DotnetMutex::path_for(&name).expect("valid");
+    let mut ours = Peer::ours();
+    assert_eq!(ours.say(&format!("open 1 {name}")), "opened created=True");
+    assert!(path.exists());
+    // std::process::exit: no destructor runs, the exit hook closes the file.
+    assert_eq!(ours.say("quit"), "bye");
+    assert!(ours.helper.finish());
+    assert!(!path.exists(), "the last user's exit removed {}", path.display());
+    assert!(
+        DotnetMutex::open_existing(&name).is_err(),
+        "nobody has it open any more"
+    );
+}

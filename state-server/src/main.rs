@@ -7,9 +7,10 @@
 //!    [`Console::ask_region_name`] (unless `--name` or `--file` says)
 //! 2. `MemoryMappedFile.OpenExisting(name)` → [`shared::demo::cli::open_existing`]:
 //!    [`RegionOptions::open_existing`] ([`RegionOptions::create_from_file`] with `--file`);
-//!    `Mutex.OpenExisting("<name>mutex")` → [`RegionArgs::mutex_options`] +
-//!    [`shared::MutexOptions::open_existing`] (both fail plainly when no message server
-//!    is running)
+//!    `Mutex.OpenExisting("<name>mutex")` → [`RegionArgs::open_existing_mutex`]:
+//!    [`RegionArgs::mutex_options`] + [`shared::MutexOptions::open_existing`] (both fail
+//!    plainly when no message server is running; with `--dotnet`, .NET's own mutex,
+//!    found in another terminal's login session too)
 //! 3. `WaitOne()` → [`WaitBudget::acquire`] ([`NamedMutex::try_wait`], then
 //!    [`NamedMutex::wait`], or [`NamedMutex::wait_timeout`] with `--timeout`)
 //! 4. `CreateViewStream(20, 0)` + `BinaryWriter.Write(i)` for i = 5..9 → [`write_state_ints`]
@@ -116,13 +117,14 @@ fn open_region_and_mutex(
     })?;
     wait_for_message_service(&region, budget, out)?;
     let mutex = args
-        .mutex_options(&region, budget)
-        .open_existing()
-        .map_err(|error| match error.failure() {
-            Failure::NotFound { .. } => DemoError::StartMessageServerFirst {
-                name: region.name().to_owned(),
-            },
-            _ => error.into(),
+        .open_existing_mutex(&region, budget, out)
+        .map_err(|error| match error {
+            DemoError::Object(error) if matches!(error.failure(), Failure::NotFound { .. }) => {
+                DemoError::StartMessageServerFirst {
+                    name: region.name().to_owned(),
+                }
+            }
+            error => error,
         })?;
     Ok((region, mutex))
 }

@@ -5,7 +5,7 @@
 //! the output, the console and the wait indicator, and none of them uses it.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,9 @@ use super::layout::{DEFAULT_REGION_NAME, DEFAULT_REGION_SIZE, MIN_REGION_SIZE};
 use super::platform_flags;
 use super::transcript::{Lang, Transcript};
 use super::wait_indicator::WaitIndicator;
-use crate::{Acquired, FileMode, MutexOptions, NamedMutex, ObjectError, Region, RegionName, RegionOptions};
+use crate::{
+    Acquired, Failure, FileMode, MutexOptions, NamedMutex, ObjectError, Region, RegionName, RegionOptions,
+};
 
 /// The language flag's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -120,6 +122,20 @@ pub struct RegionArgs {
     /// else en]. Example: --lang zh
     #[arg(long, value_enum, value_name = "LANG")]
     pub lang: Option<LangArg>,
+
+    /// Meet .NET programs on Linux (the article's, on .NET for Linux): the
+    /// region is the file .NET maps, /dev/shm/NAME (or --file), and the mutex
+    /// .NET's own named mutex NAMEmutex. On Windows both are .NET's already.
+    /// Example: --dotnet
+    #[arg(long)]
+    pub dotnet: bool,
+
+    /// With --dotnet: the login session whose .NET mutex to use. A .NET
+    /// program looks only in its own terminal's session; `ps -o sid= -p $$`
+    /// there prints it [default: this terminal's; state-server also finds
+    /// the mutex in another one]. Example: --dotnet-session 4242
+    #[arg(long, value_name = "SID", requires = "dotnet")]
+    pub dotnet_session: Option<u32>,
 }
 
 fn parse_name(text: &str) -> Result<RegionName, String> {
@@ -177,7 +193,7 @@ impl RegionArgs {
         // The Chinese lines need a UTF-8 console on Windows (no-op elsewhere).
         super::console::use_utf8_output();
         let out = self.transcript();
-        for flag in platform_flags::without_meaning(self.dir.is_some(), self.mode.is_some()) {
+        for flag in platform_flags::without_meaning(self.dir.is_some(), self.mode.is_some(), self.dotnet) {
             super::output::warn(&out, &out.flag_without_meaning_on_windows(flag));
         }
         exit_cleanly_on_signals(out);
@@ -211,21 +227,34 @@ impl RegionArgs {
         transcript: &Transcript,
     ) -> Result<RegionOptions, DemoError> {
         if let Some(file) = &self.file {
-            // CreateFromFile(path, FileMode.OpenOrCreate, ..., 1024000): a
-            // larger file keeps its size, a smaller or new one grows to it.
-            let wanted = self.size.unwrap_or(DEFAULT_REGION_SIZE);
-            let len = std::fs::metadata(file).map_or(0, |meta| meta.len());
-            let capacity = if len > wanted { 0 } else { wanted };
-            let options = RegionOptions::file(file).file_mode(FileMode::OpenOrCreate);
-            return Ok(self.with_flags(options).size(capacity));
+            return Ok(self.file_options(file));
         }
         let name = match &self.name {
             Some(name) => name.clone(),
             None => console.ask_region_name(transcript, DEFAULT_REGION_NAME)?,
         };
+        // .NET on Linux maps no named regions: the article's programs there
+        // map the file /dev/shm/NAME.
+        if let Some(file) = self
+            .dotnet
+            .then(|| platform_flags::dotnet_region_file(self.dir.as_deref(), &name))
+            .flatten()
+        {
+            return Ok(self.file_options(&file));
+        }
         Ok(self
             .with_flags(RegionOptions::named(&name))
             .size(self.size.unwrap_or(DEFAULT_REGION_SIZE)))
+    }
+
+    /// `CreateFromFile(path, FileMode.OpenOrCreate, ..., 1024000)`: a larger
+    /// file keeps its size, a smaller or new one grows to it.
+    fn file_options(&self, file: &Path) -> RegionOptions {
+        let wanted = self.size.unwrap_or(DEFAULT_REGION_SIZE);
+        let len = std::fs::metadata(file).map_or(0, |meta| meta.len());
+        let capacity = if len > wanted { 0 } else { wanted };
+        let options = RegionOptions::file(file).file_mode(FileMode::OpenOrCreate);
+        self.with_flags(options).size(capacity)
     }
 
     /// `--dir`, `--mode` (what they mean on this platform) and `--timeout`
@@ -238,13 +267,66 @@ impl RegionArgs {
         }
     }
 
-    /// The demo's mutex beside `region` (`<name>mutex`), its setup-lock wait
-    /// bounded by what is left of `budget`.
+    /// The demo's mutex beside `region` (`<name>mutex`; with `--dotnet`
+    /// .NET's own), its setup-lock wait bounded by what is left of `budget`.
     pub fn mutex_options(&self, region: &Region, budget: &WaitBudget) -> MutexOptions {
-        let options = MutexOptions::for_region(region);
+        self.mutex_options_in(region, budget, self.dotnet_session)
+    }
+
+    fn mutex_options_in(&self, region: &Region, budget: &WaitBudget, session: Option<u32>) -> MutexOptions {
+        let mut options = MutexOptions::for_region(region);
+        if self.dotnet {
+            options = platform_flags::dotnet_mutex(options, session);
+        }
         match budget.remaining() {
             Some(left) => options.timeout(left),
             None => options,
+        }
+    }
+
+    /// `Mutex.OpenExisting("<name>mutex")`: [`RegionArgs::mutex_options`] and
+    /// [`MutexOptions::open_existing`]. With `--dotnet` (and no
+    /// `--dotnet-session`), a .NET mutex that is not in this login session is
+    /// looked for in the others: a .NET program in another terminal made it
+    /// in its own. Found in one, it is used, and said so.
+    ///
+    /// # Errors
+    /// As [`MutexOptions::open_existing`]; [`DemoError::DotnetSessions`] when
+    /// several other sessions have it.
+    pub fn open_existing_mutex(
+        &self,
+        region: &Region,
+        budget: &WaitBudget,
+        out: &Transcript,
+    ) -> Result<NamedMutex, DemoError> {
+        let not_found = match self.mutex_options(region, budget).open_existing() {
+            Err(error) if matches!(error.failure(), Failure::NotFound { .. }) => error,
+            opened => return Ok(opened?),
+        };
+        if !self.dotnet || self.dotnet_session.is_some() {
+            return Err(not_found.into());
+        }
+        match platform_flags::dotnet_sessions(&region.mutex_name())[..] {
+            [] => Err(not_found.into()),
+            [session] => {
+                let mutex = self
+                    .mutex_options_in(region, budget, Some(session))
+                    .open_existing()?;
+                super::output::note(&out.dotnet_mutex_elsewhere(mutex.path()));
+                Ok(mutex)
+            }
+            ref several => Err(DemoError::DotnetSessions {
+                name: region.mutex_name(),
+                sessions: several.to_vec(),
+            }),
+        }
+    }
+
+    /// With `--dotnet`, where the mutex just made is, for a .NET program in
+    /// another terminal (nothing without it, or on Windows).
+    pub fn say_where_dotnet_finds(&self, mutex: &NamedMutex, out: &Transcript) {
+        if self.dotnet && cfg!(target_os = "linux") {
+            super::output::note(&out.dotnet_mutex_here(mutex.path(), self.dotnet_session));
         }
     }
 

@@ -38,6 +38,14 @@ pub enum DemoError {
         /// Pid of the message server that created the mutex.
         pid: u32,
     },
+    /// `--dotnet`: .NET's mutex is open in several login sessions (several
+    /// terminals), and none is this program's.
+    DotnetSessions {
+        /// The mutex name.
+        name: String,
+        /// The sessions that have it.
+        sessions: Vec<u32>,
+    },
     /// `--timeout` ran out.
     TimedOut {
         /// What was being waited for.
@@ -104,6 +112,11 @@ impl fmt::Display for DemoError {
                 f,
                 "region `{name}` is already served by message-server (pid {pid}); use another name, or stop that one first"
             ),
+            DemoError::DotnetSessions { name, sessions } => write!(
+                f,
+                "the .NET mutex `{name}` is open in several login sessions ({}), none of them this terminal's: pick one with --dotnet-session SID",
+                session_list(sessions)
+            ),
             DemoError::TimedOut { what, secs } => {
                 let what = match what {
                     WaitedFor::Mutex => "the mutex",
@@ -116,6 +129,11 @@ impl fmt::Display for DemoError {
             }
         }
     }
+}
+
+/// "1, 2, 3": the sessions of [`DemoError::DotnetSessions`].
+pub(crate) fn session_list(sessions: &[u32]) -> String {
+    sessions.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
 }
 
 impl std::error::Error for DemoError {

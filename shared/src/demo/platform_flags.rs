@@ -1,14 +1,17 @@
-//! The two flags whose meaning is the platform's: `--dir` and `--mode` are a
+//! The flags whose meaning is the platform's: `--dir` and `--mode` are a
 //! Linux region's directory and its files' mode (through
-//! [`crate::os::linux`]). On Windows a named region is a kernel object, with
-//! neither, so the programs say the flags mean nothing there and go on.
-//! (It stands below the demo's other console pieces: it uses none of them.)
+//! [`crate::os::linux`]), and `--dotnet` meets .NET programs on Linux: the
+//! region is the file .NET maps, the mutex .NET's own. On Windows a named
+//! region is a kernel object, with neither directory nor mode, and region
+//! and mutex are .NET's already, so the programs say the flags mean nothing
+//! there and go on. (It stands below the demo's other console pieces: it
+//! uses none of them.)
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[cfg(target_os = "linux")]
 use crate::{Failure, Refusal};
-use crate::{ObjectError, RegionOptions};
+use crate::{MutexOptions, ObjectError, RegionName, RegionOptions};
 
 /// The flags that say where a region is, for the hint of a refused name.
 #[cfg(target_os = "linux")]
@@ -43,6 +46,53 @@ pub(crate) fn apply(options: RegionOptions, _dir: Option<&Path>, _mode: Option<u
     options
 }
 
+/// The directory .NET on Linux maps the article's region in: the programs
+/// of `original/linux/` map `/dev/shm/NAME` (.NET has no named maps there).
+#[cfg(target_os = "linux")]
+const DOTNET_REGION_DIR: &str = "/dev/shm";
+
+/// `--dotnet`: the file .NET on Linux maps for the region `name`,
+/// `/dev/shm/NAME` (or in `--dir`). `None` on Windows, where a named region
+/// is the one .NET maps.
+#[cfg(target_os = "linux")]
+pub(crate) fn dotnet_region_file(dir: Option<&Path>, name: &RegionName) -> Option<PathBuf> {
+    Some(dir.unwrap_or(Path::new(DOTNET_REGION_DIR)).join(name.as_str()))
+}
+
+/// A named region is the one .NET maps on Windows.
+#[cfg(windows)]
+pub(crate) fn dotnet_region_file(_dir: Option<&Path>, _name: &RegionName) -> Option<PathBuf> {
+    None
+}
+
+/// `--dotnet` (with `--dotnet-session`) applied to a mutex's options: .NET's
+/// own named mutex, in that login session or this process's.
+#[cfg(target_os = "linux")]
+pub(crate) fn dotnet_mutex(options: MutexOptions, session: Option<u32>) -> MutexOptions {
+    use crate::os::linux::{DotnetScope, MutexOptionsExt};
+    options.dotnet(session.map_or(DotnetScope::ThisSession, DotnetScope::Session))
+}
+
+/// The mutex is .NET's already on Windows.
+#[cfg(windows)]
+pub(crate) fn dotnet_mutex(options: MutexOptions, _session: Option<u32>) -> MutexOptions {
+    options
+}
+
+/// The login sessions in which a live process has .NET's mutex `name` open
+/// (none when they cannot be read: the caller then says the mutex is not
+/// there).
+#[cfg(target_os = "linux")]
+pub(crate) fn dotnet_sessions(name: &str) -> Vec<u32> {
+    crate::os::linux::DotnetMutex::live_sessions(name).unwrap_or_default()
+}
+
+/// Windows has no sessions of .NET's mutex files.
+#[cfg(windows)]
+pub(crate) fn dotnet_sessions(_name: &str) -> Vec<u32> {
+    Vec::new()
+}
+
 /// The line for `error`: the library's own, except where it names its API
 /// for group sharing, which the programs offer as a flag (`--mode 0660`).
 pub(crate) fn object_error_text(error: &ObjectError) -> String {
@@ -59,16 +109,20 @@ pub(crate) fn object_error_text(error: &ObjectError) -> String {
     }
 }
 
-/// Which of the flags given mean nothing on this platform (on Linux both
+/// Which of the flags given mean nothing on this platform (on Linux all
 /// have a meaning).
-pub(crate) fn without_meaning(dir_given: bool, mode_given: bool) -> Vec<&'static str> {
+pub(crate) fn without_meaning(dir_given: bool, mode_given: bool, dotnet_given: bool) -> Vec<&'static str> {
     if !cfg!(windows) {
         return Vec::new();
     }
-    [(dir_given, "--dir"), (mode_given, "--mode")]
-        .into_iter()
-        .filter_map(|(given, flag)| given.then_some(flag))
-        .collect()
+    [
+        (dir_given, "--dir"),
+        (mode_given, "--mode"),
+        (dotnet_given, "--dotnet"),
+    ]
+    .into_iter()
+    .filter_map(|(given, flag)| given.then_some(flag))
+    .collect()
 }
 
 #[cfg(all(test, target_os = "linux"))]

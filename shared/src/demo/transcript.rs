@@ -291,11 +291,48 @@ impl Transcript {
 
     /// A flag given on Windows that only Linux uses.
     pub fn flag_without_meaning_on_windows(&self, flag: &str) -> String {
+        if flag == "--dotnet" {
+            return self.pick(
+                "--dotnet has no meaning on Windows (the region and the mutex are .NET's own there already); ignored"
+                    .into(),
+                "--dotnet 在 Windows 上没有意义(那里的共享内存和互斥体本来就是 .NET 的); 已忽略".into(),
+            );
+        }
         self.pick(
             format!(
                 "{flag} has no meaning on Windows (a named region is a kernel object, not a file); ignored"
             ),
             format!("{flag} 在 Windows 上没有意义(命名区域是内核对象, 不是文件); 已忽略"),
+        )
+    }
+
+    /// `--dotnet`: where the message server made .NET's mutex, and what a
+    /// .NET program in another terminal needs to find it; `chosen` when
+    /// `--dotnet-session` named the session.
+    pub fn dotnet_mutex_here(&self, path: &std::path::Path, chosen: Option<u32>) -> String {
+        let path = path.display();
+        match chosen {
+            Some(session) => self.pick(
+                format!("The mutex is .NET's own, {path}: a .NET program started in login session {session} finds it."),
+                format!("互斥体是 .NET 自己的 {path}: 在登录会话 {session} 中启动的 .NET 程序能找到它。"),
+            ),
+            None => self.pick(
+                format!(
+                    "The mutex is .NET's own, {path}: a .NET program finds it only from this login session. For one in another terminal, start this program with --dotnet-session SID, SID being that terminal's session (`ps -o sid= -p $$` there); state-server --dotnet finds it from anywhere."
+                ),
+                format!(
+                    "互斥体是 .NET 自己的 {path}: .NET 程序只能在本登录会话中找到它。若它在另一个终端运行, 请用 --dotnet-session SID 启动本程序, SID 是那个终端的会话号(在那里运行 `ps -o sid= -p $$`); state-server --dotnet 在任何终端都能找到它。"
+                ),
+            ),
+        }
+    }
+
+    /// `--dotnet`: the state server found .NET's mutex in another login session.
+    pub fn dotnet_mutex_elsewhere(&self, path: &std::path::Path) -> String {
+        let path = path.display();
+        self.pick(
+            format!("The .NET mutex is in another login session (another terminal): using {path}."),
+            format!(".NET 互斥体在另一个登录会话(另一个终端)中: 使用 {path}。"),
         )
     }
 
@@ -368,6 +405,10 @@ impl Transcript {
             ),
             DemoError::AlreadyServed { name, pid } => format!(
                 "共享内存 `{name}` 已由 message-server (pid {pid}) 服务; 请换一个名称, 或先停止那个程序"
+            ),
+            DemoError::DotnetSessions { name, sessions } => format!(
+                ".NET 互斥体 `{name}` 在多个登录会话中打开({}), 都不是本终端的: 请用 --dotnet-session SID 选择一个",
+                super::error::session_list(sessions)
             ),
             DemoError::TimedOut { what, secs } => {
                 let what = match what {

@@ -16,11 +16,18 @@ pub(crate) mod word_waker;
 
 pub(crate) use mapped_view::MappedView;
 pub(crate) use mutex::{MutexId, MutexInner, MutexLock};
-pub(crate) use object::lifetime::close_everything;
 pub(crate) use region::RegionInner;
 pub(crate) use settings::ObjectSettings;
 pub(crate) use sys::{current_cpu, heavy_barrier, may_run_elsewhere, pid_alive, register_for_heavy_barriers};
 pub(crate) use word_waker::WordWaker;
+
+/// Closes every object this process still has open, as dropping it would
+/// (before it exits on a signal): its regions and lock-file mutexes, and the
+/// files of .NET's mutexes it has open.
+pub(crate) fn close_everything() {
+    object::lifetime::close_everything();
+    dotnet_mutex::close_open_files();
+}
 
 /// ", user NAME (uid N)" for the owner of process `pid`, or "" when unknown.
 pub(crate) fn describe_process_owner(pid: u32) -> String {

@@ -41,8 +41,11 @@
 //!   user, which destroys the pthread mutex, unlinks the file and removes the
 //!   session directory when it is empty.
 
+mod error;
+mod on_exit;
+mod places;
+
 use std::collections::HashSet;
-use std::fmt;
 use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io;
 use std::marker::PhantomData;
@@ -55,6 +58,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::platform::mapping::Mapping;
 use crate::platform::wait::Deadline;
+use error::io_error;
+pub use error::DotnetMutexError;
+pub(crate) use on_exit::close_all as close_open_files;
+pub use places::DotnetScope;
+use places::{check_shared_dir, retry, try_exclusive, CreationLock, CLOSE_WAIT, SHM_DIR};
+pub(crate) use places::{resolve, session_id};
 
 /// Whether this target has the layout .NET's files have on x86_64 glibc.
 const LAYOUT_MATCHES: bool = cfg!(all(target_arch = "x86_64", target_env = "gnu"));
@@ -64,15 +73,6 @@ const _: () = assert!(
     std::mem::size_of::<libc::pthread_mutex_t>() == 40,
     "glibc's pthread_mutex_t on x86_64 is 40 bytes: .NET's owner fields start at 48"
 );
-
-/// The system directory .NET puts its shared files under (never `TMPDIR`).
-const SHARED_FILES_DIR: &str = "/tmp";
-/// `.dotnet` under it.
-const RUNTIME_DIR: &str = "/tmp/.dotnet";
-/// `.dotnet/shm`: the directory of the scopes, and the creation lock.
-const SHM_DIR: &str = "/tmp/.dotnet/shm";
-/// .NET's longest name (`_MAX_FNAME - 1`), in bytes, after its prefix.
-const MAX_NAME_BYTES: usize = 255;
 
 /// Byte 0: `SharedMemoryType::Mutex`.
 const TYPE_MUTEX: u8 = 0;
@@ -100,331 +100,10 @@ const NO_TID: u64 = u64::MAX;
 /// mutex: what `pthread_mutex_init` writes with .NET's attributes.
 const ROBUST_RECURSIVE_SHARED_KIND: i32 = 1 | 16 | 128;
 
-/// Why .NET's named mutex could not be created, opened or waited for.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum DotnetMutexError {
-    /// This target's layout is not the one .NET's files have.
-    Unsupported {
-        /// What differs.
-        reason: &'static str,
-    },
-    /// The name is not one .NET accepts.
-    InvalidName {
-        /// The name as given.
-        name: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// `open_existing`: no live process has the mutex open.
-    NotFound {
-        /// The file looked for.
-        path: PathBuf,
-    },
-    /// A live file at the path that is not a version-1 .NET named mutex.
-    LayoutMismatch {
-        /// The file.
-        path: PathBuf,
-        /// What it holds instead.
-        found: String,
-    },
-    /// This thread owns the mutex already.
-    AlreadyOwned {
-        /// The file.
-        path: PathBuf,
-    },
-    /// A previous owner died and the next one released the mutex without
-    /// making it consistent: the system refuses every wait on it now.
-    NotRecoverable {
-        /// The file.
-        path: PathBuf,
-    },
-    /// The deadline passed while another process held .NET's creation lock
-    /// (`flock` on `/tmp/.dotnet/shm`), which .NET holds only for the
-    /// moment of a create, open or close.
-    TimedOut {
-        /// The directory whose lock was waited for.
-        path: PathBuf,
-    },
-    /// A system call failed.
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// On which path.
-        path: PathBuf,
-        /// The system's error.
-        source: io::Error,
-    },
-}
-
-impl fmt::Display for DotnetMutexError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DotnetMutexError::Unsupported { reason } => write!(
-                f,
-                ".NET's named mutex is matched on x86_64 Linux with glibc only ({reason}); \
-                 on this target share a lock another way (a file lock, or run the Rust side as x86_64 glibc)"
-            ),
-            DotnetMutexError::InvalidName { name, reason } => write!(
-                f,
-                "'{name}' is not a name .NET accepts for a mutex on Linux: {reason} \
-                 (1 to {MAX_NAME_BYTES} bytes after an optional Global\\ or Local\\, without / or \\)"
-            ),
-            DotnetMutexError::NotFound { path } => write!(
-                f,
-                "no process has the .NET mutex {} open; start the program that creates it first, \
-                 in the same login session (or name it Global\\... on both sides)",
-                path.display()
-            ),
-            DotnetMutexError::LayoutMismatch { path, found } => write!(
-                f,
-                "{} is in use but is not a .NET named mutex of the layout this library speaks \
-                 (type 0, version 1: .NET Core 2.0 to .NET 10 on x86_64 glibc): {found}; \
-                 use another name, or stop the program that uses it",
-                path.display()
-            ),
-            DotnetMutexError::AlreadyOwned { path } => write!(
-                f,
-                "this thread owns the .NET mutex {} already; release it (drop the guard) before waiting again",
-                path.display()
-            ),
-            DotnetMutexError::NotRecoverable { path } => write!(
-                f,
-                "the .NET mutex {} is not recoverable: an owner died and the next released it \
-                 without marking it consistent; close every program that has it open, so that it is made anew",
-                path.display()
-            ),
-            DotnetMutexError::TimedOut { path } => write!(
-                f,
-                "gave up waiting for .NET's creation lock on {}: another process has held it for the whole timeout \
-                 (.NET holds it only for a moment); find it with `fuser {}` and stop it, or wait longer",
-                path.display(),
-                path.display()
-            ),
-            DotnetMutexError::Io { action, path, source } => {
-                write!(f, "could not {action} {}: {source}", path.display())
-            }
-        }
-    }
-}
-
-impl std::error::Error for DotnetMutexError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            DotnetMutexError::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
-fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> DotnetMutexError + 'a {
-    move |source| DotnetMutexError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
-
-/// Where .NET keeps the mutex `name` for a process of session `session`.
-///
-/// # Errors
-/// [`DotnetMutexError::InvalidName`] for a name .NET refuses.
-pub(crate) fn resolve(name: &str, session: u32) -> Result<(PathBuf, PathBuf), DotnetMutexError> {
-    let invalid = |reason| DotnetMutexError::InvalidName {
-        name: name.to_owned(),
-        reason,
-    };
-    let (scope, file_name) = match name.strip_prefix("Global\\") {
-        Some(rest) => ("global".to_owned(), rest),
-        None => (
-            format!("session{session}"),
-            name.strip_prefix("Local\\").unwrap_or(name),
-        ),
-    };
-    if file_name.is_empty() {
-        return Err(invalid("it is empty"));
-    }
-    if file_name.len() > MAX_NAME_BYTES {
-        return Err(invalid("it is too long"));
-    }
-    if file_name.contains(['/', '\\']) {
-        return Err(invalid("it contains / or \\"));
-    }
-    if file_name.contains('\0') {
-        return Err(invalid("it contains a NUL byte"));
-    }
-    let dir = Path::new(SHM_DIR).join(scope);
-    let path = dir.join(file_name);
-    Ok((dir, path))
-}
-
-/// Where a .NET named mutex lives on Linux: which scope's directory under
-/// `/tmp/.dotnet/shm` (see [`MutexOptionsExt::dotnet`](crate::os::linux::MutexOptionsExt::dotnet)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum DotnetScope {
-    /// This process's login session, as a plain .NET name (or `Local\NAME`)
-    /// resolves: `/tmp/.dotnet/shm/session<SID>/NAME`, SID from `getsid`.
-    #[default]
-    ThisSession,
-    /// Another login session's directory, `/tmp/.dotnet/shm/session<SID>/NAME`:
-    /// for meeting a .NET program started in another terminal, which named
-    /// its mutex in its own session (find it with
-    /// [`DotnetMutex::live_sessions`], or `ps -o sid= -p PID`).
-    Session(u32),
-    /// The machine: `Global\NAME` in .NET, `/tmp/.dotnet/shm/global/NAME`.
-    Global,
-}
-
-impl DotnetScope {
-    /// The name .NET would be given for `name` in this scope, and the
-    /// session whose directory it resolves to.
-    pub(crate) fn dotnet_name(self, name: &str) -> (String, u32) {
-        match self {
-            DotnetScope::ThisSession => (name.to_owned(), session_id()),
-            DotnetScope::Session(session) => (name.to_owned(), session),
-            DotnetScope::Global => (format!("Global\\{name}"), session_id()),
-        }
-    }
-}
-
-/// This process's session, as .NET names its directory (`getsid` as a
-/// `u32`; a failure reads as all ones, as in .NET).
-pub(crate) fn session_id() -> u32 {
-    // SAFETY: getsid(0) takes no pointers and only reads this process's
-    // session id.
-    let sid = unsafe { libc::getsid(0) };
-    sid as u32
-}
-
 fn thread_id() -> u64 {
     // SAFETY: gettid takes no arguments and cannot fail.
     let tid = unsafe { libc::gettid() };
     tid as u64
-}
-
-/// Retries a file-lock call that a signal interrupted.
-fn retry<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
-    loop {
-        match call() {
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
-    }
-}
-
-/// `LOCK_EX|LOCK_NB` on `file`: whether it was free (and is now taken).
-fn try_exclusive(file: &File) -> io::Result<bool> {
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(true),
-            Err(TryLockError::WouldBlock) => return Ok(false),
-            Err(TryLockError::Error(error)) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(TryLockError::Error(error)) => return Err(error),
-        }
-    }
-}
-
-/// Checks or makes one of .NET's all-users directories (`/tmp/.dotnet`,
-/// `/tmp/.dotnet/shm`) as `EnsureDirectoryExists` does without the
-/// creation lock: made under a temporary name, opened to all, renamed.
-fn ensure_shared_dir(path: &Path) -> Result<(), DotnetMutexError> {
-    if fs::symlink_metadata(path).is_err() {
-        let temp = Path::new(SHARED_FILES_DIR).join(format!(
-            ".coreclr.{}{:x}",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .subsec_nanos()
-        ));
-        DirBuilder::new()
-            .mode(0o700)
-            .create(&temp)
-            .map_err(io_error("create the directory", &temp))?;
-        if let Err(source) = fs::set_permissions(&temp, fs::Permissions::from_mode(0o777)) {
-            let _ = fs::remove_dir(&temp);
-            return Err(io_error("open to all users", &temp)(source));
-        }
-        if fs::rename(&temp, path).is_err() {
-            // Another process made it first.
-            let _ = fs::remove_dir(&temp);
-        }
-    }
-    check_shared_dir(path)
-}
-
-/// An existing all-users directory: a directory, opened to all users (made
-/// so when it is not and we may), else at least usable by its owner.
-fn check_shared_dir(path: &Path) -> Result<(), DotnetMutexError> {
-    let meta = fs::metadata(path).map_err(io_error("look at the directory", path))?;
-    if !meta.is_dir() {
-        return Err(io_error("use as a directory", path)(io::Error::from(
-            io::ErrorKind::NotADirectory,
-        )));
-    }
-    let mode = meta.permissions().mode();
-    if mode & 0o777 == 0o777
-        || fs::set_permissions(path, fs::Permissions::from_mode(0o777)).is_ok()
-        || mode & 0o700 == 0o700
-    {
-        return Ok(());
-    }
-    Err(io_error("use the directory", path)(io::Error::from(
-        io::ErrorKind::PermissionDenied,
-    )))
-}
-
-/// How often a wait for the creation lock looks again.
-const CREATION_LOCK_POLL: Duration = Duration::from_millis(2);
-
-/// How long a close waits for the creation lock before it leaves the file
-/// to the next open (which finds it stale and makes it anew, as .NET does).
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
-
-/// `flock(LOCK_EX)` on `/tmp/.dotnet/shm`: .NET's creation and deletion lock.
-struct CreationLock {
-    dir: File,
-}
-
-impl CreationLock {
-    /// Makes .NET's directories as .NET does, then takes the lock, waiting
-    /// for it until `until`.
-    fn acquire(until: Deadline) -> Result<CreationLock, DotnetMutexError> {
-        let tmp = Path::new(SHARED_FILES_DIR);
-        let meta = fs::metadata(tmp).map_err(io_error("look at", tmp))?;
-        if !meta.is_dir() || meta.permissions().mode() & 0o700 != 0o700 {
-            return Err(io_error("use", tmp)(io::Error::from(
-                io::ErrorKind::PermissionDenied,
-            )));
-        }
-        ensure_shared_dir(Path::new(RUNTIME_DIR))?;
-        ensure_shared_dir(Path::new(SHM_DIR))?;
-        Self::take(until)
-    }
-
-    /// Takes the lock on the existing directory, waiting for it until
-    /// `until`: it looks again every [`CREATION_LOCK_POLL`], since another
-    /// user may hold it as long as they like.
-    fn take(until: Deadline) -> Result<CreationLock, DotnetMutexError> {
-        let path = Path::new(SHM_DIR);
-        let dir = File::open(path).map_err(io_error("open the directory", path))?;
-        while !try_exclusive(&dir).map_err(io_error("lock the directory", path))? {
-            if until.passed() {
-                return Err(DotnetMutexError::TimedOut {
-                    path: path.to_owned(),
-                });
-            }
-            std::thread::sleep(until.left().min(CREATION_LOCK_POLL));
-        }
-        Ok(CreationLock { dir })
-    }
-}
-
-impl Drop for CreationLock {
-    fn drop(&mut self) {
-        let _ = retry(|| self.dir.unlock());
-    }
 }
 
 /// Which file a mutex is (device, inode), and which thread of this process
@@ -463,6 +142,8 @@ pub(crate) struct DotnetMutexInner {
     /// Whether `open` finished: until then a failure is undone there, under
     /// the creation lock it holds, and dropping runs no close protocol.
     opened: bool,
+    /// Its entry among the files closed at exit ([`on_exit`]).
+    at_exit: Option<u64>,
     /// Holds `LOCK_SH`. Declared last: closed after the mapping is gone.
     file: File,
 }
@@ -597,6 +278,7 @@ impl DotnetMutexInner {
             id: (meta.dev(), meta.ino()),
             mapping,
             opened: false,
+            at_exit: None,
             file,
         };
         let created = match found {
@@ -618,6 +300,7 @@ impl DotnetMutexInner {
         undo.remove_dir = false;
         undo.file = None;
         inner.opened = true;
+        inner.at_exit = on_exit::register(&inner.file, path.clone(), dir.clone());
         drop(lock);
         Ok((inner, created, took))
     }
@@ -814,6 +497,12 @@ impl Drop for DotnetMutexInner {
     fn drop(&mut self) {
         if !self.opened {
             return;
+        }
+        if let Some(serial) = self.at_exit {
+            if !on_exit::unregister(serial) {
+                // Closed at exit already: the path may be another's file now.
+                return;
+            }
         }
         let lock = CreationLock::take(Deadline::after(CLOSE_WAIT)).ok();
         let _ = retry(|| self.file.unlock());
@@ -1138,38 +827,5 @@ impl DotnetGuard {
 impl Drop for DotnetGuard {
     fn drop(&mut self) {
         self.inner.unlock();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_resolve_as_dotnet_resolves_them() {
-        let (dir, path) = resolve("testmapmutex", 42).expect("valid");
-        assert_eq!(dir, Path::new("/tmp/.dotnet/shm/session42"));
-        assert_eq!(path, Path::new("/tmp/.dotnet/shm/session42/testmapmutex"));
-        let (_, path) = resolve("Local\\jobs", 7).expect("valid");
-        assert_eq!(path, Path::new("/tmp/.dotnet/shm/session7/jobs"));
-        let (dir, path) = resolve("Global\\jobs", 7).expect("valid");
-        assert_eq!(dir, Path::new("/tmp/.dotnet/shm/global"));
-        assert_eq!(path, Path::new("/tmp/.dotnet/shm/global/jobs"));
-        // Only one prefix is taken off: what remains must still be valid.
-        assert!(resolve("Global\\Local\\jobs", 7).is_err());
-        assert!(resolve("Local\\Global\\jobs", 7).is_err());
-    }
-
-    #[test]
-    fn names_dotnet_refuses_are_refused() {
-        for name in ["", "Global\\", "Local\\", "a/b", "a\\b", "nul\0"] {
-            assert!(
-                matches!(resolve(name, 1), Err(DotnetMutexError::InvalidName { .. })),
-                "{name:?}"
-            );
-        }
-        assert!(resolve(&"n".repeat(255), 1).is_ok());
-        assert!(resolve(&"n".repeat(256), 1).is_err());
-        assert!(resolve(&format!("Global\\{}", "n".repeat(255)), 1).is_ok());
     }
 }

@@ -1,0 +1,310 @@
+//! Live interoperability with the article's own C# programs on Microsoft's
+//! .NET Core 3.1 for Linux, without Wine: the two programs of
+//! `../shared/original/linux/` (the article's, with the one line .NET on
+//! Linux forces: the region is the file `/dev/shm/testmap`) against our
+//! programs run with `--dotnet`, on one file and .NET's own named mutex
+//! `testmapmutex`, abandonment included both ways.
+//!
+//! The .NET programs run in login sessions of their own (`setsid`), as from
+//! another terminal: .NET scopes a named mutex to its session, so each test
+//! also shows how `--dotnet` meets a peer across terminals.
+//!
+//! Needs the runtime `scripts/dotnet/setup.sh` installs (at `$SHM_DOTNET`,
+//! or `target/dotnet`) and `mcs`. Without them each test prints `SKIPPED`
+//! and passes, unless `SHM_REQUIRE_DOTNET=1` (as `.ci/run` sets once the
+//! runtime is installed) makes that a failure.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+use common::*;
+
+/// The originals hard-code `/dev/shm/testmap` and `testmapmutex`: one test
+/// at a time.
+static ARTICLE_NAMES: Mutex<()> = Mutex::new(());
+
+/// The region file the originals map.
+const REGION_FILE: &str = "/dev/shm/testmap";
+
+/// The runtime and the compiled originals.
+struct Originals {
+    dotnet: PathBuf,
+    dir: PathBuf,
+}
+
+fn originals() -> Option<&'static Originals> {
+    static FOUND: OnceLock<Result<Originals, String>> = OnceLock::new();
+    match FOUND.get_or_init(find_and_compile) {
+        Ok(found) => Some(found),
+        Err(why) if std::env::var_os("SHM_REQUIRE_DOTNET").is_some_and(|v| v == "1") => {
+            panic!("SHM_REQUIRE_DOTNET=1, but: {why}")
+        }
+        Err(why) => {
+            eprintln!("SKIPPED: {why}");
+            None
+        }
+    }
+}
+
+fn find_and_compile() -> Result<Originals, String> {
+    let root = std::env::var_os("SHM_DOTNET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/dotnet"));
+    let dotnet = root.join("dotnetcore2/bin/dotnet");
+    if !dotnet.is_file() {
+        return Err(format!(
+            "no .NET runtime at {} (run scripts/dotnet/setup.sh, or set SHM_DOTNET to its --dir)",
+            dotnet.display()
+        ));
+    }
+    let config = fs::read_to_string(root.join("runtimeconfig.json"))
+        .map_err(|e| format!("no runtimeconfig.json in {} ({e})", root.display()))?;
+    let sources = std::env::var_os("SHM_ORIGINAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/original"))
+        .join("linux");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("originals-linux");
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    for name in ["IMServer_Message", "IMServer_State"] {
+        let source = sources.join(format!("{name}.cs"));
+        let compiled = Command::new("mcs")
+            .arg("-r:System.Core.dll")
+            .arg(format!("-out:{}", dir.join(format!("{name}.exe")).display()))
+            .arg(&source)
+            .output()
+            .map_err(|e| format!("cannot run mcs ({e}): install mono-mcs (scripts/dotnet/setup.sh does)"))?;
+        if !compiled.status.success() {
+            return Err(format!(
+                "mcs failed on {}: {}",
+                source.display(),
+                String::from_utf8_lossy(&compiled.stdout)
+            ));
+        }
+        fs::write(dir.join(format!("{name}.runtimeconfig.json")), &config).map_err(|e| e.to_string())?;
+    }
+    Ok(Originals { dotnet, dir })
+}
+
+/// One test at a time on the article's names, each starting from no region
+/// file (the originals keep it, as `CreateFromFile` does) and leaving none.
+struct ArticleNames {
+    _one_at_a_time: MutexGuard<'static, ()>,
+}
+
+impl ArticleNames {
+    fn take() -> ArticleNames {
+        let guard = ARTICLE_NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = fs::remove_file(REGION_FILE);
+        ArticleNames {
+            _one_at_a_time: guard,
+        }
+    }
+}
+
+impl Drop for ArticleNames {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(REGION_FILE);
+    }
+}
+
+/// `dotnet IMServer_X.exe` in a login session of its own, as if started
+/// from another terminal; its first line is `sid SID`, and it starts the
+/// program at the first line it is sent (so the test can learn the session
+/// first).
+fn original_in_own_session(originals: &Originals, which: &'static str) -> (Program, u32) {
+    let mut command = Command::new("setsid");
+    command
+        .args(["sh", "-c", "echo sid $$; read go; exec \"$0\" \"$@\""])
+        .arg(&originals.dotnet)
+        .arg(originals.dir.join(format!("{which}.exe")))
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1");
+    let mut program = Program::spawn_with(which, &mut command);
+    let line = program.expect_line("sid ");
+    let session = line
+        .trim()
+        .strip_prefix("sid ")
+        .and_then(|sid| sid.parse().ok())
+        .unwrap_or_else(|| panic!("not a session: {line:?}"));
+    (program, session)
+}
+
+/// The lines `{i}位置:{value}` the original message service reads back.
+fn read_back(lines: &[String]) -> Vec<(u32, String)> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let (position, value) = line.split_once("位置:")?;
+            Some((position.trim().parse().ok()?, value.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// (a) The original message service, in another terminal's session, and our
+/// `state-server --dotnet`, which finds .NET's mutex there.
+#[test]
+fn the_original_message_service_on_linux_reads_what_our_state_server_wrote() {
+    let Some(originals) = originals() else { return };
+    let _names = ArticleNames::take();
+    let (mut message, _) = original_in_own_session(originals, "IMServer_Message");
+    message.enter(); // go
+    message.enter(); // its name prompt: Enter = testmap
+    message.expect_line("4位置写入流:4"); // then it waits for Enter
+    let mut state = Program::spawn(
+        "state-server",
+        &state_server(),
+        &[
+            "--dotnet",
+            "--name",
+            "testmap",
+            "--interval-ms",
+            "1",
+            "--hold-ms",
+            "1",
+        ],
+    );
+    state.expect_line("it is the original IMServer_Message. Relying on the mutex alone");
+    state.expect_line("The .NET mutex is in another login session");
+    state.expect_line("64\tNowTime: ");
+    state.expect_line("Test: I am the IM state service, and I have started!!!");
+
+    message.enter(); // the original's WaitOne, then it reads
+    message.expect_line("我是 即时通讯 - 消息服务 我启动啦");
+    let values = read_back(&message.stdout);
+    let wanted: Vec<(u32, String)> = (0..10).map(|i| (i, i.to_string())).collect();
+    assert_eq!(values, wanted, "{:#?}", message.stdout);
+    // The original reads four records (its own defect), each with our time.
+    let records: Vec<&String> = message
+        .stdout
+        .iter()
+        .filter(|l| l.contains("\tNowTime:"))
+        .collect();
+    assert_eq!(records.len(), 4, "{records:?}");
+    for (record, id) in records.iter().zip([0, 16, 32, 48]) {
+        assert!(record.starts_with(&format!("{id}\t")), "{record}");
+        assert!(!record.contains("01/01/0001"), "a time was written: {record}");
+    }
+    drop(message.finish()); // its closing ReadKey throws on a pipe: any exit code
+    state.enter();
+    assert_eq!(state.finish().code(), Some(0));
+}
+
+/// (b) Our `message-server --dotnet`, told the session of the terminal the
+/// original state service runs in, and the original in that session.
+#[test]
+fn our_message_server_shows_everything_the_original_state_service_on_linux_wrote() {
+    let Some(originals) = originals() else { return };
+    let _names = ArticleNames::take();
+    let (mut state, session) = original_in_own_session(originals, "IMServer_State");
+    let session_flag = session.to_string();
+    let mut message = Program::spawn(
+        "message-server",
+        &message_server(),
+        &["--dotnet", "--name", "testmap", "--dotnet-session", &session_flag],
+    );
+    message.expect_line(&format!(
+        "a .NET program started in login session {session} finds it"
+    ));
+    message.expect_line("Start the state service");
+    state.enter(); // go
+    state.enter(); // its name prompt: Enter = testmap
+    state.expect_line("5位置写入流:5"); // it holds the mutex now, for about 10 s
+
+    message.enter();
+    message.expect_line("it is the original IMServer_State. Relying on the mutex alone");
+    for i in 0..10 {
+        message.expect_line(&format!("position {i}: {i}"));
+    }
+    for id in [0, 16, 32, 48, 64] {
+        let record = message.expect_line(&format!("{id}\tNowTime: "));
+        assert!(!record.contains("0001-01-01"), "a time was written: {record}");
+    }
+    message.expect_line("Test: I am the IM message service, and I have started!!!");
+    message.enter();
+    assert_eq!(message.finish().code(), Some(0));
+    let state = state.finish();
+    assert!(
+        state.stdout.iter().any(|line| line.starts_with("64\tNowTime:")),
+        "{:#?}",
+        state.stdout
+    );
+}
+
+/// (c) The original state service killed with kill -9 while it holds .NET's
+/// mutex: ours says the holder died, and shows what it wrote.
+#[test]
+fn our_message_server_reports_the_original_state_service_killed_holding_the_mutex() {
+    let Some(originals) = originals() else { return };
+    let _names = ArticleNames::take();
+    let (mut state, session) = original_in_own_session(originals, "IMServer_State");
+    let session_flag = session.to_string();
+    let mut message = Program::spawn(
+        "message-server",
+        &message_server(),
+        &["--dotnet", "--name", "testmap", "--dotnet-session", &session_flag],
+    );
+    message.expect_line("Start the state service");
+    state.enter(); // go
+    state.enter(); // its name prompt
+                   // Its first record is written (then it sleeps a second, holding the mutex).
+    state.expect_line("0\tNowTime:");
+    let holder = state.pid();
+    state.kill(); // kill -9, holding the mutex
+    message.enter();
+    let warning = message.expect_line("died holding the mutex");
+    assert!(
+        warning.contains(&holder.to_string()),
+        "names the dead holder {holder}: {warning}"
+    );
+    for i in 0..10 {
+        message.expect_line(&format!("position {i}: {i}"));
+    }
+    let record = message.expect_line("0\tNowTime: ");
+    assert!(!record.contains("0001-01-01"), "{record}");
+    message.expect_line("Test: I am the IM message service, and I have started!!!");
+    message.enter();
+    assert_eq!(message.finish().code(), Some(0));
+}
+
+/// (d) Our state server killed with kill -9 while it holds .NET's mutex:
+/// the original message service gets .NET's `AbandonedMutexException`.
+#[test]
+fn the_original_message_service_gets_abandoned_mutex_exception_when_ours_is_killed_holding_it() {
+    let Some(originals) = originals() else { return };
+    let _names = ArticleNames::take();
+    let (mut message, _) = original_in_own_session(originals, "IMServer_Message");
+    message.enter(); // go
+    message.enter(); // its name prompt
+    message.expect_line("4位置写入流:4");
+    let mut state = Program::spawn(
+        "state-server",
+        &state_server(),
+        &[
+            "--dotnet",
+            "--name",
+            "testmap",
+            "--interval-ms",
+            "1",
+            "--hold-ms",
+            "600000",
+        ],
+    );
+    state.expect_line("64\tNowTime: "); // written; it holds the mutex for ten minutes
+    message.enter(); // the original's WaitOne: it waits for ours
+    state.kill();
+    let message = message.finish();
+    assert!(
+        message
+            .stderr
+            .contains("System.Threading.AbandonedMutexException"),
+        "stdout: {:#?}\nstderr: {}",
+        message.stdout,
+        message.stderr
+    );
+    assert_ne!(message.code(), Some(0));
+}
