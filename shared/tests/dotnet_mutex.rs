@@ -5,7 +5,8 @@
 //!
 //! Needs the runtime `scripts/dotnet/setup.sh` installs: at `$SHM_DOTNET`,
 //! or at `target/dotnet` of the workspace. Without it (or without `mcs`)
-//! each test prints `SKIPPED: ...` and passes.
+//! each test prints `SKIPPED: ...` and passes, unless `SHM_REQUIRE_DOTNET=1`
+//! (as `.ci/run` sets once the runtime is installed) makes that a failure.
 //!
 //! Every step waits for the peer's answer line (under the watchdog of
 //! `common::Helper`); nothing depends on how fast a process runs.
@@ -39,6 +40,9 @@ fn dotnet() -> Option<&'static Dotnet> {
     static FOUND: OnceLock<Result<Dotnet, String>> = OnceLock::new();
     match FOUND.get_or_init(find_and_compile) {
         Ok(found) => Some(found),
+        Err(why) if std::env::var_os("SHM_REQUIRE_DOTNET").is_some_and(|v| v == "1") => {
+            panic!("SHM_REQUIRE_DOTNET=1, but: {why}")
+        }
         Err(why) => {
             eprintln!("SKIPPED: {why}");
             None

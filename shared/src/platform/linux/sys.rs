@@ -42,6 +42,20 @@ pub(crate) fn futex_wake_all(word: &AtomicU32) {
     }
 }
 
+/// This process's session id (`getsid(0)`; -1 when the system refuses).
+pub(crate) fn session_id() -> i32 {
+    // SAFETY: getsid(0) takes no pointers and only reads this process's
+    // session id.
+    unsafe { libc::getsid(0) }
+}
+
+/// The calling thread's id, as the kernel numbers threads (`gettid`).
+pub(crate) fn thread_id() -> u32 {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    let tid = unsafe { libc::gettid() };
+    tid as u32
+}
+
 /// Has the C library run `hook` when the process exits normally (`exit`, or
 /// `main` returning), before it ends; `false` when it refused.
 pub(crate) fn at_process_exit(hook: extern "C" fn()) -> bool {

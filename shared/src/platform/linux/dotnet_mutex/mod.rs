@@ -101,9 +101,7 @@ const NO_TID: u64 = u64::MAX;
 const ROBUST_RECURSIVE_SHARED_KIND: i32 = 1 | 16 | 128;
 
 fn thread_id() -> u64 {
-    // SAFETY: gettid takes no arguments and cannot fail.
-    let tid = unsafe { libc::gettid() };
-    tid as u64
+    u64::from(crate::platform::sys::thread_id())
 }
 
 /// Which file a mutex is (device, inode), and which thread of this process

@@ -65,7 +65,7 @@ pub enum DotnetScope {
     /// Another login session's directory, `/tmp/.dotnet/shm/session<SID>/NAME`:
     /// for meeting a .NET program started in another terminal, which named
     /// its mutex in its own session (find it with
-    /// [`DotnetMutex::live_sessions`], or `ps -o sid= -p PID`).
+    /// [`DotnetMutex::live_sessions`](crate::os::linux::DotnetMutex::live_sessions), or `ps -o sid= -p PID`).
     Session(u32),
     /// The machine: `Global\NAME` in .NET, `/tmp/.dotnet/shm/global/NAME`.
     Global,
@@ -86,10 +86,7 @@ impl DotnetScope {
 /// This process's session, as .NET names its directory (`getsid` as a
 /// `u32`; a failure reads as all ones, as in .NET).
 pub(crate) fn session_id() -> u32 {
-    // SAFETY: getsid(0) takes no pointers and only reads this process's
-    // session id.
-    let sid = unsafe { libc::getsid(0) };
-    sid as u32
+    crate::platform::sys::session_id() as u32
 }
 
 /// Retries a file-lock call that a signal interrupted.
