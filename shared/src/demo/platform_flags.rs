@@ -164,3 +164,32 @@ mod tests {
         assert_eq!(object_error_text(&error), error.to_string());
     }
 }
+
+#[cfg(test)]
+mod flag_tests {
+    use super::*;
+
+    #[test]
+    fn the_flags_without_meaning_are_said_on_windows_only() {
+        let said = without_meaning(true, true, true);
+        if cfg!(windows) {
+            assert_eq!(said, ["--dir", "--mode", "--dotnet"]);
+        } else {
+            assert!(said.is_empty(), "{said:?}");
+        }
+        assert!(without_meaning(false, false, false).is_empty());
+    }
+
+    #[test]
+    fn dotnet_maps_the_file_dotnet_on_linux_maps_and_a_named_region_on_windows() {
+        let name = RegionName::new("testmap").expect("valid");
+        let file = dotnet_region_file(None, &name);
+        let in_dir = dotnet_region_file(Some(Path::new("/tmp")), &name);
+        if cfg!(windows) {
+            assert_eq!((file, in_dir), (None, None));
+        } else {
+            assert_eq!(file.as_deref(), Some(Path::new("/dev/shm/testmap")));
+            assert_eq!(in_dir.as_deref(), Some(Path::new("/tmp/testmap")));
+        }
+    }
+}

@@ -80,6 +80,7 @@ pub(crate) fn may_move() -> bool {
 /// The word after a pass from this thread: the last passer's CPU moves to
 /// the upper half, this thread's (as last asked) comes into the lower one.
 /// The thread remembers it ([`written_by_last_pass`]).
+#[inline]
 pub(crate) fn after_pass(word: u32) -> u32 {
     let written = shifted_in(word, ASKED.with(Cell::get));
     WRITTEN.with(|last| last.set(written));
@@ -90,6 +91,7 @@ pub(crate) fn after_pass(word: u32) -> u32 {
 /// A waiter that has just passed the turn reads the hint here rather than
 /// on the turn's cache line, which its peer may be writing by then: a read
 /// of it would take the line away from the peer in mid-answer.
+#[inline]
 pub(crate) fn written_by_last_pass() -> Option<u32> {
     Some(WRITTEN.with(Cell::get)).filter(|&word| word != 0)
 }

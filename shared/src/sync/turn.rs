@@ -181,18 +181,7 @@ impl<'r> Turn<'r> {
     /// Gives the turn to `next` and wakes whoever sleeps waiting for it (no
     /// system call when nobody sleeps).
     pub fn pass_turn(&self, next: u32) {
-        // Where this pass came from travels with the turn (the swap below
-        // releases it).
-        let cpus = self.passer_cpus.load(Ordering::Relaxed);
-        self.passer_cpus
-            .store(cpu_hints::after_pass(cpus), Ordering::Relaxed);
-        // Sequentially consistent on both sides (a locked exchange here, a
-        // locked add in `sleep_while_turn_is`): either the sleeper sees the
-        // new turn, or this side sees the sleeper and wakes it.
-        self.word.swap(next, Ordering::SeqCst);
-        if self.sleepers.load(Ordering::SeqCst) != 0 {
-            self.waker.wake_all(self.word);
-        }
+        self.hand_over(next, self.cpus_after_this_pass());
     }
 
     /// Puts `value` in the mailbox and gives the turn to `next`: the value
@@ -205,10 +194,38 @@ impl<'r> Turn<'r> {
                 "the mailbox holds at most MAILBOX_LEN bytes"
             )
         };
+        // Everything but the writes first: from the first write to the turn's
+        // cache line to the turn word's, a peer spinning on the line can take
+        // it back, and each time it does the pass waits for it again.
+        let cpus = self.cpus_after_this_pass();
         // In range: the mailbox is a constant inside every companion, and
         // the companion is writable (checked in `Turn::new`).
         let _ = self.meta.mapping().write(MAILBOX, value.as_bytes());
-        self.pass_turn(next);
+        self.hand_over(next, cpus);
+    }
+
+    /// The CPU hint after a pass from this thread (see `cpu_hints.rs`): read
+    /// before anything is written, so that the writes of a pass follow one
+    /// another with nothing in between.
+    #[inline]
+    fn cpus_after_this_pass(&self) -> u32 {
+        cpu_hints::after_pass(self.passer_cpus.load(Ordering::Relaxed))
+    }
+
+    /// The pass itself: the hint, then the turn word, then a wake-up if a
+    /// peer sleeps.
+    #[inline]
+    fn hand_over(&self, next: u32, cpus: u32) {
+        // Where this pass came from travels with the turn (the swap below
+        // releases it).
+        self.passer_cpus.store(cpus, Ordering::Relaxed);
+        // Sequentially consistent on both sides (a locked exchange here, a
+        // locked add in `sleep_while_turn_is`): either the sleeper sees the
+        // new turn, or this side sees the sleeper and wakes it.
+        self.word.swap(next, Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) != 0 {
+            self.waker.wake_all(self.word);
+        }
     }
 
     /// The value in the mailbox (read it when it is your turn). A type larger
