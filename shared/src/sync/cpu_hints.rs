@@ -32,9 +32,6 @@ thread_local! {
     static WAITS: Cell<u32> = const { Cell::new(0) };
     /// The word this thread's last pass wrote (0: none yet).
     static WRITTEN: Cell<u32> = const { Cell::new(0) };
-    /// Whether this thread's affinity allowed more than one CPU when it
-    /// last asked for its CPU.
-    static MAY_MOVE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// A waiting thread asks the system for its CPU once every this many
@@ -48,7 +45,6 @@ const ASK_EVERY: u32 = 64;
 pub(crate) fn ask_cpu() -> u32 {
     let here = encode(crate::platform::current_cpu());
     ASKED.with(|asked| asked.set(here));
-    MAY_MOVE.with(|may| may.set(crate::platform::may_run_elsewhere()));
     here
 }
 
@@ -69,12 +65,14 @@ pub(crate) fn cpu_for_wait() -> (u32, bool) {
 }
 
 /// Whether this thread may run on another CPU than its own (its affinity
-/// allows several), as of its last [`ask_cpu`]. A waiter whose peer shares
-/// its CPU yields to it; a thread that yields is never moved, so one that
-/// may move sleeps now and then instead: the kernel places a thread it
-/// wakes on an idle CPU when there is one.
+/// allows several). A waiter whose peer shares its CPU yields to it; a
+/// thread that yields is never moved, so one that may move sleeps now and
+/// then instead: the kernel places a thread it wakes on an idle CPU when
+/// there is one. A system call: ask it only on that slow path, never on a
+/// wait whose peer runs elsewhere (there it cost a round trip between cores
+/// a tenth of its time, asked once every [`ASK_EVERY`] waits).
 pub(crate) fn may_move() -> bool {
-    MAY_MOVE.with(Cell::get)
+    crate::platform::may_run_elsewhere()
 }
 
 /// The word after a pass from this thread: the last passer's CPU moves to
