@@ -39,17 +39,6 @@ fn original(which: &str) -> Command {
     command
 }
 
-/// The lines `{i}位置:{value}` the original message service reads back.
-fn read_back(lines: &[String]) -> Vec<(u32, String)> {
-    lines
-        .iter()
-        .filter_map(|line| {
-            let (position, value) = line.split_once("??:")?;
-            Some((position.trim().parse().ok()?, value.trim().to_owned()))
-        })
-        .collect()
-}
-
 #[test]
 fn the_original_message_service_reads_what_our_state_server_wrote() {
     let _names = article_names();
@@ -67,20 +56,7 @@ fn the_original_message_service_reads_what_our_state_server_wrote() {
 
     message.enter(); // the original's WaitOne, then it reads
     let message = message.finish(); // its closing ReadKey throws on a pipe: any exit code
-    let values = read_back(&message.stdout);
-    let wanted: Vec<(u32, String)> = (0..10).map(|i| (i, i.to_string())).collect();
-    assert_eq!(values, wanted, "{:#?}", message.stdout);
-    // The original reads four records (its own defect), each with our time.
-    let records: Vec<&String> = message
-        .stdout
-        .iter()
-        .filter(|l| l.contains("\tNowTime:"))
-        .collect();
-    assert_eq!(records.len(), 4, "{records:?}");
-    for (record, id) in records.iter().zip([0, 16, 32, 48]) {
-        assert!(record.starts_with(&format!("{id}\t")), "{record}");
-        assert!(!record.contains("0001"), "a time was written: {record}");
-    }
+    article::assert_original_read_ours(&message.stdout, "??:", "0001");
     state.enter();
     assert_eq!(state.finish().code(), Some(0));
 }
@@ -95,15 +71,7 @@ fn our_message_server_shows_everything_the_original_state_service_wrote() {
     state.expect_line("5?????:5"); // it holds the mutex now, for about 10 s
 
     message.enter();
-    message.expect_line("it is the original IMServer_State. Relying on the mutex alone");
-    for i in 0..10 {
-        message.expect_line(&format!("position {i}: {i}"));
-    }
-    for id in [0, 16, 32, 48, 64] {
-        let record = message.expect_line(&format!("{id}\tNowTime: "));
-        assert!(!record.contains("0001-01-01"), "a time was written: {record}");
-    }
-    message.expect_line("Test: I am the IM message service, and I have started!!!");
+    article::expect_ours_showing_the_originals(&mut message, &[0, 16, 32, 48, 64]);
     message.enter();
     assert_eq!(message.finish().code(), Some(0));
     let state = state.finish();

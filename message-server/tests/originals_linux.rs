@@ -18,15 +18,17 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::OnceLock;
 
 use common::*;
 
 /// The originals hard-code `/dev/shm/testmap` and `testmapmutex`: one test
-/// at a time.
-static ARTICLE_NAMES: Mutex<()> = Mutex::new(());
+/// at a time, in this run and in any other run of these tests on the
+/// machine (another checkout's, say), through a file lock.
+const ARTICLE_NAMES_LOCK: &str = "/tmp/shm-tests-article-names.lock";
 
 /// The region file the originals map.
 const REGION_FILE: &str = "/dev/shm/testmap";
@@ -93,16 +95,29 @@ fn find_and_compile() -> Result<Originals, String> {
 /// One test at a time on the article's names, each starting from no region
 /// file (the originals keep it, as `CreateFromFile` does) and leaving none.
 struct ArticleNames {
-    _one_at_a_time: MutexGuard<'static, ()>,
+    /// Holds `flock(LOCK_EX)` on [`ARTICLE_NAMES_LOCK`].
+    _one_at_a_time: fs::File,
 }
 
 impl ArticleNames {
     fn take() -> ArticleNames {
-        let guard = ARTICLE_NAMES.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = fs::remove_file(REGION_FILE);
-        ArticleNames {
-            _one_at_a_time: guard,
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o666)
+            .open(ARTICLE_NAMES_LOCK)
+            .unwrap_or_else(|e| panic!("open {ARTICLE_NAMES_LOCK}: {e}"));
+        // Another run's four tests take under a minute: five is a hang.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        while lock.try_lock().is_err() {
+            assert!(
+                std::time::Instant::now() < until,
+                "another process has held {ARTICLE_NAMES_LOCK} for 5 minutes"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = fs::remove_file(REGION_FILE);
+        ArticleNames { _one_at_a_time: lock }
     }
 }
 
@@ -134,15 +149,23 @@ fn original_in_own_session(originals: &Originals, which: &'static str) -> (Progr
     (program, session)
 }
 
-/// The lines `{i}位置:{value}` the original message service reads back.
-fn read_back(lines: &[String]) -> Vec<(u32, String)> {
-    lines
-        .iter()
-        .filter_map(|line| {
-            let (position, value) = line.split_once("位置:")?;
-            Some((position.trim().parse().ok()?, value.trim().to_owned()))
-        })
-        .collect()
+/// The original state service in a login session of its own (not started
+/// yet: it waits for a line), and our `message-server --dotnet` told that
+/// session.
+fn ours_and_the_original_state_service(originals: &Originals) -> (Program, u32, Program) {
+    let (state, session) = original_in_own_session(originals, "IMServer_State");
+    let message = Program::spawn(
+        "message-server",
+        &message_server(),
+        &[
+            "--dotnet",
+            "--name",
+            "testmap",
+            "--dotnet-session",
+            &session.to_string(),
+        ],
+    );
+    (state, session, message)
 }
 
 /// (a) The original message service, in another terminal's session, and our
@@ -175,20 +198,7 @@ fn the_original_message_service_on_linux_reads_what_our_state_server_wrote() {
 
     message.enter(); // the original's WaitOne, then it reads
     message.expect_line("我是 即时通讯 - 消息服务 我启动啦");
-    let values = read_back(&message.stdout);
-    let wanted: Vec<(u32, String)> = (0..10).map(|i| (i, i.to_string())).collect();
-    assert_eq!(values, wanted, "{:#?}", message.stdout);
-    // The original reads four records (its own defect), each with our time.
-    let records: Vec<&String> = message
-        .stdout
-        .iter()
-        .filter(|l| l.contains("\tNowTime:"))
-        .collect();
-    assert_eq!(records.len(), 4, "{records:?}");
-    for (record, id) in records.iter().zip([0, 16, 32, 48]) {
-        assert!(record.starts_with(&format!("{id}\t")), "{record}");
-        assert!(!record.contains("01/01/0001"), "a time was written: {record}");
-    }
+    article::assert_original_read_ours(&message.stdout, "位置:", "01/01/0001");
     drop(message.finish()); // its closing ReadKey throws on a pipe: any exit code
     state.enter();
     assert_eq!(state.finish().code(), Some(0));
@@ -200,13 +210,7 @@ fn the_original_message_service_on_linux_reads_what_our_state_server_wrote() {
 fn our_message_server_shows_everything_the_original_state_service_on_linux_wrote() {
     let Some(originals) = originals() else { return };
     let _names = ArticleNames::take();
-    let (mut state, session) = original_in_own_session(originals, "IMServer_State");
-    let session_flag = session.to_string();
-    let mut message = Program::spawn(
-        "message-server",
-        &message_server(),
-        &["--dotnet", "--name", "testmap", "--dotnet-session", &session_flag],
-    );
+    let (mut state, session, mut message) = ours_and_the_original_state_service(originals);
     message.expect_line(&format!(
         "a .NET program started in login session {session} finds it"
     ));
@@ -216,15 +220,7 @@ fn our_message_server_shows_everything_the_original_state_service_on_linux_wrote
     state.expect_line("5位置写入流:5"); // it holds the mutex now, for about 10 s
 
     message.enter();
-    message.expect_line("it is the original IMServer_State. Relying on the mutex alone");
-    for i in 0..10 {
-        message.expect_line(&format!("position {i}: {i}"));
-    }
-    for id in [0, 16, 32, 48, 64] {
-        let record = message.expect_line(&format!("{id}\tNowTime: "));
-        assert!(!record.contains("0001-01-01"), "a time was written: {record}");
-    }
-    message.expect_line("Test: I am the IM message service, and I have started!!!");
+    article::expect_ours_showing_the_originals(&mut message, &[0, 16, 32, 48, 64]);
     message.enter();
     assert_eq!(message.finish().code(), Some(0));
     let state = state.finish();
@@ -241,13 +237,7 @@ fn our_message_server_shows_everything_the_original_state_service_on_linux_wrote
 fn our_message_server_reports_the_original_state_service_killed_holding_the_mutex() {
     let Some(originals) = originals() else { return };
     let _names = ArticleNames::take();
-    let (mut state, session) = original_in_own_session(originals, "IMServer_State");
-    let session_flag = session.to_string();
-    let mut message = Program::spawn(
-        "message-server",
-        &message_server(),
-        &["--dotnet", "--name", "testmap", "--dotnet-session", &session_flag],
-    );
+    let (mut state, _, mut message) = ours_and_the_original_state_service(originals);
     message.expect_line("Start the state service");
     state.enter(); // go
     state.enter(); // its name prompt

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 #[path = "../../../shared/tests/common/relaunch.rs"]
 mod relaunch;
 
+pub mod article;
+
 use relaunch::{never_started, Relaunch};
 
 /// How long any single wait in a test may take before the test fails.
