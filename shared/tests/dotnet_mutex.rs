@@ -722,3 +722,135 @@ fn a_process_that_exits_with_the_mutex_open_still_closes_its_file_as_dotnet_does
         "nobody has it open any more"
     );
 }
+
+/// A login session nobody has, unique to this test: its directory is the
+/// test's own to plant things in.
+fn planted_session(label: u32) -> (u32, PathBuf) {
+    // Opening any mutex first makes .NET's directories.
+    drop(DotnetMutex::create(&unique("dirs"), false).expect("make .NET's directories"));
+    let session = 3_000_000_000 + std::process::id() % 100_000 * 10 + label;
+    let dir = Path::new(SHM_DIR).join(format!("session{session}"));
+    let _ = fs::remove_dir_all(&dir);
+    let _ = fs::remove_file(&dir);
+    (session, dir)
+}
+
+fn in_session(name: &str, session: u32) -> shared::MutexOptions {
+    use shared::os::linux::{DotnetScope, MutexOptionsExt};
+    let name = shared::RegionName::new(name).expect("a valid name");
+    shared::MutexOptions::named(&name).dotnet(DotnetScope::Session(session))
+}
+
+#[test]
+fn a_symbolic_link_at_the_mutex_path_is_refused_and_its_target_left_alone() {
+    let (session, dir) = planted_session(1);
+    fs::DirBuilder::new()
+        .mode(0o777)
+        .create(&dir)
+        .expect("session dir");
+    let victim = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("victim-{}", std::process::id()));
+    fs::write(&victim, b"precious").expect("victim");
+    let name = unique("symlinked");
+    std::os::unix::fs::symlink(&victim, dir.join(&name)).expect("plant the link");
+    let error = in_session(&name, session)
+        .create(true)
+        .expect_err("a link is never followed");
+    assert!(
+        matches!(error.failure(), shared::Failure::NotOurs { .. }),
+        "{error}"
+    );
+    assert_eq!(
+        fs::read(&victim).expect("victim"),
+        b"precious",
+        "the target was not written"
+    );
+    assert!(
+        dir.join(&name).symlink_metadata().is_ok(),
+        "the link was left where it was"
+    );
+    let _ = fs::remove_dir_all(&dir);
+    let _ = fs::remove_file(&victim);
+}
+
+#[test]
+fn a_fifo_at_the_mutex_path_is_refused_at_once_and_looking_for_sessions_never_blocks_on_it() {
+    let (session, dir) = planted_session(2);
+    fs::DirBuilder::new()
+        .mode(0o777)
+        .create(&dir)
+        .expect("session dir");
+    let name = unique("fifo");
+    let fifo = dir.join(&name);
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let error = in_session(&name, session)
+        .create(false)
+        .expect_err("a FIFO is no mutex");
+    assert!(
+        matches!(error.failure(), shared::Failure::NotOurs { .. }),
+        "{error}"
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let looked_for = name.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(DotnetMutex::live_sessions(&looked_for));
+    });
+    let sessions = rx
+        .recv_timeout(WATCHDOG)
+        .expect("live_sessions returned")
+        .expect("read");
+    assert!(!sessions.contains(&session), "{sessions:?}");
+    assert!(fifo.symlink_metadata().is_ok(), "another's FIFO is left alone");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_symbolic_link_as_session_directory_is_never_followed_or_opened_to_all() {
+    let (session, dir) = planted_session(3);
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("victim-dir-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&target);
+    fs::DirBuilder::new()
+        .mode(0o755)
+        .create(&target)
+        .expect("target dir");
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).expect("0755");
+    std::os::unix::fs::symlink(&target, &dir).expect("plant the link");
+    let error = in_session(&unique("dirlink"), session)
+        .create(false)
+        .expect_err("a linked session directory is refused");
+    let mode = fs::metadata(&target).expect("target").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755, "the target was not opened to all users ({error})");
+    assert_eq!(
+        fs::read_dir(&target).expect("target").count(),
+        0,
+        "nothing made in it"
+    );
+    let _ = fs::remove_file(&dir);
+    let _ = fs::remove_dir_all(&target);
+}
+
+#[test]
+fn a_mutex_file_shortened_by_another_process_fails_every_wait_instead_of_excluding_nobody() {
+    let name = unique("shortened");
+    let mut holder = Peer::ours();
+    assert_eq!(holder.say(&format!("open 1 {name}")), "opened created=True");
+    let mutex = named_dotnet(&name).open_existing().expect("open the held mutex");
+    assert!(mutex.try_wait().expect("try").is_none(), "held by the peer");
+    // Another process (here: this one, through the path) shortens the file.
+    OpenOptions::new()
+        .write(true)
+        .open(mutex.path())
+        .expect("open the file")
+        .set_len(0)
+        .expect("truncate");
+    let error = mutex.try_wait().expect_err("the mutex excludes nobody now");
+    assert!(
+        error.to_string().contains("shortened by another process"),
+        "{error}"
+    );
+    assert!(
+        mutex.wait_timeout(Duration::from_millis(10)).is_err(),
+        "and stays refused"
+    );
+    assert_eq!(holder.say("exit"), "bye");
+}

@@ -179,9 +179,11 @@ fn from_dotnet(name: &str, error: DotnetMutexError) -> Failure {
         DotnetMutexError::InvalidName { .. } => Failure::BadOptions {
             reason: "the name is not one .NET accepts for a mutex on Linux",
         },
-        other @ DotnetMutexError::NotRecoverable { .. } => Failure::Lock {
-            name: name.to_owned(),
-            source: io::Error::other(other.to_string()),
-        },
+        other @ (DotnetMutexError::NotRecoverable { .. } | DotnetMutexError::Truncated { .. }) => {
+            Failure::Lock {
+                name: name.to_owned(),
+                source: io::Error::other(other.to_string()),
+            }
+        }
     }
 }

@@ -52,6 +52,12 @@ pub enum DotnetMutexError {
         /// The directory whose lock was waited for.
         path: PathBuf,
     },
+    /// Another process shortened the mutex file while it was in use: the
+    /// mutex no longer excludes anyone, and every wait on it fails.
+    Truncated {
+        /// The file.
+        path: PathBuf,
+    },
     /// A system call failed.
     Io {
         /// What was being done.
@@ -105,6 +111,12 @@ impl fmt::Display for DotnetMutexError {
                 "gave up waiting for .NET's creation lock on {}: another process has held it for the whole timeout \
                  (.NET holds it only for a moment); find it with `fuser {}` and stop it, or wait longer",
                 path.display(),
+                path.display()
+            ),
+            DotnetMutexError::Truncated { path } => write!(
+                f,
+                "the .NET mutex file {} was shortened by another process while in use: it no longer \
+                 excludes anyone; close every program that has it open, so that it is made anew",
                 path.display()
             ),
             DotnetMutexError::Io { action, path, source } => {

@@ -46,10 +46,10 @@ mod on_exit;
 mod places;
 
 use std::collections::HashSet;
-use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
+use std::fs::{self, DirBuilder, File, TryLockError};
 use std::io;
 use std::marker::PhantomData;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
@@ -62,7 +62,7 @@ use error::io_error;
 pub use error::DotnetMutexError;
 pub(crate) use on_exit::close_all as close_open_files;
 pub use places::DotnetScope;
-use places::{check_shared_dir, retry, try_exclusive, CreationLock, CLOSE_WAIT, SHM_DIR};
+use places::{check_shared_dir, open_regular, retry, try_exclusive, CreationLock, CLOSE_WAIT, SHM_DIR};
 pub(crate) use places::{resolve, session_id};
 
 /// Whether this target has the layout .NET's files have on x86_64 glibc.
@@ -189,9 +189,11 @@ impl DotnetMutexInner {
         }
         let (dir, path) = resolve(name, session)?;
         let lock = CreationLock::acquire(until)?;
+        let mut made_dir = false;
         match fs::symlink_metadata(&dir) {
             Ok(_) => check_shared_dir(&dir)?,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                made_dir = true;
                 if !create {
                     return Err(DotnetMutexError::NotFound { path });
                 }
@@ -207,13 +209,14 @@ impl DotnetMutexInner {
             Err(source) => return Err(io_error("look at the directory", &dir)(source)),
         }
         // Undoes what this call made when it fails (as .NET's AutoCleanup):
-        // the file it made or took over, and the session directory when empty.
+        // the file it made or took over, and the session directory if it
+        // made it (unlike .NET, never another user's empty one).
         let mut undo = Undo {
             dir: &dir,
-            remove_dir: true,
+            remove_dir: made_dir,
             file: None,
         };
-        let (file, found) = match OpenOptions::new().read(true).write(true).open(&path) {
+        let (file, found) = match open_regular(&path, true, false) {
             Ok(file) => {
                 if try_exclusive(&file).map_err(io_error("lock", &path))? {
                     let _ = retry(|| file.unlock());
@@ -227,17 +230,17 @@ impl DotnetMutexInner {
                 if !create {
                     return Err(DotnetMutexError::NotFound { path: path.clone() });
                 }
-                let file = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o666)
-                    .open(&path)
-                    .map_err(io_error("create", &path))?;
+                let file = open_regular(&path, true, true).map_err(io_error("create", &path))?;
                 undo.file = Some(&path);
                 fs::set_permissions(&path, fs::Permissions::from_mode(0o666))
                     .map_err(io_error("open to all users", &path))?;
                 (file, Found::New { stale: false })
+            }
+            Err(source) if source.kind() == io::ErrorKind::InvalidInput => {
+                return Err(DotnetMutexError::LayoutMismatch {
+                    path: path.clone(),
+                    found: source.to_string(),
+                })
             }
             Err(source) => return Err(io_error("open", &path)(source)),
         };
@@ -412,6 +415,7 @@ impl DotnetMutexInner {
                 path: self.path.clone(),
             });
         }
+        self.refuse_if_cut()?;
         let mutex = self.lock_ptr().ok_or_else(|| self.not_writable())?;
         let deadline = timeout
             .filter(|timeout| !timeout.is_zero())
@@ -430,7 +434,11 @@ impl DotnetMutexInner {
         let result = match (timeout, deadline) {
             // SAFETY: `mutex` points at the pthread mutex inside this
             // handle's live shared mapping, initialised by whoever created
-            // the file (its layout was checked in `open`).
+            // the file (its layout was checked in `open`). Its bytes are
+            // shared with every process that can write the file: .NET makes
+            // it 0666, so every local user is trusted not to forge them (glibc
+            // follows the robust list's pointers stored there). This is
+            // .NET's own design, documented in `docs/dotnet.md`.
             (Some(timeout), _) if timeout.is_zero() => unsafe { libc::pthread_mutex_trylock(mutex) },
             // SAFETY: as above; `at` is a valid timespec on this stack.
             (Some(_), Some(at)) => unsafe { libc::pthread_mutex_timedlock(mutex, &at) },
@@ -443,7 +451,8 @@ impl DotnetMutexInner {
         };
         match result {
             0 => {}
-            libc::EBUSY | libc::ETIMEDOUT => return Ok(None),
+            // Not taken, unless the wait met a shortened file.
+            libc::EBUSY | libc::ETIMEDOUT => return self.refuse_if_cut().map(|()| None),
             libc::EOWNERDEAD => {
                 // SAFETY: as above; this thread owns the mutex now.
                 unsafe { libc::pthread_mutex_consistent(mutex) };
@@ -461,10 +470,17 @@ impl DotnetMutexInner {
                 ))
             }
         }
-        self.owner_pid().store(std::process::id(), Ordering::Relaxed);
-        self.owner_tid().store(thread_id(), Ordering::Relaxed);
+        if let Err(cut) = self.refuse_if_cut() {
+            // What was just locked is a private page standing in for the lost
+            // one, which excludes nobody: leave it unlocked, and say so.
+            // SAFETY: as above; this thread locked it just now.
+            unsafe { libc::pthread_mutex_unlock(mutex) };
+            return Err(cut);
+        }
         let mut abandoned = [0u8];
         let _ = self.mapping.read(ABANDONED_OFFSET, &mut abandoned);
+        self.owner_pid().store(std::process::id(), Ordering::Relaxed);
+        self.owner_tid().store(thread_id(), Ordering::Relaxed);
         if abandoned[0] != 0 {
             // A .NET thread ended holding it (`NamedMutexProcessData::Abandon`).
             let _ = self.mapping.write(ABANDONED_OFFSET, &[0]);
@@ -472,6 +488,18 @@ impl DotnetMutexInner {
         }
         set_owned(self.ownership(), true);
         Ok(Some(took))
+    }
+
+    /// Refuses a mutex whose file another process shortened under this
+    /// handle's mapping: its lost page reads as a private zero page (see
+    /// `bus_guard`), on which a lock excludes nobody.
+    fn refuse_if_cut(&self) -> Result<(), DotnetMutexError> {
+        match self.mapping.read(ABANDONED_OFFSET, &mut [0u8]) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(DotnetMutexError::Truncated {
+                path: self.path.clone(),
+            }),
+        }
     }
 
     /// `ReleaseMutex`: clears the owner, then unlocks. Only the thread that
@@ -719,6 +747,10 @@ impl DotnetMutex {
         let mut sessions = Vec::new();
         for entry in fs::read_dir(shm).map_err(io_error("read the directory", shm))? {
             let Ok(entry) = entry else { continue };
+            // Only real directories: never a symbolic link another user made.
+            if !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                continue;
+            }
             let dir_name = entry.file_name();
             let Some(session) = dir_name
                 .to_str()
@@ -727,7 +759,7 @@ impl DotnetMutex {
             else {
                 continue;
             };
-            let Ok(file) = File::open(entry.path().join(file_name)) else {
+            let Ok(file) = open_regular(&entry.path().join(file_name), false, false) else {
                 continue;
             };
             if let Ok(false) = try_exclusive(&file) {

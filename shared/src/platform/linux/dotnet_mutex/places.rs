@@ -2,9 +2,9 @@
 //! the scopes' directories under `/tmp/.dotnet/shm`, how a name resolves to
 //! a file, and the creation lock (`flock` on `/tmp/.dotnet/shm`).
 
-use std::fs::{self, DirBuilder, File, TryLockError};
+use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -89,6 +89,39 @@ pub(crate) fn session_id() -> u32 {
     crate::platform::sys::session_id() as u32
 }
 
+/// Opens a mutex file for reading and writing (`create`: a new one, mode
+/// 0666 as .NET makes it), never through a symbolic link and never
+/// blocking on a FIFO, and only a regular file: .NET's directories are open
+/// to every user, and another one may have put anything at the path.
+///
+/// # Errors
+/// The system's error (`NotFound` when there is nothing at the path);
+/// `InvalidInput` for a symbolic link or anything but a regular file.
+pub(crate) fn open_regular(path: &Path, write: bool, create: bool) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(write)
+        .create_new(create)
+        .mode(0o666)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|error| match error.raw_os_error() {
+            Some(libc::ELOOP) => not_regular(),
+            _ => error,
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
+fn not_regular() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "not a regular file (a symbolic link, a FIFO, a device or a directory is never followed or used)",
+    )
+}
+
 /// Retries a file-lock call that a signal interrupted.
 pub(crate) fn retry<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     loop {
@@ -142,17 +175,23 @@ fn ensure_shared_dir(path: &Path) -> Result<(), DotnetMutexError> {
 
 /// An existing all-users directory: a directory, opened to all users (made
 /// so when it is not and we may), else at least usable by its owner.
+///
+/// Never through a symbolic link (another user could point it at a
+/// directory of ours, which the chmod would open to everyone), and only a
+/// directory of this user's is chmod-ed.
 pub(crate) fn check_shared_dir(path: &Path) -> Result<(), DotnetMutexError> {
-    let meta = fs::metadata(path).map_err(io_error("look at the directory", path))?;
+    let meta = fs::symlink_metadata(path).map_err(io_error("look at the directory", path))?;
     if !meta.is_dir() {
-        return Err(io_error("use as a directory", path)(io::Error::from(
+        return Err(io_error("use as a directory", path)(io::Error::new(
             io::ErrorKind::NotADirectory,
+            "not a directory (a symbolic link or a file is never followed or used)",
         )));
     }
     let mode = meta.permissions().mode();
+    let ours = meta.uid() == crate::platform::sys::effective_uid();
     if mode & 0o777 == 0o777
-        || fs::set_permissions(path, fs::Permissions::from_mode(0o777)).is_ok()
-        || mode & 0o700 == 0o700
+        || (ours && fs::set_permissions(path, fs::Permissions::from_mode(0o777)).is_ok())
+        || (ours && mode & 0o700 == 0o700)
     {
         return Ok(());
     }
