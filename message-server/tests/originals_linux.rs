@@ -267,7 +267,7 @@ fn our_message_server_reports_the_original_state_service_killed_holding_the_mute
 fn the_original_message_service_gets_abandoned_mutex_exception_when_ours_is_killed_holding_it() {
     let Some(originals) = originals() else { return };
     let _names = ArticleNames::take();
-    let (mut message, _) = original_in_own_session(originals, "IMServer_Message");
+    let (mut message, session) = original_in_own_session(originals, "IMServer_Message");
     message.enter(); // go
     message.enter(); // its name prompt
     message.expect_line("4位置写入流:4");
@@ -297,4 +297,9 @@ fn the_original_message_service_gets_abandoned_mutex_exception_when_ours_is_kill
         message.stderr
     );
     assert_ne!(message.code(), Some(0));
+    // Both users died: .NET leaves the file, as it does for any process
+    // that ends without closing it. This test's session is its own: tidy up.
+    let dir = PathBuf::from(format!("/tmp/.dotnet/shm/session{session}"));
+    let _ = fs::remove_file(dir.join("testmapmutex"));
+    let _ = fs::remove_dir(dir);
 }

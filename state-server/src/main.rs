@@ -119,7 +119,11 @@ fn open_region_and_mutex(
     let mutex = args
         .open_existing_mutex(&region, budget, out)
         .map_err(|error| match error {
-            DemoError::Object(error) if matches!(error.failure(), Failure::NotFound { .. }) => {
+            // With --dotnet-session the session may be the wrong one: the
+            // library's line names the file looked for.
+            DemoError::Object(error)
+                if matches!(error.failure(), Failure::NotFound { .. }) && args.dotnet_session.is_none() =>
+            {
                 DemoError::StartMessageServerFirst {
                     name: region.name().to_owned(),
                 }

@@ -673,7 +673,10 @@ impl DotnetMutex {
     /// is dropped) by this process's login session only
     /// (`/tmp/.dotnet/shm/session<SID>/NAME`, SID from `getsid`): two
     /// terminals are two sessions. The directories and the file are made
-    /// open to all users, as .NET makes them.
+    /// open to all users, as .NET makes them. It waits for .NET's creation
+    /// lock as long as another process holds it; for a bounded wait, use
+    /// [`NamedMutex`](crate::NamedMutex) of this kind with
+    /// [`MutexOptions::timeout`](crate::MutexOptions::timeout).
     ///
     /// # Errors
     /// [`DotnetMutexError::InvalidName`]; [`DotnetMutexError::LayoutMismatch`]
