@@ -168,17 +168,16 @@ fn ours_and_the_original_state_service(originals: &Originals) -> (Program, u32, 
     (state, session, message)
 }
 
-/// (a) The original message service, in another terminal's session, and our
-/// `state-server --dotnet`, which finds .NET's mutex there.
-#[test]
-fn the_original_message_service_on_linux_reads_what_our_state_server_wrote() {
-    let Some(originals) = originals() else { return };
-    let _names = ArticleNames::take();
-    let (mut message, _) = original_in_own_session(originals, "IMServer_Message");
+/// The original message service in a login session of its own, started
+/// and waiting for Enter after writing 0..4, and our `state-server --dotnet`
+/// holding the mutex `hold_ms` after its last record; with the message
+/// service's session.
+fn the_original_message_service_and_ours(originals: &Originals, hold_ms: &str) -> (Program, u32, Program) {
+    let (mut message, session) = original_in_own_session(originals, "IMServer_Message");
     message.enter(); // go
     message.enter(); // its name prompt: Enter = testmap
     message.expect_line("4位置写入流:4"); // then it waits for Enter
-    let mut state = Program::spawn(
+    let state = Program::spawn(
         "state-server",
         &state_server(),
         &[
@@ -188,9 +187,19 @@ fn the_original_message_service_on_linux_reads_what_our_state_server_wrote() {
             "--interval-ms",
             "1",
             "--hold-ms",
-            "1",
+            hold_ms,
         ],
     );
+    (message, session, state)
+}
+
+/// (a) The original message service, in another terminal's session, and our
+/// `state-server --dotnet`, which finds .NET's mutex there.
+#[test]
+fn the_original_message_service_on_linux_reads_what_our_state_server_wrote() {
+    let Some(originals) = originals() else { return };
+    let _names = ArticleNames::take();
+    let (mut message, _, mut state) = the_original_message_service_and_ours(originals, "1");
     state.expect_line("it is the original IMServer_Message. Relying on the mutex alone");
     state.expect_line("The .NET mutex is in another login session");
     state.expect_line("64\tNowTime: ");
@@ -267,23 +276,7 @@ fn our_message_server_reports_the_original_state_service_killed_holding_the_mute
 fn the_original_message_service_gets_abandoned_mutex_exception_when_ours_is_killed_holding_it() {
     let Some(originals) = originals() else { return };
     let _names = ArticleNames::take();
-    let (mut message, session) = original_in_own_session(originals, "IMServer_Message");
-    message.enter(); // go
-    message.enter(); // its name prompt
-    message.expect_line("4位置写入流:4");
-    let mut state = Program::spawn(
-        "state-server",
-        &state_server(),
-        &[
-            "--dotnet",
-            "--name",
-            "testmap",
-            "--interval-ms",
-            "1",
-            "--hold-ms",
-            "600000",
-        ],
-    );
+    let (mut message, session, mut state) = the_original_message_service_and_ours(originals, "600000");
     state.expect_line("64\tNowTime: "); // written; it holds the mutex for ten minutes
     message.enter(); // the original's WaitOne: it waits for ours
     state.kill();
