@@ -199,7 +199,7 @@ fn the_original_message_service_and_ours(originals: &Originals, hold_ms: &str) -
 fn the_original_message_service_on_linux_reads_what_our_state_server_wrote() {
     let Some(originals) = originals() else { return };
     let _names = ArticleNames::take();
-    let (mut message, _, mut state) = the_original_message_service_and_ours(originals, "1");
+    let (mut message, session, mut state) = the_original_message_service_and_ours(originals, "1");
     state.expect_line("it is the original IMServer_Message. Relying on the mutex alone");
     state.expect_line("The .NET mutex is in another login session");
     state.expect_line("64\tNowTime: ");
@@ -211,6 +211,9 @@ fn the_original_message_service_on_linux_reads_what_our_state_server_wrote() {
     drop(message.finish()); // its closing ReadKey throws on a pipe: any exit code
     state.enter();
     assert_eq!(state.finish().code(), Some(0));
+    // The original dies of its closing ReadKey on a pipe without closing the
+    // mutex: should ours have left first, the file stays, as .NET leaves it.
+    remove_session_mutex(session);
 }
 
 /// (b) Our `message-server --dotnet`, told the session of the terminal the
@@ -238,6 +241,7 @@ fn our_message_server_shows_everything_the_original_state_service_on_linux_wrote
         "{:#?}",
         state.stdout
     );
+    remove_session_mutex(session); // a .NET program that died leaves it
 }
 
 /// (c) The original state service killed with kill -9 while it holds .NET's
@@ -246,7 +250,7 @@ fn our_message_server_shows_everything_the_original_state_service_on_linux_wrote
 fn our_message_server_reports_the_original_state_service_killed_holding_the_mutex() {
     let Some(originals) = originals() else { return };
     let _names = ArticleNames::take();
-    let (mut state, _, mut message) = ours_and_the_original_state_service(originals);
+    let (mut state, session, mut message) = ours_and_the_original_state_service(originals);
     message.expect_line("Start the state service");
     state.enter(); // go
     state.enter(); // its name prompt
@@ -268,6 +272,7 @@ fn our_message_server_reports_the_original_state_service_killed_holding_the_mute
     message.expect_line("Test: I am the IM message service, and I have started!!!");
     message.enter();
     assert_eq!(message.finish().code(), Some(0));
+    remove_session_mutex(session); // a .NET program that died leaves it
 }
 
 /// (d) Our state server killed with kill -9 while it holds .NET's mutex:
@@ -291,7 +296,14 @@ fn the_original_message_service_gets_abandoned_mutex_exception_when_ours_is_kill
     );
     assert_ne!(message.code(), Some(0));
     // Both users died: .NET leaves the file, as it does for any process
-    // that ends without closing it. This test's session is its own: tidy up.
+    // that ends without closing it.
+    remove_session_mutex(session);
+}
+
+/// Removes `testmapmutex` from a login session of a test's own, and the
+/// session's directory: what a .NET program that died without closing it
+/// leaves behind.
+fn remove_session_mutex(session: u32) {
     let dir = PathBuf::from(format!("/tmp/.dotnet/shm/session{session}"));
     let _ = fs::remove_file(dir.join("testmapmutex"));
     let _ = fs::remove_dir(dir);
