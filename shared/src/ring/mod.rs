@@ -146,10 +146,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod both_ends;
 mod error;
 mod layout;
 mod receiver;
 mod sender;
+mod sleepers;
 #[cfg(test)]
 mod tests;
 mod wakeups;

@@ -4,12 +4,14 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::both_ends::{validate, Ring};
 use super::error::{RingError, READ_WRITE_NEEDED};
 use super::layout::{
-    validate, Ring, CLOSED_CORRUPT, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET, CONSUMER_PUBLISHES_OFFSET,
-    DATA_OFFSET, HEAD_OFFSET, PRODUCER_CLOSED_OFFSET, PRODUCER_PID_OFFSET, RING_OFFSET, TAIL_OFFSET,
+    CLOSED_CORRUPT, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET, CONSUMER_PUBLISHES_OFFSET, DATA_OFFSET,
+    HEAD_OFFSET, PRODUCER_CLOSED_OFFSET, PRODUCER_PID_OFFSET, RING_OFFSET, TAIL_OFFSET,
 };
-use super::wakeups::{names_a_live_process, Sleeper, PRODUCER};
+use super::sleepers::Sleeper;
+use super::wakeups::{names_a_live_process, PRODUCER};
 use super::Record;
 use crate::error::{Failure, ObjectError};
 use crate::platform::wait::Deadline;

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-use super::layout::{Ring, CONSUMER_SLEEPING_OFFSET, MIN_CAPACITY, PRODUCER_SLEEPING_OFFSET};
+use super::both_ends::Ring;
+use super::layout::{CONSUMER_SLEEPING_OFFSET, MIN_CAPACITY, PRODUCER_SLEEPING_OFFSET};
 use super::wakeups::{LIVENESS_SLICE, PAUSES_PER_LOOK, SPIN_PAUSES};
 use super::{way_to_sleep, RecordReceiver, RecordSender};
 use crate::{RegionName, RegionOptions};

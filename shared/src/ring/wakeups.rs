@@ -6,19 +6,18 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::error::{names_a_possible_process, RingError};
+use super::both_ends::{word, Ring};
+use super::error::names_a_possible_process;
 use super::layout::{
-    word, Ring, CLOSED, CLOSED_CORRUPT, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET,
-    CONSUMER_PUBLISHES_OFFSET, CONSUMER_SLEEPING_OFFSET, DATA_OFFSET, PRODUCER_CLOSED_OFFSET,
-    PRODUCER_PID_OFFSET, PRODUCER_PUBLISHES_OFFSET, PRODUCER_SLEEPING_OFFSET, PUBLISHES_LOCKED,
-    PUBLISHES_PLAIN, RING_OFFSET, TAIL_OFFSET,
+    CLOSED, CLOSED_CORRUPT, CONSUMER_CLOSED_OFFSET, CONSUMER_PID_OFFSET, CONSUMER_PUBLISHES_OFFSET,
+    CONSUMER_SLEEPING_OFFSET, DATA_OFFSET, PRODUCER_CLOSED_OFFSET, PRODUCER_PID_OFFSET,
+    PRODUCER_PUBLISHES_OFFSET, PUBLISHES_LOCKED, PUBLISHES_PLAIN, TAIL_OFFSET,
 };
+use super::sleepers::Sleeper;
 use super::way_to_sleep;
-use crate::error::{Failure, ObjectError};
 use crate::platform::mapping::{Prefix, Writable};
 use crate::platform::wait::{spin_until_changed_every, Deadline};
 use crate::platform::{self, WordWaker};
-use crate::region::Region;
 
 /// How often a sleeping side wakes to check that its peer is alive (an hour
 /// in this module's tests: a lost wake-up hangs them instead of costing a
@@ -41,68 +40,6 @@ const SLIP_BYTES: u64 = 16 * 1024;
 /// Most looks a consumer close behind the producer spends letting it get
 /// ahead (see `RecordReceiver::let_producer_get_ahead`).
 const SLIP_LOOKS: u32 = 16;
-
-/// Who sleeps on a word of the ring's header: each sleeper has a word and a
-/// waker of its own, so that a wake-up reaches the one it is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Sleeper {
-    /// A consumer opening the ring before the producer has set it up: it
-    /// sleeps on the magic word while that still reads 0, and the
-    /// producer's set-up wakes it.
-    Opener,
-    /// The consumer, waiting for records: it sleeps on its sleeping flag.
-    Consumer,
-    /// The producer, waiting for room or for a consumer to attach: it sleeps
-    /// on its sleeping flag.
-    Producer,
-}
-
-impl Sleeper {
-    /// The offset of the header word this sleeper sleeps on.
-    #[inline(always)]
-    pub(super) const fn word_offset(self) -> u64 {
-        match self {
-            Sleeper::Opener => RING_OFFSET,
-            Sleeper::Consumer => CONSUMER_SLEEPING_OFFSET,
-            Sleeper::Producer => PRODUCER_SLEEPING_OFFSET,
-        }
-    }
-}
-
-/// What wakes each [`Sleeper`] (Linux: a futex on its word itself; Windows:
-/// a named semaphore beside the ring's region).
-#[derive(Debug)]
-pub(super) struct Wakers {
-    /// Wakes [`Sleeper::Opener`].
-    opener: WordWaker,
-    /// Wakes [`Sleeper::Consumer`].
-    consumer: WordWaker,
-    /// Wakes [`Sleeper::Producer`].
-    producer: WordWaker,
-}
-
-impl Wakers {
-    /// Sets up the wakers of the ring in `region`.
-    ///
-    /// # Errors
-    /// [`RingError::Region`] when the system refuses one.
-    pub(super) fn new(region: &Region) -> Result<Wakers, RingError> {
-        let waker = |sleeper: Sleeper| {
-            region.word_waker(sleeper.word_offset()).map_err(|e| {
-                RingError::Region(ObjectError::region(Failure::io(
-                    "set up wake-ups for",
-                    region.path(),
-                    e,
-                )))
-            })
-        };
-        Ok(Wakers {
-            opener: waker(Sleeper::Opener)?,
-            consumer: waker(Sleeper::Consumer)?,
-            producer: waker(Sleeper::Producer)?,
-        })
-    }
-}
 
 /// The header words of the other end, as the waiting end sees them.
 #[derive(Debug, Clone, Copy)]
@@ -169,11 +106,7 @@ impl<T> Ring<T> {
     /// The waker of `sleeper`.
     #[inline]
     pub(super) fn waker(&self, sleeper: Sleeper) -> &WordWaker {
-        match sleeper {
-            Sleeper::Opener => &self.wakers.opener,
-            Sleeper::Consumer => &self.wakers.consumer,
-            Sleeper::Producer => &self.wakers.producer,
-        }
+        self.wakers.of(sleeper)
     }
 
     /// Sleeps while `sleeper`'s word holds `seen` (bounded by `timeout`).

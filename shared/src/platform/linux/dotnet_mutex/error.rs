@@ -4,7 +4,9 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::places::MAX_NAME_BYTES;
+/// .NET's longest mutex name (`_MAX_FNAME - 1`), in bytes, after its
+/// prefix: longer ones are [`DotnetMutexError::InvalidName`].
+pub(crate) const MAX_NAME_BYTES: usize = 255;
 
 /// Why .NET's named mutex could not be created, opened or waited for.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::error::{io_error, DotnetMutexError};
+use super::error::{io_error, DotnetMutexError, MAX_NAME_BYTES};
 use crate::platform::wait::Deadline;
 
 /// The system directory .NET puts its shared files under (never `TMPDIR`).
@@ -17,8 +17,6 @@ pub(crate) const SHARED_FILES_DIR: &str = "/tmp";
 pub(crate) const RUNTIME_DIR: &str = "/tmp/.dotnet";
 /// `.dotnet/shm`: the directory of the scopes, and the creation lock.
 pub(crate) const SHM_DIR: &str = "/tmp/.dotnet/shm";
-/// .NET's longest name (`_MAX_FNAME - 1`), in bytes, after its prefix.
-pub(crate) const MAX_NAME_BYTES: usize = 255;
 
 /// Where .NET keeps the mutex `name` for a process of session `session`.
 ///

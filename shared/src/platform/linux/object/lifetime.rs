@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::meta::Header;
-use super::on_exit::{self, exit_close_wait, exit_requested};
+use super::on_exit::{self, exit_requested, ClosesAtExit};
 use super::proc_locks::lock_holders;
 use super::ObjectFiles;
 use crate::error::Failure;
@@ -73,7 +73,7 @@ impl Wait {
 
     /// A close's wait that ends at `until`, shared by the closes of a
     /// process that is leaving.
-    pub(super) fn close_until(until: Deadline) -> Self {
+    fn close_until(until: Deadline) -> Self {
         Wait {
             until,
             interruptible: false,
@@ -197,9 +197,8 @@ pub(crate) struct Presence {
     header: Header,
     close: CloseSpec,
     detached: Mutex<bool>,
-    /// The process that opened it: a child forked since shares its `flock`
-    /// locks, and the parent's exit must not close them under the child.
-    pub(super) opener: u32,
+    /// The process that opened it ([`ClosesAtExit::opener`]).
+    opener: u32,
 }
 
 impl Presence {
@@ -225,7 +224,7 @@ impl Presence {
     /// Stops using the object; the last process out removes its files.
     /// Best effort: a failure leaves files that the next process treats as
     /// stale (nobody holds them), so nothing is lost.
-    pub(super) fn detach(&self, wait: Wait) {
+    fn detach(&self, wait: Wait) {
         let mut detached = self.detached.lock().unwrap_or_else(PoisonError::into_inner);
         if *detached {
             return;
@@ -259,6 +258,22 @@ impl Presence {
 /// Whether `path` names the object file `header` vouches for.
 pub(crate) fn names_object(path: &Path, header: &Header) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|meta| meta.dev() == header.dev && meta.ino() == header.ino)
+}
+
+/// The wait of a close while the process is leaving: until the leaving's
+/// one deadline.
+fn exit_close_wait() -> Wait {
+    Wait::close_until(on_exit::exit_deadline())
+}
+
+impl ClosesAtExit for Presence {
+    fn opener(&self) -> u32 {
+        self.opener
+    }
+
+    fn close_at_exit(&self, until: Deadline) {
+        self.detach(Wait::close_until(until));
+    }
 }
 
 impl Drop for Presence {

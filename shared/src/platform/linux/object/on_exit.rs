@@ -4,10 +4,10 @@
 //! has open is closed as dropping it would.
 //!
 //! A process stopped by a signal runs no destructors: [`close_everything`]
-//! detaches each [`Presence`] this process registered, so that the last
-//! process out still removes the files (see [`super::lifetime`]). From the
+//! closes each object this process registered ([`ClosesAtExit`]), so that
+//! the last process out still removes the files (see [`super::lifetime`]). From the
 //! moment it starts, lock waits of opens stop ([`exit_requested`]), the closes
-//! of every object share one short deadline ([`exit_close_wait`]), and a gate
+//! of every object share one short deadline ([`exit_deadline`]), and a gate
 //! ([`open_gate`]) keeps any open from slipping between the clean-up and the
 //! end of the process.
 
@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
-use super::lifetime::{Presence, Wait};
 use crate::platform::wait::Deadline;
 
 /// How long all the closes of a process leaving on a signal wait together,
@@ -37,28 +36,41 @@ pub(super) fn exit_requested() -> bool {
 /// after the leaving began), for every close, on any thread.
 static EXIT_DEADLINE: OnceLock<Deadline> = OnceLock::new();
 
-/// The wait of a close while the process is leaving: until the one deadline.
-pub(super) fn exit_close_wait() -> Wait {
-    Wait::close_until(*EXIT_DEADLINE.get_or_init(|| Deadline::after(EXIT_CLOSE_WAIT)))
+/// When every close of a process that is leaving stops waiting: one
+/// deadline for all of them, set when the first asks.
+pub(super) fn exit_deadline() -> Deadline {
+    *EXIT_DEADLINE.get_or_init(|| Deadline::after(EXIT_CLOSE_WAIT))
+}
+
+/// An object this process has open, as the leaving process closes it.
+pub(super) trait ClosesAtExit: Send + Sync {
+    /// The process that opened it: a child forked since shares its `flock`
+    /// locks, and the parent's exit must not close them under the child.
+    fn opener(&self) -> u32;
+
+    /// Closes it as dropping it would, waiting for its locks no later than
+    /// `until`; closing twice is a no-op.
+    fn close_at_exit(&self, until: Deadline);
 }
 
 /// Every object this process has open, for [`exit_closing_regions`](crate::exit_closing_regions).
-static OPEN: Mutex<Vec<Weak<Presence>>> = Mutex::new(Vec::new());
+static OPEN: Mutex<Vec<Weak<dyn ClosesAtExit>>> = Mutex::new(Vec::new());
 
-/// Records that this process has `presence` open, for [`close_everything`];
+/// Records that this process has `object` open, for [`close_everything`];
 /// the first object opened installs the exit hook.
-pub(super) fn register(presence: &Arc<Presence>) {
+pub(super) fn register<T: ClosesAtExit + 'static>(object: &Arc<T>) {
     install_exit_hook();
+    let object: Arc<dyn ClosesAtExit> = object.clone();
     let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
-    open.push(Arc::downgrade(presence));
+    open.push(Arc::downgrade(&object));
 }
 
-/// Takes `presence` out of [`OPEN`] once detached: until then, a process that
+/// Takes `object` out of [`OPEN`] once closed: until then, a process that
 /// is leaving waits for this close to end (see [`wait_for_closes_in_progress`]).
-pub(super) fn unregister(presence: &Presence) {
+pub(super) fn unregister<T: ClosesAtExit>(object: &T) {
     OPEN.lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .retain(|weak| !std::ptr::eq(weak.as_ptr(), presence));
+        .retain(|weak| !std::ptr::addr_eq(weak.as_ptr(), object));
 }
 
 /// Held (shared) by every open from its first file operation until the object
@@ -75,27 +87,27 @@ pub(crate) fn open_gate() -> RwLockReadGuard<'static, ()> {
 /// from then on, opens give up and no new open starts its file work.
 pub(crate) fn close_everything() {
     EXIT_REQUESTED.store(true, Ordering::Release);
-    let wait = exit_close_wait();
-    let open: Vec<Arc<Presence>> = {
+    let until = exit_deadline();
+    let open: Vec<Arc<dyn ClosesAtExit>> = {
         // Waits for the opens and closes in progress inside the gate, and for
         // a closing that another thread started (it holds the gate until done).
         let _gate = EXIT_GATE.write().unwrap_or_else(PoisonError::into_inner);
         let me = std::process::id();
-        let open: Vec<Arc<Presence>> = OPEN
+        let open: Vec<Arc<dyn ClosesAtExit>> = OPEN
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .filter_map(Weak::upgrade)
             // Inherited through `fork`: the locks are the opener's too.
-            .filter(|presence| presence.opener == me)
+            .filter(|object| object.opener() == me)
             .collect();
-        for presence in &open {
-            presence.detach(wait);
+        for object in &open {
+            object.close_at_exit(until);
         }
         open
     };
     wait_for_closes_in_progress();
-    // Dropping `open` may drop last references: detaching again is a no-op.
+    // Dropping `open` may drop last references: closing again is a no-op.
     drop(open);
 }
 
@@ -105,8 +117,7 @@ pub(crate) fn close_everything() {
 fn wait_for_closes_in_progress() {
     // Those closes wait no longer than the leaving's deadline; a little more
     // for their last try and their file removals.
-    let deadline = *EXIT_DEADLINE.get_or_init(|| Deadline::after(EXIT_CLOSE_WAIT));
-    let until = Deadline::after(deadline.left() + Duration::from_millis(100));
+    let until = Deadline::after(exit_deadline().left() + Duration::from_millis(100));
     loop {
         let dropping = OPEN
             .lock()
