@@ -87,3 +87,34 @@ fn the_terminal_prompt_explains_a_bad_name_and_asks_again() {
     session.exp_string("gave up after").expect("timeout reported");
     session.exp_eof().expect("exits");
 }
+
+#[test]
+fn ctrl_c_at_the_terminal_prompt_says_so_once_and_exits_130() {
+    // One Ctrl-C reaches the program twice: as a signal, and as the end of
+    // the prompt's read. Either may come first; it must be said once.
+    for round in 0..10 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dir_arg = dir.path().to_str().expect("utf-8 dir");
+        let mut command = Command::new(message_server());
+        command
+            .args(["--dir", dir_arg])
+            .env("LANG", "C")
+            .env("TERM", "dumb");
+        let mut session = spawn_command(command, Some(PTY_TIMEOUT_MS)).expect("spawn in a pty");
+        session.exp_string("Shared memory name").expect("name prompt");
+        session.send_control('c').expect("press Ctrl-C");
+        let shown = session.exp_eof().expect("exits");
+        let status = session.process().wait().expect("exit status");
+        assert!(
+            matches!(status, rexpect::process::WaitStatus::Exited(_, 130)),
+            "round {round}: {status:?} {shown:?}"
+        );
+        assert_eq!(
+            shown.matches("interrupted").count(),
+            1,
+            "round {round}: {shown:?}"
+        );
+        assert_eq!(shown.matches("error:").count(), 1, "round {round}: {shown:?}");
+        assert_eq!(dir_entries(dir.path()), Vec::<String>::new(), "round {round}");
+    }
+}

@@ -7,10 +7,11 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::console::Console;
-use super::error::{DemoError, WaitedFor};
+use super::error::{ConsoleError, DemoError, WaitedFor};
 use super::layout::{DEFAULT_REGION_NAME, DEFAULT_REGION_SIZE, MIN_REGION_SIZE};
 use super::platform_flags;
 use super::transcript::{Lang, Transcript};
@@ -37,15 +38,28 @@ pub enum LangArg {
 pub fn exit_cleanly_on_signals(out: Transcript) {
     // Failing to install the handler (one is already installed) only loses the
     // clean-up on signals; stale regions are still treated as gone later.
-    let _ = ctrlc::set_handler(move || {
-        // A terminal has just echoed `^C`: start on a line of our own.
-        // (`eprintln!` would panic on a terminal that has hung up.)
-        if std::io::stderr().is_terminal() {
-            let _ = writeln!(std::io::stderr());
+    let _ = ctrlc::set_handler(move || leave_interrupted(&out));
+}
+
+/// Says once that the program was interrupted, closes every open region and
+/// exits with 130. Both the signal handler and a prompt that read Ctrl-C
+/// come here, and often both for one Ctrl-C (the signal also ends the
+/// prompt's read): the first says it and leaves, the other waits for the
+/// exit, so the line is printed once.
+fn leave_interrupted(out: &Transcript) -> ! {
+    static LEAVING: AtomicBool = AtomicBool::new(false);
+    if LEAVING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::park();
         }
-        super::output::error(&out, out.interrupted());
-        crate::exit_closing_regions(130);
-    });
+    }
+    // A terminal has just echoed `^C` (or shows the prompt): start on a line
+    // of our own. (`eprintln!` would panic on a terminal that has hung up.)
+    if std::io::stderr().is_terminal() {
+        let _ = writeln!(std::io::stderr());
+    }
+    super::output::error(out, out.interrupted());
+    crate::exit_closing_regions(130);
 }
 
 /// The message server's open: `MemoryMappedFile.CreateOrOpen(name, size)`,
@@ -407,6 +421,9 @@ impl WaitBudget {
 /// signal ended the program: the handler has reported it) and returns the
 /// exit code ([`DemoError::exit_code`]).
 fn report(error: &DemoError, out: &Transcript) -> ExitCode {
+    if matches!(error, DemoError::Console(ConsoleError::Interrupted)) {
+        leave_interrupted(out);
+    }
     if !error.ended_by_signal() {
         super::output::error(out, &out.error(error));
     }

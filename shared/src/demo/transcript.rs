@@ -371,11 +371,12 @@ impl Transcript {
         }
     }
 
-    /// What the signal handler says before it closes the regions and exits.
+    /// What an interrupted program says before it closes whatever regions it
+    /// has open and exits (at the name prompt it has none yet).
     pub fn interrupted(&self) -> &'static str {
         match self.lang {
-            Lang::En => "interrupted: closing the shared memory and leaving",
-            Lang::Zh => "已中断: 正在关闭共享内存并退出",
+            Lang::En => "interrupted: closing what this program has open and leaving",
+            Lang::Zh => "已中断: 正在关闭本程序已打开的共享内存并退出",
         }
     }
 
