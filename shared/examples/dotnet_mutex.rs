@@ -15,6 +15,7 @@
 //! openin SID NAME    OpenExisting(NAME) in login session SID -> "opened" | "notfound"
 //! exit               -> "bye"
 //! quit               std::process::exit(0) with everything still open -> "bye"
+//! leave              exit_closing_regions(0), as a signal handler leaves -> "bye"
 //! ```
 //! NAME is .NET's: `Global\NAME` is the machine's, `Local\NAME` or a plain
 //! name this login session's. Starts with "ready PID"; errors print
@@ -124,6 +125,10 @@ fn main() {
             (["quit"], _) => {
                 println!("bye");
                 std::process::exit(0); // no destructor runs
+            }
+            (["leave"], _) => {
+                println!("bye");
+                shared::exit_closing_regions(0); // as a signal handler leaves
             }
             _ => format!("error unknown command or no mutex open: {line}"),
         };

@@ -723,6 +723,30 @@ fn a_process_that_exits_with_the_mutex_open_still_closes_its_file_as_dotnet_does
     );
 }
 
+#[test]
+fn a_process_leaving_on_a_signal_while_it_holds_the_mutex_closes_its_file_as_dotnet_does() {
+    let Some(dotnet) = dotnet() else { return };
+    let name = unique("leaves-holding");
+    let path = DotnetMutex::path_for(&name).expect("valid");
+    let mut ours = Peer::ours();
+    // Created owned: it holds the mutex.
+    assert_eq!(ours.say(&format!("open 1 {name}")), "opened created=True");
+    // exit_closing_regions, as the programs' signal handler calls it: the
+    // guard is never dropped, the exit closes the file.
+    assert_eq!(ours.say("leave"), "bye");
+    assert!(ours.helper.finish());
+    assert!(
+        !path.exists(),
+        "the last user's leaving removed {}",
+        path.display()
+    );
+    // .NET, the next to create it, finds a new mutex: nothing abandoned.
+    let mut peer = Peer::dotnet(dotnet);
+    assert_eq!(peer.say(&format!("open 0 {name}")), "opened created=True");
+    assert_eq!(peer.say("wait 0"), "got");
+    assert_eq!(peer.say("exit"), "bye");
+}
+
 /// A login session nobody has, unique to this test: its directory is the
 /// test's own to plant things in.
 fn planted_session(label: u32) -> (u32, PathBuf) {

@@ -8,6 +8,7 @@ pub(crate) mod lock_file_mutex;
 pub(crate) mod mapped_view;
 pub(crate) mod mutex;
 pub(crate) mod object;
+pub(crate) mod on_exit;
 pub(crate) mod ownership;
 pub(crate) mod region;
 pub(crate) mod settings;
@@ -24,10 +25,7 @@ pub(crate) use word_waker::WordWaker;
 /// Closes every object this process still has open, as dropping it would
 /// (before it exits on a signal): its regions and lock-file mutexes, and the
 /// files of .NET's mutexes it has open.
-pub(crate) fn close_everything() {
-    object::lifetime::close_everything();
-    dotnet_mutex::close_open_files();
-}
+pub(crate) use on_exit::close_everything;
 
 /// ", user NAME (uid N)" for the owner of process `pid`, or "" when unknown.
 pub(crate) fn describe_process_owner(pid: u32) -> String {

@@ -187,7 +187,7 @@ pub(crate) fn create_from_file(request: &RegionSpec) -> Result<RegionInner, Fail
     };
     let files = files(request)?;
     let spec = spec(request, &files);
-    let gate = lifetime::open_gate();
+    let gate = super::on_exit::open_gate();
     let setup = SetupLock::acquire(
         &files.guard,
         request.platform.mode,

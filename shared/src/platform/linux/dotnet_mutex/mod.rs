@@ -42,7 +42,7 @@
 //!   session directory when it is empty.
 
 mod error;
-mod on_exit;
+mod open_files;
 mod places;
 
 use std::collections::HashSet;
@@ -60,7 +60,7 @@ use crate::platform::mapping::Mapping;
 use crate::platform::wait::Deadline;
 use error::io_error;
 pub use error::DotnetMutexError;
-pub(crate) use on_exit::close_all as close_open_files;
+use open_files::OpenFile;
 pub use places::DotnetScope;
 use places::{check_shared_dir, open_regular, retry, try_exclusive, CreationLock, CLOSE_WAIT, SHM_DIR};
 pub(crate) use places::{resolve, session_id};
@@ -140,8 +140,8 @@ pub(crate) struct DotnetMutexInner {
     /// Whether `open` finished: until then a failure is undone there, under
     /// the creation lock it holds, and dropping runs no close protocol.
     opened: bool,
-    /// Its entry among the files closed at exit ([`on_exit`]).
-    at_exit: Option<u64>,
+    /// Its entry among the files closed at exit ([`open_files`]).
+    at_exit: Option<Arc<OpenFile>>,
     /// Holds `LOCK_SH`. Declared last: closed after the mapping is gone.
     file: File,
 }
@@ -301,7 +301,7 @@ impl DotnetMutexInner {
         undo.remove_dir = false;
         undo.file = None;
         inner.opened = true;
-        inner.at_exit = on_exit::register(&inner.file, path.clone(), dir.clone());
+        inner.at_exit = OpenFile::register(&inner.file, path.clone(), dir.clone());
         drop(lock);
         Ok((inner, created, took))
     }
@@ -524,8 +524,8 @@ impl Drop for DotnetMutexInner {
         if !self.opened {
             return;
         }
-        if let Some(serial) = self.at_exit {
-            if !on_exit::unregister(serial) {
+        if let Some(at_exit) = &self.at_exit {
+            if !at_exit.claim_close() {
                 // Closed at exit already: the path may be another's file now.
                 return;
             }

@@ -22,7 +22,7 @@
 //!
 //! A process stopped by a signal runs no destructors;
 //! [`exit_closing_regions`](crate::exit_closing_regions) lets a signal handler leave as cleanly as a normal
-//! exit would (see [`super::on_exit`]). Who holds a lock is read from
+//! exit would (see [`on_exit`](crate::platform::on_exit)). Who holds a lock is read from
 //! `/proc/locks` (see [`super::proc_locks`]).
 
 use std::fs::{File, TryLockError};
@@ -32,17 +32,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::meta::Header;
-use super::on_exit::{self, exit_requested, ClosesAtExit};
 use super::proc_locks::lock_holders;
 use super::ObjectFiles;
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
+use crate::platform::on_exit::{self, exit_requested, open_gate, ClosesAtExit};
 use crate::platform::ownership::Trust;
 use crate::platform::wait::Deadline;
-
-// The exit machinery's entry points, reached through this module from the
-// platform's `mod.rs` (`close_everything`) and `region.rs` (`open_gate`).
-pub(crate) use on_exit::{close_everything, open_gate};
 
 /// How long closing waits for the setup lock before leaving the files to the
 /// next user (who treats them as stale): closing never hangs.

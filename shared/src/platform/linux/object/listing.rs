@@ -117,7 +117,7 @@ pub(crate) fn remove_if_stale(dir: &Path, found: &Found) -> Result<bool, Failure
         persistent: listed.persistent,
         until: Deadline::after(SETUP_WAIT),
     };
-    let _gate = super::on_exit::open_gate();
+    let _gate = crate::platform::on_exit::open_gate();
     let setup = lifetime::SetupLock::acquire(&files.guard, mode, Trust::Owner, Wait::open(spec.until))?;
     let removed = match spec.inspect_meta() {
         Ok(MetaState::Stale { header }) if header == listed => {

@@ -2,13 +2,13 @@
 //! file itself, its companion `.NAME.meta` (see [`meta`]) and its setup file
 //! `.NAME.guard` (see [`lifetime`]). Everything here runs under the setup lock
 //! except [`observe`], which never locks, registers or removes anything.
-//! What is still open when the process leaves is closed by [`on_exit`]; who
-//! holds a lock is read by [`proc_locks`].
+//! What is still open when the process leaves is closed by
+//! [`on_exit`](crate::platform::on_exit); who holds a lock is read by
+//! [`proc_locks`].
 
 pub(crate) mod lifetime;
 pub(crate) mod listing;
 pub(crate) mod meta;
-mod on_exit;
 mod proc_locks;
 
 use std::fs::File;
@@ -436,7 +436,7 @@ impl Spec<'_> {
         how: Disposition,
         init: &dyn Fn(&File, &Path) -> Result<u64, Failure>,
     ) -> Result<(Attached, lifetime::SetupLock), Failure> {
-        let _gate = on_exit::open_gate();
+        let _gate = crate::platform::on_exit::open_gate();
         let setup = lifetime::SetupLock::acquire(
             &self.files.guard,
             self.mode,

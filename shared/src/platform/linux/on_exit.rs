@@ -1,15 +1,17 @@
 //! What runs when the process leaves: on a signal
 //! ([`exit_closing_regions`](crate::exit_closing_regions)) or at any exit
 //! (`std::process::exit`, or `main` returning), every object the process still
-//! has open is closed as dropping it would.
+//! has open is closed as dropping it would: regions and lock-file mutexes
+//! (their presence, in `object/lifetime.rs`), and the files of .NET's
+//! mutexes (`dotnet_mutex/open_files.rs`).
 //!
 //! A process stopped by a signal runs no destructors: [`close_everything`]
 //! closes each object this process registered ([`ClosesAtExit`]), so that
-//! the last process out still removes the files (see [`super::lifetime`]). From the
-//! moment it starts, lock waits of opens stop ([`exit_requested`]), the closes
-//! of every object share one short deadline ([`exit_deadline`]), and a gate
-//! ([`open_gate`]) keeps any open from slipping between the clean-up and the
-//! end of the process.
+//! the last process out still removes the files. From the moment it starts,
+//! lock waits of opens stop ([`exit_requested`]), the closes of every object
+//! share one short deadline ([`exit_deadline`]), and a gate ([`open_gate`])
+//! keeps any open from slipping between the clean-up and the end of the
+//! process. One exit hook serves them all.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, Weak};
