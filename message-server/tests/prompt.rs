@@ -5,21 +5,24 @@
 mod common;
 
 use common::*;
-use rexpect::session::spawn_command;
+use rexpect::session::{spawn_command, PtySession};
 use std::process::Command;
 
 const PTY_TIMEOUT_MS: u64 = 30_000;
+
+/// `message-server ARGS` in a pseudo-terminal, in English, on a terminal
+/// without colours or cursor moves.
+fn message_server_in_a_pty(args: &[&str]) -> PtySession {
+    let mut command = Command::new(message_server());
+    command.args(args).env("LANG", "C").env("TERM", "dumb");
+    spawn_command(command, Some(PTY_TIMEOUT_MS)).expect("spawn in a pty")
+}
 
 #[test]
 fn the_terminal_prompt_takes_the_default_name_on_enter() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir_arg = dir.path().to_str().expect("utf-8 dir");
-    let mut command = Command::new(message_server());
-    command
-        .args(["--dir", dir_arg])
-        .env("LANG", "C")
-        .env("TERM", "dumb");
-    let mut session = spawn_command(command, Some(PTY_TIMEOUT_MS)).expect("spawn in a pty");
+    let mut session = message_server_in_a_pty(&["--dir", dir_arg]);
     session
         .exp_string("Shared memory name (default: testmap)")
         .expect("name prompt");
@@ -67,12 +70,7 @@ fn the_terminal_prompt_explains_a_bad_name_and_asks_again() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir_arg = dir.path().to_str().expect("utf-8 dir");
     let name = unique_name("pty");
-    let mut command = Command::new(message_server());
-    command
-        .args(["--dir", dir_arg, "--timeout", "0.1"])
-        .env("LANG", "C")
-        .env("TERM", "dumb");
-    let mut session = spawn_command(command, Some(PTY_TIMEOUT_MS)).expect("spawn in a pty");
+    let mut session = message_server_in_a_pty(&["--dir", dir_arg, "--timeout", "0.1"]);
     session.exp_string("Shared memory name").expect("name prompt");
     session.send_line("../etc").expect("type a bad name");
     session
@@ -95,12 +93,7 @@ fn ctrl_c_at_the_terminal_prompt_says_so_once_and_exits_130() {
     for round in 0..10 {
         let dir = tempfile::tempdir().expect("temp dir");
         let dir_arg = dir.path().to_str().expect("utf-8 dir");
-        let mut command = Command::new(message_server());
-        command
-            .args(["--dir", dir_arg])
-            .env("LANG", "C")
-            .env("TERM", "dumb");
-        let mut session = spawn_command(command, Some(PTY_TIMEOUT_MS)).expect("spawn in a pty");
+        let mut session = message_server_in_a_pty(&["--dir", dir_arg]);
         session.exp_string("Shared memory name").expect("name prompt");
         session.send_control('c').expect("press Ctrl-C");
         let shown = session.exp_eof().expect("exits");
