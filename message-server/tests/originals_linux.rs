@@ -16,6 +16,8 @@
 #![cfg(target_os = "linux")]
 
 mod common;
+#[path = "../../shared/tests/common/dotnet_runtime.rs"]
+mod dotnet_runtime;
 
 use std::fs;
 use std::os::unix::fs::OpenOptionsExt;
@@ -24,6 +26,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use common::*;
+use dotnet_runtime::{found_or_skipped, Runtime};
 
 /// The originals hard-code `/dev/shm/testmap` and `testmapmutex`: one test
 /// at a time, in this run and in any other run of these tests on the
@@ -41,55 +44,23 @@ struct Originals {
 
 fn originals() -> Option<&'static Originals> {
     static FOUND: OnceLock<Result<Originals, String>> = OnceLock::new();
-    match FOUND.get_or_init(find_and_compile) {
-        Ok(found) => Some(found),
-        Err(why) if std::env::var_os("SHM_REQUIRE_DOTNET").is_some_and(|v| v == "1") => {
-            panic!("SHM_REQUIRE_DOTNET=1, but: {why}")
-        }
-        Err(why) => {
-            eprintln!("SKIPPED: {why}");
-            None
-        }
-    }
+    found_or_skipped(FOUND.get_or_init(find_and_compile))
 }
 
 fn find_and_compile() -> Result<Originals, String> {
-    let root = std::env::var_os("SHM_DOTNET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/dotnet"));
-    let dotnet = root.join("dotnetcore2/bin/dotnet");
-    if !dotnet.is_file() {
-        return Err(format!(
-            "no .NET runtime at {} (run scripts/dotnet/setup.sh, or set SHM_DOTNET to its --dir)",
-            dotnet.display()
-        ));
-    }
-    let config = fs::read_to_string(root.join("runtimeconfig.json"))
-        .map_err(|e| format!("no runtimeconfig.json in {} ({e})", root.display()))?;
+    let runtime = Runtime::find(&workspace_root())?;
     let sources = std::env::var_os("SHM_ORIGINAL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("../shared/original"))
         .join("linux");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("originals-linux");
-    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     for name in ["IMServer_Message", "IMServer_State"] {
-        let source = sources.join(format!("{name}.cs"));
-        let compiled = Command::new("mcs")
-            .arg("-r:System.Core.dll")
-            .arg(format!("-out:{}", dir.join(format!("{name}.exe")).display()))
-            .arg(&source)
-            .output()
-            .map_err(|e| format!("cannot run mcs ({e}): install mono-mcs (scripts/dotnet/setup.sh does)"))?;
-        if !compiled.status.success() {
-            return Err(format!(
-                "mcs failed on {}: {}",
-                source.display(),
-                String::from_utf8_lossy(&compiled.stdout)
-            ));
-        }
-        fs::write(dir.join(format!("{name}.runtimeconfig.json")), &config).map_err(|e| e.to_string())?;
+        runtime.compile(&sources.join(format!("{name}.cs")), &["System.Core.dll"], &dir)?;
     }
-    Ok(Originals { dotnet, dir })
+    Ok(Originals {
+        dotnet: runtime.dotnet,
+        dir,
+    })
 }
 
 /// One test at a time on the article's names, each starting from no region

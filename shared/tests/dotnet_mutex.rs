@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::dotnet_runtime::{found_or_skipped, Runtime};
 use common::{example, Helper, WATCHDOG};
 use shared::os::linux::{DotnetMutex, DotnetMutexError};
 
@@ -38,53 +39,21 @@ struct Dotnet {
 
 fn dotnet() -> Option<&'static Dotnet> {
     static FOUND: OnceLock<Result<Dotnet, String>> = OnceLock::new();
-    match FOUND.get_or_init(find_and_compile) {
-        Ok(found) => Some(found),
-        Err(why) if std::env::var_os("SHM_REQUIRE_DOTNET").is_some_and(|v| v == "1") => {
-            panic!("SHM_REQUIRE_DOTNET=1, but: {why}")
-        }
-        Err(why) => {
-            eprintln!("SKIPPED: {why}");
-            None
-        }
-    }
+    found_or_skipped(FOUND.get_or_init(find_and_compile))
 }
 
 fn find_and_compile() -> Result<Dotnet, String> {
-    let root = std::env::var_os("SHM_DOTNET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dotnet"));
-    let dotnet = root.join("dotnetcore2/bin/dotnet");
-    if !dotnet.is_file() {
-        return Err(format!(
-            "no .NET runtime at {} (run scripts/dotnet/setup.sh, or set SHM_DOTNET to its --dir)",
-            dotnet.display()
-        ));
-    }
-    let config = fs::read_to_string(root.join("runtimeconfig.json")).map_err(|e| {
-        format!(
-            "no runtimeconfig.json in {} ({e}): run scripts/dotnet/setup.sh",
-            root.display()
-        )
-    })?;
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dotnet-mutex-probe");
-    fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
-    let probe = out_dir.join("MutexProbe.exe");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dotnet/MutexProbe.cs");
-    let compiled = Command::new("mcs")
-        .arg(format!("-out:{}", probe.display()))
-        .arg(&source)
-        .output()
-        .map_err(|e| format!("cannot run mcs ({e}): install mono-mcs (scripts/dotnet/setup.sh does)"))?;
-    if !compiled.status.success() {
-        return Err(format!(
-            "mcs failed on {}: {}",
-            source.display(),
-            String::from_utf8_lossy(&compiled.stdout)
-        ));
-    }
-    fs::write(out_dir.join("MutexProbe.runtimeconfig.json"), config).map_err(|e| e.to_string())?;
-    Ok(Dotnet { dotnet, probe })
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let runtime = Runtime::find(&manifest.join(".."))?;
+    let probe = runtime.compile(
+        &manifest.join("tests/dotnet/MutexProbe.cs"),
+        &[],
+        &Path::new(env!("CARGO_TARGET_TMPDIR")).join("dotnet-mutex-probe"),
+    )?;
+    Ok(Dotnet {
+        dotnet: runtime.dotnet,
+        probe,
+    })
 }
 
 /// A unique mutex name for one test.

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
+pub mod dotnet_runtime;
 #[path = "../../examples/support/in_dir.rs"]
 mod in_dir;
 pub mod records;
