@@ -7,8 +7,9 @@
 //!    through [`Console::ask_region_name`] (unless `--name` or `--file` says)
 //! 2. `MemoryMappedFile.CreateOrOpen(name, 1024000)` → [`shared::demo::cli::create_or_open`]:
 //!    [`RegionOptions::create_or_open`] ([`RegionOptions::create_from_file`] with `--file`);
-//!    `new Mutex(true, "<name>mutex", out created)` → [`RegionArgs::mutex_options`] +
-//!    [`shared::MutexOptions::create`] (with `--dotnet`, .NET's own named mutex)
+//!    `new Mutex(true, "<name>mutex", out created)` → [`RegionArgs::create_mutex`]:
+//!    [`RegionArgs::mutex_options`] + [`shared::MutexOptions::create`] (with `--dotnet`,
+//!    .NET's own named mutex)
 //! 3. `CreateViewStream(0, 0)` + `BinaryWriter.Write(i)` for i = 0..4 → [`write_message_ints`]
 //!    ([`Region::create_view_stream`] + `write_i32`)
 //! 4. `ReleaseMutex()` → drop the [`MutexGuard`]; wait for Enter → [`Console::wait_for_enter`]
@@ -68,7 +69,8 @@ fn run(cli: &Cli, out: &Transcript, console: &Console, options: &RegionOptions) 
     // What an original state service writes now is stamped after this
     // (a persistent file may hold an earlier exchange's records).
     let exchange_start = now_ticks();
-    let (region, mutex, owned) = create_region_and_mutex(options, &cli.region, cli.region.wait_budget())?;
+    let (region, mutex, owned) =
+        create_region_and_mutex(options, &cli.region, cli.region.wait_budget(), out)?;
     cli.region.say_where_dotnet_finds(&mutex, out);
     write_message_ints(&region, out)?;
     drop(owned); // ReleaseMutex()
@@ -91,9 +93,10 @@ fn create_region_and_mutex(
     options: &RegionOptions,
     args: &RegionArgs,
     budget: WaitBudget,
+    out: &Transcript,
 ) -> Result<(Region, NamedMutex, MutexGuard), DemoError> {
-    let region = shared::demo::cli::create_or_open(options)?;
-    let created = args.mutex_options(&region, &budget).create(true)?;
+    let region = shared::demo::cli::create_or_open(options, &budget, out)?;
+    let created = args.create_mutex(&region, true, &budget, out)?;
     let owned = match created.guard {
         Some(owned) => owned,
         // The mutex outlived its creator (a state server kept it open).

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{data_lines, message_server, state_server, unique_name, Program};
+use common::{data_lines, dir_entries, message_server, state_server, unique_name, Program};
 
 /// The user the programs run as in these tests.
 const ME: u32 = 1001;
@@ -369,6 +369,82 @@ fn a_held_setup_lock_ends_at_the_timeout_with_the_holder_named_or_at_sigterm() {
     let message = blocked_message_server(dir.path(), &name, &[]);
     assert_sigterm_ends_it_within_a_second(message, "setup lock");
     drop(lock);
+}
+
+#[test]
+fn a_setup_lock_held_for_long_is_shown_with_its_holder_and_the_exchange_goes_on_once_it_is_free() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = unique_name("slow-setup");
+    // Held by this process (a `flock` child would pass the lock on to its
+    // own child, which outlives it).
+    let lock = std::fs::File::create(dir.path().join(format!(".{name}.guard"))).expect("setup file");
+    lock.lock().expect("take the setup lock");
+    let mut message = Program::spawn(
+        "message-server",
+        &message_server(),
+        &["--name", &name, "--dir", dir.path().to_str().expect("utf-8")],
+    );
+    // No --timeout: the wait has no end, and says what it waits for.
+    let waiting = message.expect_line("Waiting for the setup lock");
+    assert!(
+        waiting.contains(&format!("held by pid {}", std::process::id())),
+        "{waiting}"
+    );
+    drop(lock);
+    message.expect_line("The lock is free (waited");
+    message.expect_line("position 4: wrote 4");
+    signal(message.pid(), "TERM");
+    let result = message.wait_for_exit();
+    assert_eq!(result.code(), Some(130), "{}", result.stderr);
+    assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn dotnets_creation_lock_held_for_long_is_shown_with_its_holder_and_the_exchange_goes_on_once_it_is_free() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = unique_name("slow-dotnet");
+    let region = dir.path().join(&name);
+    // .NET's directories, made by a first use, then its creation lock held
+    // by this process.
+    let first = Program::spawn(
+        "message-server",
+        &message_server(),
+        &[
+            "--dotnet",
+            "--name",
+            &name,
+            "--file",
+            region.to_str().expect("utf-8"),
+            "--timeout",
+            "0.1",
+        ],
+    );
+    let first = first.finish();
+    assert!(first.stderr.contains("gave up"), "{}", first.stderr);
+    let lock = std::fs::File::open("/tmp/.dotnet/shm").expect(".NET's directory");
+    lock.lock().expect("take .NET's creation lock");
+    let mut message = Program::spawn(
+        "message-server",
+        &message_server(),
+        &[
+            "--dotnet",
+            "--name",
+            &name,
+            "--file",
+            region.to_str().expect("utf-8"),
+        ],
+    );
+    let waiting = message.expect_line("Waiting for .NET's creation lock on /tmp/.dotnet/shm");
+    assert!(
+        waiting.contains(&format!("held by pid {}", std::process::id())),
+        "{waiting}"
+    );
+    drop(lock);
+    message.expect_line("The lock is free (waited");
+    message.expect_line("position 4: wrote 4");
+    signal(message.pid(), "TERM");
+    let result = message.wait_for_exit();
+    assert_eq!(result.code(), Some(130), "{}", result.stderr);
 }
 
 #[test]

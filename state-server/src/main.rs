@@ -103,17 +103,20 @@ fn open_region_and_mutex(
     budget: &WaitBudget,
     out: &Transcript,
 ) -> Result<(Region, NamedMutex), DemoError> {
-    let region = shared::demo::cli::open_existing(options).map_err(|error| match error.failure() {
-        Failure::NotFound { path } | Failure::NoSuchFile { path } => DemoError::StartMessageServerFirst {
-            // The region's own name (on Windows `Global\` included), or the file's.
-            name: match options.name() {
-                Some(name) => name.as_str().to_owned(),
-                None => path
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+    let region = shared::demo::cli::open_existing(options, budget, out).map_err(|error| match error {
+        DemoError::Object(error) => match error.failure() {
+            Failure::NotFound { path } | Failure::NoSuchFile { path } => DemoError::StartMessageServerFirst {
+                // The region's own name (on Windows `Global\` included), or the file's.
+                name: match options.name() {
+                    Some(name) => name.as_str().to_owned(),
+                    None => path
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                },
             },
+            _ => error.into(),
         },
-        _ => error.into(),
+        error => error,
     })?;
     wait_for_message_service(&region, budget, out)?;
     let mutex = args

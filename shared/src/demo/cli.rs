@@ -17,7 +17,8 @@ use super::platform_flags;
 use super::transcript::{Lang, Transcript};
 use super::wait_indicator::WaitIndicator;
 use crate::{
-    Acquired, Failure, FileMode, MutexOptions, NamedMutex, ObjectError, Region, RegionName, RegionOptions,
+    Acquired, CreatedMutex, Failure, FileMode, MutexOptions, NamedMutex, ObjectError, Region, RegionName,
+    RegionOptions,
 };
 
 /// The language flag's values.
@@ -63,33 +64,46 @@ fn leave_interrupted(out: &Transcript) -> ! {
 }
 
 /// The message server's open: `MemoryMappedFile.CreateOrOpen(name, size)`,
-/// or `CreateFromFile(path, FileMode.OpenOrCreate, ..., size)` with `--file`.
+/// or `CreateFromFile(path, FileMode.OpenOrCreate, ..., size)` with `--file`;
+/// within `budget`, showing a lock another process holds for long
+/// ([`WaitBudget::open`]).
 ///
 /// # Errors
 /// As [`RegionOptions::create_or_open`] / [`RegionOptions::create_from_file`].
-pub fn create_or_open(options: &RegionOptions) -> Result<Region, ObjectError> {
-    if options.is_file() {
-        options.create_from_file()
-    } else {
-        options.create_or_open()
-    }
+pub fn create_or_open(
+    options: &RegionOptions,
+    budget: &WaitBudget,
+    out: &Transcript,
+) -> Result<Region, DemoError> {
+    budget.open(out, |wait| {
+        let options = options.clone().timeout(wait);
+        if options.is_file() {
+            options.create_from_file()
+        } else {
+            options.create_or_open()
+        }
+    })
 }
 
 /// The state server's open: `MemoryMappedFile.OpenExisting(name)`, or
-/// `CreateFromFile(path, FileMode.Open)` at the file's size with `--file`.
+/// `CreateFromFile(path, FileMode.Open)` at the file's size with `--file`;
+/// within `budget`, as [`create_or_open`].
 ///
 /// # Errors
 /// As [`RegionOptions::open_existing`] / [`RegionOptions::create_from_file`].
-pub fn open_existing(options: &RegionOptions) -> Result<Region, ObjectError> {
-    if options.is_file() {
-        options
-            .clone()
-            .file_mode(FileMode::Open)
-            .size(0)
-            .create_from_file()
-    } else {
-        options.open_existing()
-    }
+pub fn open_existing(
+    options: &RegionOptions,
+    budget: &WaitBudget,
+    out: &Transcript,
+) -> Result<Region, DemoError> {
+    budget.open(out, |wait| {
+        let options = options.clone().timeout(wait);
+        if options.is_file() {
+            options.file_mode(FileMode::Open).size(0).create_from_file()
+        } else {
+            options.open_existing()
+        }
+    })
 }
 
 /// Flags both programs take.
@@ -298,6 +312,26 @@ impl RegionArgs {
         }
     }
 
+    /// `new Mutex(initially_owned, "<name>mutex", out created)`:
+    /// [`RegionArgs::mutex_options`] and [`MutexOptions::create`], within
+    /// `budget` as [`create_or_open`].
+    ///
+    /// # Errors
+    /// As [`MutexOptions::create`].
+    pub fn create_mutex(
+        &self,
+        region: &Region,
+        initially_owned: bool,
+        budget: &WaitBudget,
+        out: &Transcript,
+    ) -> Result<CreatedMutex, DemoError> {
+        budget.open(out, |wait| {
+            self.mutex_options(region, budget)
+                .timeout(wait)
+                .create(initially_owned)
+        })
+    }
+
     /// `Mutex.OpenExisting("<name>mutex")`: [`RegionArgs::mutex_options`] and
     /// [`MutexOptions::open_existing`]. With `--dotnet` (and no
     /// `--dotnet-session`), a .NET mutex that is not in this login session is
@@ -313,9 +347,16 @@ impl RegionArgs {
         budget: &WaitBudget,
         out: &Transcript,
     ) -> Result<NamedMutex, DemoError> {
-        let not_found = match self.mutex_options(region, budget).open_existing() {
-            Err(error) if matches!(error.failure(), Failure::NotFound { .. }) => error,
-            opened => return Ok(opened?),
+        let open_in = |session| {
+            budget.open(out, |wait| {
+                self.mutex_options_in(region, budget, session)
+                    .timeout(wait)
+                    .open_existing()
+            })
+        };
+        let not_found = match open_in(self.dotnet_session) {
+            Err(DemoError::Object(error)) if matches!(error.failure(), Failure::NotFound { .. }) => error,
+            opened => return opened,
         };
         if !self.dotnet || self.dotnet_session.is_some() {
             return Err(not_found.into());
@@ -323,9 +364,7 @@ impl RegionArgs {
         match platform_flags::dotnet_sessions(&region.mutex_name())[..] {
             [] => Err(not_found.into()),
             [session] => {
-                let mutex = self
-                    .mutex_options_in(region, budget, Some(session))
-                    .open_existing()?;
+                let mutex = open_in(Some(session))?;
                 super::output::note(&out.dotnet_mutex_elsewhere(mutex.path()));
                 Ok(mutex)
             }
@@ -355,6 +394,10 @@ impl RegionArgs {
         }
     }
 }
+
+/// How long a create or open waits in silence for a lock another process
+/// holds before the wait is shown ([`WaitBudget::open`]).
+pub const QUIET_OPEN_WAIT: Duration = Duration::from_secs(1);
 
 /// The time set by `--timeout` for the waits until the person's next Enter
 /// press, shared by all of them ([`RegionArgs::wait_budget`]): it ends at one
@@ -406,6 +449,40 @@ impl WaitBudget {
                 .wait_timeout(left)?
                 .ok_or_else(|| self.expired(WaitedFor::Mutex)),
         }
+    }
+
+    /// Runs `open`, a create or open that may wait for a lock another
+    /// process holds (a setup lock, .NET's creation lock), passing it how
+    /// long it may wait (`Duration::MAX`: as long as it takes): within the
+    /// budget, but at first only
+    /// [`QUIET_OPEN_WAIT`]. Such locks are held for a moment; one held
+    /// longer (by a stopped or hostile process) is shown as a wait, with who
+    /// holds it, and `open` runs again for the rest of the budget. Without
+    /// it, an open without `--timeout` waited in silence.
+    ///
+    /// # Errors
+    /// What `open` returns, [`DemoError::Object`]: past the budget,
+    /// [`Failure::TimedOut`].
+    pub fn open<T>(
+        &self,
+        out: &Transcript,
+        open: impl Fn(Duration) -> Result<T, ObjectError>,
+    ) -> Result<T, DemoError> {
+        let quietly = match self.remaining() {
+            Some(left) if left <= QUIET_OPEN_WAIT => return Ok(open(left)?),
+            _ => QUIET_OPEN_WAIT,
+        };
+        let (what, path, holder) = match open(quietly) {
+            Err(error) => match error.failure() {
+                Failure::TimedOut { what, path, holder } => (*what, path.clone(), *holder),
+                _ => return Err(error.into()),
+            },
+            opened => return Ok(opened?),
+        };
+        let indicator = WaitIndicator::start(&out.waiting_for_lock(what, &path, holder));
+        let opened = open(self.remaining().unwrap_or(Duration::MAX))?;
+        indicator.done(out, out.lock_is_free());
+        Ok(opened)
     }
 
     /// The error for a wait for `what` that ran out of time.

@@ -14,6 +14,8 @@
 //!   failed, then ` — ` and the library's own one-line report, which is
 //!   English only: `错误: 共享内存: 不存在 — no shared-memory region at …`.
 
+use std::path::Path;
+
 use super::error::{ConsoleError, DemoError, WaitedFor};
 use super::ServiceMsg;
 use crate::{Failure, Object, ObjectError, ViewError};
@@ -225,6 +227,30 @@ impl Transcript {
                 "Waiting for the message service to release the mutex".to_owned(),
                 "正在等待消息服务释放互斥体".to_owned(),
             ),
+        }
+    }
+
+    /// A create or open that waits for a lock another process has held for
+    /// a while: `what` and `path` as [`Failure::TimedOut`] names them.
+    pub fn waiting_for_lock(&self, what: &str, path: &Path, holder: Option<u32>) -> String {
+        let path = path.display();
+        match holder {
+            Some(pid) => self.pick(
+                format!("Waiting for {what} on {path}, held by pid {pid}: another process is creating, opening or closing the same name"),
+                format!("正在等待{}({path}), 持有者 pid {pid}: 另一个进程正在创建、打开或关闭同一名称", lock_in_zh(what)),
+            ),
+            None => self.pick(
+                format!("Waiting for {what} on {path}: another process is creating, opening or closing the same name"),
+                format!("正在等待{}({path}): 另一个进程正在创建、打开或关闭同一名称", lock_in_zh(what)),
+            ),
+        }
+    }
+
+    /// The end of a [`Transcript::waiting_for_lock`] wait.
+    pub fn lock_is_free(&self) -> &'static str {
+        match self.lang {
+            Lang::En => "The lock is free",
+            Lang::Zh => "锁已释放",
         }
     }
 
@@ -540,6 +566,17 @@ fn view_error_zh(error: &ViewError) -> &'static str {
 }
 
 /// ", pid N" when the pid is known (Windows does not tell who holds a mutex).
+/// The lock a [`Failure::TimedOut`] names, in Chinese (the library's own
+/// words when it is none of these).
+fn lock_in_zh(what: &str) -> String {
+    match what {
+        "the setup lock" => "设置锁".to_owned(),
+        "the presence lock" => "在用锁".to_owned(),
+        ".NET's creation lock" => ".NET 的创建锁".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
 fn comma_pid(pid: Option<u32>) -> String {
     pid.map(|pid| format!(", pid {pid}")).unwrap_or_default()
 }

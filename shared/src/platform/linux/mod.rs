@@ -10,6 +10,7 @@ pub(crate) mod mutex;
 pub(crate) mod object;
 pub(crate) mod on_exit;
 pub(crate) mod ownership;
+pub(crate) mod proc_locks;
 pub(crate) mod region;
 pub(crate) mod settings;
 pub(crate) mod sys;

@@ -156,10 +156,10 @@ fn from_dotnet(name: &str, error: DotnetMutexError) -> Failure {
         DotnetMutexError::AlreadyOwned { .. } => Failure::AlreadyOwned {
             name: name.to_owned(),
         },
-        DotnetMutexError::TimedOut { path } => Failure::TimedOut {
+        DotnetMutexError::TimedOut { path, holder } => Failure::TimedOut {
             what: ".NET's creation lock",
             path,
-            holder: None,
+            holder,
         },
         DotnetMutexError::LayoutMismatch { path, found } => Failure::NotOurs {
             path,

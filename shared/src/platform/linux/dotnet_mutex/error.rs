@@ -53,6 +53,8 @@ pub enum DotnetMutexError {
     TimedOut {
         /// The directory whose lock was waited for.
         path: PathBuf,
+        /// The pid holding it, when `/proc/locks` shows it.
+        holder: Option<u32>,
     },
     /// Another process shortened the mutex file while it was in use: the
     /// mutex no longer excludes anyone, and every wait on it fails.
@@ -108,12 +110,15 @@ impl fmt::Display for DotnetMutexError {
                  without marking it consistent; close every program that has it open, so that it is made anew",
                 path.display()
             ),
-            DotnetMutexError::TimedOut { path } => write!(
+            DotnetMutexError::TimedOut { path, holder } => write!(
                 f,
-                "gave up waiting for .NET's creation lock on {}: another process has held it for the whole timeout \
-                 (.NET holds it only for a moment); find it with `fuser {}` and stop it, or wait longer",
+                "gave up waiting for .NET's creation lock on {}: {} has held it for the whole timeout \
+                 (.NET holds it only for a moment); stop it, or wait longer",
                 path.display(),
-                path.display()
+                match holder {
+                    Some(pid) => format!("process {pid}"),
+                    None => format!("another process (find it with `fuser {}`)", path.display()),
+                }
             ),
             DotnetMutexError::Truncated { path } => write!(
                 f,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::{io_error, DotnetMutexError, MAX_NAME_BYTES};
+use crate::platform::proc_locks::lock_holders;
 use crate::platform::wait::Deadline;
 
 /// The system directory .NET puts its shared files under (never `TMPDIR`).
@@ -236,6 +237,7 @@ impl CreationLock {
             if until.passed() {
                 return Err(DotnetMutexError::TimedOut {
                     path: path.to_owned(),
+                    holder: lock_holders(&dir, "WRITE").and_then(|pids| pids.first().copied()),
                 });
             }
             std::thread::sleep(until.left().min(CREATION_LOCK_POLL));

@@ -23,7 +23,7 @@
 //! A process stopped by a signal runs no destructors;
 //! [`exit_closing_regions`](crate::exit_closing_regions) lets a signal handler leave as cleanly as a normal
 //! exit would (see [`on_exit`](crate::platform::on_exit)). Who holds a lock is read from
-//! `/proc/locks` (see [`super::proc_locks`]).
+//! `/proc/locks` (see [`proc_locks`](crate::platform::proc_locks)).
 
 use std::fs::{File, TryLockError};
 use std::os::unix::fs::MetadataExt;
@@ -32,12 +32,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::meta::Header;
-use super::proc_locks::lock_holders;
 use super::ObjectFiles;
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::on_exit::{self, exit_requested, open_gate, ClosesAtExit};
 use crate::platform::ownership::Trust;
+use crate::platform::proc_locks::lock_holders;
 use crate::platform::wait::Deadline;
 
 /// How long closing waits for the setup lock before leaving the files to the

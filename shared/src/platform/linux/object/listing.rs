@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use super::lifetime::{self, Wait};
 use super::meta::{read_header, Header, Kind};
-use super::proc_locks::lock_holders_of;
 use super::{MetaState, ObjectFiles, Spec};
 use crate::error::Failure;
 use crate::platform::files::{self, Create};
 use crate::platform::ownership::Trust;
+use crate::platform::proc_locks::lock_holders_of;
 use crate::platform::wait::Deadline;
 
 /// How long a clean waits for an object's setup lock (an open or close in

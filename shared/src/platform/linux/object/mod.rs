@@ -4,12 +4,11 @@
 //! except [`observe`], which never locks, registers or removes anything.
 //! What is still open when the process leaves is closed by
 //! [`on_exit`](crate::platform::on_exit); who holds a lock is read by
-//! [`proc_locks`].
+//! [`proc_locks`](crate::platform::proc_locks).
 
 pub(crate) mod lifetime;
 pub(crate) mod listing;
 pub(crate) mod meta;
-mod proc_locks;
 
 use std::fs::File;
 use std::io;

@@ -1,6 +1,6 @@
 //! Who holds an `flock` on a file, read from `/proc/locks`: how many users a
-//! companion has (their shared presence locks), and who holds a setup lock an
-//! open timed out on (see [`super::lifetime`]).
+//! companion has (their shared presence locks), and who holds a lock an open
+//! timed out on (a setup lock, .NET's creation lock).
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
@@ -14,14 +14,14 @@ const LOCK_LISTINGS: usize = 3;
 
 /// The pids holding an `flock` of `kind` (`READ` or `WRITE`) on `file`, from
 /// `/proc/locks`; `None` where that is not available.
-pub(super) fn lock_holders(file: &File, kind: &str) -> Option<Vec<u32>> {
+pub(crate) fn lock_holders(file: &File, kind: &str) -> Option<Vec<u32>> {
     let meta = file.metadata().ok()?;
     lock_holders_of(meta.dev(), meta.ino(), kind)
 }
 
 /// [`lock_holders`] of the file with device `dev` and inode `ino` (which
 /// this process need not be able to open).
-pub(super) fn lock_holders_of(dev: u64, ino: u64, kind: &str) -> Option<Vec<u32>> {
+pub(crate) fn lock_holders_of(dev: u64, ino: u64, kind: &str) -> Option<Vec<u32>> {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
     let id = format!("{major:02x}:{minor:02x}:{ino}");
