@@ -81,7 +81,7 @@ echo "== Ctrl-C: message-server at its Enter prompt, in Chinese"
 run_in s.0 message-server.exe --name "$name-1" --lang zh
 wait_for s.0 "启动状态服务,按【回车】读取共享内存数据" 60
 tmux -u -L "$socket" send-keys -t s.0 C-c
-left_with_130 s.0 "已中断: 正在关闭共享内存并退出"
+left_with_130 s.0 "已中断: 正在关闭本程序已打开的共享内存并退出"
 rm -f "$work/s.0.code"
 
 echo "== Ctrl-C: state-server while it holds the mutex"
