@@ -31,8 +31,6 @@ use crate::region::RegionOptions;
 pub struct RecordSender<T: Record> {
     /// The ring this end writes into.
     pub(super) ring: Ring<T>,
-    /// Records written so far (wrapping): this end's copy of the tail word.
-    tail: u32,
     /// The consumer's head as last read: re-read only when the ring looks
     /// full, so a send does not touch the consumer's cache line.
     head_seen: u32,
@@ -71,7 +69,6 @@ impl<T: Record> RecordSender<T> {
         ring.waker(Sleeper::Opener).wake_all(magic);
         Ok(RecordSender {
             ring,
-            tail: 0,
             head_seen: 0,
             found_corrupt: false,
         })
@@ -175,7 +172,17 @@ impl<T: Record> RecordSender<T> {
     /// [`RecordSender::send_batch`], its difference from before the call
     /// (`wrapping_sub`) says how many of the batch were sent.
     pub fn written(&self) -> u32 {
-        self.tail
+        self.tail()
+    }
+
+    /// Records written so far (wrapping): the tail word, which only this end
+    /// writes. Read back rather than kept in a field of its own: a send then
+    /// stores the record and the tail and nothing else, and a producer that
+    /// outpaces the line transfers has more sends in flight (each store
+    /// waits its turn in the core's store buffer).
+    #[inline(always)]
+    fn tail(&self) -> u32 {
+        self.ring.word(TAIL_OFFSET).load(Ordering::Relaxed)
     }
 
     /// The pid of the live process reading the ring: `None` before a
@@ -206,12 +213,12 @@ impl<T: Record> RecordSender<T> {
         let bytes = &self.ring.bytes;
         if let Some(slots) = bytes.slots() {
             let header = bytes.header();
-            if self.tail.wrapping_sub(self.head_seen) < self.ring.capacity
+            let tail = header.word::<TAIL_OFFSET>().load(Ordering::Relaxed);
+            if tail.wrapping_sub(self.head_seen) < self.ring.capacity
                 && header.word::<CONSUMER_CLOSED_OFFSET>().load(Ordering::Acquire) == 0
             {
-                slots.put(self.tail, msg);
-                self.tail = self.tail.wrapping_add(1);
-                self.ring.publish_tail(header, self.tail);
+                slots.put(tail, msg);
+                self.ring.publish_tail(header, tail.wrapping_add(1));
                 return Ok(());
             }
         }
@@ -317,7 +324,7 @@ impl<T: Record> RecordSender<T> {
     /// Records between `head` and this end's tail ([`Ring::filled`]),
     /// remembering whether the indices were found impossible.
     fn filled(&mut self, head: u32) -> Result<u32, RingError> {
-        let filled = self.ring.filled(head, self.tail);
+        let filled = self.ring.filled(head, self.tail());
         self.found_corrupt = filled.is_err();
         filled
     }
@@ -325,20 +332,21 @@ impl<T: Record> RecordSender<T> {
     /// Writes `msgs` (which fit in the free room, possibly wrapping) and publishes them.
     fn write(&mut self, msgs: &[T]) {
         let words = self.ring.words();
-        let first_slot = (self.tail & (self.ring.capacity - 1)) as usize;
+        let tail = self.tail();
+        let first_slot = (tail & (self.ring.capacity - 1)) as usize;
         let until_end = (self.ring.capacity as usize - first_slot).min(msgs.len());
         let (front, back) = msgs.split_at(until_end);
-        for (index, part) in [
-            (self.tail, front),
-            (self.tail.wrapping_add(until_end as u32), back),
-        ] {
+        for (index, part) in [(tail, front), (tail.wrapping_add(until_end as u32), back)] {
             // In range: slots were computed modulo the capacity and the
             // region holds DATA_OFFSET + capacity records.
             words.copy_in(self.ring.slot_offset(index), part);
         }
-        self.tail = self.tail.wrapping_add(msgs.len() as u32);
-        self.ring
-            .publish(words, TAIL_OFFSET, self.tail, Sleeper::Consumer);
+        self.ring.publish(
+            words,
+            TAIL_OFFSET,
+            tail.wrapping_add(msgs.len() as u32),
+            Sleeper::Consumer,
+        );
     }
 
     /// Fails when the consumer has closed its end ([`RecordSender::consumer_gone`]).
