@@ -110,11 +110,25 @@ pub(crate) fn spin_until_changed_every(
     pauses: u32,
     passed: impl Fn() -> bool,
 ) -> bool {
+    spin_until_changed_paced(word, seen, spins, pauses, YIELD_EVERY, passed)
+}
+
+/// [`spin_until_changed_every`], yielding every `looks_per_yield` looks
+/// instead of every [`YIELD_EVERY`]: a waiter that looks after every pause
+/// yields as seldom as one that pauses longer between looks.
+pub(crate) fn spin_until_changed_paced(
+    word: &AtomicU32,
+    seen: u32,
+    spins: u32,
+    pauses: u32,
+    looks_per_yield: u32,
+    passed: impl Fn() -> bool,
+) -> bool {
     for look in 1..=spins {
         if word.load(Ordering::Acquire) != seen {
             return true;
         }
-        if look % YIELD_EVERY == 0 {
+        if look % looks_per_yield == 0 {
             if passed() {
                 break;
             }

@@ -47,6 +47,11 @@
 //! looks; a lone record, or the last of a burst, is taken at most two looks
 //! late, and one that comes after a quiet look is taken at once.
 //!
+//! A side that waits for the other looks twice 16 pauses apart (a side still
+//! streaming publishes within that), then after every pause until it goes to
+//! sleep: a lone record that comes after that is seen within a pause, about
+//! 0.1 µs from send to receive here instead of 0.27.
+//!
 //! # Which peer counts as gone
 //! A pid word names a live peer only when it holds the pid of a process the
 //! system knows as running. A word that names no process counts as *gone*,

@@ -16,7 +16,7 @@ use super::layout::{
 use super::sleepers::Sleeper;
 use super::way_to_sleep;
 use crate::platform::mapping::{Prefix, Writable};
-use crate::platform::wait::{spin_until_changed_every, Deadline};
+use crate::platform::wait::{spin_until_changed_every, spin_until_changed_paced, Deadline, YIELD_EVERY};
 use crate::platform::{self, WordWaker};
 
 /// How often a sleeping side wakes to check that its peer is alive (an hour
@@ -34,6 +34,13 @@ const UNPAIRED_SLICE: Duration = Duration::from_millis(1);
 pub(super) const SPIN_PAUSES: u32 = 2_000;
 /// Pauses between two looks at the other side's index.
 pub(super) const PAUSES_PER_LOOK: u32 = 16;
+/// Looks [`PAUSES_PER_LOOK`] apart a waiting side takes first, then one
+/// after every pause. The first looks are the ones that meet a side still
+/// streaming (a consumer that just caught up with its producer): spaced,
+/// they leave the other side the tail's line while it writes. After them
+/// the other side is quiet, and a look costs it nothing: looking after
+/// every pause sees a lone record within a pause instead of within 16.
+pub(super) const SPACED_LOOKS: u32 = 2;
 /// How far, in bytes of records, a consumer close behind the producer lets
 /// it get ahead (see `RecordReceiver::let_producer_get_ahead`).
 const SLIP_BYTES: u64 = 16 * 1024;
@@ -164,7 +171,8 @@ impl<T> Ring<T> {
 
     /// Waits while `word` is still `seen` and the peer has not closed its
     /// end (`closed`; unless [`Peer::close_ends_wait`] is false): spins
-    /// briefly, then sleeps. Returns whether the peer may still act: false
+    /// briefly ([`SPACED_LOOKS`], then a look after every pause, yielding
+    /// as often either way), then sleeps. Returns whether the peer may still act: false
     /// when it counts as gone ([`Ring::peer_gone`]).
     ///
     /// The sleep is on `sleeper`'s flag itself: the sleeper sets it to 1,
@@ -176,9 +184,17 @@ impl<T> Ring<T> {
     /// does not start: no wake-up is lost.
     pub(super) fn wait(&self, word: u64, seen: u32, sleeper: Sleeper, peer: &Peer, until: Deadline) -> bool {
         let word = self.word(word);
-        if spin_until_changed_every(word, seen, SPIN_PAUSES / PAUSES_PER_LOOK, PAUSES_PER_LOOK, || {
-            until.passed()
-        }) {
+        let spaced = SPACED_LOOKS.min(SPIN_PAUSES / PAUSES_PER_LOOK);
+        if spin_until_changed_every(word, seen, spaced, PAUSES_PER_LOOK, || until.passed())
+            || spin_until_changed_paced(
+                word,
+                seen,
+                SPIN_PAUSES - spaced * PAUSES_PER_LOOK,
+                1,
+                YIELD_EVERY * PAUSES_PER_LOOK,
+                || until.passed(),
+            )
+        {
             return true;
         }
         way_to_sleep::step(way_to_sleep::Step::SpinEnded);
