@@ -55,6 +55,10 @@ impl<T: Record> RecordSender<T> {
         let size = DATA_OFFSET + u64::from(capacity) * Ring::<T>::RECORD_SIZE;
         let region = options.clone().size(size).create_new()?;
         let ring = Ring::new(region, capacity)?;
+        // A new region reads 0 everywhere; said here all the same, since the
+        // tail word is this end's only count of what it has written.
+        ring.word(TAIL_OFFSET).store(0, Ordering::Relaxed);
+        ring.word(HEAD_OFFSET).store(0, Ordering::Relaxed);
         ring.word(CAPACITY_OFFSET).store(capacity, Ordering::Relaxed);
         ring.word(VERSION_OFFSET).store(RING_VERSION, Ordering::Relaxed);
         ring.word(RECORD_SIZE_OFFSET)
