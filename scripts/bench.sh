@@ -114,6 +114,22 @@ run_once() {
   fi
 }
 
+# iceoryx2 keeps a management file in /dev/shm after its last node is gone:
+# the ones this run made, and nobody has open at the end, are removed, so
+# the run leaves nothing behind.
+iceoryx2_files_before=$(ls /dev/shm/iox2_* 2> /dev/null || true)
+remove_iceoryx2_leftovers() {
+  local file
+  for file in /dev/shm/iox2_*; do
+    [ -e "$file" ] || continue
+    case $'\n'"$iceoryx2_files_before"$'\n' in
+      *$'\n'"$file"$'\n'*) continue ;;
+    esac
+    fuser -s "$file" 2> /dev/null || rm -f "$file"
+  done
+}
+[ "$peers" = 1 ] && trap remove_iceoryx2_leftovers EXIT
+
 name=bench
 [ "$peers" = 1 ] && name=peers
 logs=()
