@@ -16,6 +16,11 @@
 //! exit               -> "bye"
 //! quit               std::process::exit(0) with everything still open -> "bye"
 //! leave              exit_closing_regions(0), as a signal handler leaves -> "bye"
+//! forkclose          fork; the child closes its copy and exits -> "kept" | "removed"
+//!                    (whether the file is still there for this process)
+//! dropleave          close the mutex on another thread, and 50 ms later (its
+//!                    close still waiting, say, for the creation lock) leave
+//!                    with exit_closing_regions(0) -> "leaving"
 //! ```
 //! NAME is .NET's: `Global\NAME` is the machine's, `Local\NAME` or a plain
 //! name this login session's. Starts with "ready PID"; errors print
@@ -125,6 +130,30 @@ fn main() {
             (["quit"], _) => {
                 println!("bye");
                 std::process::exit(0); // no destructor runs
+            }
+            (["forkclose"], Some(open)) => {
+                let path = open.path().to_owned();
+                // SAFETY: this process has one thread; the child only drops
+                // its copies and leaves with `_exit`, running no exit hooks.
+                let child = unsafe { libc::fork() };
+                if child == 0 {
+                    drop(guard.take());
+                    drop(mutex.take());
+                    // SAFETY: ends the child at once, as a forked child should.
+                    unsafe { libc::_exit(0) };
+                }
+                let mut status = 0;
+                // SAFETY: waits for the child just forked; `status` is a valid out-pointer.
+                unsafe { libc::waitpid(child, &mut status, 0) };
+                if path.exists() { "kept" } else { "removed" }.to_owned()
+            }
+            (["dropleave"], Some(_)) => {
+                drop(guard.take());
+                let open = mutex.take();
+                std::thread::spawn(move || drop(open));
+                std::thread::sleep(Duration::from_millis(50));
+                println!("leaving");
+                shared::exit_closing_regions(0);
             }
             (["leave"], _) => {
                 println!("bye");

@@ -29,6 +29,11 @@
 //! helper start-fails-once NAME DIR the first time in DIR, exit as a process Wine failed to
 //!                                   start (STATUS_DLL_INIT_FAILED, nothing printed); then
 //!                                   print ready (for the tests of the tests' relaunch)
+//! helper fork-drop NAME DIR        (Linux) create the region, fork; the child drops its
+//!                                   copy and exits; print `kept` when the region's files
+//!                                   are all still there (the parent still uses it), then drop
+//! helper open-vs-leave NAME DIR US  four threads open and drop regions NAME0-0.. in a loop;
+//!                                   after US microseconds leave with exit_closing_regions
 //! helper mutex-race NAME DIR MARKS I K
 //!                                   create(true) with K-1 others. The creator writes MARKS/marker
 //!                                   while owning it and releases once the K-1 others have
@@ -260,6 +265,9 @@ fn run() -> Result<(), Box<dyn Error>> {
             say("ready");
             park_forever()
         }
+        #[cfg(target_os = "linux")]
+        "fork-drop" => fork_drop(&options),
+        "open-vs-leave" => open_vs_leave(name.as_str(), dir, number(rest, 0, "US")?),
         "start-fails-once" => {
             let marker = Path::new(dir).join(format!("{name}.started"));
             if !marker.exists() {
@@ -271,6 +279,73 @@ fn run() -> Result<(), Box<dyn Error>> {
         }
         other => Err(format!("unknown command {other}").into()),
     }
+}
+
+/// The files in `dir`, sorted.
+#[cfg(target_os = "linux")]
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// `fork-drop`: a forked child that drops its copy of a region leaves the
+/// parent's region alone.
+#[cfg(target_os = "linux")]
+fn fork_drop(options: &RegionOptions) -> Result<(), Box<dyn Error>> {
+    let region = options.clone().size(4096).create_or_open()?;
+    let dir = region.path().parent().ok_or("no directory")?.to_owned();
+    let before = files_in(&dir);
+    // SAFETY: this process has one thread; the child only drops its copy of
+    // the region and leaves with `_exit`, running no exit hooks.
+    let child = unsafe { libc::fork() };
+    if child == 0 {
+        drop(region);
+        // SAFETY: ends the child at once, as a forked child should.
+        unsafe { libc::_exit(0) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child just forked; `status` is a valid out-pointer.
+    unsafe { libc::waitpid(child, &mut status, 0) };
+    let after = files_in(&dir);
+    say(&if after == before {
+        "kept".to_owned()
+    } else {
+        format!("changed: {before:?} -> {after:?}")
+    });
+    drop(region);
+    Ok(())
+}
+
+/// `open-vs-leave`: opens in progress on other threads while the process
+/// leaves on a signal leave no file behind.
+fn open_vs_leave(name: &str, dir: &str, micros: u64) -> Result<(), Box<dyn Error>> {
+    for thread in 0..4 {
+        let (name, dir) = (name.to_owned(), dir.to_owned());
+        std::thread::spawn(move || {
+            for round in 0u64.. {
+                let Ok(name) = RegionName::new(&format!("{name}{thread}-{}", round % 3)) else {
+                    return;
+                };
+                drop(
+                    RegionOptions::named(&name)
+                        .in_dir(&dir)
+                        .size(4096)
+                        .create_or_open(),
+                );
+            }
+        });
+    }
+    std::thread::sleep(Duration::from_micros(micros));
+    say("leaving");
+    shared::exit_closing_regions(0)
 }
 
 /// Runs `open_and_close` again and again for `secs` seconds; prints how many

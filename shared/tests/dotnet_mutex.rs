@@ -715,6 +715,39 @@ fn a_process_leaving_on_a_signal_while_it_holds_the_mutex_closes_its_file_as_dot
     assert_eq!(peer.say(&format!("open 0 {name}")), "opened created=True");
     assert_eq!(peer.say("wait 0"), "got");
     assert_eq!(peer.say("exit"), "bye");
+    // .NET's own exit closes its file (a kill would leave it).
+    assert!(peer.helper.finish(), ".NET exits cleanly");
+    assert!(!path.exists(), "{} left", path.display());
+}
+
+#[test]
+fn a_forked_child_that_closes_its_copy_leaves_the_parents_dotnet_mutex_alone() {
+    let name = unique("fork-close");
+    let path = DotnetMutex::path_for(&name).expect("valid");
+    let mut ours = Peer::ours();
+    assert_eq!(ours.say(&format!("open 0 {name}")), "opened created=True");
+    // The child's close once dropped the parent's LOCK_SH (one open file
+    // description), found itself the last user and removed the file.
+    assert_eq!(ours.say("forkclose"), "kept");
+    assert_eq!(ours.say("exit"), "bye");
+    assert!(ours.helper.finish());
+    assert!(!path.exists(), "the parent, the last user, removes it");
+}
+
+#[test]
+fn a_close_still_waiting_for_the_creation_lock_ends_before_the_process_leaves() {
+    let name = unique("drop-leave");
+    let path = DotnetMutex::path_for(&name).expect("valid");
+    let mut ours = Peer::ours();
+    assert_eq!(ours.say(&format!("open 0 {name}")), "opened created=True");
+    // Its close, on another thread, waits for .NET's creation lock while
+    // the process leaves: the leaving waits for that close, which ends once
+    // the lock is free. It used to end the process in the middle of it.
+    let held = creation_lock();
+    assert_eq!(ours.say("dropleave"), "leaving");
+    drop(held);
+    assert!(ours.helper.finish());
+    assert!(!path.exists(), "{} left", path.display());
 }
 
 /// A login session nobody has, unique to this test: its directory is the

@@ -348,3 +348,40 @@ fn a_creator_killed_between_linking_a_file_and_removing_its_temporary_name_block
     drop(region);
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 }
+
+#[test]
+fn a_forked_child_that_drops_its_copy_leaves_the_parents_region_alone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = unique("fork");
+    let mut helper =
+        Helper::spawn(Command::new(helper_path()).args(["fork-drop", name.as_str(), arg(dir.path())]));
+    // The child's drop once released the parent's presence lock (one open
+    // file description) and removed the region under it.
+    assert_eq!(helper.line().trim(), "kept");
+    assert!(helper.finish(), "the helper failed");
+    assert_eq!(
+        entries(dir.path()),
+        Vec::<String>::new(),
+        "the parent's drop removes it"
+    );
+}
+
+#[test]
+fn opens_in_progress_while_the_process_leaves_on_a_signal_leave_no_file() {
+    // Four threads open and drop regions in a loop; the process leaves
+    // through exit_closing_regions at a different moment each round. An
+    // open that met the leaving used to stop after making its setup file.
+    for (round, micros) in [300, 1_000, 2_000, 3_500, 5_000, 8_000].into_iter().enumerate() {
+        let dir = tempfile::tempdir().expect("dir");
+        let name = unique("leave");
+        let mut helper = Helper::spawn(Command::new(helper_path()).args([
+            "open-vs-leave",
+            name.as_str(),
+            arg(dir.path()),
+            &micros.to_string(),
+        ]));
+        assert_eq!(helper.line().trim(), "leaving");
+        assert!(helper.finish(), "round {round}: the helper failed");
+        assert_eq!(entries(dir.path()), Vec::<String>::new(), "round {round}");
+    }
+}

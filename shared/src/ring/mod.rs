@@ -105,6 +105,15 @@
 //! means, such as the ring's name. The alignment is the one each program's
 //! compiler gives the type, so both ends need the same target's layout.
 //!
+//! The indices are checked, not guarded: either end that finds more records
+//! between head and tail than the ring holds stops with
+//! [`RingError::Corrupt`] and closes saying so. A third process that can
+//! open the region can also write a head or tail that is possible but
+//! wrong, as it can write any record's bytes: the ring then delivers what
+//! the indices say (records skipped, or slots it has not written), and the
+//! producer counts from the tail it finds ([`RecordSender::written`]).
+//! Keep the region to the two programs (its mode, its directory).
+//!
 //! # Example
 //! A producer and a consumer, which may start in either order. Here they
 //! are two threads; as two processes, each runs its half with the same

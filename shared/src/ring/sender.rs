@@ -183,7 +183,9 @@ impl<T: Record> RecordSender<T> {
     /// writes. Read back rather than kept in a field of its own: a send then
     /// stores the record and the tail and nothing else, and a producer that
     /// outpaces the line transfers has more sends in flight (each store
-    /// waits its turn in the core's store buffer).
+    /// waits its turn in the core's store buffer). A third process that
+    /// writes the word changes this count too (see the ring's
+    /// [corruption](super#what-the-ring-can-tell-apart) rules).
     #[inline(always)]
     fn tail(&self) -> u32 {
         self.ring.word(TAIL_OFFSET).load(Ordering::Relaxed)

@@ -57,6 +57,7 @@ use std::thread::ThreadId;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::platform::mapping::Mapping;
+use crate::platform::on_exit;
 use crate::platform::wait::Deadline;
 use error::io_error;
 pub use error::DotnetMutexError;
@@ -140,6 +141,9 @@ pub(crate) struct DotnetMutexInner {
     /// Whether `open` finished: until then a failure is undone there, under
     /// the creation lock it holds, and dropping runs no close protocol.
     opened: bool,
+    /// The process that opened it: a child forked since shares its `flock`
+    /// locks, and must not close them under the parent.
+    opener: u32,
     /// Its entry among the files closed at exit ([`open_files`]).
     at_exit: Option<Arc<OpenFile>>,
     /// Holds `LOCK_SH`. Declared last: closed after the mapping is gone.
@@ -279,6 +283,7 @@ impl DotnetMutexInner {
             id: (meta.dev(), meta.ino()),
             mapping,
             opened: false,
+            opener: std::process::id(),
             at_exit: None,
             file,
         };
@@ -521,16 +526,31 @@ impl Drop for DotnetMutexInner {
     /// user (whose `LOCK_EX|LOCK_NB` succeeds) destroys the mutex and removes
     /// the file and an empty session directory.
     fn drop(&mut self) {
-        if !self.opened {
+        if !self.opened || self.opener != std::process::id() {
+            // Not open, or a forked child's copy: its unlock would drop the
+            // parent's `LOCK_SH` (one open file description), and then remove
+            // a file the parent still uses. The parent closes it.
             return;
         }
-        if let Some(at_exit) = &self.at_exit {
-            if !at_exit.claim_close() {
+        // Inside the exit gate, as a region's close: a process that starts
+        // leaving meanwhile waits for this close to end instead of ending in
+        // the middle of it. When the leaving has begun, its closing holds the
+        // gate (perhaps on this very thread) and closes this file itself.
+        let _gate = (!on_exit::exit_requested()).then(on_exit::open_gate);
+        let until = if on_exit::exit_requested() {
+            on_exit::exit_deadline()
+        } else {
+            Deadline::after(CLOSE_WAIT)
+        };
+        let _closing = match &self.at_exit {
+            Some(at_exit) => match at_exit.claim_close() {
+                Some(claim) => Some(claim),
                 // Closed at exit already: the path may be another's file now.
-                return;
-            }
-        }
-        let lock = CreationLock::take(Deadline::after(CLOSE_WAIT)).ok();
+                None => return,
+            },
+            None => None,
+        };
+        let lock = CreationLock::take(until).ok();
         let _ = retry(|| self.file.unlock());
         let last = lock.is_some() && try_exclusive(&self.file).unwrap_or(false);
         if !last {

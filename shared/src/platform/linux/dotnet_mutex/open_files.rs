@@ -11,8 +11,7 @@
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::places::{retry, try_exclusive, CreationLock};
 use crate::platform::on_exit::{self, ClosesAtExit};
@@ -27,8 +26,9 @@ pub(crate) struct OpenFile {
     file: File,
     path: PathBuf,
     dir: PathBuf,
-    /// Set by whichever closes it first: the handle, or the leaving process.
-    closed: AtomicBool,
+    /// Set by whichever closes it first, the handle or the leaving process,
+    /// and held while it closes: the other waits for that close to end.
+    closed: Mutex<bool>,
 }
 
 impl OpenFile {
@@ -41,17 +41,24 @@ impl OpenFile {
             file: file.try_clone().ok()?,
             path,
             dir,
-            closed: AtomicBool::new(false),
+            closed: Mutex::new(false),
         });
         on_exit::register(&open);
         Some(open)
     }
 
-    /// Claims the close for the caller; `false` when the leaving process
-    /// has closed the file already (its handle must then not close it again:
-    /// the path may be another process's new file by now).
-    pub(crate) fn claim_close(&self) -> bool {
-        !self.closed.swap(true, Ordering::AcqRel)
+    /// Claims the close for the caller, who holds the claim until its close
+    /// is done (a process leaving meanwhile waits for it, rather than ending
+    /// in the middle of it); `None` when the file was closed already (by
+    /// the leaving process, or by the handle: the path may be another
+    /// process's new file by now).
+    pub(crate) fn claim_close(&self) -> Option<MutexGuard<'_, bool>> {
+        let mut closed = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
+        if *closed {
+            return None;
+        }
+        *closed = true;
+        Some(closed)
     }
 }
 
@@ -64,9 +71,9 @@ impl ClosesAtExit for OpenFile {
     /// `LOCK_SH`; the last user removes the file and an empty session
     /// directory.
     fn close_at_exit(&self, until: Deadline) {
-        if !self.claim_close() {
+        let Some(_closing) = self.claim_close() else {
             return;
-        }
+        };
         let lock = CreationLock::take(until).ok();
         let _ = retry(|| self.file.unlock());
         if lock.is_some() && try_exclusive(&self.file).unwrap_or(false) {

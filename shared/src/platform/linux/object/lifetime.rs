@@ -90,17 +90,19 @@ fn lock_within(
     let until = wait.until;
     let mut pause = Duration::from_micros(50);
     loop {
-        // Looked at before each try: an open that starts after the process
-        // began leaving never takes a lock.
-        if wait.interruptible && exit_requested() {
-            return Err(Failure::Interrupted {
-                path: path.to_owned(),
-            });
-        }
         match try_lock(file) {
             Ok(()) => return Ok(()),
             Err(TryLockError::WouldBlock) => {}
             Err(TryLockError::Error(error)) => return Err(Failure::io("lock", path, error)),
+        }
+        // A lock that is free is taken even while the process leaves: the
+        // open then finishes inside the exit gate, and the leaving closes
+        // it (stopping there left the files it had made so far). Only a
+        // wait stops.
+        if wait.interruptible && exit_requested() {
+            return Err(Failure::Interrupted {
+                path: path.to_owned(),
+            });
         }
         if until.passed() {
             return Err(Failure::TimedOut {
@@ -127,6 +129,13 @@ impl SetupLock {
     /// belongs to someone `trust` does not cover.
     pub(crate) fn acquire(path: &Path, mode: u32, trust: Trust, wait: Wait) -> Result<Self, Failure> {
         loop {
+            // An open that starts after the process began leaving makes no
+            // file at all.
+            if wait.interruptible && exit_requested() {
+                return Err(Failure::Interrupted {
+                    path: path.to_owned(),
+                });
+            }
             let file = files::open(path, Create::IfMissing, super::companion_mode(mode), true)
                 .map_err(|error| Failure::classify("create the setup lock file", path, error))?;
             if let Some(reason) =
@@ -274,6 +283,13 @@ impl ClosesAtExit for Presence {
 
 impl Drop for Presence {
     fn drop(&mut self) {
+        if self.opener != std::process::id() {
+            // A child forked since shares the parent's `flock` locks: its
+            // drop would release the parent's presence, and then remove an
+            // object the parent still uses. The parent closes it.
+            on_exit::unregister(self);
+            return;
+        }
         if exit_requested() {
             // The process is leaving: `close_everything` holds the gate
             // (perhaps on this very thread) and detaches everything itself;
