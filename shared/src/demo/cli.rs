@@ -472,6 +472,7 @@ impl WaitBudget {
             Some(left) if left <= QUIET_OPEN_WAIT => return Ok(open(left)?),
             _ => QUIET_OPEN_WAIT,
         };
+        let began = Instant::now();
         let (what, path, holder) = match open(quietly) {
             Err(error) => match error.failure() {
                 Failure::TimedOut { what, path, holder } => (*what, path.clone(), *holder),
@@ -479,10 +480,14 @@ impl WaitBudget {
             },
             opened => return Ok(opened?),
         };
-        let indicator = WaitIndicator::start(&out.waiting_for_lock(what, &path, holder));
-        let opened = open(self.remaining().unwrap_or(Duration::MAX))?;
-        indicator.done(out, out.lock_is_free());
-        Ok(opened)
+        let indicator = WaitIndicator::start_at(&out.waiting_for_lock(what, &path, holder), began);
+        let opened = open(self.remaining().unwrap_or(Duration::MAX));
+        match &opened {
+            Err(error) if matches!(error.failure(), Failure::TimedOut { .. }) => drop(indicator),
+            // Free at last, whatever the open then found.
+            _ => indicator.done(out, out.lock_is_free()),
+        }
+        Ok(opened?)
     }
 
     /// The error for a wait for `what` that ran out of time.

@@ -23,6 +23,12 @@ impl WaitIndicator {
     /// Starts showing `text` (a transcript line such as
     /// [`Transcript::waiting_for_mutex`]).
     pub fn start(text: &str) -> Self {
+        Self::start_at(text, Instant::now())
+    }
+
+    /// [`WaitIndicator::start`] for a wait that began at `began` (before it
+    /// was worth showing): the time shown and reported counts from then.
+    pub fn start_at(text: &str, began: Instant) -> Self {
         let spinner = if io::stdout().is_terminal() && !output::is_quiet() {
             let color = output::color_enabled(true);
             let template = format!(
@@ -33,7 +39,8 @@ impl WaitIndicator {
                 ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_spinner());
             let spinner = ProgressBar::new_spinner()
                 .with_style(style)
-                .with_message(text.to_owned());
+                .with_message(text.to_owned())
+                .with_elapsed(began.elapsed());
             spinner.enable_steady_tick(Duration::from_millis(100));
             Some(spinner)
         } else {
@@ -42,7 +49,7 @@ impl WaitIndicator {
         };
         WaitIndicator {
             spinner,
-            started: Instant::now(),
+            started: began,
         }
     }
 
