@@ -379,16 +379,24 @@ fn a_setup_lock_held_for_long_is_shown_with_its_holder_and_the_exchange_goes_on_
     // own child, which outlives it).
     let lock = std::fs::File::create(dir.path().join(format!(".{name}.guard"))).expect("setup file");
     lock.lock().expect("take the setup lock");
-    let mut message = Program::spawn(
-        "message-server",
-        &message_server(),
-        &["--name", &name, "--dir", dir.path().to_str().expect("utf-8")],
-    );
     // No --timeout: the wait has no end, and says what it waits for.
-    let waiting = message.expect_line("Waiting for the setup lock");
+    shows_the_wait_and_goes_on(
+        &["--name", &name, "--dir", dir.path().to_str().expect("utf-8")],
+        lock,
+        "Waiting for the setup lock",
+    );
+    assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
+}
+
+/// Starts `message-server ARGS` while this process holds `lock`: it shows
+/// `waiting`, naming this process as the holder, and goes on once `lock` is
+/// dropped; then SIGTERM ends it with 130.
+fn shows_the_wait_and_goes_on(args: &[&str], lock: std::fs::File, waiting: &str) {
+    let mut message = Program::spawn("message-server", &message_server(), args);
+    let shown = message.expect_line(waiting);
     assert!(
-        waiting.contains(&format!("held by pid {}", std::process::id())),
-        "{waiting}"
+        shown.contains(&format!("held by pid {}", std::process::id())),
+        "{shown}"
     );
     drop(lock);
     message.expect_line("The lock is free (waited");
@@ -396,7 +404,6 @@ fn a_setup_lock_held_for_long_is_shown_with_its_holder_and_the_exchange_goes_on_
     signal(message.pid(), "TERM");
     let result = message.wait_for_exit();
     assert_eq!(result.code(), Some(130), "{}", result.stderr);
-    assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
 }
 
 #[test]
@@ -423,9 +430,7 @@ fn dotnets_creation_lock_held_for_long_is_shown_with_its_holder_and_the_exchange
     assert!(first.stderr.contains("gave up"), "{}", first.stderr);
     let lock = std::fs::File::open("/tmp/.dotnet/shm").expect(".NET's directory");
     lock.lock().expect("take .NET's creation lock");
-    let mut message = Program::spawn(
-        "message-server",
-        &message_server(),
+    shows_the_wait_and_goes_on(
         &[
             "--dotnet",
             "--name",
@@ -433,18 +438,9 @@ fn dotnets_creation_lock_held_for_long_is_shown_with_its_holder_and_the_exchange
             "--file",
             region.to_str().expect("utf-8"),
         ],
+        lock,
+        "Waiting for .NET's creation lock on /tmp/.dotnet/shm",
     );
-    let waiting = message.expect_line("Waiting for .NET's creation lock on /tmp/.dotnet/shm");
-    assert!(
-        waiting.contains(&format!("held by pid {}", std::process::id())),
-        "{waiting}"
-    );
-    drop(lock);
-    message.expect_line("The lock is free (waited");
-    message.expect_line("position 4: wrote 4");
-    signal(message.pid(), "TERM");
-    let result = message.wait_for_exit();
-    assert_eq!(result.code(), Some(130), "{}", result.stderr);
 }
 
 #[test]

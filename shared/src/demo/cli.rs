@@ -75,8 +75,7 @@ pub fn create_or_open(
     budget: &WaitBudget,
     out: &Transcript,
 ) -> Result<Region, DemoError> {
-    budget.open(out, |wait| {
-        let options = options.clone().timeout(wait);
+    open_within(options, budget, out, |options| {
         if options.is_file() {
             options.create_from_file()
         } else {
@@ -96,14 +95,23 @@ pub fn open_existing(
     budget: &WaitBudget,
     out: &Transcript,
 ) -> Result<Region, DemoError> {
-    budget.open(out, |wait| {
-        let options = options.clone().timeout(wait);
+    open_within(options, budget, out, |options| {
         if options.is_file() {
             options.file_mode(FileMode::Open).size(0).create_from_file()
         } else {
             options.open_existing()
         }
     })
+}
+
+/// `open` with `options` whose lock waits [`WaitBudget::open`] bounds.
+fn open_within(
+    options: &RegionOptions,
+    budget: &WaitBudget,
+    out: &Transcript,
+    open: impl Fn(RegionOptions) -> Result<Region, ObjectError>,
+) -> Result<Region, DemoError> {
+    budget.open(out, |wait| open(options.clone().timeout(wait)))
 }
 
 /// Flags both programs take.
